@@ -1,0 +1,50 @@
+"""Helpers that turn an exchange into the data a rule needs, or into a violation that says why it can't."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from conformance import schemas
+from conformance.checks import Broken, Violation
+from conformance.exchange import Exchange
+
+EXCERPT = 300
+
+
+def excerpt(data: Any, limit: int = EXCERPT) -> str:
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+def received(exchange: Exchange) -> str:
+    """`Received: <status> <body excerpt>` — the evidence line every status-related message starts with."""
+    if exchange.response is None:
+        return f"Received: no response ({exchange.error})"
+    body = exchange.response.body.decode("utf-8", "replace")
+    return f"Received: {exchange.response.status} {excerpt(body)}"
+
+
+def answer(exchange: Exchange, status: int = 200) -> Any:
+    """The parsed JSON body of an answer with `status`; `Broken` when the answer is something else."""
+    if exchange.response is None or exchange.response.status != status:
+        raise Broken(f"{received(exchange)}\nExpected: status {status}")
+    body = exchange.response.json
+    if body is None:
+        raise Broken(f"{received(exchange)}\nExpected: a JSON body")
+    return body
+
+
+def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int = 8) -> Iterator[Violation]:
+    """One violation per schema error (at most `limit`), located by JSON path under `prefix`."""
+    errors = schemas.validate(name, instance)
+    for error in errors[:limit]:
+        at = prefix + error.path[1:] if error.path.startswith("$") else error.path
+        yield Violation(f"Received: {error.message}\nExpected: a valid `{name}` (schema rule `{error.keyword}`)", at)
+    if len(errors) > limit:
+        yield Violation(f"... and {len(errors) - limit} more schema errors")
+
+
+def is_error_answer(exchange: Exchange) -> bool:
+    return exchange.response is not None and 400 <= exchange.response.status < 500

@@ -1,0 +1,308 @@
+"""Chat completion streams: the event stream of `chat.completion.chunk` objects that ends with `data: [DONE]`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from conformance.checks import Context, Violation, check, first
+from conformance.checks._answer import excerpt, received, schema_violations
+from conformance.checks.chat import arguments_violation, created_violations, usage_violations
+from conformance.exceptions import NotApplicable
+from conformance.exchange import Exchange
+from conformance.sse import SseEvent, parse_events
+
+
+@dataclass(frozen=True)
+class ChatStream:
+    """A chat stream as received: its SSE events, framing faults, content type and the request that asked for it."""
+
+    events: tuple[SseEvent, ...]
+    faults: tuple[str, ...] = ()
+    content_type: str = "text/event-stream"
+    request: dict[str, Any] = field(default_factory=dict)
+    exchange: Exchange | None = None
+
+    @classmethod
+    def from_exchange(cls, exchange: Exchange) -> ChatStream:
+        response = exchange.response
+        body = response.body if response is not None else b""
+        events, faults = parse_events(body)
+        request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
+        content_type = response.content_type if response is not None else ""
+        return cls(tuple(events), tuple(faults), content_type, request, exchange)
+
+    @classmethod
+    def from_bytes(cls, body: bytes, request: dict[str, Any] | None = None) -> ChatStream:
+        events, faults = parse_events(body)
+        return cls(tuple(events), tuple(faults), "text/event-stream", request or {})
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[dict[str, Any]], request: dict[str, Any] | None = None) -> ChatStream:
+        """A stream rebuilt from parsed chunks (the recordings keep chunks, not the SSE framing) and `[DONE]`."""
+        body = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+        return cls.from_bytes(body, request)
+
+    @cached_property
+    def done_index(self) -> int | None:
+        return next((e.index for e in self.events if e.is_done), None)
+
+    @cached_property
+    def chunks(self) -> list[tuple[int, dict[str, Any]]]:
+        """(event index, chunk) for every event before `[DONE]` whose data is a JSON object."""
+        out = []
+        for event in self.events:
+            if event.is_done:
+                break
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                out.append((event.index, data))
+        return out
+
+    def choice_deltas(self) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+        """Per choice index, (event index, choice object) in stream order."""
+        out: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for index, chunk in self.chunks:
+            for choice in chunk.get("choices") or []:
+                if isinstance(choice, dict) and isinstance(choice.get("index"), int):
+                    out[choice["index"]].append((index, choice))
+        return out
+
+    @property
+    def usage_requested(self) -> bool:
+        options = self.request.get("stream_options")
+        return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def _events(stream: ChatStream) -> ChatStream:
+    if not stream.events:
+        raise NotApplicable("the stream holds no event (chat.stream.done-last judges that)")
+    return stream
+
+
+@check("chat.stream.content-type")
+def content_type(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    if stream.exchange is not None and stream.exchange.response is not None and stream.exchange.response.status != 200:
+        yield Violation(f"{received(stream.exchange)}\nExpected: 200 with a text/event-stream body")
+    elif stream.content_type != "text/event-stream":
+        yield Violation(f"Received: content-type {stream.content_type!r}\nExpected: 'text/event-stream'")
+
+
+@check("chat.stream.framing")
+def framing(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    for fault in stream.faults:
+        yield Violation(f"Received: {fault}\nExpected: events that follow the event-stream format")
+
+
+@check("chat.stream.event-json")
+def event_json(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    def problems() -> Iterator[Violation]:
+        for event in _events(stream).events:
+            if event.is_done:
+                return
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                yield Violation(f"Received: data {excerpt(event.data, 120)!r}\nExpected: a JSON object or [DONE]", f"event {event.index}")
+                continue
+            if not isinstance(data, dict):
+                yield Violation(f"Received: data {excerpt(event.data, 120)}\nExpected: a JSON object", f"event {event.index}")
+
+    yield from first(problems())
+
+
+@check("chat.stream.done-last")
+def done_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    if stream.done_index is None:
+        yield Violation(f"Received: {len(stream.events)} events and no `data: [DONE]`\nExpected: `data: [DONE]` last")
+    elif stream.done_index != len(stream.events) - 1:
+        after = len(stream.events) - 1 - stream.done_index
+        yield Violation(
+            f"Received: {after} events after [DONE], first {excerpt(stream.events[stream.done_index + 1].data, 120)!r}\n"
+            "Expected: nothing after `data: [DONE]`",
+            f"event {stream.done_index + 1}",
+        )
+
+
+@check("chat.stream.chunk-schema")
+def chunk_schema(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    def problems() -> Iterator[Violation]:
+        for index, chunk in _events(stream).chunks:
+            yield from schema_violations("chat.completion.chunk", chunk, prefix=f"event {index} $", limit=3)
+
+    yield from first(problems())
+
+
+@check("chat.stream.same-identity")
+def same_identity(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    chunks = _events(stream).chunks
+    for key in ("id", "created", "model"):
+        values = list(dict.fromkeys(json.dumps(c.get(key)) for _, c in chunks))
+        if len(values) > 1:
+            at = next(i for i, c in chunks if json.dumps(c.get(key)) == values[1])
+            yield Violation(f"Received: {len(values)} different `{key}` values ({', '.join(values[:3])})\n"
+                            f"Expected: one `{key}` in every chunk", f"event {at} $.{key}")
+
+
+@check("chat.stream.created-seconds")
+def stream_created(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    chunks = _events(stream).chunks
+    if not chunks:
+        raise NotApplicable("no JSON chunk")
+    index, chunk = chunks[0]
+    yield from created_violations(chunk.get("created"), ctx, f"event {index} $.created")
+
+
+@check("chat.stream.role-first")
+def role_first(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    for choice, deltas in sorted(_events(stream).choice_deltas().items()):
+        index, item = deltas[0]
+        role = (item.get("delta") or {}).get("role")
+        if role != "assistant":
+            yield Violation(f"Received: role {role!r} in the first delta of choice {choice}\nExpected: 'assistant'",
+                            f"event {index} $.choices[{choice}].delta.role")
+
+
+@check("chat.stream.role-once")
+def role_once(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    def problems() -> Iterator[Violation]:
+        for choice, deltas in sorted(_events(stream).choice_deltas().items()):
+            for index, item in deltas[1:]:
+                if "role" in (item.get("delta") or {}):
+                    yield Violation(f"Received: role again in a later delta of choice {choice}\n"
+                                    "Expected: role in the first delta only", f"event {index} $.delta.role")
+
+    yield from first(problems(), 3)
+
+
+@check("chat.stream.finish-reason-once")
+def finish_reason_once(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    for choice, deltas in sorted(_events(stream).choice_deltas().items()):
+        finishes = [(i, d.get("finish_reason")) for i, d in deltas if d.get("finish_reason") is not None]
+        if len(finishes) != 1:
+            yield Violation(f"Received: {len(finishes)} non-null finish_reason values for choice {choice} "
+                            f"({[f for _, f in finishes]})\nExpected: exactly one, in the choice's last chunk",
+                            f"event {finishes[1][0] if len(finishes) > 1 else deltas[-1][0]}")
+            continue
+        at, _ = finishes[0]
+        later = [i for i, d in deltas if i > at and ((d.get("delta") or {}).get("content") or (d.get("delta") or {}).get("tool_calls"))]
+        if later:
+            yield Violation(f"Received: content for choice {choice} after its finish_reason\n"
+                            "Expected: finish_reason in the choice's last chunk", f"event {later[0]}")
+
+
+@check("chat.stream.max-tokens-length")
+def stream_cut(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    if not any(isinstance(stream.request.get(k), int) for k in ("max_tokens", "max_completion_tokens")):
+        raise NotApplicable("the request sets no token limit")
+    for choice, deltas in sorted(_events(stream).choice_deltas().items()):
+        reasons = [(i, d.get("finish_reason")) for i, d in deltas if d.get("finish_reason") is not None]
+        if not reasons or reasons[-1][1] != "length":
+            got = reasons[-1][1] if reasons else None
+            yield Violation(f"Received: finish_reason {got!r} for choice {choice} with a token limit\n"
+                            "Expected: 'length' when the limit cut the output", f"event {reasons[-1][0] if reasons else deltas[-1][0]}")
+
+
+def _usage_chunks(stream: ChatStream) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, c) for i, c in stream.chunks if c.get("usage") is not None]
+
+
+@check("chat.stream.usage-last")
+def usage_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    if not _events(stream).usage_requested:
+        raise NotApplicable("the request does not set stream_options.include_usage")
+    with_usage = _usage_chunks(stream)
+    if len(with_usage) != 1:
+        yield Violation(f"Received: {len(with_usage)} chunks with usage\nExpected: exactly one, the last chunk")
+        return
+    index, chunk = with_usage[0]
+    if index != stream.chunks[-1][0]:
+        yield Violation("Received: usage in a chunk that is not the last\nExpected: the usage chunk last before [DONE]", f"event {index}")
+    if chunk.get("choices") != []:
+        yield Violation(f"Received: choices {excerpt(chunk.get('choices'), 120)} in the usage chunk\nExpected: choices []",
+                        f"event {index} $.choices")
+
+
+@check("chat.stream.usage-adds-up")
+def stream_usage_adds_up(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    with_usage = _usage_chunks(_events(stream))
+    if not with_usage:
+        raise NotApplicable("no chunk carries usage")
+    for index, chunk in with_usage:
+        yield from usage_violations(chunk["usage"], f"event {index} $.usage")
+
+
+@check("chat.stream.no-usage-unrequested")
+def no_usage_unrequested(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    if _events(stream).usage_requested:
+        raise NotApplicable("the request asks for usage")
+    for index, chunk in stream.chunks:
+        if chunk.get("usage") is not None or chunk.get("choices") == []:
+            yield Violation(f"Received: {excerpt(chunk, 160)}\nExpected: no usage chunk (and no chunk without choices) "
+                            "unless stream_options.include_usage is true", f"event {index}")
+            return
+
+
+# Tool-call deltas ----------------------------------------------------------------------------------------------
+
+
+def tool_call_deltas(stream: ChatStream) -> list[tuple[int, int, dict[str, Any]]]:
+    """(event index, choice index, tool-call delta) in stream order."""
+    out = []
+    for choice, deltas in sorted(stream.choice_deltas().items()):
+        for index, item in deltas:
+            for call in (item.get("delta") or {}).get("tool_calls") or []:
+                out.append((index, choice, call if isinstance(call, dict) else {}))
+    if not out:
+        raise NotApplicable("the stream holds no tool-call delta")
+    return out
+
+
+@check("chat.tools.stream-index")
+def stream_tool_index(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    def problems() -> Iterator[Violation]:
+        for index, choice, call in tool_call_deltas(_events(stream)):
+            if not isinstance(call.get("index"), int) or isinstance(call.get("index"), bool):
+                yield Violation(f"Received: tool-call delta {excerpt(call, 120)}\nExpected: an integer `index`",
+                                f"event {index} $.choices[{choice}].delta.tool_calls")
+
+    yield from first(problems(), 3)
+
+
+@check("chat.tools.stream-first-delta")
+def stream_first_delta(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    seen: dict[tuple[int, Any], str] = {}
+    for index, choice, call in tool_call_deltas(_events(stream)):
+        key = (choice, call.get("index"))
+        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        if key not in seen:
+            seen[key] = call.get("id")
+            missing = [n for n, v in (("id", call.get("id")), ("type", call.get("type")), ("function.name", function.get("name"))) if not v]
+            if missing:
+                yield Violation(f"Received: a first delta for tool call {key[1]} without {', '.join(missing)}\n"
+                                "Expected: id, type and function.name in the first delta of each call", f"event {index}")
+        elif call.get("id") and call.get("id") != seen[key]:
+            yield Violation(f"Received: a second call ({call.get('id')!r}) at index {key[1]}\n"
+                            "Expected: distinct indices for distinct calls", f"event {index}")
+
+
+@check("chat.tools.stream-arguments-json")
+def stream_arguments(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
+    joined: dict[tuple[int, Any], list[str]] = defaultdict(list)
+    for _, choice, call in tool_call_deltas(_events(stream)):
+        piece = (call.get("function") or {}).get("arguments") if isinstance(call.get("function"), dict) else None
+        if piece is not None and not isinstance(piece, str):
+            yield Violation(f"Received: arguments fragment {excerpt(piece, 120)}\nExpected: string fragments")
+            return
+        joined[(choice, call.get("index"))].append(piece or "")
+    for (choice, index), pieces in joined.items():
+        violation = arguments_violation("".join(pieces), f"choice {choice} tool call {index} arguments")
+        if violation:
+            yield violation

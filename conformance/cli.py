@@ -1,0 +1,247 @@
+"""The command line: `oai-conformance run | serve | requirements | validate | check-stream | schemas`.
+
+Exit codes: 0 no MUST requirement failed (or: valid), 1 a MUST requirement failed (or: invalid), 2 a usage or
+configuration error, an unreachable target, or a file that cannot be read. Errors are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from conformance.exceptions import ConformanceError
+
+PROG = "oai-conformance"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; one line says enough and keeps exit code 2.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from conformance.options import add_target_options
+
+    parser = _Parser(prog=PROG, description="Certify that a server speaks the OpenAI API, with evidence.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="certify a server (default: the bundled reference server)")
+    add_target_options(run.add_argument)
+    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports/)")
+    run.add_argument("-n", "--workers", default=None, metavar="N", help="run the cases in N processes (pytest-xdist)")
+    run.add_argument("-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)")
+    run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
+
+    serve = commands.add_parser("serve", help="run the bundled reference server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", default="8000")
+    serve.add_argument("--api-key-env", default=None, metavar="VAR",
+                       help="require the key held in this environment variable (default: no key required)")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="break one rule on purpose")
+
+    reqs = commands.add_parser("requirements", help="print the requirement catalogue")
+    reqs.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+    validate = commands.add_parser("validate", help="validate a JSON body against a schema")
+    validate.add_argument("--schema", required=True, metavar="NAME", help="a name from `oai-conformance schemas`")
+    validate.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
+
+    stream = commands.add_parser("check-stream", help="check a captured text/event-stream body against the stream rules")
+    stream.add_argument("--kind", choices=("chat",), required=True)
+    stream.add_argument("--request", default=None, metavar="FILE", help="the JSON request that asked for the stream")
+    stream.add_argument("file", metavar="FILE", help="the captured body, or - for standard input")
+
+    commands.add_parser("schemas", help="list the schema names")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"run": _run, "serve": _serve, "requirements": _requirements, "validate": _validate,
+               "check-stream": _check_stream, "schemas": _schemas}[args.command]
+    try:
+        return handler(args)
+    except ConformanceError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
+        sys.stderr.close()
+        return 0
+
+
+# run ---------------------------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from conformance._paths import CASES_DIR
+    from conformance.client import Client
+    from conformance.options import TARGET_OPTIONS, cli_values
+    from conformance.target import load_target
+
+    cli = cli_values(args)
+    config = Path(cli["config"]) if cli.get("config") else None
+    target = load_target(cli, os.environ, config, Path.cwd())  # a ConfigError stops the run before any request
+    if target.base_url is not None:
+        with Client(target) as client:  # type: ignore[arg-type]
+            client.check_reachable()
+
+    report_dir = Path(args.report_dir)
+    pytest_args = [str(CASES_DIR), "-c", os.devnull, "--rootdir", str(CASES_DIR), "-p", "no:cacheprovider", "-q",
+                   "--oai-report-dir", str(report_dir), "--alluredir", str(report_dir / "allure-results"),
+                   "--clean-alluredir",
+                   # the CLI imported the package before pytest started: nothing in it needs assertion rewriting
+                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    for option in TARGET_OPTIONS:
+        value = cli.get(option.dest)
+        for item in (value if isinstance(value, list) else [value]) if value is not None else []:
+            pytest_args += [option.flag("oai-"), str(item)]
+    if args.workers:
+        pytest_args += ["-n", str(args.workers)]
+    if args.select:
+        pytest_args += ["-k", args.select]
+    pytest_args += args.pytest_args
+
+    started = time.time()
+    code = pytest.main(pytest_args)
+    results_path = report_dir / "results.json"
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return _fail(f"the conformance run stopped: pytest exit code {int(code)} ({pytest.ExitCode(code).name})")
+    if not results_path.is_file() or results_path.stat().st_mtime < started:
+        return _fail(f"the run wrote no results to {results_path}")
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    print(f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
+          f"results: {results_path}")
+    return int(results["exit_code"])
+
+
+# serve -------------------------------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.reference.__main__ import main as serve_main
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.api_key_env:
+        argv += ["--api-key-env", args.api_key_env]
+    for fault in args.fault:
+        argv += ["--fault", fault]
+    return serve_main(argv)
+
+
+# requirements ------------------------------------------------------------------------------------------------------
+
+
+def requirements_markdown() -> str:
+    """The generated table of docs/requirements.md."""
+    from conformance.requirements import catalogue, features
+
+    lines = ["# Requirements", "",
+             "Generated by `oai-conformance requirements --format markdown`; do not edit by hand.", ""]
+    for feature in features().values():
+        reqs = [r for r in catalogue().values() if r.feature == feature.name]
+        if not reqs:
+            continue
+        lines += [f"## {feature.name}", "", feature.description, "",
+                  "| id | level | description | source |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{r.id}` | {r.level} | {_cell(r.description)} | {r.source} |" for r in reqs]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _requirements(args: argparse.Namespace) -> int:
+    from conformance.requirements import catalogue
+
+    if args.format == "markdown":
+        print(requirements_markdown(), end="")
+    elif args.format == "json":
+        print(json.dumps([{"id": r.id, "level": r.level.value, "feature": r.feature, "description": r.description,
+                           "source": r.source, "flags": list(r.flags)} for r in catalogue().values()], indent=2))
+    else:
+        for r in catalogue().values():
+            print(f"{r.id:<42} {r.level.value:<6} {r.feature:<22} {r.description}")
+    return 0
+
+
+# validate, check-stream, schemas -----------------------------------------------------------------------------------
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConformanceError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(_read(path))
+    except ValueError as exc:
+        raise ConformanceError(f"{path}: not JSON: {exc}") from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from conformance import schemas
+
+    errors = schemas.validate(args.schema, _read_json(args.file))
+    if not errors:
+        print(f"{args.file}: valid {args.schema}")
+        return 0
+    for error in errors:
+        print(f"{args.file}: {error}")
+    return 1
+
+
+def _check_stream(args: argparse.Namespace) -> int:
+    from conformance.checks import judge
+    from conformance.checks.chat_stream import ChatStream
+    from conformance.outcome import Status
+    from conformance.requirements import catalogue
+
+    request = _read_json(args.request) if args.request else {}
+    stream = ChatStream.from_bytes(_read(args.file), request if isinstance(request, dict) else {})
+    ids = [rid for rid in catalogue() if rid.startswith(("chat.stream.", "chat.tools.stream-"))
+           and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE]
+    worst = 0
+    for obs in judge(stream, ids):
+        print(f"{obs.status.value.upper():<5} {obs.requirement}{'  (' + obs.reason + ')' if obs.reason else ''}")
+        for failure in obs.failures:
+            print(f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}")
+        worst = max(worst, 1 if obs.status is Status.FAIL else 0)
+    return worst
+
+
+# Rules about the request/answer pair rather than the stream body: a captured body alone cannot show them.
+STREAM_RULES_NEEDING_AN_EXCHANGE = frozenset({"chat.stream.options-require-stream", "chat.stream.errors-before-stream"})
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from conformance import schemas
+
+    for name in schemas.names():
+        print(name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+"""The HTTP client: sends requests to the target and records every exchange, redacted, in order.
+
+Connection failures are outcomes, not exceptions: a check that provokes a server into dropping the
+connection gets an `Exchange` whose `error` says so. Only `check_reachable` raises, once, before a run,
+so a wrong URL ends the run with one line instead of a report full of identical failures.
+
+The API key is read from the settings at each request and handed to `Exchange.build` as a secret; it is
+never stored on the client, so no repr, log line or exception message can carry it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from conformance.exceptions import TargetUnreachable
+from conformance.exchange import Exchange, redact_text
+from conformance.sse import parse_events
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Failures before any response arrived: nothing reached the model, so a retry cannot double a paid request
+# it did not make, and these are the ones that pass (a busy server, a dropped keep-alive connection).
+RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+RETRY_AFTER_CAP = 30.0
+
+
+class ClientSettings(Protocol):
+    """What the client needs from a target; read-only, so a frozen dataclass satisfies it."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def connect_timeout(self) -> float: ...
+    @property
+    def read_timeout(self) -> float: ...
+    @property
+    def retries(self) -> int: ...
+    def api_key(self) -> str | None: ...
+
+
+@dataclass
+class TokenUsage:
+    """Tokens billed over a run, so a run against a paid API states its cost."""
+
+    requests: int = 0  # HTTP requests sent, retries included: the client counts them, not `add`
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, usage: Mapping[str, Any]) -> None:
+        """Add one `usage` object: chat/embeddings names (prompt_tokens) or Responses names (input_tokens).
+
+        Values that are not non-negative integers are ignored: the usage comes from the server under test.
+        """
+        prompt = _count(usage.get("prompt_tokens"))
+        if prompt is None:
+            prompt = _count(usage.get("input_tokens"))
+        completion = _count(usage.get("completion_tokens"))
+        if completion is None:
+            completion = _count(usage.get("output_tokens"))
+        total = _count(usage.get("total_tokens"))
+        if total is None:
+            total = (prompt or 0) + (completion or 0)
+        self.prompt_tokens += prompt or 0
+        self.completion_tokens += completion or 0
+        self.total_tokens += total
+
+    def to_json(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _count(value: Any) -> int | None:
+    # bool is an int subclass; `true` is junk here, not one token.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+class _RedactLogs(logging.Filter):
+    """Removes a client's keys from httpx and httpcore log records.
+
+    At DEBUG, httpcore logs raw response headers: a server that echoes the key it was sent would put the
+    key in a log line. A logger's filters do not see its children's records, hence one per logger.
+    """
+
+    LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
+
+    def __init__(self, settings: ClientSettings) -> None:
+        super().__init__()
+        self._settings = settings
+        self.literal = ""  # the wrong key a request is sending, while it is in flight
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message, (self._settings.api_key() or "", self.literal))
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+    def install(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    def remove(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+
+
+@dataclass
+class _Attempt:
+    started: float
+    status: int | None = None
+    headers: httpx.Headers | None = None
+    body: bytes = b""
+    elapsed: float = 0.0
+    error: str = ""
+    retryable_error: bool = False
+
+
+class Client:
+    """Sends requests to one target; every request becomes an `Exchange` in `exchanges`."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "oai-conformance/0.1",
+    ) -> None:
+        self._settings = settings
+        self._base_url = settings.base_url.rstrip("/")
+        self._on_exchange = on_exchange
+        self._sleep = sleep
+        self._user_agent = user_agent
+        self.exchanges: list[Exchange] = []
+        self.usage = TokenUsage()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.connect_timeout,
+            ),
+            follow_redirects=False,
+        )
+        self._log_filter = _RedactLogs(settings)
+        self._log_filter.install()
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self._base_url!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._log_filter.remove()
+        self._http.close()
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an API path: "/models" -> base_url + "/models"."""
+        return f"{self._base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_key: str | Literal[True] | None = True,
+        retry: bool = True,
+        params: Mapping[str, Any] | None = None,
+    ) -> Exchange:
+        """Send one request (retrying as configured) and record it; transport failures come back as `error`.
+
+        api_key: True sends the configured key (if any), None sends no Authorization header, a string sends
+        that literal instead (a wrong key); either way every key involved is redacted from the record.
+        `content` sends raw bytes as application/json, to test how a server handles a malformed body.
+        """
+        if json is not None and content is not None:
+            raise TypeError("request() takes json or content, not both")
+        key = self._settings.api_key()
+        secrets = tuple(s for s in (key, api_key if isinstance(api_key, str) else None) if s)
+        send_key = (key or None) if api_key is True else api_key
+        # httpx.Headers merges case-insensitively: "User-Agent" from a check replaces ours, never doubles it.
+        merged = httpx.Headers({"user-agent": self._user_agent})
+        merged.update(self._settings.headers)
+        if send_key is not None:
+            merged["authorization"] = f"Bearer {send_key}"
+        if content is not None:
+            merged["content-type"] = "application/json"
+        # Per-request headers win over everything, so a check can send a malformed Authorization itself.
+        merged.update(headers or {})
+        request = self._http.build_request(
+            method, self.url(path), json=json, content=content, headers=merged, params=params
+        )
+
+        max_retries = self._settings.retries if retry else 0
+        attempts = 0
+        self._log_filter.literal = api_key if isinstance(api_key, str) else ""
+        try:
+            while True:
+                attempts += 1
+                attempt = self._send(request)
+                delay = self._retry_delay(attempt, attempts - 1) if attempts <= max_retries else None
+                if delay is None:
+                    break
+                log.info(
+                    "retrying %s %s after %s in %.2fs",
+                    request.method,
+                    redact_text(str(request.url), secrets),
+                    attempt.status or attempt.error.split(":", 1)[0],
+                    delay,
+                )
+                self._sleep(delay)
+        finally:
+            self._log_filter.literal = ""
+        self.usage.requests += attempts
+
+        exchange = Exchange.build(
+            method=request.method,
+            url=str(request.url),
+            request_headers=request.headers,
+            request_body=request.content,
+            status=attempt.status,
+            response_headers=attempt.headers,
+            response_body=attempt.body,
+            elapsed=attempt.elapsed,
+            error=attempt.error,
+            secrets=secrets,
+            index=len(self.exchanges),
+            attempts=attempts,
+            started=attempt.started,
+        )
+        if exchange.response is not None:
+            self._add_usage(exchange)
+        self.exchanges.append(exchange)
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+        return exchange
+
+    def check_reachable(self) -> None:
+        """Raise TargetUnreachable (one line) unless the server answers GET /models with any HTTP status.
+
+        One attempt, no key sent, not recorded: this asks whether anything listens, not whether it conforms.
+        """
+        url = self.url("/models")
+        try:
+            with self._http.stream("GET", url, headers={"user-agent": self._user_agent}):
+                pass
+        except httpx.TransportError as exc:
+            reason = _reason(exc, self._settings)
+            raise TargetUnreachable(
+                redact_text(f"cannot reach {url}: {reason}", (self._settings.api_key() or "",))
+            ) from None
+
+    def _send(self, request: httpx.Request) -> _Attempt:
+        attempt = _Attempt(started=time.time())
+        clock = time.perf_counter()
+        try:
+            response = self._http.send(request, stream=True)
+        except RETRY_ERRORS as exc:
+            attempt.error = _one_line(exc)
+            attempt.retryable_error = True
+            return attempt
+        except httpx.TransportError as exc:
+            attempt.error = _one_line(exc)
+            return attempt
+        attempt.status = response.status_code
+        attempt.headers = response.headers
+        chunks: list[bytes] = []
+        try:
+            # iter_bytes undoes content-encoding only: the body stays bytes, as the server framed it.
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+        except httpx.TransportError as exc:
+            # The status already arrived: a stream cut mid-body is a finding about the server, kept with
+            # the bytes that did arrive, and not retried (the server may have billed the tokens).
+            attempt.error = _one_line(exc)
+        finally:
+            response.close()
+        attempt.body = b"".join(chunks)
+        attempt.elapsed = time.perf_counter() - clock
+        return attempt
+
+    def _retry_delay(self, attempt: _Attempt, retry_number: int) -> float | None:
+        """Seconds to wait before retrying, or None when this attempt's outcome is final."""
+        if attempt.status is None:
+            return _backoff(retry_number) if attempt.retryable_error else None
+        if attempt.status not in RETRY_STATUSES:
+            return None
+        assert attempt.headers is not None
+        asked = _retry_after(attempt.headers)
+        return _backoff(retry_number) if asked is None else min(asked, RETRY_AFTER_CAP)
+
+    def _add_usage(self, exchange: Exchange) -> None:
+        response = exchange.response
+        assert response is not None
+        if response.content_type == "text/event-stream":
+            usage = _stream_usage(response.body)
+        else:
+            body = response.json
+            usage = body.get("usage") if isinstance(body, dict) else None
+        if isinstance(usage, Mapping):
+            self.usage.add(usage)
+
+
+def _stream_usage(body: bytes) -> Any:
+    """The last usage object in a stream.
+
+    The last, not the sum: OpenAI sends usage once (chat's final chunk, Responses' response.completed),
+    but some servers repeat a running total in every chunk, which a sum would count many times over.
+    """
+    usage = None
+    for event in parse_events(body)[0]:
+        try:
+            data = event.json()
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        response = data.get("response")
+        found = data.get("usage")
+        if found is None and isinstance(response, dict):
+            found = response.get("usage")
+        if isinstance(found, dict):
+            usage = found
+    return usage
+
+
+def _backoff(retry_number: int) -> float:
+    return min(BACKOFF_BASE * 2**retry_number, BACKOFF_CAP)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """The wait the server asked for, in seconds: retry-after-ms, else Retry-After (seconds or HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis) / 1000
+        except ValueError:
+            value = -1.0
+        if value >= 0:
+            return value
+    text = headers.get("retry-after")
+    if text is None:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, when.timestamp() - time.time())
+    return seconds if seconds >= 0 else None
+
+
+def _one_line(exc: Exception) -> str:
+    detail = " ".join(str(exc).split()) or "no detail"
+    return f"{type(exc).__name__}: {detail}"
+
+
+def _reason(exc: httpx.TransportError, settings: ClientSettings) -> str:
+    """A short human reason: "connection refused", not "ConnectError: [Errno 111] Connection refused"."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {settings.connect_timeout:g}s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no response within {settings.read_timeout:g}s"
+    detail = re.sub(r"^\[Errno -?\d+\]\s*", "", " ".join(str(exc).split()))
+    return (detail[:1].lower() + detail[1:]) if detail else type(exc).__name__

@@ -1,0 +1,177 @@
+"""Exchanges: one request and what came back, as frozen plain data, redacted when built.
+
+Checks judge exchanges without ever seeing an HTTP library. Redaction happens here, once, at construction:
+an `Exchange` that exists holds no secret, so nothing downstream (reports, allure attachments, reprs,
+exception messages) can leak one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+REDACTED = "[REDACTED]"
+# Headers whose whole value is a credential, whatever the key looks like.
+SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api-key", "proxy-authorization"})
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    secrets = tuple(secrets)
+    out = []
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} {REDACTED}".strip()
+        out.append((name.lower(), redact_text(value, secrets)))
+    return tuple(out)
+
+
+def _redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
+    for secret in secrets:
+        if secret:
+            body = body.replace(secret.encode(), REDACTED.encode())
+    return body
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    @cached_property
+    def json(self) -> Any:
+        """The parsed JSON body, or None when the body is empty or not JSON."""
+        return _json_or_none(self.body)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    elapsed: float = 0.0
+
+    @cached_property
+    def json(self) -> Any:
+        """The parsed JSON body, or None when the body is empty or not JSON."""
+        return _json_or_none(self.body)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k == name.lower()), None)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A redacted request and its response (None when the connection failed: `error` says how)."""
+
+    request: Request
+    response: Response | None
+    error: str = ""
+    index: int | None = None
+    attempts: int = 1
+    started: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        method: str,
+        url: str,
+        request_headers: Mapping[str, str],
+        request_body: bytes,
+        status: int | None,
+        response_headers: Mapping[str, str] | None = None,
+        response_body: bytes = b"",
+        elapsed: float = 0.0,
+        error: str = "",
+        secrets: Iterable[str] = (),
+        index: int | None = None,
+        attempts: int = 1,
+        started: float = 0.0,
+    ) -> Exchange:
+        """Build an exchange, removing every secret from headers, bodies, the URL and the error text."""
+        secrets = tuple(s for s in secrets if s)
+        request = Request(
+            method=method.upper(),
+            url=redact_text(url, secrets),
+            headers=redact_headers(request_headers, secrets),
+            body=_redact_bytes(request_body, secrets),
+        )
+        response = None
+        if status is not None:
+            response = Response(
+                status=status,
+                headers=redact_headers(response_headers or {}, secrets),
+                body=_redact_bytes(response_body, secrets),
+                elapsed=elapsed,
+            )
+        return cls(request, response, redact_text(error, secrets), index, attempts, started)
+
+    def to_json(self, body_limit: int = 64_000) -> dict[str, Any]:
+        """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
+
+        def body(raw: bytes) -> str:
+            text = raw[:body_limit].decode("utf-8", "replace")
+            return text + (f"... [{len(raw) - body_limit} more bytes]" if len(raw) > body_limit else "")
+
+        record: dict[str, Any] = {
+            "index": self.index,
+            "request": {
+                "method": self.request.method,
+                "url": self.request.url,
+                "headers": dict(self.request.headers),
+                "body": body(self.request.body),
+            },
+            "response": None,
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+        if self.response is not None:
+            record["response"] = {
+                "status": self.response.status,
+                "headers": dict(self.response.headers),
+                "body": body(self.response.body),
+                "elapsed": round(self.response.elapsed, 4),
+            }
+        return record
+
+    def curl(self) -> str:
+        """A shell line that reproduces the request; the key is read from the environment, never written."""
+        parts = [f"curl -sS -X {self.request.method} '{self.request.url}'"]
+        for name, value in self.request.headers:
+            if name in SECRET_HEADERS:
+                value = "Bearer $OPENAI_API_KEY" if name == "authorization" else "$OPENAI_API_KEY"
+                parts.append(f'-H "{name}: {value}"')
+            elif name in {"content-type", "openai-organization", "openai-project", "accept"}:
+                parts.append(f"-H '{name}: {value}'")
+        if self.request.body:
+            text = self.request.body.decode("utf-8", "replace").replace("'", "'\\''")
+            parts.append(f"-d '{text}'")
+        return " ".join(parts)

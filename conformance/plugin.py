@@ -1,0 +1,358 @@
+"""The pytest plugin: options, fixtures and the hooks that turn judged cases into reports.
+
+It stays thin: checks decide, the report writers write. Cases record observations through `oai_judge`; the
+observations (and the exchanges they cite) travel on each test report's `user_properties`, so that under
+pytest-xdist the controller receives every worker's observations and writes one set of reports.
+
+Fixture names carry an `oai_` prefix (DESIGN.md says `target`, `client`): this plugin is loaded in other
+repositories, where `client` is a fixture name that Flask, Django and httpx users already own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.client import Client
+    from conformance.outcome import Observation
+    from conformance.target import Target
+
+OBSERVATIONS = "oai_observations"
+EXCHANGES = "oai_exchanges"
+USAGE = "oai_usage"
+REFERENCE_KEY_ENV = "OAI_CONFORMANCE_REFERENCE_KEY"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from conformance.options import add_target_options
+
+    group = parser.getgroup("oai", "oai-conformance: certify a server that speaks the OpenAI API")
+    add_target_options(group.addoption, prefix="oai-")
+    group.addoption("--oai-report-dir", dest="oai_report_dir", default=None, metavar="DIR",
+                    help="write results.json, junit.xml, certificate.md/.html here (default: reports/)")
+    group.addoption("--oai-cases", dest="oai_cases", action="store_true", default=False,
+                    help="also collect the bundled conformance cases")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the requirement ids a conformance case decides (see `oai-conformance requirements`)"
+    )
+    if config.getoption("oai_cases", False):
+        from conformance._paths import CASES_DIR
+
+        config.args.append(str(CASES_DIR))
+    config.stash[_RUN] = _Run()
+
+
+# The run's state -------------------------------------------------------------------------------------------------
+
+
+class _Run:
+    """What the controller gathers from every test report: observations, their exchanges, and token usage."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.observations: list[Observation] = []
+        self.exchanges: list[dict[str, Any]] = []
+        self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        self.target_summary: dict[str, Any] | None = None
+
+    def absorb(self, properties: dict[str, Any]) -> None:
+        from conformance.outcome import Failure, Observation
+
+        # Exchange indices are per client (per xdist worker): renumber them into this run's log.
+        renumber: dict[int, int] = {}
+        for local, record in properties.get(EXCHANGES, {}).items():
+            renumber[int(local)] = len(self.exchanges)
+            self.exchanges.append({**record, "index": len(self.exchanges)})
+        for data in properties.get(OBSERVATIONS, []):
+            obs = Observation.from_json(data)
+            failures = tuple(
+                Failure(f.requirement, f.message, f.at, renumber.get(f.exchange) if f.exchange is not None else None)
+                for f in obs.failures
+            )
+            exchanges = tuple(renumber[i] for i in obs.exchanges if i in renumber)
+            self.observations.append(Observation(obs.requirement, obs.status, failures, obs.reason, obs.case, exchanges))
+        for key, value in properties.get(USAGE, {}).items():
+            self.usage[key] = self.usage.get(key, 0) + value
+        self.target_summary = self.target_summary or properties.get("oai_target")
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+# Fixtures ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The target under test; with no base URL, the bundled reference server, started for the session."""
+    from conformance.exceptions import ConfigError
+
+    config = request.config
+    try:
+        target = _load(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if target.base_url is not None:
+        yield target
+        return
+    from conformance.reference import ServerConfig, serve
+
+    # The reference server gets a fresh key of its own: a real OPENAI_API_KEY is never sent to it.
+    key = os.environ.get(REFERENCE_KEY_ENV) or "sk-reference-" + os.urandom(12).hex()
+    os.environ[REFERENCE_KEY_ENV] = key
+    with serve(ServerConfig(api_key=key)) as server:
+        yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV)
+
+
+def _load(config: pytest.Config) -> Target:
+    from conformance.options import cli_values
+    from conformance.target import load_target
+
+    value = config.getoption("oai_config", None)
+    return load_target(cli_values(config.getoption, prefix="oai-"), os.environ, Path(value) if value else None,
+                       Path.cwd(), cli_prefix="oai-")
+
+
+@pytest.fixture(scope="session")
+def oai_client(oai_target: Target) -> Iterator[Client]:
+    """An httpx-based client for the target: retries, timeouts, redacted exchanges, token usage."""
+    from conformance.client import Client
+
+    with Client(oai_target) as client:  # type: ignore[arg-type]  # base_url is set once the fixture yields
+        yield client
+
+
+@pytest.fixture
+def oai_judge(request: pytest.FixtureRequest, oai_target: Target, oai_client: Client) -> Callable[..., list[Observation]]:
+    """`oai_judge(subject, *ids, expect=None)` runs the checks of `ids` on `subject` and records what they find.
+
+    Only ids declared with `@requirement(...)` on the case may be judged. A MUST violation fails the case when it
+    ends (all judgements of the case are recorded first); a SHOULD violation is a warning.
+    """
+    from conformance.checks import Context, judge
+    from conformance.outcome import Observation, Status
+    from conformance.requirements import feature_claimed, requirement
+
+    declared = _declared_ids(request.node)
+    recorded: list[Observation] = request.node.stash.setdefault(_OBSERVED, [])
+    # Kept on the item: at the session's last teardown the session fixtures are already gone.
+    request.node.stash[_CLIENT] = oai_client
+    request.node.stash[_TARGET] = oai_target
+
+    def run(subject: Any, *ids: str, expect: dict[str, Any] | None = None) -> list[Observation]:
+        if undeclared := [i for i in ids if i not in declared]:
+            raise pytest.UsageError(f"{request.node.nodeid}: judges {undeclared} without declaring them in @requirement")
+        claimed = [i for i in ids if feature_claimed(requirement(i).feature, oai_target.features)]
+        ctx = Context(mode=oai_target.mode, live=True, now=time.time(), expect=expect or {})
+        observations = judge(subject, claimed, ctx, case=request.node.nodeid)
+        observations += [
+            Observation(i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=request.node.nodeid)
+            for i in ids if i not in claimed
+        ]
+        recorded.extend(observations)
+        return observations
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def oai_validate() -> Callable[[str, Any], list[str]]:
+    """`oai_validate(schema_name, body)` gives the schema errors of a body (empty when valid)."""
+    from conformance import schemas
+
+    return lambda name, instance: [str(e) for e in schemas.validate(name, instance)]
+
+
+_OBSERVED = pytest.StashKey[list]()
+_CLIENT = pytest.StashKey["Client"]()
+_TARGET = pytest.StashKey["Target"]()
+
+
+def _declared_ids(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(i for mark in item.iter_markers("requirement") for i in mark.args)
+
+
+# Hooks -------------------------------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from conformance.exceptions import ConfigError
+    from conformance.requirements import requirement
+
+    for item in items:
+        for rid in _declared_ids(item):
+            try:
+                requirement(rid)
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip, before any request, a case none of whose requirements belong to a claimed feature."""
+    declared = _declared_ids(item)
+    if not declared:
+        return
+    from conformance.outcome import Observation, Status
+    from conformance.requirements import feature_claimed, requirement
+
+    claims = _claims(item.config)
+    features = {requirement(i).feature for i in declared}
+    if not any(feature_claimed(f, claims) for f in features):
+        item.stash[_OBSERVED] = [
+            Observation(i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=item.nodeid)
+            for i in declared
+        ]
+        pytest.skip(f"not claimed: {', '.join(sorted(features))}")
+
+
+def _claims(config: pytest.Config) -> frozenset[str] | None:
+    from conformance.exceptions import ConfigError
+
+    try:
+        return _load(config).features
+    except ConfigError:
+        return None  # the oai_target fixture reports configuration errors with their message
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "teardown" and not (report.when == "setup" and report.skipped):
+        if report.when == "call":
+            _fail_on_violations(item, report)
+        return
+    observations = item.stash.get(_OBSERVED, [])
+    if not observations and not _declared_ids(item):
+        return
+    client = item.stash.get(_CLIENT, None)
+    exchanges = _cited_exchanges(observations, client)
+    report.user_properties.append((OBSERVATIONS, [o.to_json() for o in observations]))
+    report.user_properties.append((EXCHANGES, {str(i): record for i, record in exchanges.items()}))
+    if client is not None:
+        report.user_properties.append((USAGE, _usage_delta(item, client)))
+        report.user_properties.append(("oai_target", item.stash[_TARGET].summary()))
+    _attach_to_allure(item, exchanges)
+
+
+def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
+    from conformance.outcome import Status
+
+    failed = [f for o in item.stash.get(_OBSERVED, []) if o.status is Status.FAIL for f in o.failures]
+    if failed and report.passed:
+        report.outcome = "failed"
+        shown = "\n".join(f"- {f.requirement}{' at ' + f.at if f.at else ''}:\n    " + f.message.replace("\n", "\n    ")
+                          for f in failed[:10])
+        more = f"\n... and {len(failed) - 10} more" if len(failed) > 10 else ""
+        report.longrepr = f"{len(failed)} MUST violation(s):\n{shown}{more}\n(evidence: see the certificate in the report dir)"
+
+
+def _cited_exchanges(observations: list[Observation], client: Client | None) -> dict[int, dict[str, Any]]:
+    if client is None:
+        return {}
+    cited = {i for o in observations for i in o.exchanges} | {
+        f.exchange for o in observations for f in o.failures if f.exchange is not None
+    }
+    return {i: client.exchanges[i].to_json() for i in sorted(cited) if 0 <= i < len(client.exchanges)}
+
+
+_USAGE_SEEN = pytest.StashKey[dict]()
+
+
+def _usage_delta(item: pytest.Item, client: Client) -> dict[str, int]:
+    now = client.usage.to_json()
+    seen = item.config.stash.get(_USAGE_SEEN, {})
+    item.config.stash[_USAGE_SEEN] = now
+    return {k: v - seen.get(k, 0) for k, v in now.items()}
+
+
+def _attach_to_allure(item: pytest.Item, exchanges: dict[int, dict[str, Any]]) -> None:
+    if not exchanges or not item.config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    import allure
+
+    for index, record in exchanges.items():
+        allure.attach(json.dumps(record, indent=2), name=f"exchange {index}: {record['request']['method']} "
+                      f"{record['request']['url']}", attachment_type=allure.attachment_type.JSON)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    properties = dict(report.user_properties)
+    if OBSERVATIONS in properties:
+        _RUN_OF_PROCESS.absorb(properties)
+
+
+# `pytest_runtest_logreport` has no config argument; the run of this process is kept here (one pytest session per
+# process, as pytest itself assumes), and attached to the config at session start.
+_RUN_OF_PROCESS = _Run()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _RUN_OF_PROCESS
+    _RUN_OF_PROCESS = session.config.stash[_RUN] = _Run()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = _RUN_OF_PROCESS
+    if hasattr(session.config, "workerinput") or not run.observations:
+        return  # an xdist worker (the controller writes), or a session that judged nothing
+    from conformance.reports import build_results, write_reports
+    from conformance.requirements import catalogue, feature_claimed, features
+
+    summary = run.target_summary or {}
+    claims = summary.get("features")
+    claimed = frozenset(claims) if claims is not None else None
+    from conformance.outcome import fold
+
+    by_id: dict[str, list[Observation]] = {}
+    for obs in run.observations:
+        by_id.setdefault(obs.requirement, []).append(obs)
+    outcomes = [fold(rid, by_id.get(rid, [])) for rid in catalogue()]
+    results = build_results(
+        outcomes=outcomes, requirements=catalogue(), features=features(),
+        claimed=lambda feature: feature_claimed(feature, claimed), target=summary, usage=run.usage,
+        exchanges=run.exchanges, started=run.started, finished=time.time(), tool_version=_version(),
+    )
+    report_dir = Path(session.config.getoption("oai_report_dir") or "reports")
+    paths = write_reports(results, report_dir, run.exchanges)
+    session.config.stash[_WRITTEN] = {name: str(path) for name, path in paths.items()}
+    session.config.stash[_VERDICT] = results
+
+
+_WRITTEN = pytest.StashKey[dict]()
+_VERDICT = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = config.stash.get(_VERDICT, None)
+    if results is None:
+        return
+    s = results["summary"]
+    terminalreporter.section("oai-conformance")
+    terminalreporter.write_line(
+        f"{results['verdict']}: {s['must_passed']}/{s['must']} MUST passed, {s['fail']} failed, {s['warn']} warnings, "
+        f"{s['skip']} skipped, {s['not-claimed']} not claimed; {results['usage']['total_tokens']} tokens"
+    )
+    written = config.stash.get(_WRITTEN, {})
+    if "certificate.md" in written:
+        terminalreporter.write_line(f"certificate: {written['certificate.md']}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oai-conformance")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,11 @@
+"""The bundled reference server: a small deterministic ASGI server that speaks the OpenAI API correctly.
+
+It is the default target of `oai-conformance run` and the known-good target of the project's own tests. It is
+not a model: it echoes, counts and stores. Its faults (`FAULTS`) make it break one rule at a time, so the
+project's tests can show each check failing.
+"""
+
+from .app import FAULTS, ServerConfig, create_app
+from .runner import RunningServer, serve
+
+__all__ = ["FAULTS", "RunningServer", "ServerConfig", "create_app", "serve"]

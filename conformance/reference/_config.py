@@ -1,0 +1,114 @@
+"""The reference server's configuration, its models, and the table of faults it can be told to commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A fixed `created` for the models list: a server's models do not get younger between two requests.
+MODELS_CREATED = 1_715_367_049
+DEFAULT_DIMENSIONS = 1536
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model the server lists and serves; `kind` is "chat" or "embeddings" (both work on every endpoint)."""
+
+    id: str
+    kind: str = "chat"
+    dimensions: int = DEFAULT_DIMENSIONS
+    owned_by: str = "oai-conformance"
+
+
+DEFAULT_MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo("gpt-4o-mini", "chat"),
+    ModelInfo("text-embedding-3-small", "embeddings"),
+    ModelInfo("ref-chat", "chat"),
+    ModelInfo("ref-embed", "embeddings"),
+)
+
+# Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
+# Keep the descriptions to one line: `python -m conformance.reference --list-faults` prints them.
+FAULTS: dict[str, str] = {
+    # streams: framing
+    "no-done": "chat streams end without `data: [DONE]`",
+    "data-after-done": "one more chunk is sent after `data: [DONE]`",
+    "stream-content-type": "streams are sent with content-type application/json",
+    # streams: deltas
+    "role-every-chunk": "`role: assistant` is repeated in every content delta",
+    "no-role": "the first delta of a choice carries no `role`",
+    "role-empty": "the first delta of a choice has `role: \"\"`",
+    "finish-reason-twice": "the finishing chunk of each choice is sent twice",
+    "chunk-missing-finish-key": "the `finish_reason` key is absent from chunks before the last",
+    "created-drift": "`created` changes from one chunk to the next",
+    "inconsistent-id": "each chunk of one stream has a different `id`",
+    # streams: usage
+    "no-usage-chunk": "`stream_options.include_usage` is ignored: no usage chunk",
+    "usage-always": "a usage chunk is sent even when `include_usage` was not asked for",
+    "usage-wrong-total": "`usage.total_tokens` is prompt + completion + 1",
+    # tool calls
+    "tool-index-missing": "streamed tool-call deltas carry no `index`",
+    "tool-index-zero": "every streamed tool call has `index: 0`, parallel calls included",
+    "tool-args-object": "`function.arguments` is a JSON object instead of a string",
+    "tool-finish-stop": "`finish_reason` is `stop` after automatic tool calls",
+    # answers
+    "created-ms": "`created` is in milliseconds",
+    "model-empty": "`model` is an empty string in answers",
+    "finish-stop-at-length": "`finish_reason` is `stop` when the output was cut at the token limit",
+    "finish-null": "`finish_reason` is null in non-streamed answers",
+    "ignore-max-tokens": "`max_tokens` and `max_completion_tokens` are ignored: no cut",
+    "stop-ignored": "`stop` sequences are ignored",
+    "n-ignored": "`n` is ignored: always one choice",
+    "json-object-ignored": "`response_format: json_object` is ignored: plain text",
+    "empty-success": "answers have empty content and `completion_tokens: 0`",
+    "developer-rejected": "messages with `role: developer` are rejected with 400",
+    "logprobs-legacy": "logprobs come in the legacy completions shape `{tokens, token_logprobs, top_logprobs}`",
+    "top-logprobs-short": "each token has one `top_logprobs` entry fewer than asked",
+    # errors
+    "error-422": "validation errors are 422 with FastAPI's `{\"detail\": [...]}`",
+    "error-flat": "errors are flat: `{\"object\": \"error\", \"message\": ..., \"code\": 400}`",
+    "error-string": "errors are `{\"error\": \"<message>\"}`",
+    "error-code-int": "the error envelope's `code` is the HTTP status as an integer",
+    "error-500": "client mistakes (400) are answered with 500",
+    "unknown-model-200": "any model id is served, unknown ones included",
+    "no-auth": "missing and wrong API keys are accepted",
+    "stream-error-200": "a bad request with `stream: true` gets 200 and an error event in the stream",
+    "stream-options-accepted": "`stream_options` without `stream: true` is accepted",
+    "unknown-route-200": "unknown routes answer 200 with an empty object",
+    # models
+    "models-name-not-id": "models list items carry `name` instead of `id`",
+    "models-empty": "the models list is empty",
+    "models-no-created": "models list items have no `created`",
+    # embeddings
+    "base64-ignored": "`encoding_format: base64` is ignored: floats are sent",
+    "base64-big-endian": "base64 embeddings are big-endian float32",
+    "embeddings-reversed": "embeddings `data` is in reverse order",
+    "dimensions-ignored": "`dimensions` is ignored: full-length vectors",
+}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How the reference server behaves.
+
+    api_key: None = no authentication; a string = every request needs exactly `Authorization: Bearer <key>`.
+    faults: names from FAULTS; each makes the server break one rule (for the project's own tests).
+    models: the models listed and served.
+    """
+
+    api_key: str | None = None
+    faults: frozenset[str] = frozenset()
+    models: tuple[ModelInfo, ...] = DEFAULT_MODELS
+    system_fingerprint: str = "fp_reference"
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.faults) - FAULTS.keys())
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(unknown)} (known: {', '.join(sorted(FAULTS))})")
+        if not isinstance(self.faults, frozenset):
+            object.__setattr__(self, "faults", frozenset(self.faults))
+
+    def has(self, fault: str) -> bool:
+        return fault in self.faults
+
+    def model(self, model_id: str) -> ModelInfo | None:
+        return next((m for m in self.models if m.id == model_id), None)

@@ -1,0 +1,209 @@
+"""The reference server: routes, authentication and error answers, as a Starlette app.
+
+    GET  /v1/models               the configured models
+    GET  /v1/models/{id}          one of them, or 404 model_not_found
+    POST /v1/chat/completions     chat.py
+    POST /v1/embeddings           embeddings.py
+    anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
+
+Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
+otherwise), and every answer carries `x-request-id` (the client's own, when it sent one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import chat, embeddings
+from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
+from ._errors import ApiError, invalid
+from ._ids import Ids
+
+__all__ = ["FAULTS", "DEFAULT_MODELS", "ModelInfo", "ServerConfig", "create_app"]
+
+BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have "
+    "trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"
+)
+NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer "
+    "auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're "
+    "accessing the API from your browser and are prompted for a username and password. You can obtain an API "
+    "key from https://platform.openai.com/account/api-keys."
+)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def mask_key(key: str) -> str:
+    """`sk-ab***cd`: never the whole key, and nothing of a short one."""
+    return f"{key[:5]}***{key[-2:]}" if len(key) >= 12 else "***"
+
+
+class _Server:
+    """The handlers, bound to one configuration."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.ids = Ids()
+
+    # --- plumbing -----------------------------------------------------------------------------------------
+
+    def error(self, error: ApiError) -> Response:
+        faults = self.config.faults
+        status = error.status
+        body: Any = error.envelope()
+        if error.validation and status == 400 and "error-422" in faults:
+            status = 422
+            loc = ["body", *(error.param.replace("[", ".").replace("]", "").split(".") if error.param else [])]
+            body = {"detail": [{"type": "value_error", "loc": loc, "msg": error.message, "input": None}]}
+        elif error.client and status == 400 and "error-500" in faults:
+            status = 500
+        if "error-flat" in faults:
+            body = {"object": "error", "message": error.message, "type": "BadRequestError", "param": error.param,
+                    "code": status}
+        elif "error-string" in faults:
+            body = {"error": error.message}
+        elif "error-code-int" in faults and "error" in body:
+            body["error"]["code"] = status
+        return Response(chat.dumps(body), status_code=status, media_type="application/json")
+
+    def authenticate(self, request: Request) -> None:
+        key = self.config.api_key
+        if key is None or self.config.has("no-auth"):
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        given = given.strip()
+        if scheme.lower() != "bearer" or not given:
+            raise ApiError(401, NO_KEY, client=False, validation=False)
+        if given != key:
+            raise ApiError(
+                401,
+                f"Incorrect API key provided: {mask_key(given)}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+                client=False,
+                validation=False,
+            )
+
+    async def json_body(self, request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise invalid(BAD_JSON) from None
+
+    # --- routes -------------------------------------------------------------------------------------------
+
+    def model_object(self, model: ModelInfo) -> dict[str, Any]:
+        key = "name" if self.config.has("models-name-not-id") else "id"
+        out: dict[str, Any] = {key: model.id, "object": "model", "created": MODELS_CREATED, "owned_by": model.owned_by}
+        if self.config.has("models-no-created"):
+            del out["created"]
+        return out
+
+    async def list_models(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+        except ApiError as error:
+            return self.error(error)
+        models = [] if self.config.has("models-empty") else self.config.models
+        body = {"object": "list", "data": [self.model_object(m) for m in models]}
+        return Response(chat.dumps(body), media_type="application/json")
+
+    async def retrieve_model(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            model_id = request.path_params["model_id"]
+            model = self.config.model(model_id)
+            if model is None:
+                raise ApiError(
+                    404,
+                    f"The model '{model_id}' does not exist",
+                    param="model",
+                    code="model_not_found",
+                    validation=False,
+                )
+        except ApiError as error:
+            return self.error(error)
+        return Response(chat.dumps(self.model_object(model)), media_type="application/json")
+
+    async def chat_completions(self, request: Request) -> Response:
+        body: Any = None
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return chat.complete(chat.validate(body, self.config), self.config, self.ids)
+        except ApiError as error:
+            if self.config.has("stream-error-200") and isinstance(body, dict) and body.get("stream") is True:
+                return chat.error_stream(error)
+            return self.error(error)
+
+    async def create_embeddings(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return embeddings.embed(embeddings.validate(body, self.config), self.config)
+        except ApiError as error:
+            return self.error(error)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        if self.config.has("unknown-route-200"):
+            return Response(b"{}", media_type="application/json")
+        return self.error(
+            ApiError(404, f"Invalid URL ({request.method} {request.url.path})", client=False, validation=False)
+        )
+
+
+class _RequestId:
+    """Pure ASGI middleware: every answer carries `x-request-id`, the client's own when it sent one."""
+
+    def __init__(self, app: ASGIApp, ids: Ids) -> None:
+        self.app = app
+        self.ids = ids
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = given if given else self.ids.request().encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", request_id))
+                headers.append((b"openai-version", b"2020-10-01"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The reference server as an ASGI app (Starlette), configured once."""
+    config = config if config is not None else ServerConfig()
+    server = _Server(config)
+    routes = [
+        Route("/v1/models", server.list_models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET"]),
+        Route("/v1/chat/completions", server.chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: server.not_found, 405: server.not_found},
+    )
+    app.add_middleware(_RequestId, ids=server.ids)
+    app.state.config = config
+    return app

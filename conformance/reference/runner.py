@@ -1,0 +1,85 @@
+"""Run the reference server in a background thread, on a socket bound here (port 0 = a free port)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from .app import ServerConfig, create_app
+
+STARTUP_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 5.0
+
+
+class RunningServer:
+    """A server started by `serve()`: where it listens, and how to stop it (idempotent)."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, host: str,
+                 port: int) -> None:
+        self.host = host
+        self.port = port
+        shown = f"[{host}]" if ":" in host else host
+        self.base_url = f"http://{shown}:{port}/v1"
+        self._server = server
+        self._thread = thread
+        self._socket = sock
+
+    def __repr__(self) -> str:
+        return f"RunningServer(base_url={self.base_url!r})"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(SHUTDOWN_TIMEOUT)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(SHUTDOWN_TIMEOUT)
+        self._socket.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+@contextmanager
+def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
+    """Start the reference server, wait until it answers, yield it, and always stop it on exit."""
+    sock = _bind(host, port)
+    uv_config = uvicorn.Config(
+        create_app(config if config is not None else ServerConfig()),
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(uv_config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True)
+    running = RunningServer(server, thread, sock, host, sock.getsockname()[1])
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the reference server did not start on {host}:{running.port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the reference server did not start within {STARTUP_TIMEOUT:.0f}s")
+            time.sleep(0.005)
+        with socket.create_connection((host, running.port), timeout=STARTUP_TIMEOUT):
+            pass
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,246 @@
+"""The results document: everything a run concluded, as versioned JSON-ready data.
+
+The document is the single input of every report (JUnit, certificates) and of baselines, so it carries the
+whole catalogue (every requirement, in catalogue order, with a status), the per-feature and overall counts,
+the verdict, and the evidence: only the exchanges that a failure or a WARN/FAIL observation points to.
+Exchanges are redacted when they are built, so nothing here can hold a secret the caller did not hand over.
+
+The module also holds the small helpers the renderers share to show an exchange record (excerpts, curl).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from conformance.exceptions import ConfigError
+from conformance.exchange import SECRET_HEADERS, Exchange
+from conformance.outcome import Observation, Outcome, Status, fold
+from conformance.requirements import Feature, Level, Requirement
+
+RESULTS_FORMAT = "oai-conformance/results"
+RESULTS_VERSION = 1
+TOOL_NAME = "oai-conformance"
+
+STATUSES = tuple(s.value for s in Status)  # pass, fail, warn, skip, not-claimed, error
+# The statuses whose observations make their exchanges evidence (ERROR too: it explains an error outcome).
+_EVIDENCE = frozenset({Status.WARN, Status.FAIL, Status.ERROR})
+_ORDER = [Status.NOT_CLAIMED, Status.SKIP, Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
+NOT_RUN = "not run"
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _merge(outcomes: Iterable[Outcome]) -> dict[str, tuple[Status, tuple[Observation, ...]]]:
+    """Outcomes by requirement id; several outcomes of one id fold together (the worst status wins)."""
+    merged: dict[str, tuple[Status, tuple[Observation, ...]]] = {}
+    for outcome in outcomes:
+        if outcome.requirement in merged:
+            status, seen = merged[outcome.requirement]
+            seen = seen + outcome.observations
+            status = max(status, outcome.status, key=_ORDER.index)
+            if seen:
+                status = max(status, fold(outcome.requirement, seen).status, key=_ORDER.index)
+            merged[outcome.requirement] = (status, seen)
+        else:
+            merged[outcome.requirement] = (outcome.status, outcome.observations)
+    return merged
+
+
+def _requirement_entry(
+    req: Requirement, merged: Mapping[str, tuple[Status, tuple[Observation, ...]]], claimed: bool
+) -> tuple[dict[str, Any], set[int]]:
+    """The record of one requirement and the indices of the exchanges that are its evidence."""
+    status, observations = merged.get(req.id, (Status.SKIP, ()))
+    reasons = list(dict.fromkeys(o.reason for o in observations if o.reason))
+    cases = list(dict.fromkeys(o.case for o in observations if o.case))
+    failures: list[dict[str, Any]] = []
+    evidence: set[int] = set()
+    if not claimed:
+        status = Status.NOT_CLAIMED
+        reasons = [f"feature {req.feature!r} is not claimed"]
+    else:
+        if not observations and status is Status.SKIP:
+            reasons = reasons or [NOT_RUN]
+        if req.level is Level.SHOULD and status is Status.FAIL:
+            status = Status.WARN
+        for obs in observations:
+            for f in obs.failures:
+                failures.append({"message": f.message, "at": f.at, "case": obs.case, "exchange": f.exchange})
+                if f.exchange is not None:
+                    evidence.add(f.exchange)
+            if obs.status in _EVIDENCE:
+                evidence.update(obs.exchanges)
+    entry = {
+        "id": req.id,
+        "level": req.level.value,
+        "feature": req.feature,
+        "description": req.description,
+        "source": req.source,
+        "status": status.value,
+        "reasons": reasons,
+        "cases": cases,
+        "failures": failures,
+        # Beyond the brief's list: the evidence of this requirement, so a report can show an observation's
+        # exchanges even when its failures name none.
+        "exchanges": sorted(evidence),
+    }
+    return entry, evidence
+
+
+def _counts(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for entry in entries:
+        counts[entry["status"]] += 1
+    return counts
+
+
+def _must_failed(entry: dict[str, Any]) -> bool:
+    return entry["level"] == Level.MUST.value and entry["status"] in (Status.FAIL.value, Status.ERROR.value)
+
+
+def build_results(
+    *,
+    outcomes: Iterable[Outcome],
+    requirements: Mapping[str, Requirement],
+    features: Mapping[str, Feature],
+    claimed: Callable[[str], bool],
+    target: Mapping[str, Any],
+    usage: Mapping[str, int],
+    exchanges: Sequence[Exchange | Mapping[str, Any]],
+    started: float,
+    finished: float,
+    tool_version: str,
+) -> dict[str, Any]:
+    """The results document of a run (see the module doc and docs for the shape).
+
+    Every requirement of `requirements` appears, in its order. Outcomes of ids that are not in `requirements`
+    are ignored. An exchange is found by its `index`, or by its position in `exchanges` when it has none.
+    """
+    merged = _merge(outcomes)
+    entries: list[dict[str, Any]] = []
+    evidence: set[int] = set()
+    for req in requirements.values():
+        entry, used = _requirement_entry(req, merged, claimed(req.feature))
+        entries.append(entry)
+        evidence |= used
+
+    must = [e for e in entries if e["level"] == Level.MUST.value]
+    must_failed = sum(1 for e in must if _must_failed(e))
+    summary: dict[str, int] = {"requirements": len(entries), **_counts(entries)}
+    summary["must"] = len(must)
+    summary["must_passed"] = sum(1 for e in must if e["status"] == Status.PASS.value)
+    summary["must_failed"] = must_failed
+
+    feature_rows = []
+    for feature in features.values():
+        mine = [e for e in entries if e["feature"] == feature.name]
+        mine_must = [e for e in mine if e["level"] == Level.MUST.value]
+        feature_rows.append(
+            {
+                "name": feature.name,
+                "description": feature.description,
+                "claimed": bool(claimed(feature.name)),
+                **_counts(mine),
+                "must": len(mine_must),
+                "must_passed": sum(1 for e in mine_must if e["status"] == Status.PASS.value),
+            }
+        )
+
+    by_index: dict[int, Mapping[str, Any]] = {}
+    for position, record in enumerate(exchange_records(exchanges)):
+        by_index.setdefault(record["index"] if record.get("index") is not None else position, record)
+    records = {str(i): dict(by_index[i]) for i in sorted(evidence) if i in by_index}
+
+    conformant = must_failed == 0
+    return {
+        "format": RESULTS_FORMAT,
+        "version": RESULTS_VERSION,
+        "tool": {"name": TOOL_NAME, "version": tool_version},
+        "target": dict(target),
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "duration_s": round(max(finished - started, 0.0), 3),
+        "verdict": "conformant" if conformant else "not conformant",
+        "exit_code": 0 if conformant else 1,
+        "summary": summary,
+        "features": feature_rows,
+        "requirements": entries,
+        "usage": {
+            "requests": int(usage.get("requests", len(exchanges))),
+            "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+            "completion_tokens": int(usage.get("completion_tokens", 0)),
+            "total_tokens": int(usage.get("total_tokens", 0)),
+        },
+        "exchanges": records,
+    }
+
+
+def exchange_records(exchanges: Sequence[Exchange | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Exchanges as JSON records: a run's exchanges arrive as records when they crossed a process boundary."""
+    return [e.to_json() if isinstance(e, Exchange) else e for e in exchanges]
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read a results document; a missing file, bad JSON or another format/version is a ConfigError."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the results file: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{path}: not a JSON results file: {problem}") from None
+    if not isinstance(data, dict) or data.get("format") != RESULTS_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ConfigError(f"{path}: not an {RESULTS_FORMAT} document (format {found!r})")
+    if data.get("version") != RESULTS_VERSION:
+        raise ConfigError(
+            f"{path}: results version {data.get('version')!r} is not supported (expected {RESULTS_VERSION})"
+        )
+    return data
+
+
+# --- Helpers the renderers share to show an exchange record (the dict of Exchange.to_json()). ---
+
+_CURL_HEADERS = frozenset({"content-type", "accept", "openai-organization", "openai-project", "openai-beta"})
+_INVALID_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean_text(text: str) -> str:
+    """The text without the control characters XML 1.0 cannot carry (and that terminals mangle)."""
+    return _INVALID_XML.sub("", text)
+
+
+def excerpt(text: str, limit: int) -> str:
+    """At most `limit` bytes of `text` (UTF-8), saying how much was cut."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", "ignore") + f"… [{len(raw) - limit} more bytes]"
+
+
+def curl_line(record: Mapping[str, Any]) -> str:
+    """A shell line that reproduces the request of an exchange record; the key comes from the environment."""
+    request = record.get("request") or {}
+    method, url = str(request.get("method") or "GET"), str(request.get("url") or "")
+    parts = ["curl", "-sS", "-X", shlex.quote(method), shlex.quote(url)]
+    for name, value in (request.get("headers") or {}).items():
+        name = str(name).lower()
+        if name in SECRET_HEADERS:
+            if name == "authorization":
+                parts.append('-H "Authorization: Bearer $OPENAI_API_KEY"')
+            else:
+                parts.append(f'-H "{name}: $OPENAI_API_KEY"')
+        elif name in _CURL_HEADERS:
+            parts.append("-H " + shlex.quote(f"{name}: {value}"))
+    body = request.get("body") or ""
+    if body:
+        parts.append("-d " + shlex.quote(str(body)))
+    return " ".join(parts)

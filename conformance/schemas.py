@@ -1,0 +1,201 @@
+"""The JSON Schemas of the API's bodies: one registry over `schemas/`, loaded and checked once.
+
+Every file is a JSON Schema 2020-12 document whose `$id` is its file name, so files refer to each other with
+relative refs (`{"$ref": "chat.usage.json"}`). A file that cannot serve as such stops the run with a
+`ConfigError` that names it: a broken schema would otherwise turn every body it judges into a false failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.exceptions
+from jsonschema.exceptions import ValidationError, relevance
+from jsonschema.protocols import Validator
+from referencing.jsonschema import DRAFT202012
+
+from conformance.exceptions import ConfigError
+
+__all__ = ["FORMATS", "SCHEMAS_DIR", "SchemaError", "names", "registry", "validate", "validator"]
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# `schemas/openapi.json` is the upstream OpenAPI document of the generated phases, not one of our schemas.
+NOT_A_SCHEMA = frozenset({"openapi.json"})
+
+# Above 10**11 seconds is the year 5138: such a `created` is a millisecond timestamp (REAL-WORLD row 13).
+LATEST_PLAUSIBLE_SECONDS = 10**11
+
+
+def _schemas_dir() -> Path:
+    # An installed wheel carries the schemas inside the package; a checkout has them at the top level.
+    package = Path(__file__).parent
+    bundled = package / "bundled" / "schemas"
+    return bundled if bundled.is_dir() else package.parent / "schemas"
+
+
+SCHEMAS_DIR: Path = _schemas_dir()
+
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("unixtime", raises=ValueError)
+def _is_unixtime(instance: object) -> bool:
+    # Formats judge only the types they are about; `type: integer` next to the format judges the rest.
+    if isinstance(instance, bool) or not isinstance(instance, int | float):
+        return True
+    if instance < 0:
+        raise ValueError("before 1970; a unixtime counts seconds since the epoch")
+    if instance > LATEST_PLAUSIBLE_SECONDS:
+        raise ValueError("milliseconds, not seconds since the epoch")
+    return True
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One way an instance breaks a schema, located for people (`path`) and for tools (`schema_path`)."""
+
+    path: str  # JSON path in the instance, such as "$.choices[0].delta"
+    message: str
+    schema_path: str  # the keywords from the root to the failing one, refs followed: "model.json#/required"
+    keyword: str  # the failing keyword: "required", "type", "const", ...
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def names() -> list[str]:
+    """The schema names (file names without `.json`), sorted."""
+    return sorted(_documents())
+
+
+@functools.cache
+def registry() -> referencing.Registry[Any]:
+    """Every schema file, loaded once, each resource under its `$id`; every `$ref` in them resolves."""
+    documents = _documents()
+    loaded: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (f"{name}.json", DRAFT202012.create_resource(contents)) for name, contents in documents.items()
+    )
+    loaded = loaded.crawl()
+    for name, contents in documents.items():
+        _check_refs(loaded, name, contents)
+    return loaded
+
+
+@functools.cache
+def validator(name: str) -> Validator:
+    """The validator of schema `name`, with `FORMATS` asserted; built once per name."""
+    documents = _documents()
+    if name not in documents:
+        raise ConfigError(f"unknown schema {name!r}; known: {', '.join(sorted(documents))}")
+    return jsonschema.Draft202012Validator(documents[name], registry=registry(), format_checker=FORMATS)
+
+
+def validate(name: str, instance: object) -> list[SchemaError]:
+    """Every error of `instance` against schema `name`, best first; an empty list means valid."""
+    found = [specific for error in validator(name).iter_errors(instance) for specific in _specific(error)]
+    return [_schema_error(name, error) for error in sorted(found, key=relevance, reverse=True)]
+
+
+def _specific(error: ValidationError) -> list[ValidationError]:
+    # anyOf/oneOf only say "not valid under any of the given schemas". When just one branch fits the
+    # instance's type (the usual `anyOf: [{$ref: ...}, {type: null}]`), that branch's errors say why.
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return [error]
+    branches: dict[object, list[ValidationError]] = defaultdict(list)
+    for sub in error.context:
+        branches[sub.relative_schema_path[0]].append(sub)
+    fitting = [
+        errors
+        for errors in branches.values()
+        if not any(sub.validator == "type" and not sub.relative_path for sub in errors)
+    ]
+    if len(fitting) != 1:
+        return [error]
+    return [specific for sub in fitting[0] for specific in _specific(sub)]
+
+
+def _schema_error(name: str, error: ValidationError) -> SchemaError:
+    pointer = "".join(f"/{part}" for part in error.absolute_schema_path)
+    # A format error only says "x is not a 'unixtime'"; its cause says what is wrong with x.
+    message = (
+        f"{error.message} ({error.cause})" if error.validator == "format" and error.cause else error.message
+    )
+    return SchemaError(
+        path=error.json_path,
+        message=message,
+        schema_path=f"{name}.json#{pointer}",
+        keyword=str(error.validator),
+    )
+
+
+@functools.cache
+def _documents() -> dict[str, dict[str, Any]]:
+    directory = SCHEMAS_DIR
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: the schemas folder does not exist")
+    files = sorted(path for path in directory.glob("*.json") if path.name not in NOT_A_SCHEMA)
+    return {path.name.removesuffix(".json"): _load(path) for path in files}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    where = f"schema file {path}"
+    try:
+        contents = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{where}: cannot be read ({_one_line(error)})") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{where}: not valid JSON ({_one_line(error)})") from None
+    if not isinstance(contents, dict):
+        raise ConfigError(f"{where}: not a JSON object")
+    if contents.get("$schema") != DIALECT:
+        found = "missing" if "$schema" not in contents else repr(contents["$schema"])
+        raise ConfigError(f"{where}: $schema must be {DIALECT!r} (found {found})")
+    if contents.get("$id") != path.name:
+        found = "missing" if "$id" not in contents else repr(contents["$id"])
+        raise ConfigError(f"{where}: $id must equal the file name {path.name!r} (found {found})")
+    try:
+        jsonschema.Draft202012Validator.check_schema(contents)
+    except jsonschema.SchemaError as error:
+        at = "".join(f"/{part}" for part in error.absolute_path) or "/"
+        raise ConfigError(
+            f"{where}: not a valid 2020-12 schema at {at}: {_one_line(error.message)}"
+        ) from None
+    return contents
+
+
+def _check_refs(loaded: referencing.Registry[Any], name: str, contents: dict[str, Any]) -> None:
+    resolver = loaded.resolver(base_uri=f"{name}.json")
+    for ref in _refs(contents):
+        try:
+            resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as error:
+            raise ConfigError(
+                f"schema file {SCHEMAS_DIR / (name + '.json')}: $ref {ref!r} does not resolve "
+                f"({type(error).__name__})"
+            ) from None
+
+
+def _refs(node: object) -> Iterator[str]:
+    # Every `$ref` in the document; none of ours sits under a nested `$id`, so all resolve against the file.
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())

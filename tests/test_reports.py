@@ -1,0 +1,585 @@
+"""The reports: the results document, JUnit XML, the certificates and the atomic writer.
+
+Every test builds its own requirements, features and outcomes: nothing here depends on the real catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.exceptions import ConfigError
+from conformance.exchange import Exchange
+from conformance.outcome import Failure, Observation, Status, fold
+from conformance.reports import (
+    build_results,
+    load_results,
+    render_html,
+    render_junit,
+    render_markdown,
+    write_reports,
+)
+from conformance.reports import writer as writer_module
+from conformance.reports.results import RESULTS_FORMAT, RESULTS_VERSION, curl_line
+from conformance.requirements import Feature, Level, Requirement
+
+SECRET = "sk-test-very-secret-0123456789"
+BASE = "http://127.0.0.1:9/v1"
+
+FEATURES = {
+    "chat": Feature("chat", "Chat completions"),
+    "embeddings": Feature("embeddings", "Embeddings"),
+    "models": Feature("models", "Models"),
+}
+
+
+def _req(rid: str, level: Level, feature: str, description: str) -> Requirement:
+    return Requirement(rid, level, feature, description, f"https://platform.openai.com/docs/{feature}")
+
+
+REQUIREMENTS = {
+    r.id: r
+    for r in [
+        _req("chat.response.object", Level.MUST, "chat", "object is chat.completion"),
+        _req("chat.response.id-field", Level.MUST, "chat", "id is a string"),
+        _req("chat.response.usage-total", Level.SHOULD, "chat", "usage.total_tokens is the sum"),
+        _req("chat.response.fingerprint", Level.SHOULD, "chat", "system_fingerprint is present"),
+        _req("chat.request.stop-four", Level.MUST, "chat", "stop accepts up to four strings"),
+        _req("chat.response.never-run", Level.MUST, "chat", "a requirement no check observed"),
+        _req("embeddings.response.order", Level.MUST, "embeddings", "data is in input order"),
+        _req("embeddings.response.dims", Level.MUST, "embeddings", "dimensions are honoured"),
+        _req("models.list.object", Level.MUST, "models", "object is list"),
+    ]
+}
+
+
+def _exchange(index: int, body: dict[str, Any], status: int, response: str) -> Exchange:
+    return Exchange.build(
+        method="post",
+        url=f"{BASE}/chat/completions?key={SECRET}",
+        request_headers={
+            "Authorization": f"Bearer {SECRET}",
+            "Content-Type": "application/json",
+            "X-Debug": f"token={SECRET}",
+        },
+        request_body=json.dumps({**body, "user": SECRET}).encode(),
+        status=status,
+        response_headers={"content-type": "application/json", "x-echo": SECRET},
+        response_body=response.replace("SECRET", SECRET).encode(),
+        secrets=[SECRET],
+        index=index,
+    )
+
+
+EXCHANGES = [
+    _exchange(0, {"model": "m", "messages": []}, 200, '{"object": "chat.completion", "id": "x"}'),
+    _exchange(1, {"model": "m", "stop": ["a", "b"]}, 200, '{"object": "chat.completions", "echo": "SECRET"}'),
+    _exchange(2, {"model": "m", "stop": ["a", "b", "c", "d"]}, 400, '{"error": {"message": "bad stop"}}'),
+    _exchange(3, {"model": "m"}, 200, '{"usage": {"prompt_tokens": 1, "total_tokens": 5}}'),
+    _exchange(4, {"model": "m", "n": 1}, 200, '{"object": "chat.completion", "id": 7}'),
+    _exchange(5, {"model": "unused"}, 200, "{}"),
+]
+XSS = "<script>alert(1)</script> in content"
+
+
+def _obs(
+    rid: str,
+    status: Status,
+    *failures: tuple[str, str, int | None],
+    case: str = "",
+    reason: str = "",
+    exchanges: tuple[int, ...] = (),
+) -> Observation:
+    return Observation(
+        rid,
+        status,
+        tuple(Failure(rid, message, at, ex) for message, at, ex in failures),
+        reason=reason,
+        case=case or f"tests/test_chat.py::test_{rid.rsplit('.', 1)[-1]}",
+        exchanges=exchanges,
+    )
+
+
+def _outcomes() -> list:
+    groups = {
+        "chat.response.object": [
+            _obs("chat.response.object", Status.PASS, exchanges=(0,)),
+            _obs(
+                "chat.response.object",
+                Status.FAIL,
+                ("'chat.completions' is not 'chat.completion'", "$.object", 1),
+                case="tests/test_chat.py::test_object[b]",
+            ),
+        ],
+        "chat.response.id-field": [
+            _obs(
+                "chat.response.id-field",
+                Status.FAIL,
+                *[(f"id {n}: 7 is not of type 'string'", "$.id", 4) for n in range(7)],
+            ),
+        ],
+        "chat.response.usage-total": [
+            # A SHOULD reported as FAIL by its check: the report normalises it to warn.
+            _obs("chat.response.usage-total", Status.FAIL, ("total_tokens 5 != 1 + 0", "$.usage", 3)),
+        ],
+        "chat.response.fingerprint": [
+            _obs(
+                "chat.response.fingerprint", Status.WARN, (XSS, "$.system_fingerprint", None), exchanges=(0,)
+            ),
+        ],
+        "chat.request.stop-four": [
+            _obs("chat.request.stop-four", Status.SKIP, reason="the target has no stop support"),
+        ],
+        "embeddings.response.order": [
+            _obs("embeddings.response.order", Status.FAIL, ("out of order", "$.data[1]", 5)),
+        ],
+        "models.list.object": [
+            _obs("models.list.object", Status.PASS, exchanges=(0,)),
+        ],
+    }
+    outcomes = [fold(rid, obs) for rid, obs in groups.items()]
+    # An outcome for an id outside the catalogue is ignored.
+    outcomes.append(fold("unknown.req.id", [_obs("unknown.req.id", Status.FAIL, ("x", "", 5))]))
+    return outcomes
+
+
+def _build(
+    outcomes: list | None = None, claimed: frozenset[str] = frozenset({"chat", "models"})
+) -> dict[str, Any]:
+    return build_results(
+        outcomes=_outcomes() if outcomes is None else outcomes,
+        requirements=REQUIREMENTS,
+        features=FEATURES,
+        claimed=lambda f: f.split(".")[0] in claimed,
+        target={"name": "local-server", "base_url": BASE, "mode": "live", "models": {"chat": "m"}},
+        usage={"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+        exchanges=EXCHANGES,
+        started=1_700_000_000.0,
+        finished=1_700_000_012.5,
+        tool_version="0.1.0",
+    )
+
+
+@pytest.fixture
+def results() -> dict[str, Any]:
+    return _build()
+
+
+def _by_id(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in results["requirements"]}
+
+
+# --- the results document ---
+
+
+def test_results_shape(results):
+    assert list(results) == [
+        "format",
+        "version",
+        "tool",
+        "target",
+        "started",
+        "finished",
+        "duration_s",
+        "verdict",
+        "exit_code",
+        "summary",
+        "features",
+        "requirements",
+        "usage",
+        "exchanges",
+    ]
+    assert results["format"] == RESULTS_FORMAT and results["version"] == RESULTS_VERSION == 1
+    assert results["tool"] == {"name": "oai-conformance", "version": "0.1.0"}
+    assert results["started"] == "2023-11-14T22:13:20Z"
+    assert results["finished"] == "2023-11-14T22:13:32Z"
+    assert results["duration_s"] == 12.5
+    assert results["usage"] == {
+        "requests": 6,
+        "prompt_tokens": 10,
+        "completion_tokens": 20,
+        "total_tokens": 30,
+    }
+    assert [r["id"] for r in results["requirements"]] == list(REQUIREMENTS)
+    json.dumps(results)  # JSON-ready
+
+
+def test_requirement_statuses(results):
+    by_id = _by_id(results)
+    assert {rid: r["status"] for rid, r in by_id.items()} == {
+        "chat.response.object": "fail",
+        "chat.response.id-field": "fail",
+        "chat.response.usage-total": "warn",  # SHOULD + fail -> warn
+        "chat.response.fingerprint": "warn",
+        "chat.request.stop-four": "skip",
+        "chat.response.never-run": "skip",
+        "embeddings.response.order": "not-claimed",  # observed FAIL, but the feature is not claimed
+        "embeddings.response.dims": "not-claimed",
+        "models.list.object": "pass",
+    }
+    assert by_id["chat.response.never-run"]["reasons"] == ["not run"]
+    assert by_id["chat.request.stop-four"]["reasons"] == ["the target has no stop support"]
+    assert by_id["embeddings.response.order"]["failures"] == []
+    assert "not claimed" in by_id["embeddings.response.order"]["reasons"][0]
+    obj = by_id["chat.response.object"]
+    assert obj["cases"] == ["tests/test_chat.py::test_object", "tests/test_chat.py::test_object[b]"]
+    assert obj["failures"] == [
+        {
+            "message": "'chat.completions' is not 'chat.completion'",
+            "at": "$.object",
+            "case": "tests/test_chat.py::test_object[b]",
+            "exchange": 1,
+        }
+    ]
+    assert list(obj) == [
+        "id",
+        "level",
+        "feature",
+        "description",
+        "source",
+        "status",
+        "reasons",
+        "cases",
+        "failures",
+        "exchanges",
+    ]
+    assert obj["level"] == "MUST" and obj["source"] == "https://platform.openai.com/docs/chat"
+
+
+def test_summary_and_features(results):
+    assert results["summary"] == {
+        "requirements": 9,
+        "pass": 1,
+        "fail": 2,
+        "warn": 2,
+        "skip": 2,
+        "not-claimed": 2,
+        "error": 0,
+        "must": 7,
+        "must_passed": 1,
+        "must_failed": 2,
+    }
+    chat, embeddings, models = results["features"]
+    assert chat == {
+        "name": "chat",
+        "description": "Chat completions",
+        "claimed": True,
+        "pass": 0,
+        "fail": 2,
+        "warn": 2,
+        "skip": 2,
+        "not-claimed": 0,
+        "error": 0,
+        "must": 4,
+        "must_passed": 0,
+    }
+    assert embeddings["claimed"] is False and embeddings["not-claimed"] == 2 and embeddings["must"] == 2
+    assert models["claimed"] is True and models["pass"] == 1 and models["must_passed"] == 1
+
+
+def test_verdict(results):
+    assert results["verdict"] == "not conformant" and results["exit_code"] == 1
+    # Only SHOULD problems, skips and passes: conformant.
+    passing = [
+        o
+        for o in _outcomes()
+        if o.requirement
+        in {
+            "chat.response.usage-total",
+            "chat.response.fingerprint",
+            "chat.request.stop-four",
+            "models.list.object",
+        }
+    ]
+    ok = _build(passing)
+    assert ok["verdict"] == "conformant" and ok["exit_code"] == 0
+    assert ok["summary"]["must_failed"] == 0
+
+
+def test_error_on_must_is_not_conformant():
+    errored = fold("models.list.object", [Observation("models.list.object", Status.ERROR, reason="boom")])
+    results = _build([errored])
+    assert results["verdict"] == "not conformant" and results["summary"]["must_failed"] == 1
+    assert results["summary"]["error"] == 1
+
+
+def test_outcomes_of_one_requirement_fold_together():
+    a = fold("models.list.object", [_obs("models.list.object", Status.PASS)])
+    b = fold("models.list.object", [_obs("models.list.object", Status.FAIL, ("bad", "$", 0))])
+    entry = _by_id(_build([a, b]))["models.list.object"]
+    assert entry["status"] == "fail" and len(entry["failures"]) == 1
+
+
+def test_only_evidence_exchanges(results):
+    # 1, 3, 4: named by failures; 0: an exchange of the WARN observation (its PASS observations don't count).
+    # Not 5 (a not-claimed feature and an unknown id) and not 2 (never referenced).
+    assert list(results["exchanges"]) == ["0", "1", "3", "4"]
+    assert results["exchanges"]["4"] == EXCHANGES[4].to_json()
+    assert _by_id(results)["chat.response.fingerprint"]["exchanges"] == [0]
+    assert _by_id(results)["models.list.object"]["exchanges"] == []
+
+
+def test_exchange_found_by_position_when_unindexed():
+    plain = Exchange.build(
+        method="GET", url=f"{BASE}/models", request_headers={}, request_body=b"", status=500
+    )
+    outcome = fold("models.list.object", [_obs("models.list.object", Status.FAIL, ("500", "", 0))])
+    results = build_results(
+        outcomes=[outcome],
+        requirements=REQUIREMENTS,
+        features=FEATURES,
+        claimed=lambda f: True,
+        target={},
+        usage={},
+        exchanges=[plain],
+        started=0.0,
+        finished=1.0,
+        tool_version="x",
+    )
+    assert results["exchanges"]["0"]["request"]["url"] == f"{BASE}/models"
+    assert results["usage"] == {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+# --- load_results ---
+
+
+def test_load_results_roundtrip(tmp_path, results):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    assert load_results(path) == results
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (json.dumps({"format": "something-else", "version": 1}), "not an oai-conformance/results document"),
+        (json.dumps({"format": RESULTS_FORMAT, "version": 2}), "version 2 is not supported"),
+        (json.dumps([1, 2]), "not an oai-conformance/results document"),
+        ("{not json", "not a JSON results file"),
+    ],
+)
+def test_load_results_rejects(tmp_path, content, problem):
+    path = tmp_path / "old.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        load_results(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message and problem in message
+
+
+def test_load_results_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_results(tmp_path / "nope.json")
+
+
+# --- JUnit ---
+
+
+def test_junit_parses_with_counts(results):
+    root = ET.fromstring(render_junit(results))
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "9",
+        "2",
+        "0",
+        "4",
+    )
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == ["chat", "embeddings", "models"]
+    chat = suites["chat"]
+    assert (chat.get("tests"), chat.get("failures"), chat.get("errors"), chat.get("skipped")) == (
+        "6",
+        "2",
+        "0",
+        "2",
+    )
+    assert suites["embeddings"].get("skipped") == "2"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert cases["models.list.object"].get("classname") == "oai-conformance.models"
+    failure = cases["chat.response.object"].find("failure")
+    assert failure is not None
+    assert (
+        failure.get("message") == "'chat.completions' is not 'chat.completion'"
+        and failure.get("type") == "MUST"
+    )
+    assert "exchange 1" in failure.text and "curl" in failure.text and "chat.completions" in failure.text
+    assert len(cases["chat.response.id-field"].find("failure").text.split("7 is not of type")) == 8
+    warn = cases["chat.response.usage-total"]
+    assert warn.find("failure") is None and warn.find("system-out").text.startswith("WARN")
+    assert cases["chat.response.never-run"].find("skipped").get("message") == "not run"
+    assert "not claimed" in cases["embeddings.response.dims"].find("skipped").get("message")
+    assert list(cases["models.list.object"]) == []
+
+
+def test_junit_error_and_control_characters():
+    bad = "bad \x00byte\x1b[31m and \x07bell"
+    outcome = fold(
+        "models.list.object", [_obs("models.list.object", Status.ERROR, (bad, "$", 0), reason="crash")]
+    )
+    root = ET.fromstring(render_junit(_build([outcome])))
+    error = next(root.iter("error"))
+    assert error.get("message") == "bad byte[31m and bell"
+    assert root.get("errors") == "1"
+
+
+# --- certificates ---
+
+
+def test_markdown(results):
+    md = render_markdown(results)
+    assert md.startswith("# OpenAI API conformance certificate")
+    assert "NOT CONFORMANT: 2 MUST requirements failed" in md
+    assert "| chat | yes | 0 / 4 | 2 | 2 | 2 |" in md
+    assert "| embeddings | no | 0 / 2 | 0 | 0 | 2 |" in md
+    assert "| models | yes | 1 / 1 | 0 | 0 | 0 |" in md
+    assert "'chat.completions' is not 'chat.completion' — at $.object" in md
+    assert "local-server" in md and BASE in md and "0.1.0" in md and "12.5 s" in md
+    assert "6 requests, 10 prompt + 20 completion = 30 tokens" in md
+    # Evidence: request, response status and body, and a curl line with the key from the environment.
+    assert "Request: POST http://127.0.0.1:9/v1/chat/completions" in md
+    assert '"echo": "[REDACTED]"' in md and "Response: 200" in md
+    assert "curl -sS -X POST" in md and '-H "Authorization: Bearer $OPENAI_API_KEY"' in md
+    # Several violations: grouped, at most five shown.
+    assert "(7 violations)" in md and "… and 2 more" in md
+    assert "id 4: 7 is not of type" in md and "id 5: 7 is not of type" not in md
+    # MUST departures before SHOULD ones; the HTML in a message is neutralised.
+    assert md.index("### chat.response.id-field") < md.index("### chat.response.usage-total")
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert "| chat.response.never-run | MUST | chat | skip | a requirement no check observed |" in md
+
+
+def test_markdown_conformant():
+    passing = [fold("models.list.object", [_obs("models.list.object", Status.PASS)])]
+    md = render_markdown(_build(passing))
+    assert "**Verdict: CONFORMANT**" in md and "None: no requirement failed or warned." in md
+
+
+def test_html(results):
+    html = render_html(results)
+    assert html.startswith("<!DOCTYPE html>")
+    assert "NOT CONFORMANT: 2 MUST requirements failed" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#39;chat.completions&#39; is not &#39;chat.completion&#39;" in html
+    assert "(7 violations)" in html and "… and 2 more" in html
+    assert "<code>chat</code>" in html and '<td class="n">0 / 4</td>' in html
+    assert "Response <strong>200</strong>" in html and "curl -sS -X POST" in html
+    assert "Bearer $OPENAI_API_KEY" in html
+    assert 'href="https://platform.openai.com/docs/chat"' in html
+    # Self-contained: no external stylesheet, script or image.
+    assert "<link" not in html and "<script" not in html and "<img" not in html and "<style>" in html
+
+
+def test_body_excerpts_are_bounded():
+    big = Exchange.build(
+        method="POST",
+        url=f"{BASE}/chat/completions",
+        request_headers={},
+        request_body=b"q" * 5000,
+        status=500,
+        response_body=b"r" * 9000,
+        index=0,
+    )
+    outcome = fold("models.list.object", [_obs("models.list.object", Status.FAIL, ("big", "", 0))])
+    results = build_results(
+        outcomes=[outcome],
+        requirements=REQUIREMENTS,
+        features=FEATURES,
+        claimed=lambda f: True,
+        target={},
+        usage={},
+        exchanges=[big],
+        started=0.0,
+        finished=1.0,
+        tool_version="x",
+    )
+    md = render_markdown(results)
+    assert "q" * 1024 + "… [3976 more bytes]" in md and "q" * 1025 not in md.split("curl")[0]
+    assert "r" * 2048 + "… [6952 more bytes]" in md and "r" * 2049 not in md
+
+
+def test_curl_line_quotes_and_keeps_the_key_out():
+    record = EXCHANGES[1].to_json()
+    line = curl_line(record)
+    assert line.startswith(f"curl -sS -X POST '{BASE}/chat/completions?key=[REDACTED]'")
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in line
+    assert "-H 'content-type: application/json'" in line and "x-debug" not in line
+    assert SECRET not in line
+    quoted = curl_line({"request": {"method": "POST", "url": "u", "headers": {}, "body": "it's"}})
+    assert quoted.endswith("""-d 'it'"'"'s'""")
+    no_auth = curl_line({"request": {"method": "GET", "url": "u", "headers": {"accept": "*/*"}, "body": ""}})
+    assert no_auth == "curl -sS -X GET u -H 'accept: */*'"
+
+
+# --- the writer ---
+
+
+def test_write_reports(tmp_path, results):
+    out = tmp_path / "new" / "dir"
+    paths = write_reports(results, out, EXCHANGES)
+    assert set(paths) == {"results", "junit", "markdown", "html", "exchanges"}
+    assert sorted(p.name for p in out.iterdir()) == [
+        "certificate.html",
+        "certificate.md",
+        "exchanges.jsonl",
+        "junit.xml",
+        "results.json",
+    ]
+    assert load_results(paths["results"]) == results
+    assert paths["results"].read_text().startswith('{\n  "format"')
+    ET.parse(paths["junit"])
+    assert paths["html"].read_text().rstrip().endswith("</html>")
+    lines = paths["exchanges"].read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [e.to_json() for e in EXCHANGES]
+
+
+def test_write_reports_leaves_no_secret(tmp_path, results):
+    write_reports(results, tmp_path, EXCHANGES)
+    for path in tmp_path.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert SECRET not in text, path.name
+        assert "[REDACTED]" in text or path.suffix in {".xml"}, path.name
+
+
+def test_write_reports_is_atomic(tmp_path, results, monkeypatch):
+    write_reports(results, tmp_path, EXCHANGES)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    # A crash while writing the third file: the files already there are whole, and no temp file is left.
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def crashing_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(writer_module.os, "replace", crashing_replace)
+    changed = {**results, "verdict": "conformant", "exit_code": 0}
+    with pytest.raises(OSError, match="disk full"):
+        write_reports(changed, tmp_path, EXCHANGES)
+    monkeypatch.undo()
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(after) == set(before)  # no .tmp leftovers
+    assert after["certificate.md"] == before["certificate.md"]  # the interrupted file is the old, whole one
+    json.loads(after["results.json"])
+    ET.fromstring(after["junit.xml"])
+
+
+def test_render_error_writes_nothing(tmp_path, results):
+    broken = {**results, "summary": {}}
+    with pytest.raises(Exception):  # noqa: B017 - any rendering error
+        write_reports(broken, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_are_complete_after_rewrite(tmp_path, results):
+    write_reports(results, tmp_path, EXCHANGES)
+    paths = write_reports(results, tmp_path)  # no exchanges this time: the log is emptied
+    assert paths["exchanges"].read_text() == ""
+    assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]
