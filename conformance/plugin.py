@@ -50,21 +50,26 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance._paths import CASES_DIR
 
         config.args.append(str(CASES_DIR))
-    config.stash[_RUN] = _Run()
+    # One run per config, registered as a plugin: a nested or repeated session (pytester) keeps its own state.
+    config.pluginmanager.register(_Run(config), "oai-conformance-run")
 
 
 # The run's state -------------------------------------------------------------------------------------------------
 
 
 class _Run:
-    """What the controller gathers from every test report: observations, their exchanges, and token usage."""
+    """What the controller gathers from every test report (observations, their exchanges, token usage), and the
+    reports it writes at the end of the session."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
         self.started = time.time()
         self.observations: list[Observation] = []
         self.exchanges: list[dict[str, Any]] = []
         self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         self.target_summary: dict[str, Any] | None = None
+        self.results: dict[str, Any] | None = None
+        self.written: dict[str, str] = {}
 
     def absorb(self, properties: dict[str, Any]) -> None:
         from conformance.outcome import Failure, Observation
@@ -86,8 +91,51 @@ class _Run:
             self.usage[key] = self.usage.get(key, 0) + value
         self.target_summary = self.target_summary or properties.get("oai_target")
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = time.time()
 
-_RUN = pytest.StashKey[_Run]()
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        if OBSERVATIONS in properties:
+            self.absorb(properties)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if hasattr(self.config, "workerinput") or not self.observations:
+            return  # an xdist worker (the controller writes), or a session that judged nothing
+        from conformance.outcome import fold
+        from conformance.reports import build_results, write_reports
+        from conformance.requirements import catalogue, feature_claimed, features
+
+        summary = self.target_summary or {}
+        claims = summary.get("features")
+        claimed = frozenset(claims) if claims is not None else None
+        by_id: dict[str, list[Observation]] = {}
+        for obs in self.observations:
+            by_id.setdefault(obs.requirement, []).append(obs)
+        self.results = build_results(
+            outcomes=[fold(rid, by_id.get(rid, [])) for rid in catalogue()], requirements=catalogue(),
+            features=features(), claimed=lambda feature: feature_claimed(feature, claimed), target=summary,
+            usage=self.usage, exchanges=self.exchanges, started=self.started, finished=time.time(),
+            tool_version=_version(),
+        )
+        report_dir = Path(self.config.getoption("oai_report_dir") or "reports")
+        self.written = {name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()}
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.results is None:
+            return
+        s = self.results["summary"]
+        terminalreporter.section("oai-conformance")
+        terminalreporter.write_line(
+            f"{self.results['verdict']}: {s['must_passed']}/{s['must']} MUST passed, {s['fail']} failed, "
+            f"{s['warn']} warnings, {s['skip']} skipped, {s['not-claimed']} not claimed; "
+            f"{self.results['usage']['total_tokens']} tokens"
+        )
+        if "markdown" in self.written:
+            terminalreporter.write_line(f"certificate: {self.written['markdown']}")
+
+
+
 
 
 # Fixtures ----------------------------------------------------------------------------------------------------------
@@ -285,68 +333,6 @@ def _attach_to_allure(item: pytest.Item, exchanges: dict[int, dict[str, Any]]) -
     for index, record in exchanges.items():
         allure.attach(json.dumps(record, indent=2), name=f"exchange {index}: {record['request']['method']} "
                       f"{record['request']['url']}", attachment_type=allure.attachment_type.JSON)
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    properties = dict(report.user_properties)
-    if OBSERVATIONS in properties:
-        _RUN_OF_PROCESS.absorb(properties)
-
-
-# `pytest_runtest_logreport` has no config argument; the run of this process is kept here (one pytest session per
-# process, as pytest itself assumes), and attached to the config at session start.
-_RUN_OF_PROCESS = _Run()
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    global _RUN_OF_PROCESS
-    _RUN_OF_PROCESS = session.config.stash[_RUN] = _Run()
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = _RUN_OF_PROCESS
-    if hasattr(session.config, "workerinput") or not run.observations:
-        return  # an xdist worker (the controller writes), or a session that judged nothing
-    from conformance.reports import build_results, write_reports
-    from conformance.requirements import catalogue, feature_claimed, features
-
-    summary = run.target_summary or {}
-    claims = summary.get("features")
-    claimed = frozenset(claims) if claims is not None else None
-    from conformance.outcome import fold
-
-    by_id: dict[str, list[Observation]] = {}
-    for obs in run.observations:
-        by_id.setdefault(obs.requirement, []).append(obs)
-    outcomes = [fold(rid, by_id.get(rid, [])) for rid in catalogue()]
-    results = build_results(
-        outcomes=outcomes, requirements=catalogue(), features=features(),
-        claimed=lambda feature: feature_claimed(feature, claimed), target=summary, usage=run.usage,
-        exchanges=run.exchanges, started=run.started, finished=time.time(), tool_version=_version(),
-    )
-    report_dir = Path(session.config.getoption("oai_report_dir") or "reports")
-    paths = write_reports(results, report_dir, run.exchanges)
-    session.config.stash[_WRITTEN] = {name: str(path) for name, path in paths.items()}
-    session.config.stash[_VERDICT] = results
-
-
-_WRITTEN = pytest.StashKey[dict]()
-_VERDICT = pytest.StashKey[dict]()
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    results = config.stash.get(_VERDICT, None)
-    if results is None:
-        return
-    s = results["summary"]
-    terminalreporter.section("oai-conformance")
-    terminalreporter.write_line(
-        f"{results['verdict']}: {s['must_passed']}/{s['must']} MUST passed, {s['fail']} failed, {s['warn']} warnings, "
-        f"{s['skip']} skipped, {s['not-claimed']} not claimed; {results['usage']['total_tokens']} tokens"
-    )
-    written = config.stash.get(_WRITTEN, {})
-    if "certificate.md" in written:
-        terminalreporter.write_line(f"certificate: {written['certificate.md']}")
 
 
 def _version() -> str:

@@ -67,6 +67,7 @@ class SchemaError:
     message: str
     schema_path: str  # the keywords from the root to the failing one, refs followed: "model.json#/required"
     keyword: str  # the failing keyword: "required", "type", "const", ...
+    instance: Any = None  # the value that broke the rule, so a message can quote what was received
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -134,6 +135,7 @@ def _schema_error(name: str, error: ValidationError) -> SchemaError:
         message=message,
         schema_path=f"{name}.json#{pointer}",
         keyword=str(error.validator),
+        instance=error.instance,
     )
 
 

@@ -47,8 +47,10 @@ def test_tool_call(oai_client, oai_target, oai_judge, choice):
 
 
 @requirement(*STREAMED)
-def test_tool_call_stream(oai_client, oai_target, oai_judge):
-    body = chat_body(oai_target.model("chat"), ASK, tools=[WEATHER, TIME], tool_choice="required", stream=True,
+@pytest.mark.parametrize("choice", ["auto", "required"])
+def test_tool_call_stream(oai_client, oai_target, oai_judge, choice):
+    # `auto` is where parallel calls (several indices) usually appear; `required` guarantees at least one call.
+    body = chat_body(oai_target.model("chat"), ASK, tools=[WEATHER, TIME], tool_choice=choice, stream=True,
                      max_tokens=ROOM)
     exchange = oai_client.request("POST", "/chat/completions", json=body)
     oai_judge(ChatStream.from_exchange(exchange), *STREAMED)

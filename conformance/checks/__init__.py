@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from conformance.exceptions import NotApplicable
+from conformance.exchange import Exchange
 from conformance.outcome import Failure, Observation, Status
 from conformance.requirements import Level, requirement
 
@@ -54,6 +55,9 @@ class Context:
 
 CheckFunction = Callable[[Any, Context], Iterable[Violation]]
 CHECKS: dict[str, CheckFunction] = {}
+# Rules whose subject only its case can make (e.g. "this request has a wrong key, so 401"): run over captured
+# traffic they would judge exchanges that never held the mistake.
+CASE_BOUND: set[str] = set()
 
 
 def check(requirement_id: str) -> Callable[[CheckFunction], CheckFunction]:
@@ -69,13 +73,14 @@ def check(requirement_id: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def exchange_index(subject: Any) -> int | None:
-    exchange = getattr(subject, "exchange", None) if not hasattr(subject, "request") else subject
-    return getattr(exchange, "index", None)
+    """The log index of the exchange a subject comes from: the subject itself, or its `exchange`."""
+    exchange = subject if isinstance(subject, Exchange) else getattr(subject, "exchange", None)
+    return exchange.index if isinstance(exchange, Exchange) else None
 
 
 def judge(subject: Any, requirement_ids: Sequence[str], ctx: Context | None = None, *, case: str = "") -> list[Observation]:
     """Run the check of each requirement over `subject`, one observation per requirement."""
-    _load_check_modules()
+    load_check_modules()
     ctx = ctx or Context()
     index = exchange_index(subject)
     observations = []
@@ -103,15 +108,18 @@ def judge(subject: Any, requirement_ids: Sequence[str], ctx: Context | None = No
     return observations
 
 
-def _load_check_modules() -> None:
+def load_check_modules() -> None:
     # The check modules register themselves on import; importing them here keeps `judge` usable on its own.
     from conformance.checks import chat, chat_stream, embeddings, errors, models  # noqa: F401
 
 
 def first(items: Iterable[Violation], limit: int = 20) -> Iterator[Violation]:
-    """At most `limit` violations: a broken stream can break one rule thousands of times."""
+    """At most `limit` violations, then one that counts the rest: a broken stream can break a rule thousands of times."""
+    rest = 0
     for n, item in enumerate(items):
-        if n >= limit:
-            yield Violation(f"... and more violations (only the first {limit} are shown)")
-            return
-        yield item
+        if n < limit:
+            yield item
+        else:
+            rest += 1
+    if rest:
+        yield Violation(f"Received: {rest} more violations of this rule (the first {limit} are shown)\nExpected: none")

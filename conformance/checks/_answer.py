@@ -41,9 +41,14 @@ def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int
     errors = schemas.validate(name, instance)
     for error in errors[:limit]:
         at = prefix + error.path[1:] if error.path.startswith("$") else error.path
-        yield Violation(f"Received: {error.message}\nExpected: a valid `{name}` (schema rule `{error.keyword}`)", at)
+        yield Violation(
+            f"Received: {excerpt(error.instance, 120)} ({error.message})\n"
+            f"Expected: a valid `{name}` (schema rule `{error.keyword}`)",
+            at,
+        )
     if len(errors) > limit:
-        yield Violation(f"... and {len(errors) - limit} more schema errors")
+        yield Violation(f"Received: {len(errors) - limit} more schema errors (the first {limit} are shown)\n"
+                        f"Expected: a valid `{name}`", prefix)
 
 
 def is_error_answer(exchange: Exchange) -> bool:

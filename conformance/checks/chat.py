@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,10 +44,16 @@ def created_violations(created: Any, ctx: Context, at: str = "$.created") -> Ite
         yield Violation(f"Received: created {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at)
 
 
+# What may follow a model id in its answered form: a date or version (gpt-4 -> gpt-4-0613, gpt-4o ->
+# gpt-4o-2024-08-06) or a tag (llama3 -> llama3:latest). Anything else names another model (gpt-4o-mini).
+_VERSION_SUFFIX = re.compile(r"^(-[0-9][0-9-]*|:[\w.-]+)$")
+
+
 def model_related(requested: str, answered: str) -> bool:
-    """The answered model is the requested id, a dated version of it, or a provider-prefixed form of it."""
+    """One id is the other, or a version or tag of it, ignoring a provider prefix (`openai/`)."""
     a, b = requested.lower().rsplit("/", 1)[-1], answered.lower().rsplit("/", 1)[-1]
-    return a.startswith(b) or b.startswith(a)
+    longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
+    return longer == shorter or (longer.startswith(shorter) and bool(_VERSION_SUFFIX.match(longer[len(shorter):])))
 
 
 @check("chat.completion.schema")
@@ -113,25 +120,33 @@ def usage_adds_up(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 
 def _cut_by(parameter: str, exchange: Exchange) -> Iterator[Violation]:
+    """The limit holds and a cut says so: `length`, never `stop`, once the output reached the limit.
+
+    An output that ended on its own before the limit may say `stop`, so the rule judges what usage reports;
+    without usage it falls back to the finish_reason alone (the cases ask for more than the limit holds).
+    """
     limit = asked(exchange).get(parameter)
     if not isinstance(limit, int):
         raise NotApplicable(f"the request sets no {parameter}")
     body = answer(exchange)
-    for n, choice in enumerate(choices(body)):
-        if choice.get("finish_reason") != "length":
-            yield Violation(
-                f"Received: finish_reason {choice.get('finish_reason')!r} with {parameter} {limit}\n"
-                "Expected: 'length' when the limit cut the output",
-                f"$.choices[{n}].finish_reason",
-            )
+    items = choices(body)
     usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-    produced = usage.get("completion_tokens")
-    allowed = limit * max(1, len(choices(body)))
-    if isinstance(produced, int) and produced > allowed:
+    produced = usage.get("completion_tokens") if isinstance(usage.get("completion_tokens"), int) else None
+    allowed = limit * max(1, len(items))
+    if produced is not None and produced > allowed:
         yield Violation(
             f"Received: completion_tokens {produced}\nExpected: at most {allowed} ({parameter} {limit} per choice)",
             "$.usage.completion_tokens",
         )
+    reached = produced is None or produced >= allowed
+    for n, choice in enumerate(items):
+        if reached and choice.get("finish_reason") != "length":
+            yield Violation(
+                f"Received: finish_reason {choice.get('finish_reason')!r} with {parameter} {limit} "
+                f"and {produced if produced is not None else 'unreported'} completion tokens\n"
+                "Expected: 'length' when the limit cut the output",
+                f"$.choices[{n}].finish_reason",
+            )
 
 
 @check("chat.max-tokens.length")
@@ -251,6 +266,7 @@ def tool_choice_forced(exchange: Exchange) -> bool:
 @check("chat.tools.finish-reason")
 def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     # The real API answers `stop` when the tool was forced (required or named), `tool_calls` when it chose one.
+    tool_calls(exchange)
     allowed = ("tool_calls", "stop") if tool_choice_forced(exchange) else ("tool_calls",)
     for n, choice in enumerate(choices(answer(exchange))):
         if (choice.get("message") or {}).get("tool_calls") and choice.get("finish_reason") not in allowed:
@@ -258,7 +274,6 @@ def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]
                 f"Received: finish_reason {choice.get('finish_reason')!r} after a tool call\nExpected: {' or '.join(allowed)}",
                 f"$.choices[{n}].finish_reason",
             )
-    tool_calls(exchange)
 
 
 @check("chat.tools.choice-honoured")
@@ -295,6 +310,8 @@ def _json_contents(exchange: Exchange, what: str) -> Iterator[tuple[str, Any, st
 
 @check("chat.response-format.json-object")
 def json_object(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    if (asked(exchange).get("response_format") or {}).get("type") != "json_object":
+        raise NotApplicable("the request does not ask for response_format json_object")
     judged = False
     for at, parsed, raw in _json_contents(exchange, "response_format json_object"):
         judged = True
@@ -306,7 +323,8 @@ def json_object(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("chat.response-format.json-schema")
 def json_schema_output(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    schema = ((asked(exchange).get("response_format") or {}).get("json_schema") or {}).get("schema")
+    response_format = asked(exchange).get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema") if response_format.get("type") == "json_schema" else None
     if not isinstance(schema, dict):
         raise NotApplicable("the request gives no json_schema")
     judged = False

@@ -13,6 +13,7 @@ from typing import Any
 from conformance.checks import Context, Violation, check
 from conformance.checks._answer import answer, excerpt, schema_violations
 from conformance.checks.chat import asked, declined
+from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
 SAME_VECTOR = 0.99  # cosine similarity: the API's own floats vary slightly from call to call
@@ -101,9 +102,16 @@ def base64_decodes(pair: EmbeddingPair, ctx: Context) -> Iterator[Violation]:
 @check("embeddings.dimensions.honoured")
 def dimensions_honoured(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     wanted = asked(exchange).get("dimensions")
+    if not isinstance(wanted, int):
+        raise NotApplicable("the request sets no dimensions")
     declined(exchange, f"dimensions={wanted}")
     for n, vector in enumerate(vectors(answer(exchange))):
-        values = decode_base64_vector(vector) if isinstance(vector, str) else vector
+        try:
+            values = decode_base64_vector(vector) if isinstance(vector, str) else vector
+        except (ValueError, binascii.Error) as exc:
+            yield Violation(f"Received: {excerpt(vector, 80)!r} ({exc})\nExpected: base64 of little-endian float32",
+                            f"$.data[{n}].embedding")
+            continue
         if not isinstance(values, list) or len(values) != wanted:
             got = len(values) if isinstance(values, list) else values
             yield Violation(f"Received: {got} dimensions\nExpected: {wanted}, as requested", f"$.data[{n}].embedding")

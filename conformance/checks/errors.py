@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from conformance.checks import Context, Violation, check
+from conformance.checks import CASE_BOUND, Context, Violation, check
 from conformance.checks._answer import received, schema_violations
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
 
-def expects_status(requirement_id: str, status: int, mistake: str) -> None:
-    """Register a check that `mistake` is answered with exactly `status`."""
+def expects_status(
+    requirement_id: str, status: int, mistake: str, when: Callable[[dict[str, Any]], bool] | None = None
+) -> None:
+    """Register a check that `mistake` is answered with exactly `status`.
+
+    `when` tells from the request whether it holds the mistake; without it only the case that made the mistake
+    knows, and the rule is case-bound (it is not run over captured traffic).
+    """
+    if when is None:
+        CASE_BOUND.add(requirement_id)
 
     @check(requirement_id)
     def status_check(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+        request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
+        if when is not None and not when(request):
+            raise NotApplicable(f"the request does not hold {mistake}")
         if exchange.response is None or exchange.response.status != status:
             yield Violation(f"{received(exchange)}\nExpected: status {status} for {mistake}")
 
@@ -30,8 +42,10 @@ expects_status("errors.request.out-of-range", 400, "a parameter out of its range
 expects_status("errors.request.malformed-json", 400, "a body that is not valid JSON")
 expects_status("errors.route.unknown", 404, "an unknown route")
 expects_status("models.retrieve.unknown", 404, "retrieving an unknown model id")
-expects_status("chat.stream.options-require-stream", 400, "`stream_options` without `stream: true`")
-expects_status("chat.token-limits.both-rejected", 400, "`max_tokens` and `max_completion_tokens` together")
+expects_status("chat.stream.options-require-stream", 400, "`stream_options` without `stream: true`",
+               when=lambda r: r.get("stream_options") is not None and r.get("stream") is not True)
+expects_status("chat.token-limits.both-rejected", 400, "`max_tokens` and `max_completion_tokens` together",
+               when=lambda r: r.get("max_tokens") is not None and r.get("max_completion_tokens") is not None)
 expects_status("embeddings.input.invalid", 400, "an invalid embeddings `input`")
 
 

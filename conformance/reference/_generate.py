@@ -1,10 +1,10 @@
 """A small, deterministic instance generator: one value valid against a JSON Schema.
 
 It serves tool-call arguments and `response_format: json_schema` output. It covers the subset of JSON Schema
-that function parameters and structured outputs use (the subset OpenAI's strict mode accepts): `type` (one or a
-list), `enum`, `const`, `properties` + `required`, `items`, `anyOf`/`oneOf`/`allOf`, local `$ref` into `$defs` /
-`definitions`, and the usual bounds (`minimum`, `minLength`, `minItems`, ...). Anything else yields a simple value
-of the declared type; a schema that is not an object yields `{}`.
+that function parameters and structured outputs use (the subset OpenAI's strict mode accepts): `type` (one or
+a list), `enum`, `const`, `properties` + `required`, `items`, `anyOf`/`oneOf`/`allOf`, local `$ref` into
+`$defs`/`definitions`, and the usual bounds (`minimum`, `minLength`, `minItems`, ...). Anything else
+yields a value of the declared type; a schema that is not an object yields `{}`.
 """
 
 from __future__ import annotations
@@ -97,12 +97,15 @@ class _Generator:
         return None
 
     def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        required = [r for r in schema.get("required", []) if isinstance(r, str)]
+        found = schema.get("properties")
+        properties: dict[str, Any] = found if isinstance(found, dict) else {}
+        listed = schema.get("required")
+        required = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
         out: dict[str, Any] = {}
         for name in required:
             out[name] = self.value(properties.get(name, {}), depth + 1)
-        min_properties = schema.get("minProperties", 0)
+        least = schema.get("minProperties")
+        min_properties = least if isinstance(least, int) else 0
         for name, sub in properties.items():
             if len(out) >= min_properties:
                 break
@@ -110,7 +113,8 @@ class _Generator:
         return out
 
     def array(self, schema: dict[str, Any], depth: int) -> list[Any]:
-        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        found = schema.get("prefixItems")
+        prefix: list[Any] = found if isinstance(found, list) else []
         items = schema.get("items", {})
         count = schema.get("minItems", 0) if isinstance(schema.get("minItems"), int) else 0
         out = [self.value(sub, depth + 1) for sub in prefix[:count]]

@@ -2,13 +2,13 @@
 
 Two dialects, both copied from recorded answers of api.openai.com:
 - chat (`/chat/completions`): `Invalid type for 'temperature': expected a decimal, but got a string instead.`,
-  with `param` the JSON path (`messages[0].role`) and a `code` (`invalid_type`, `decimal_above_max_value`, ...);
+  with `param` the JSON path (`messages[0].role`) and a `code` (`invalid_type`, `decimal_above_max_value`);
 - embeddings (`/embeddings`): jsonschema's own sentence and the dotted path, `param` and `code` null
   (`'123' is not of type 'integer' - 'dimensions'`), and `'$.input' is invalid. ...` for any bad `input`.
 
 The schemas come from `conformance.schemas` (compiled once there). When a schema is not available, a small
 hand-written check of the same fields stands in (`fallback_chat`, `fallback_embeddings`), so the server never
-crashes on a wrongly typed field. Cross-field rules (stream_options without stream, ...) live with the handlers.
+crashes on a wrongly typed field. Cross-field rules (stream_options without stream, ...) live in the handlers.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from ._errors import ApiError, invalid
 CHAT_SCHEMA = "chat.completion.request"
 EMBEDDINGS_SCHEMA = "embeddings.request"
 
-INPUT_INVALID = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+INPUT_INVALID = (
+    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+)
 
 _TYPE_NAMES = {
     "number": "a decimal",
@@ -85,7 +87,7 @@ def _extra_properties(error: ValidationError) -> list[str]:
     return [name for name in instance if name not in known] or ["(unknown)"]
 
 
-# --- jsonschema errors -> the real API's words ---------------------------------------------------------------
+# --- jsonschema errors -> the real API's words ------------------------------------------------------------
 
 
 def param_of(path: Iterable[Any]) -> str | None:
@@ -123,7 +125,9 @@ def describe_chat(error: ValidationError) -> ApiError:
     if keyword in ("enum", "const"):
         allowed = [v for v in (value if keyword == "enum" else [value]) if v is not None]
         return invalid(
-            f"Invalid value: {_show(instance)}. Supported values are: {_listing(allowed)}.", param, "invalid_value"
+            f"Invalid value: {_show(instance)}. Supported values are: {_listing(allowed)}.",
+            param,
+            "invalid_value",
         )
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         declared = schema.get("type")
@@ -133,8 +137,9 @@ def describe_chat(error: ValidationError) -> ApiError:
         else:
             kind = "integer" if isinstance(instance, int) else "decimal"
         if len(path) == 2 and path[0] == "logit_bias":
-            return invalid(f"Logit bias value {float(instance)} is invalid or outside of range [-100, 100]",
-                           "logit_bias")
+            return invalid(
+                f"Logit bias value {float(instance)} is invalid or outside of range [-100, 100]", "logit_bias"
+            )
         if keyword in ("maximum", "exclusiveMaximum"):
             op = "<=" if keyword == "maximum" else "<"
             return invalid(
@@ -169,7 +174,8 @@ def describe_chat(error: ValidationError) -> ApiError:
         long = keyword == "maxItems"
         return invalid(
             f"Invalid '{where}': array too {'long' if long else 'short'}. Expected an array with "
-            f"{'maximum' if long else 'minimum'} length {value}, but got an array with length {size} instead.",
+            f"{'maximum' if long else 'minimum'} length {value}, "
+            f"but got an array with length {size} instead.",
             param,
             "array_above_max_length" if long else "array_below_min_length",
         )
@@ -178,7 +184,8 @@ def describe_chat(error: ValidationError) -> ApiError:
         long = keyword == "maxLength"
         return invalid(
             f"Invalid '{where}': string too {'long' if long else 'short'}. Expected a string with "
-            f"{'maximum' if long else 'minimum'} length {value}, but got a string with length {size} instead.",
+            f"{'maximum' if long else 'minimum'} length {value}, "
+            f"but got a string with length {size} instead.",
             param,
             "string_above_max_length" if long else "string_below_min_length",
         )
@@ -187,7 +194,8 @@ def describe_chat(error: ValidationError) -> ApiError:
         many = keyword == "maxProperties"
         return invalid(
             f"Invalid '{where}': too {'many' if many else 'few'} properties. Expected an object with at "
-            f"{'most' if many else 'least'} {value} properties, but got an object with {size} properties instead.",
+            f"{'most' if many else 'least'} {value} properties, "
+            f"but got an object with {size} properties instead.",
             param,
             "object_above_max_properties" if many else "object_below_min_properties",
         )
@@ -214,7 +222,9 @@ def describe_embeddings(error: ValidationError) -> ApiError:
     if path and path[0] == "input":
         return invalid(INPUT_INVALID)
     if error.validator == "required":
-        missing = [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
+        missing = [
+            n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance
+        ]
         name = missing[0] if missing else "?"
         return invalid(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
     if path == ["encoding_format"]:
@@ -241,7 +251,9 @@ def _descend(error: ValidationError) -> ValidationError:
             return error
         branches: dict[Any, list[ValidationError]] = {}
         for sub in error.context:
-            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
+            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(
+                sub
+            )
         # Drop branches of the wrong type, then branches rejected only for their discriminator.
         candidates = [errs for errs in branches.values() if not _wrong_type(errs, error)]
         candidates = candidates or list(branches.values())
@@ -283,8 +295,14 @@ def _merged_enum(branches: list[list[ValidationError]], parent: ValidationError)
                 allowed.extend(v for v in values if v not in allowed)
     if first is None:
         return None
-    merged = ValidationError(first.message, validator="enum", validator_value=allowed, instance=first.instance,
-                             schema={"enum": allowed}, path=first.absolute_path)
+    merged = ValidationError(
+        first.message,
+        validator="enum",
+        validator_value=allowed,
+        instance=first.instance,
+        schema={"enum": allowed},
+        path=first.absolute_path,
+    )
     return merged
 
 
@@ -343,17 +361,45 @@ def _listing(values: Sequence[Any]) -> str:
     return ", ".join(shown[:-1]) + f", and {shown[-1]}"
 
 
-# --- hand-written stand-ins, used when a schema is not available ---------------------------------------------
+# --- hand-written stand-ins, used when a schema is not available ------------------------------------------
 
 _ROLES = ("system", "user", "assistant", "tool", "function", "developer")
 _PART_TYPES = ("text", "image_url", "input_audio", "refusal", "audio", "file")
 CHAT_PARAMS = frozenset(
     {
-        "model", "messages", "frequency_penalty", "presence_penalty", "temperature", "top_p", "n", "max_tokens",
-        "max_completion_tokens", "seed", "stream", "stream_options", "stop", "logprobs", "top_logprobs", "user",
-        "logit_bias", "tools", "tool_choice", "parallel_tool_calls", "response_format", "store", "metadata",
-        "service_tier", "functions", "function_call", "modalities", "audio", "prediction",
-        "web_search_options", "safety_identifier", "prompt_cache_key", "verbosity",
+        "model",
+        "messages",
+        "frequency_penalty",
+        "presence_penalty",
+        "temperature",
+        "top_p",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "stream",
+        "stream_options",
+        "stop",
+        "logprobs",
+        "top_logprobs",
+        "user",
+        "logit_bias",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "store",
+        "metadata",
+        "service_tier",
+        "functions",
+        "function_call",
+        "modalities",
+        "audio",
+        "prediction",
+        "web_search_options",
+        "safety_identifier",
+        "prompt_cache_key",
+        "verbosity",
     }
 )
 EMBEDDINGS_PARAMS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
@@ -362,8 +408,9 @@ EMBEDDINGS_PARAMS = frozenset({"model", "input", "encoding_format", "dimensions"
 class _Field:
     __slots__ = ("enum", "high", "kind", "low")
 
-    def __init__(self, kind: str, low: float | None = None, high: float | None = None,
-                 enum: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, kind: str, low: float | None = None, high: float | None = None, enum: tuple[str, ...] = ()
+    ) -> None:
         self.kind, self.low, self.high, self.enum = kind, low, high, enum
 
 
@@ -439,8 +486,11 @@ def _value_errors(where: str, value: Any, field: _Field) -> Iterator[ApiError]:
             f"{kind}_below_min_value",
         )
     if field.enum and value not in field.enum:
-        yield invalid(f"Invalid value: {_show(value)}. Supported values are: {_listing(field.enum)}.", where,
-                      "invalid_value")
+        yield invalid(
+            f"Invalid value: {_show(value)}. Supported values are: {_listing(field.enum)}.",
+            where,
+            "invalid_value",
+        )
 
 
 def fallback_chat(body: dict[str, Any]) -> Iterator[ApiError]:
@@ -452,18 +502,30 @@ def fallback_chat(body: dict[str, Any]) -> Iterator[ApiError]:
     messages = body.get("messages")
     if isinstance(messages, list):
         if not messages:
-            yield invalid("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an "
-                          "empty array instead.", "messages", "empty_array")
+            yield invalid(
+                "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an "
+                "empty array instead.",
+                "messages",
+                "empty_array",
+            )
         for i, message in enumerate(messages):
             yield from _message_errors(f"messages[{i}]", message)
     stop = body.get("stop")
     if stop is not None:
-        if not (isinstance(stop, str) or isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
-            yield invalid(f"Invalid type for 'stop': expected one of a string or array of strings, but got "
-                          f"{_got(stop)} instead.", "stop", "invalid_type")
+        if not (isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))):
+            yield invalid(
+                f"Invalid type for 'stop': expected one of a string or array of strings, but got "
+                f"{_got(stop)} instead.",
+                "stop",
+                "invalid_type",
+            )
         elif isinstance(stop, list) and len(stop) > 4:
-            yield invalid(f"Invalid 'stop': array too long. Expected an array with maximum length 4, but got an "
-                          f"array with length {len(stop)} instead.", "stop", "array_above_max_length")
+            yield invalid(
+                f"Invalid 'stop': array too long. Expected an array with maximum length 4, but got an "
+                f"array with length {len(stop)} instead.",
+                "stop",
+                "array_above_max_length",
+            )
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage") is not None:
         yield from _value_errors("stream_options.include_usage", options["include_usage"], _Field("boolean"))
@@ -477,13 +539,18 @@ def fallback_chat(body: dict[str, Any]) -> Iterator[ApiError]:
     if isinstance(bias, dict):
         for value in bias.values():
             if not _is("number", value) or not -100 <= value <= 100:
-                yield invalid(f"Logit bias value {value} is invalid or outside of range [-100, 100]", "logit_bias")
+                yield invalid(
+                    f"Logit bias value {value} is invalid or outside of range [-100, 100]", "logit_bias"
+                )
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         if len(metadata) > 16:
-            yield invalid(f"Invalid 'metadata': too many properties. Expected an object with at most 16 properties, "
-                          f"but got an object with {len(metadata)} properties instead.", "metadata",
-                          "object_above_max_properties")
+            yield invalid(
+                f"Invalid 'metadata': too many properties. Expected an object with at most 16 properties, "
+                f"but got an object with {len(metadata)} properties instead.",
+                "metadata",
+                "object_above_max_properties",
+            )
         for key, value in metadata.items():
             yield from _value_errors(f"metadata.{key}", value, _Field("string"))
 
@@ -494,43 +561,70 @@ def _message_errors(where: str, message: Any) -> Iterator[ApiError]:
         return
     role = message.get("role")
     if "role" not in message:
-        yield invalid(f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter")
+        yield invalid(
+            f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter"
+        )
         return
     if role not in _ROLES:
-        yield invalid(f"Invalid value: {_show(role)}. Supported values are: {_listing(_ROLES)}.", f"{where}.role",
-                      "invalid_value")
+        yield invalid(
+            f"Invalid value: {_show(role)}. Supported values are: {_listing(_ROLES)}.",
+            f"{where}.role",
+            "invalid_value",
+        )
         return
     content = message.get("content")
     if "content" not in message and role in ("system", "user", "developer", "tool"):
-        yield invalid(f"Missing required parameter: '{where}.content'.", f"{where}.content",
-                      "missing_required_parameter")
+        yield invalid(
+            f"Missing required parameter: '{where}.content'.",
+            f"{where}.content",
+            "missing_required_parameter",
+        )
     elif content is None and role in ("system", "user", "developer", "tool"):
-        yield invalid(f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
-                      "null instead.", f"{where}.content", "invalid_type")
+        yield invalid(
+            f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
+            "null instead.",
+            f"{where}.content",
+            "invalid_type",
+        )
     elif content is not None and not isinstance(content, str | list):
-        yield invalid(f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
-                      f"{_got(content)} instead.", f"{where}.content", "invalid_type")
+        yield invalid(
+            f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
+            f"{_got(content)} instead.",
+            f"{where}.content",
+            "invalid_type",
+        )
     elif isinstance(content, list):
         for j, part in enumerate(content):
             at = f"{where}.content[{j}]"
             if not isinstance(part, dict):
                 yield from _value_errors(at, part, _Field("object"))
             elif "type" not in part:
-                yield invalid(f"Missing required parameter: '{at}.type'.", f"{at}.type", "missing_required_parameter")
+                yield invalid(
+                    f"Missing required parameter: '{at}.type'.", f"{at}.type", "missing_required_parameter"
+                )
             elif part["type"] not in _PART_TYPES:
-                yield invalid(f"Invalid value: {_show(part['type'])}. Supported values are: {_listing(_PART_TYPES)}.",
-                              f"{at}.type", "invalid_value")
+                yield invalid(
+                    f"Invalid value: {_show(part['type'])}. Supported values are: {_listing(_PART_TYPES)}.",
+                    f"{at}.type",
+                    "invalid_value",
+                )
             elif part["type"] in ("text", "refusal"):
                 key = part["type"]
                 if key not in part:
-                    yield invalid(f"Missing required parameter: '{at}.{key}'.", f"{at}.{key}",
-                                  "missing_required_parameter")
+                    yield invalid(
+                        f"Missing required parameter: '{at}.{key}'.",
+                        f"{at}.{key}",
+                        "missing_required_parameter",
+                    )
                 else:
                     yield from _value_errors(f"{at}.{key}", part[key], _Field("string"))
     if role == "tool":
         if "tool_call_id" not in message:
-            yield invalid(f"Missing required parameter: '{where}.tool_call_id'.", f"{where}.tool_call_id",
-                          "missing_required_parameter")
+            yield invalid(
+                f"Missing required parameter: '{where}.tool_call_id'.",
+                f"{where}.tool_call_id",
+                "missing_required_parameter",
+            )
         else:
             yield from _value_errors(f"{where}.tool_call_id", message["tool_call_id"], _Field("string"))
     calls = message.get("tool_calls")
@@ -545,8 +639,11 @@ def _message_errors(where: str, message: Any) -> Iterator[ApiError]:
                     continue
                 for key in ("id", "type", "function"):
                     if key not in call:
-                        yield invalid(f"Missing required parameter: '{at}.{key}'.", f"{at}.{key}",
-                                      "missing_required_parameter")
+                        yield invalid(
+                            f"Missing required parameter: '{at}.{key}'.",
+                            f"{at}.{key}",
+                            "missing_required_parameter",
+                        )
     if message.get("name") is not None:
         yield from _value_errors(f"{where}.name", message["name"], _Field("string"))
 
@@ -556,25 +653,39 @@ def _response_format_errors(fmt: Any) -> Iterator[ApiError]:
         return
     kinds = ("text", "json_object", "json_schema")
     if "type" not in fmt:
-        yield invalid("Missing required parameter: 'response_format.type'.", "response_format.type",
-                      "missing_required_parameter")
+        yield invalid(
+            "Missing required parameter: 'response_format.type'.",
+            "response_format.type",
+            "missing_required_parameter",
+        )
     elif fmt["type"] not in kinds:
-        yield invalid(f"Invalid value: {_show(fmt['type'])}. Supported values are: {_listing(kinds)}.",
-                      "response_format.type", "invalid_value")
+        yield invalid(
+            f"Invalid value: {_show(fmt['type'])}. Supported values are: {_listing(kinds)}.",
+            "response_format.type",
+            "invalid_value",
+        )
     elif fmt["type"] == "json_schema":
         spec = fmt.get("json_schema")
         if spec is None:
-            yield invalid("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema",
-                          "missing_required_parameter")
+            yield invalid(
+                "Missing required parameter: 'response_format.json_schema'.",
+                "response_format.json_schema",
+                "missing_required_parameter",
+            )
         elif not isinstance(spec, dict):
             yield from _value_errors("response_format.json_schema", spec, _Field("object"))
         elif "name" not in spec:
-            yield invalid("Missing required parameter: 'response_format.json_schema.name'.",
-                          "response_format.json_schema.name", "missing_required_parameter")
+            yield invalid(
+                "Missing required parameter: 'response_format.json_schema.name'.",
+                "response_format.json_schema.name",
+                "missing_required_parameter",
+            )
         else:
             yield from _value_errors("response_format.json_schema.name", spec["name"], _Field("string"))
             if spec.get("schema") is not None:
-                yield from _value_errors("response_format.json_schema.schema", spec["schema"], _Field("object"))
+                yield from _value_errors(
+                    "response_format.json_schema.schema", spec["schema"], _Field("object")
+                )
 
 
 def _tool_errors(where: str, tool: Any) -> Iterator[ApiError]:
@@ -583,20 +694,31 @@ def _tool_errors(where: str, tool: Any) -> Iterator[ApiError]:
         return
     if tool.get("type") != "function":
         if "type" not in tool:
-            yield invalid(f"Missing required parameter: '{where}.type'.", f"{where}.type", "missing_required_parameter")
+            yield invalid(
+                f"Missing required parameter: '{where}.type'.", f"{where}.type", "missing_required_parameter"
+            )
         elif tool.get("type") != "custom":
-            yield invalid(f"Invalid value: {_show(tool['type'])}. Supported values are: 'function' and 'custom'.",
-                          f"{where}.type", "invalid_value")
+            yield invalid(
+                f"Invalid value: {_show(tool['type'])}. Supported values are: 'function' and 'custom'.",
+                f"{where}.type",
+                "invalid_value",
+            )
         return
     function = tool.get("function")
     if function is None:
-        yield invalid(f"Missing required parameter: '{where}.function'.", f"{where}.function",
-                      "missing_required_parameter")
+        yield invalid(
+            f"Missing required parameter: '{where}.function'.",
+            f"{where}.function",
+            "missing_required_parameter",
+        )
     elif not isinstance(function, dict):
         yield from _value_errors(f"{where}.function", function, _Field("object"))
     elif "name" not in function:
-        yield invalid(f"Missing required parameter: '{where}.function.name'.", f"{where}.function.name",
-                      "missing_required_parameter")
+        yield invalid(
+            f"Missing required parameter: '{where}.function.name'.",
+            f"{where}.function.name",
+            "missing_required_parameter",
+        )
     else:
         yield from _value_errors(f"{where}.function.name", function["name"], _Field("string"))
         if function.get("parameters") is not None:
@@ -609,21 +731,32 @@ def _tool_choice_errors(choice: Any) -> Iterator[ApiError]:
     modes = ("none", "auto", "required")
     if isinstance(choice, str):
         if choice not in modes:
-            yield invalid(f"Invalid value: {_show(choice)}. Supported values are: {_listing(modes)}.", "tool_choice",
-                          "invalid_value")
+            yield invalid(
+                f"Invalid value: {_show(choice)}. Supported values are: {_listing(modes)}.",
+                "tool_choice",
+                "invalid_value",
+            )
     elif isinstance(choice, dict):
         function = choice.get("function")
-        if choice.get("type") == "function" and not (isinstance(function, dict) and isinstance(function.get("name"),
-                                                                                                 str)):
-            yield invalid("Missing required parameter: 'tool_choice.function.name'.", "tool_choice.function.name",
-                          "missing_required_parameter")
+        if choice.get("type") == "function" and not (
+            isinstance(function, dict) and isinstance(function.get("name"), str)
+        ):
+            yield invalid(
+                "Missing required parameter: 'tool_choice.function.name'.",
+                "tool_choice.function.name",
+                "missing_required_parameter",
+            )
     else:
-        yield invalid(f"Invalid type for 'tool_choice': expected one of a string or an object, but got "
-                      f"{_got(choice)} instead.", "tool_choice", "invalid_type")
+        yield invalid(
+            f"Invalid type for 'tool_choice': expected one of a string or an object, but got "
+            f"{_got(choice)} instead.",
+            "tool_choice",
+            "invalid_type",
+        )
 
 
 def valid_embeddings_input(value: Any) -> bool:
-    """A non-empty string, or a non-empty list of non-empty strings, token ids, or non-empty token-id lists."""
+    """A non-empty string, or a non-empty list of: non-empty strings, token ids, or non-empty token lists."""
     if isinstance(value, str):
         return value != ""
     if not isinstance(value, list) or not value or len(value) > 2048:

@@ -27,11 +27,12 @@ from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerCo
 from ._errors import ApiError, invalid
 from ._ids import Ids
 
-__all__ = ["FAULTS", "DEFAULT_MODELS", "ModelInfo", "ServerConfig", "create_app"]
+__all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
 BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
-    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have "
+    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. "
+    "If you have "
     "trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"
 )
 NO_KEY = (
@@ -64,13 +65,21 @@ class _Server:
         body: Any = error.envelope()
         if error.validation and status == 400 and "error-422" in faults:
             status = 422
-            loc = ["body", *(error.param.replace("[", ".").replace("]", "").split(".") if error.param else [])]
+            loc = [
+                "body",
+                *(error.param.replace("[", ".").replace("]", "").split(".") if error.param else []),
+            ]
             body = {"detail": [{"type": "value_error", "loc": loc, "msg": error.message, "input": None}]}
         elif error.client and status == 400 and "error-500" in faults:
             status = 500
         if "error-flat" in faults:
-            body = {"object": "error", "message": error.message, "type": "BadRequestError", "param": error.param,
-                    "code": status}
+            body = {
+                "object": "error",
+                "message": error.message,
+                "type": "BadRequestError",
+                "param": error.param,
+                "code": status,
+            }
         elif "error-string" in faults:
             body = {"error": error.message}
         elif "error-code-int" in faults and "error" in body:
@@ -107,7 +116,12 @@ class _Server:
 
     def model_object(self, model: ModelInfo) -> dict[str, Any]:
         key = "name" if self.config.has("models-name-not-id") else "id"
-        out: dict[str, Any] = {key: model.id, "object": "model", "created": MODELS_CREATED, "owned_by": model.owned_by}
+        out: dict[str, Any] = {
+            key: model.id,
+            "object": "model",
+            "created": MODELS_CREATED,
+            "owned_by": model.owned_by,
+        }
         if self.config.has("models-no-created"):
             del out["created"]
         return out
@@ -161,7 +175,9 @@ class _Server:
         if self.config.has("unknown-route-200"):
             return Response(b"{}", media_type="application/json")
         return self.error(
-            ApiError(404, f"Invalid URL ({request.method} {request.url.path})", client=False, validation=False)
+            ApiError(
+                404, f"Invalid URL ({request.method} {request.url.path})", client=False, validation=False
+            )
         )
 
 

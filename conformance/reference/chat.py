@@ -49,8 +49,9 @@ def dumps(value: Any) -> bytes:
 def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
     """The body as a dict, or an ApiError in the order the real API reports them."""
     if not isinstance(body, dict):
-        raise invalid(f"Invalid type for body: expected an object, but got {_kind(body)} instead.", None,
-                      "invalid_type")
+        raise invalid(
+            f"Invalid type for body: expected an object, but got {_kind(body)} instead.", None, "invalid_type"
+        )
     model = body.get("model")
     if model == "":
         raise invalid("You must provide a model parameter.")
@@ -69,37 +70,58 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
         unknown = [name for name in body if name not in CHAT_PARAMS]
 
     if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
-        raise invalid("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs")
-    if body.get("stream_options") is not None and body.get("stream") is not True:
-        if not config.has("stream-options-accepted"):
-            raise invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                          "stream_options")
+        raise invalid(
+            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs"
+        )
+    if (
+        body.get("stream_options") is not None
+        and body.get("stream") is not True
+        and not config.has("stream-options-accepted")
+    ):
+        raise invalid(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
+        )
     unknown = unknown or [name for name in MODEL_UNSUPPORTED if body.get(name) is not None]
     if unknown:
         raise unrecognized(unknown[:1])
     tools = body.get("tools")
     if body.get("parallel_tool_calls") is not None and not tools:
-        raise invalid("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' "
-                      "are specified.", "parallel_tool_calls")
+        raise invalid(
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' "
+            "are specified.",
+            "parallel_tool_calls",
+        )
     if body.get("tool_choice") is not None and not tools:
-        raise invalid("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
-                      "tool_choice")
+        raise invalid(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            "tool_choice",
+        )
     if body.get("metadata") is not None and body.get("store") is not True:
         raise invalid("The 'metadata' parameter is only allowed when 'store' is enabled.", "metadata")
     if body.get("max_tokens") is not None and body.get("max_completion_tokens") is not None:
-        raise invalid("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
-                      "max_tokens", "invalid_parameter_combination")
+        raise invalid(
+            "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+            "max_tokens",
+            "invalid_parameter_combination",
+        )
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         name = choice["function"].get("name")
         if name not in [t["function"]["name"] for t in _function_tools(body)]:
-            raise invalid(f"Invalid value for 'tool_choice': function '{name}' was not found in 'tools'.",
-                          "tool_choice", "invalid_value")
+            raise invalid(
+                f"Invalid value for 'tool_choice': function '{name}' was not found in 'tools'.",
+                "tool_choice",
+                "invalid_value",
+            )
     if config.has("developer-rejected"):
         for i, message in enumerate(body.get("messages") or []):
             if isinstance(message, dict) and message.get("role") == "developer":
-                raise invalid("Invalid value: 'developer'. Supported values are: 'system', 'assistant', 'user', "
-                              "'function', and 'tool'.", f"messages[{i}].role", "invalid_value")
+                raise invalid(
+                    "Invalid value: 'developer'. Supported values are: 'system', 'assistant', 'user', "
+                    "'function', and 'tool'.",
+                    f"messages[{i}].role",
+                    "invalid_value",
+                )
     return body
 
 
@@ -111,7 +133,8 @@ def _known_params() -> frozenset[str]:
 
 def _kind(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a decimal"}.get(
-        type(value), "null" if value is None else "an object")
+        type(value), "null" if value is None else "an object"
+    )
 
 
 # --- the plan: what each choice says ------------------------------------------------------------------------
@@ -179,8 +202,11 @@ def prompt_tokens(messages: list[dict[str, Any]]) -> int:
 
 def _function_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        t for t in body.get("tools") or []
-        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+        t
+        for t in body.get("tools") or []
+        if isinstance(t, dict)
+        and t.get("type") == "function"
+        and isinstance(t.get("function"), dict)
         and isinstance(t["function"].get("name"), str)
     ]
 
@@ -197,8 +223,9 @@ def plan(body: dict[str, Any], config: ServerConfig, ids: Ids) -> list[Choice]:
     return [_text_choice(i, body, text, config) for i in range(n)]
 
 
-def _tool_choice(index: int, body: dict[str, Any], tools: list[dict[str, Any]], text: str, config: ServerConfig,
-                 ids: Ids) -> Choice:
+def _tool_choice(
+    index: int, body: dict[str, Any], tools: list[dict[str, Any]], text: str, config: ServerConfig, ids: Ids
+) -> Choice:
     choice = body.get("tool_choice")
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
@@ -212,8 +239,11 @@ def _tool_choice(index: int, body: dict[str, Any], tools: list[dict[str, Any]], 
     if config.has("tool-finish-stop"):
         finish = "stop"
     calls = [
-        ToolCall(ids.call(), t["function"]["name"], json.dumps(instance_for(t["function"].get("parameters") or {
-            "type": "object"}, text)))
+        ToolCall(
+            ids.call(),
+            t["function"]["name"],
+            json.dumps(instance_for(t["function"].get("parameters") or {"type": "object"}, text)),
+        )
         for t in chosen
     ]
     return Choice(index, calls=calls, finish=finish)
@@ -290,8 +320,9 @@ def token_logprobs(tokens: list[str], start: int, top: int, config: ServerConfig
     for offset, token in enumerate(tokens):
         lp = _logprob(start + offset)
         entry = _entry(token, lp)
-        entry["top_logprobs"] = [_entry(token if k == 0 else _alternative(token, k), round(lp - 1.5 * k, 4))
-                                 for k in range(top)]
+        entry["top_logprobs"] = [
+            _entry(token if k == 0 else _alternative(token, k), round(lp - 1.5 * k, 4)) for k in range(top)
+        ]
         out.append(entry)
     return out
 
@@ -341,9 +372,13 @@ def complete(body: dict[str, Any], config: ServerConfig, ids: Ids) -> Response:
     for choice in choices:
         message: dict[str, Any]
         if choice.calls:
-            message = {"role": "assistant", "content": None,
-                       "tool_calls": [_tool_call(c, config) for c in choice.calls],
-                       "refusal": None, "annotations": []}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_tool_call(c, config) for c in choice.calls],
+                "refusal": None,
+                "annotations": [],
+            }
         else:
             message = {"role": "assistant", "content": choice.content, "refusal": None, "annotations": []}
         logprobs = logprobs_object(choice.tokens, 0, top, config) if body.get("logprobs") is True else None
@@ -373,11 +408,12 @@ def _event(chunk: dict[str, Any]) -> bytes:
 
 def _split(text: str, pieces: int = 3) -> list[str]:
     size = max(1, -(-len(text) // pieces))
-    return [text[i: i + size] for i in range(0, len(text), size)] or [""]
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
-def stream_chunks(body: dict[str, Any], choices: list[Choice], prompt: int, meta: Meta,
-                  config: ServerConfig) -> list[dict[str, Any]]:
+def stream_chunks(
+    body: dict[str, Any], choices: list[Choice], prompt: int, meta: Meta, config: ServerConfig
+) -> list[dict[str, Any]]:
     """Every chunk of the stream, in order (the usage chunk included)."""
     options = body.get("stream_options")
     asked = isinstance(options, dict) and options.get("include_usage") is True
@@ -388,8 +424,15 @@ def stream_chunks(body: dict[str, Any], choices: list[Choice], prompt: int, meta
 
     def add(index: int, delta: dict[str, Any], lp: Any = None, finish: str | None = None) -> dict[str, Any]:
         entry = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
-        chunk = {"id": meta.id, "object": "chat.completion.chunk", "created": meta.created, "model": meta.model,
-                 "service_tier": "default", "system_fingerprint": meta.fingerprint, "choices": [entry]}
+        chunk = {
+            "id": meta.id,
+            "object": "chat.completion.chunk",
+            "created": meta.created,
+            "model": meta.model,
+            "service_tier": "default",
+            "system_fingerprint": meta.fingerprint,
+            "choices": [entry],
+        }
         if include_usage:
             chunk["usage"] = None
         chunks.append(chunk)
@@ -409,8 +452,12 @@ def stream_chunks(body: dict[str, Any], choices: list[Choice], prompt: int, meta
             add(choice.index, delta, logprobs_object([token], position, top, config) if logprobs else None)
         for number, call in enumerate(choice.calls):
             index = 0 if config.has("tool-index-zero") else number
-            first: dict[str, Any] = {"index": index, "id": call.id, "type": "function",
-                                     "function": {"name": call.name, "arguments": ""}}
+            first: dict[str, Any] = {
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             pieces = _split(call.arguments)
             if config.has("tool-args-object"):
                 first["function"]["arguments"] = json.loads(call.arguments)
@@ -425,9 +472,18 @@ def stream_chunks(body: dict[str, Any], choices: list[Choice], prompt: int, meta
             add(choice.index, {}, None, choice.finish)
 
     if include_usage or config.has("usage-always"):
-        chunks.append({"id": meta.id, "object": "chat.completion.chunk", "created": meta.created,
-                       "model": meta.model, "service_tier": "default", "system_fingerprint": meta.fingerprint,
-                       "choices": [], "usage": usage_of(choices, prompt, config)})
+        chunks.append(
+            {
+                "id": meta.id,
+                "object": "chat.completion.chunk",
+                "created": meta.created,
+                "model": meta.model,
+                "service_tier": "default",
+                "system_fingerprint": meta.fingerprint,
+                "choices": [],
+                "usage": usage_of(choices, prompt, config),
+            }
+        )
     for number, chunk in enumerate(chunks):
         if config.has("inconsistent-id"):
             chunk["id"] = f"{meta.id}-{number}"
@@ -440,8 +496,9 @@ def stream_chunks(body: dict[str, Any], choices: list[Choice], prompt: int, meta
     return chunks
 
 
-def _stream(body: dict[str, Any], choices: list[Choice], prompt: int, meta: Meta,
-            config: ServerConfig) -> StreamingResponse:
+def _stream(
+    body: dict[str, Any], choices: list[Choice], prompt: int, meta: Meta, config: ServerConfig
+) -> StreamingResponse:
     events = [_event(chunk) for chunk in stream_chunks(body, choices, prompt, meta, config)]
     if not config.has("no-done"):
         events.append(DONE)

@@ -19,8 +19,9 @@ SHUTDOWN_TIMEOUT = 5.0
 class RunningServer:
     """A server started by `serve()`: where it listens, and how to stop it (idempotent)."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, host: str,
-                 port: int) -> None:
+    def __init__(
+        self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, host: str, port: int
+    ) -> None:
         self.host = host
         self.port = port
         shown = f"[{host}]" if ":" in host else host
@@ -43,7 +44,9 @@ class RunningServer:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the listening
+    # socket says it is TCP (proto 0 leaves Nagle on: each keep-alive answer then waits ~40 ms for an ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -55,7 +58,9 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
+def serve(
+    config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningServer]:
     """Start the reference server, wait until it answers, yield it, and always stop it on exit."""
     sock = _bind(host, port)
     uv_config = uvicorn.Config(
@@ -67,7 +72,9 @@ def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(uv_config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
+    )
     running = RunningServer(server, thread, sock, host, sock.getsockname()[1])
     thread.start()
     try:

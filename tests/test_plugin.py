@@ -1,0 +1,198 @@
+"""The pytest plugin through the real pytest machinery: `pytester` runs pytest in a subprocess in a fresh
+directory, so the plugin loads from its entry point exactly as it does for a user who installed the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.reference import RunningServer, ServerConfig, serve
+from conformance.requirements import catalogue, requirement
+
+pytest_plugins = ["pytester"]
+
+KEY_ENV = "OAI_PLUGIN_TEST_KEY"
+KEY = "sk-test-plugin-" + os.urandom(12).hex()
+
+
+@pytest.fixture(autouse=True)
+def user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner pytest sees a user's environment: the key under KEY_ENV, none of the outer run's settings."""
+    for name in list(os.environ):
+        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(KEY_ENV, KEY)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with serve(ServerConfig(api_key=KEY)) as running:
+        yield running
+
+
+def target_args(server: RunningServer) -> list[str]:
+    return ["--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV]
+
+
+def cases_args(server: RunningServer, report_dir: Path, *extra: str) -> list[str]:
+    return ["--oai-cases", *target_args(server), "--oai-report-dir", str(report_dir), *extra]
+
+
+def statuses(report_dir: Path) -> dict[str, str]:
+    data = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    return {r["id"]: r["status"] for r in data["requirements"]}
+
+
+def output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + "\n" + result.stderr.str()
+
+
+# --- a user's own tests -------------------------------------------------------------------------------------
+
+
+def test_user_test_with_the_fixtures(pytester: pytest.Pytester, server: RunningServer):
+    pytester.makepyfile(test_mine=f"""
+        def test_target(oai_target):
+            assert oai_target.base_url == {server.base_url!r}
+            assert oai_target.api_key_env == {KEY_ENV!r}
+            assert oai_target.api_key() is not None
+
+        def test_models_list(oai_client, oai_validate):
+            exchange = oai_client.request("GET", "/models")
+            assert exchange.response.status == 200
+            assert oai_validate("models.list", exchange.response.json) == []
+
+        def test_chat(oai_client, oai_target, oai_validate):
+            body = {{"model": oai_target.model("chat"), "messages": [{{"role": "user", "content": "Hi"}}]}}
+            exchange = oai_client.request("POST", "/chat/completions", json=body)
+            assert exchange.response.status == 200
+            assert oai_validate("chat.completion", exchange.response.json) == []
+            assert oai_validate("chat.completion", {{"id": 1}}) != []
+    """)
+    result = pytester.runpytest_subprocess(*target_args(server))
+    result.assert_outcomes(passed=3)
+
+
+def test_plugin_is_inert_for_unrelated_tests(pytester: pytest.Pytester):
+    pytester.makepyfile(test_plain="""
+        def test_x():
+            assert True
+    """)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert "= oai-conformance =" not in result.stdout.str()  # no summary section
+    assert not (pytester.path / "reports").exists()
+    assert not list(pytester.path.rglob("results.json"))
+    assert not list(pytester.path.rglob("allure-results"))
+
+
+def test_plugin_options_are_registered(pytester: pytest.Pytester):
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == 0
+    for flag in ("--oai-base-url", "--oai-api-key-env", "--oai-cases", "--oai-report-dir", "--oai-features"):
+        result.stdout.fnmatch_lines([f"*{flag}*"])
+
+
+# --- the bundled cases --------------------------------------------------------------------------------------
+
+
+def test_bundled_cases_pass(pytester: pytest.Pytester, server: RunningServer, tmp_path: Path):
+    out = tmp_path / "reports"
+    result = pytester.runpytest_subprocess(*cases_args(server, out))
+    assert result.ret == 0, output(result)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) > 10
+    assert "failed" not in outcomes and "error" not in outcomes and "errors" not in outcomes
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["verdict"] == "conformant"
+    assert set(statuses(out).values()) == {"pass"}
+    assert (out / "junit.xml").is_file()
+
+
+def test_select_embeddings_cases(pytester: pytest.Pytester, server: RunningServer, tmp_path: Path):
+    out = tmp_path / "reports"
+    result = pytester.runpytest_subprocess(*cases_args(server, out, "-k", "embeddings", "-v"))
+    assert result.ret == 0, output(result)
+    ran = [line for line in result.outlines if " PASSED" in line or " FAILED" in line or " SKIPPED" in line]
+    assert ran, output(result)
+    assert all("embeddings" in line for line in ran), ran
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    judged = {r["id"]: r["cases"] for r in data["requirements"] if r["status"] != "skip"}
+    assert "embeddings.list.schema" in judged
+    assert all("embeddings" in case for cases in judged.values() for case in cases), judged
+    assert statuses(out)["chat.stream.done-last"] == "skip"  # not run: nothing judged it
+
+
+def test_unclaimed_features_are_not_claimed(pytester: pytest.Pytester, server: RunningServer, tmp_path: Path):
+    out = tmp_path / "reports"
+    result = pytester.runpytest_subprocess(*cases_args(server, out, "--oai-features", "embeddings", "-rs"))
+    assert result.ret == 0, output(result)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) > 0 and outcomes.get("passed", 0) > 0
+    assert "failed" not in outcomes
+    result.stdout.fnmatch_lines(["*not claimed*chat*"])
+    found = statuses(out)
+    chat = {rid: status for rid, status in found.items() if requirement(rid).feature.split(".")[0] == "chat"}
+    assert chat
+    assert set(chat.values()) == {"not-claimed"}, chat
+    assert {s for rid, s in found.items() if requirement(rid).feature == "embeddings"} == {"pass"}
+
+
+def test_must_violation_fails_the_case_and_names_the_requirement(pytester: pytest.Pytester, tmp_path: Path):
+    out = tmp_path / "reports"
+    with serve(ServerConfig(api_key=KEY, faults=frozenset({"role-every-chunk"}))) as faulty:
+        result = pytester.runpytest_subprocess(*cases_args(faulty, out, "-k", "test_stream"))
+    assert result.ret == 1, output(result)
+    assert result.parseoutcomes().get("failed", 0) >= 1
+    result.stdout.fnmatch_lines(["*MUST violation*", "*chat.stream.role-once*"])
+    assert statuses(out)["chat.stream.role-once"] == "fail"
+
+
+def test_parallel_run_matches_serial_run(pytester: pytest.Pytester, server: RunningServer, tmp_path: Path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    one = pytester.runpytest_subprocess(*cases_args(server, serial))
+    assert one.ret == 0, output(one)
+    two = pytester.runpytest_subprocess(*cases_args(server, parallel, "-n", "2"))
+    assert two.ret == 0, output(two)
+    assert "2 workers" in two.stdout.str()
+    assert statuses(parallel) == statuses(serial)
+    assert set(statuses(serial)) == set(catalogue())
+
+
+# --- usage errors -------------------------------------------------------------------------------------------
+
+
+def test_judging_an_undeclared_id_is_a_usage_error(pytester: pytest.Pytester, server: RunningServer):
+    pytester.makepyfile(test_sloppy="""
+        import pytest
+
+        @pytest.mark.requirement("models.list.shape")
+        def test_judges_more_than_it_declares(oai_client, oai_judge):
+            exchange = oai_client.request("GET", "/models")
+            oai_judge(exchange, "models.list.shape", "models.list.not-empty")
+    """)
+    result = pytester.runpytest_subprocess(*target_args(server), "--oai-report-dir", "out")
+    # The case fails with pytest.UsageError naming the undeclared id (the session goes on: exit 1, not 4).
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*UsageError*test_judges_more_than_it_declares*judges*'models.list.not-empty'*"
+                                 "without declaring*@requirement*"])
+
+
+def test_unknown_requirement_id_is_a_usage_error(pytester: pytest.Pytester, server: RunningServer):
+    pytester.makepyfile(test_typo="""
+        import pytest
+
+        @pytest.mark.requirement("no.such.id.here")
+        def test_typo(oai_client):
+            pass
+    """)
+    result = pytester.runpytest_subprocess(*target_args(server))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output(result)
+    assert "no.such.id.here" in output(result)
+    assert "Traceback" not in output(result)
+    assert not (pytester.path / "reports").exists()

@@ -1,0 +1,940 @@
+"""The bundled reference server: it speaks the API correctly, and each fault breaks exactly what it says.
+
+The happy paths run against a real port (`serve()`); the error taxonomy and the faults run in process through
+httpx's ASGI transport (fast: one app per fault configuration, built once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import json
+import math
+import struct
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from conformance import schemas
+from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
+from conformance.reference.__main__ import main
+from conformance.sse import parse_events
+
+KEY = "sk-test-reference-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+CHAT = "gpt-4o-mini"
+EMBED = "text-embedding-3-small"
+HELLO = [{"role": "user", "content": "Hello there brave new world"}]
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer", "minimum": 1},
+                "detail": {
+                    "type": "object",
+                    "properties": {"hourly": {"type": "boolean"}},
+                    "required": ["hourly"],
+                },
+            },
+            "required": ["city", "unit", "days", "detail"],
+            "additionalProperties": False,
+        },
+    },
+}
+TIME = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
+    },
+}
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with serve(ServerConfig(api_key=KEY)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as http:
+        yield http
+
+
+@functools.cache
+def _app(faults: frozenset[str]) -> Any:
+    return create_app(ServerConfig(api_key=KEY, faults=faults))
+
+
+def call(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    faults: frozenset[str] = frozenset(),
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> httpx.Response:
+    """One request to an in-process app (the ASGI transport buffers streams, which is fine here)."""
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=_app(faults))
+        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
+            return await http.request(
+                method, path, json=body, content=content, headers=AUTH if headers is None else headers
+            )
+
+    return asyncio.run(go())
+
+
+def chat(body: dict[str, Any], **kwargs: Any) -> httpx.Response:
+    return call("POST", "/chat/completions", {"model": CHAT, "messages": HELLO, **body}, **kwargs)
+
+
+def chunks_of(response: httpx.Response) -> list[dict[str, Any]]:
+    events, faults = parse_events(response.content)
+    assert not faults
+    return [e.json() for e in events if not e.is_done]
+
+
+def data_of(response: httpx.Response) -> list[str]:
+    events, _ = parse_events(response.content)
+    return [e.data for e in events]
+
+
+def conforms(name: str, instance: Any) -> None:
+    errors = schemas.validate(name, instance)
+    assert not errors, [str(e) for e in errors]
+
+
+def decode(encoded: str, fmt: str = "<") -> list[float]:
+    raw = base64.b64decode(encoded)
+    return list(struct.unpack(f"{fmt}{len(raw) // 4}f", raw))
+
+
+def norm(vector: list[float]) -> float:
+    return math.sqrt(sum(v * v for v in vector))
+
+
+# --- models -------------------------------------------------------------------------------------------------
+
+
+def test_models_list_and_retrieve(client: httpx.Client) -> None:
+    listed = client.get("/models")
+    assert listed.status_code == 200
+    body = listed.json()
+    conforms("models.list", body)
+    ids = [m["id"] for m in body["data"]]
+    assert ids == ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed"]
+    for model in body["data"]:
+        assert model["object"] == "model" and model["owned_by"] == "oai-conformance"
+        assert isinstance(model["created"], int)
+        assert client.get(f"/models/{model['id']}").json() == model
+
+
+def test_unknown_model_retrieve_is_404(client: httpx.Client) -> None:
+    response = client.get("/models/nope-model")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
+    conforms("error", response.json())
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed"])
+def test_every_listed_model_is_usable_everywhere(model: str) -> None:
+    assert chat({"model": model}).status_code == 200
+    assert call("POST", "/embeddings", {"model": model, "input": "hi"}).status_code == 200
+
+
+# --- chat ---------------------------------------------------------------------------------------------------
+
+
+def test_chat_completion_echoes_and_counts(client: httpx.Client) -> None:
+    response = client.post("/chat/completions", json={"model": CHAT, "messages": HELLO})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    conforms("chat.completion", body)
+    assert body["object"] == "chat.completion" and body["model"] == CHAT
+    assert body["id"].startswith("chatcmpl-")
+    assert abs(body["created"] - time.time()) < 60
+    (choice,) = body["choices"]
+    assert choice["message"] == {
+        "role": "assistant",
+        "content": "Hello there brave new world",
+        "refusal": None,
+        "annotations": [],
+    }
+    assert choice["finish_reason"] == "stop" and choice["logprobs"] is None
+    usage = body["usage"]
+    assert usage["completion_tokens"] == 5
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    assert usage["prompt_tokens_details"]["cached_tokens"] == 0
+    assert body["system_fingerprint"] == "fp_reference" and body["service_tier"] == "default"
+
+
+def test_ids_are_unique() -> None:
+    ids = {chat({}).json()["id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+@pytest.mark.parametrize("limit", ["max_tokens", "max_completion_tokens"])
+def test_token_limit_cuts_with_length(limit: str) -> None:
+    body = chat({limit: 2}).json()
+    assert body["choices"][0]["message"]["content"] == "Hello there "
+    assert body["choices"][0]["finish_reason"] == "length"
+    assert body["usage"]["completion_tokens"] == 2
+
+
+def test_stop_cuts_before_the_sequence() -> None:
+    body = chat({"stop": ["xyz", "brave"]}).json()
+    assert body["choices"][0]["message"]["content"] == "Hello there "
+    assert body["choices"][0]["finish_reason"] == "stop"
+
+
+def test_n_gives_n_choices() -> None:
+    body = chat({"n": 3}).json()
+    assert [c["index"] for c in body["choices"]] == [0, 1, 2]
+    assert body["usage"]["completion_tokens"] == 15
+
+
+def test_developer_and_system_messages_are_echoed_without_user() -> None:
+    body = chat({"messages": [{"role": "developer", "content": "Be brief"}]}).json()
+    assert body["choices"][0]["message"]["content"] == "Be brief"
+
+
+def test_content_parts_are_read() -> None:
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": "two"}]}
+    ]
+    assert chat({"messages": messages}).json()["choices"][0]["message"]["content"] == "one two"
+
+
+def test_accepted_and_ignored_parameters() -> None:
+    body = {
+        "temperature": 0.2,
+        "top_p": 0.5,
+        "seed": 7,
+        "user": "u",
+        "logit_bias": {"50256": -100},
+        "store": True,
+        "metadata": {"k": "v"},
+        "presence_penalty": 1,
+        "frequency_penalty": -1,
+        "service_tier": "auto",
+    }
+    assert chat(body).status_code == 200
+
+
+def test_stream_ends_with_done_and_usage_chunk(client: httpx.Client) -> None:
+    with client.stream(
+        "POST",
+        "/chat/completions",
+        json={
+            "model": CHAT,
+            "messages": HELLO,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = b"".join(response.iter_bytes())
+    events, faults = parse_events(raw)
+    assert not faults and events[-1].is_done
+    assert raw.endswith(b"data: [DONE]\n\n")
+    chunks = [e.json() for e in events[:-1]]
+    for chunk in chunks:
+        conforms("chat.completion.chunk", chunk)
+    assert len({(c["id"], c["created"], c["model"], c["system_fingerprint"]) for c in chunks}) == 1
+    *content, usage_chunk = chunks
+    assert all(c["usage"] is None for c in content)
+    assert usage_chunk["choices"] == [] and usage_chunk["usage"]["completion_tokens"] == 5
+    deltas = [c["choices"][0] for c in content]
+    assert deltas[0]["delta"] == {"role": "assistant", "content": "", "refusal": None}
+    assert all("role" not in d["delta"] for d in deltas[1:])
+    assert "".join(d["delta"].get("content") or "" for d in deltas) == "Hello there brave new world"
+    assert [d["finish_reason"] for d in deltas] == [None] * (len(deltas) - 1) + ["stop"]
+    assert deltas[-1]["delta"] == {}
+
+
+def test_stream_without_include_usage_has_no_usage_key() -> None:
+    chunks = chunks_of(chat({"stream": True}))
+    assert all("usage" not in c for c in chunks)
+
+
+def test_stream_with_n_gives_each_choice_its_role_and_finish() -> None:
+    chunks = chunks_of(chat({"stream": True, "n": 2, "max_tokens": 2}))
+    for index in (0, 1):
+        entries = [c["choices"][0] for c in chunks if c["choices"][0]["index"] == index]
+        assert entries[0]["delta"]["role"] == "assistant"
+        assert [e["finish_reason"] for e in entries if e["finish_reason"]] == ["length"]
+
+
+def test_tool_call_with_string_arguments_valid_against_parameters(client: httpx.Client) -> None:
+    body = client.post(
+        "/chat/completions", json={"model": CHAT, "messages": HELLO, "tools": [WEATHER]}
+    ).json()
+    conforms("chat.completion", body)
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] is None
+    (call_,) = choice["message"]["tool_calls"]
+    assert call_["id"].startswith("call_") and call_["type"] == "function"
+    assert call_["function"]["name"] == "get_weather"
+    assert isinstance(call_["function"]["arguments"], str)
+    arguments = json.loads(call_["function"]["arguments"])
+    jsonschema.validate(arguments, WEATHER["function"]["parameters"])
+    assert arguments["unit"] == "celsius"
+
+
+def test_parallel_tool_calls_call_the_first_two_tools() -> None:
+    calls = chat({"tools": [WEATHER, TIME]}).json()["choices"][0]["message"]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
+    assert len({c["id"] for c in calls}) == 2
+    single = chat({"tools": [WEATHER, TIME], "parallel_tool_calls": False}).json()
+    assert len(single["choices"][0]["message"]["tool_calls"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "name", "finish"),
+    [
+        ("required", "get_weather", "stop"),
+        ({"type": "function", "function": {"name": "get_time"}}, "get_time", "stop"),
+        ("auto", "get_weather", "tool_calls"),
+    ],
+)
+def test_tool_choice_decides_the_call_and_finish_reason(tool_choice: Any, name: str, finish: str) -> None:
+    choice = chat({"tools": [WEATHER, TIME], "tool_choice": tool_choice}).json()["choices"][0]
+    assert choice["message"]["tool_calls"][0]["function"]["name"] == name
+    assert choice["finish_reason"] == finish
+
+
+def test_tool_choice_none_and_tool_results_give_text() -> None:
+    assert chat({"tools": [WEATHER], "tool_choice": "none"}).json()["choices"][0]["message"]["content"]
+    messages = [
+        *HELLO,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "It is noon"},
+    ]
+    choice = chat({"messages": messages, "tools": [TIME]}).json()["choices"][0]
+    assert choice["message"]["content"] == "It is noon" and choice["finish_reason"] == "stop"
+
+
+def test_streamed_tool_calls_have_indices_and_string_fragments() -> None:
+    chunks = chunks_of(chat({"tools": [WEATHER, TIME], "stream": True}))
+    for chunk in chunks:
+        conforms("chat.completion.chunk", chunk)
+    deltas = [d for c in chunks for d in c["choices"][0]["delta"].get("tool_calls", [])]
+    arguments: dict[int, str] = {}
+    for delta in deltas:
+        index = delta["index"]
+        if index not in arguments:
+            assert (
+                delta["id"].startswith("call_") and delta["type"] == "function" and delta["function"]["name"]
+            )
+            arguments[index] = ""
+        else:
+            assert set(delta) == {"index", "function"}
+        arguments[index] += delta["function"]["arguments"]
+    assert sorted(arguments) == [0, 1]
+    jsonschema.validate(json.loads(arguments[0]), WEATHER["function"]["parameters"])
+    assert len([d for d in deltas if d["index"] == 0]) >= 3
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_json_schema_output_is_valid_against_the_schema(client: httpx.Client) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "answer": {"type": "string"},
+            "score": {"type": "number"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["answer", "score", "tags"],
+        "additionalProperties": False,
+    }
+    body = client.post(
+        "/chat/completions",
+        json={
+            "model": CHAT,
+            "messages": HELLO,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "out", "schema": schema, "strict": True},
+            },
+        },
+    ).json()
+    jsonschema.validate(json.loads(body["choices"][0]["message"]["content"]), schema)
+    assert body["choices"][0]["finish_reason"] == "stop"
+
+
+def test_json_object_output_is_a_json_object() -> None:
+    content = chat({"response_format": {"type": "json_object"}}).json()["choices"][0]["message"]["content"]
+    assert json.loads(content) == {"echo": "Hello there brave new world"}
+
+
+def test_logprobs_have_the_content_shape_and_requested_length() -> None:
+    body = chat({"logprobs": True, "top_logprobs": 3}).json()
+    conforms("chat.completion", body)
+    entries = body["choices"][0]["logprobs"]["content"]
+    assert len(entries) == body["usage"]["completion_tokens"]
+    for entry in entries:
+        assert entry["logprob"] <= 0 and entry["bytes"] == list(entry["token"].encode())
+        assert len(entry["top_logprobs"]) == 3
+    assert body["choices"][0]["logprobs"]["refusal"] is None
+
+
+def test_streamed_logprobs_one_entry_per_token() -> None:
+    chunks = chunks_of(chat({"stream": True, "logprobs": True, "top_logprobs": 1}))
+    content = [c for c in chunks if c["choices"][0]["delta"].get("content")]
+    assert all(len(c["choices"][0]["logprobs"]["content"]) == 1 for c in content)
+
+
+# --- embeddings ---------------------------------------------------------------------------------------------
+
+
+def test_embeddings_float_and_base64_are_the_same_vector(client: httpx.Client) -> None:
+    floats = client.post("/embeddings", json={"model": EMBED, "input": ["alpha", "beta"]}).json()
+    encoded = client.post(
+        "/embeddings", json={"model": EMBED, "input": ["alpha", "beta"], "encoding_format": "base64"}
+    ).json()
+    conforms("embeddings.list", floats)
+    conforms("embeddings.list", encoded)
+    assert [d["index"] for d in floats["data"]] == [0, 1]
+    for as_floats, as_base64 in zip(floats["data"], encoded["data"], strict=True):
+        vector = as_floats["embedding"]
+        assert len(vector) == 1536 and abs(norm(vector) - 1) < 1e-5
+        assert decode(as_base64["embedding"]) == vector
+    assert floats["data"][0]["embedding"] != floats["data"][1]["embedding"]
+    assert floats["usage"] == {"prompt_tokens": 2, "total_tokens": 2}
+
+
+def test_embeddings_are_deterministic_and_take_dimensions() -> None:
+    first = call("POST", "/embeddings", {"model": EMBED, "input": "same"}).json()["data"][0]["embedding"]
+    again = call("POST", "/embeddings", {"model": EMBED, "input": "same"}).json()["data"][0]["embedding"]
+    assert first == again
+    short = call("POST", "/embeddings", {"model": EMBED, "input": "same", "dimensions": 8}).json()
+    vector = short["data"][0]["embedding"]
+    assert len(vector) == 8 and abs(norm(vector) - 1) < 1e-5
+
+
+@pytest.mark.parametrize("value", [[1, 2, 3], [[1, 2], [3]], ["a", "b", "c"], "one two"])
+def test_embeddings_accept_every_input_form(value: Any) -> None:
+    response = call("POST", "/embeddings", {"model": EMBED, "input": value})
+    assert response.status_code == 200
+    count = len(value) if isinstance(value, list) and not isinstance(value[0], int) else 1
+    assert len(response.json()["data"]) == count
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+INPUT_INVALID = (
+    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+)
+
+ERROR_CASES: list[tuple[str, str, Any, int, str | None, str | None, str]] = [
+    # (id, path, body, status, param, code, message fragment)
+    (
+        "missing",
+        "/chat/completions",
+        {"messages": ...},
+        400,
+        "messages",
+        "missing_required_parameter",
+        "Missing required parameter: 'messages'.",
+    ),
+    (
+        "type-decimal",
+        "/chat/completions",
+        {"temperature": "hot"},
+        400,
+        "temperature",
+        "invalid_type",
+        "Invalid type for 'temperature': expected a decimal, but got a string instead.",
+    ),
+    ("type-integer", "/chat/completions", {"n": "2"}, 400, "n", "invalid_type", "expected an integer"),
+    (
+        "type-boolean",
+        "/chat/completions",
+        {"logprobs": "yes"},
+        400,
+        "logprobs",
+        "invalid_type",
+        "expected a boolean",
+    ),
+    (
+        "type-object",
+        "/chat/completions",
+        {"response_format": "json"},
+        400,
+        "response_format",
+        "invalid_type",
+        "expected an object",
+    ),
+    ("type-string", "/chat/completions", {"user": 5}, 400, "user", "invalid_type", "expected a string"),
+    (
+        "type-array",
+        "/chat/completions",
+        {"messages": "hi"},
+        400,
+        "messages",
+        "invalid_type",
+        "expected an array",
+    ),
+    (
+        "decimal-max",
+        "/chat/completions",
+        {"temperature": 5},
+        400,
+        "temperature",
+        "decimal_above_max_value",
+        "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead.",
+    ),
+    (
+        "decimal-min",
+        "/chat/completions",
+        {"presence_penalty": -3},
+        400,
+        "presence_penalty",
+        "decimal_below_min_value",
+        "Expected a value >= -2",
+    ),
+    (
+        "integer-min",
+        "/chat/completions",
+        {"max_tokens": 0},
+        400,
+        "max_tokens",
+        "integer_below_min_value",
+        "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+    ),
+    (
+        "integer-max",
+        "/chat/completions",
+        {"n": 1000},
+        400,
+        "n",
+        "integer_above_max_value",
+        "Expected a value <= 128",
+    ),
+    (
+        "enum",
+        "/chat/completions",
+        {"service_tier": "foo"},
+        400,
+        "service_tier",
+        "invalid_value",
+        "Invalid value: 'foo'. Supported values are: 'auto', 'default'",
+    ),
+    (
+        "role",
+        "/chat/completions",
+        {"messages": [{"role": "robot", "content": "x"}]},
+        400,
+        "messages[0].role",
+        "invalid_value",
+        "Invalid value: 'robot'.",
+    ),
+    (
+        "unknown-argument",
+        "/chat/completions",
+        {"reasoning_effort": "low"},
+        400,
+        None,
+        None,
+        "Unrecognized request argument supplied: reasoning_effort",
+    ),
+    (
+        "unknown-argument-2",
+        "/chat/completions",
+        {"frobnicate": 1},
+        400,
+        None,
+        None,
+        "Unrecognized request argument supplied: frobnicate",
+    ),
+    (
+        "stream-options",
+        "/chat/completions",
+        {"stream_options": {"include_usage": True}},
+        400,
+        "stream_options",
+        None,
+        "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+    ),
+    (
+        "top-logprobs",
+        "/chat/completions",
+        {"top_logprobs": 2},
+        400,
+        "top_logprobs",
+        None,
+        "only allowed when 'logprobs' is enabled",
+    ),
+    (
+        "both-limits",
+        "/chat/completions",
+        {"max_tokens": 2, "max_completion_tokens": 2},
+        400,
+        "max_tokens",
+        "invalid_parameter_combination",
+        "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+    ),
+    (
+        "metadata-without-store",
+        "/chat/completions",
+        {"metadata": {"a": "b"}},
+        400,
+        "metadata",
+        None,
+        "only allowed when 'store' is enabled",
+    ),
+    (
+        "stop-too-many",
+        "/chat/completions",
+        {"stop": ["a", "b", "c", "d", "e"]},
+        400,
+        "stop",
+        "array_above_max_length",
+        "maximum length 4",
+    ),
+    ("empty-messages", "/chat/completions", {"messages": []}, 400, "messages", "empty_array", "empty array"),
+    (
+        "unknown-model",
+        "/chat/completions",
+        {"model": "foo"},
+        404,
+        None,
+        "model_not_found",
+        "The model `foo` does not exist or you do not have access to it.",
+    ),
+    (
+        "stream-bad-request",
+        "/chat/completions",
+        {"stream": True, "temperature": 9},
+        400,
+        "temperature",
+        "decimal_above_max_value",
+        "decimal above maximum value",
+    ),
+    (
+        "embeddings-unknown-model",
+        "/embeddings",
+        {"model": "foo", "input": "x"},
+        404,
+        None,
+        "model_not_found",
+        "The model `foo` does not exist",
+    ),
+    ("embeddings-empty-string", "/embeddings", {"input": ""}, 400, None, None, INPUT_INVALID),
+    ("embeddings-empty-item", "/embeddings", {"input": [""]}, 400, None, None, INPUT_INVALID),
+    ("embeddings-empty-list", "/embeddings", {"input": []}, 400, None, None, INPUT_INVALID),
+    ("embeddings-boolean", "/embeddings", {"input": True}, 400, None, None, INPUT_INVALID),
+    ("embeddings-mixed", "/embeddings", {"input": [123, "foo"]}, 400, None, None, INPUT_INVALID),
+    (
+        "embeddings-missing",
+        "/embeddings",
+        {},
+        400,
+        "input",
+        "missing_required_parameter",
+        "Missing required parameter: 'input'.",
+    ),
+    (
+        "embeddings-dimensions",
+        "/embeddings",
+        {"input": "x", "dimensions": 0},
+        400,
+        None,
+        None,
+        "0 is less than the minimum of 1 - 'dimensions'",
+    ),
+    (
+        "embeddings-encoding",
+        "/embeddings",
+        {"input": "x", "encoding_format": "hex"},
+        400,
+        "encoding_format",
+        "invalid_value",
+        "Supported values: ['float', 'base64']",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "param", "code", "message"),
+    [case[1:] for case in ERROR_CASES],
+    ids=[case[0] for case in ERROR_CASES],
+)
+def test_error_taxonomy(
+    path: str, body: Any, status: int, param: str | None, code: str | None, message: str
+) -> None:
+    base = {"model": CHAT, "messages": HELLO} if path == "/chat/completions" else {"model": EMBED}
+    merged = {k: v for k, v in {**base, **body}.items() if v is not ...}  # `...` drops a field
+    response = call("POST", path, merged)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    conforms("error", response.json())
+    assert set(error) == {"message", "type", "param", "code"}
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+    assert message in error["message"]
+
+
+def test_malformed_json_is_400() -> None:
+    response = call(
+        "POST",
+        "/chat/completions",
+        content=b"{not json",
+        headers={**AUTH, "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"].startswith("We could not parse the JSON body of your request.")
+    assert (error["param"], error["code"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nope"), ("POST", "/models"), ("GET", "/chat/completions")]
+)
+def test_unknown_routes_are_invalid_url(method: str, path: str) -> None:
+    response = call(method, path)
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {
+            "message": f"Invalid URL ({method} /v1{path})",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+def test_authentication(server: RunningServer) -> None:
+    with httpx.Client(base_url=server.base_url) as http:
+        missing = http.get("/models")
+        assert missing.status_code == 401
+        assert missing.json()["error"]["message"].startswith("You didn't provide an API key.")
+        assert missing.json()["error"]["code"] is None
+        wrong_key = "sk-wrong-key-abcdefghijkl"
+        wrong = http.get("/models", headers={"Authorization": f"Bearer {wrong_key}"})
+        assert wrong.status_code == 401
+        error = wrong.json()["error"]
+        assert (error["type"], error["code"], error["param"]) == (
+            "invalid_request_error",
+            "invalid_api_key",
+            None,
+        )
+        assert "sk-wr***kl" in error["message"] and wrong_key not in error["message"]
+        assert http.post("/chat/completions", json={"model": CHAT, "messages": HELLO}).status_code == 401
+        good = http.get(
+            "/models", headers={**AUTH, "OpenAI-Organization": "org-1", "OpenAI-Project": "proj-1"}
+        )
+        assert good.status_code == 200
+
+
+def test_no_key_configured_means_no_auth() -> None:
+    with serve() as running, httpx.Client(base_url=running.base_url) as http:
+        assert http.get("/models").status_code == 200
+
+
+def test_request_id_is_echoed(client: httpx.Client) -> None:
+    assert client.get("/models", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert client.get("/models").headers["x-request-id"]
+
+
+# --- the server's own plumbing ------------------------------------------------------------------------------
+
+
+def test_unknown_fault_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown fault"):
+        ServerConfig(faults=frozenset({"no-such-fault"}))
+
+
+def test_cli_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--fault", "no-such-fault"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_cli_lists_faults(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list-faults"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(FAULTS)
+
+
+def test_serve_stops_on_exceptions() -> None:
+    with pytest.raises(RuntimeError, match="boom"), serve() as running:
+        url = running.base_url
+        raise RuntimeError("boom")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/models", timeout=1)
+
+
+# --- faults: each one breaks its rule, and the clean server keeps it ----------------------------------------
+
+Request = Callable[[frozenset[str]], httpx.Response]
+Violation = Callable[[httpx.Response], bool]
+
+
+def _chat(**body: Any) -> Request:
+    return lambda faults: chat(body, faults=faults)
+
+
+def _get(path: str, headers: dict[str, str] | None = None) -> Request:
+    return lambda faults: call("GET", path, faults=faults, headers=headers)
+
+
+def _embed(**body: Any) -> Request:
+    return lambda faults: call(
+        "POST", "/embeddings", {"model": EMBED, "input": ["a", "b", "c"], **body}, faults=faults
+    )
+
+
+def _first(response: httpx.Response) -> dict[str, Any]:
+    choice: dict[str, Any] = response.json()["choices"][0]
+    return choice
+
+
+def _stream_entries(response: httpx.Response) -> list[dict[str, Any]]:
+    return [e for c in chunks_of(response) for e in c["choices"]]
+
+
+def _tool_deltas(response: httpx.Response) -> list[dict[str, Any]]:
+    return [d for e in _stream_entries(response) for d in e["delta"].get("tool_calls", [])]
+
+
+def _le_vector_norm(response: httpx.Response) -> float:
+    return norm(decode(response.json()["data"][0]["embedding"]))
+
+
+STREAM = {"stream": True}
+USAGE = {"stream": True, "stream_options": {"include_usage": True}}
+BAD = {"temperature": 9}
+
+FAULT_CASES: dict[str, tuple[Request, Violation]] = {
+    "no-done": (_chat(**STREAM), lambda r: data_of(r)[-1] != "[DONE]"),
+    "data-after-done": (_chat(**STREAM), lambda r: data_of(r).index("[DONE]") != len(data_of(r)) - 1),
+    "stream-content-type": (
+        _chat(**STREAM),
+        lambda r: not r.headers["content-type"].startswith("text/event-stream"),
+    ),
+    "role-every-chunk": (
+        _chat(**STREAM),
+        lambda r: sum("role" in e["delta"] for e in _stream_entries(r)) > 1,
+    ),
+    "no-role": (_chat(**STREAM), lambda r: "role" not in _stream_entries(r)[0]["delta"]),
+    "role-empty": (_chat(**STREAM), lambda r: _stream_entries(r)[0]["delta"].get("role") != "assistant"),
+    "finish-reason-twice": (
+        _chat(**STREAM),
+        lambda r: sum(bool(e.get("finish_reason")) for e in _stream_entries(r)) > 1,
+    ),
+    "chunk-missing-finish-key": (
+        _chat(**STREAM),
+        lambda r: any("finish_reason" not in e for e in _stream_entries(r)),
+    ),
+    "created-drift": (_chat(**STREAM), lambda r: len({c["created"] for c in chunks_of(r)}) > 1),
+    "inconsistent-id": (_chat(**STREAM), lambda r: len({c["id"] for c in chunks_of(r)}) > 1),
+    "no-usage-chunk": (_chat(**USAGE), lambda r: not any(c.get("usage") for c in chunks_of(r))),
+    "usage-always": (_chat(**STREAM), lambda r: any("usage" in c for c in chunks_of(r))),
+    "usage-wrong-total": (
+        _chat(),
+        lambda r: (u := r.json()["usage"])["total_tokens"] != u["prompt_tokens"] + u["completion_tokens"],
+    ),
+    "tool-index-missing": (
+        _chat(tools=[WEATHER], **STREAM),
+        lambda r: any("index" not in d for d in _tool_deltas(r)),
+    ),
+    "tool-index-zero": (
+        _chat(tools=[WEATHER, TIME], **STREAM),
+        lambda r: (
+            len({d["index"] for d in _tool_deltas(r)})
+            < len({d.get("id") for d in _tool_deltas(r) if "id" in d})
+        ),
+    ),
+    "tool-args-object": (
+        _chat(tools=[WEATHER]),
+        lambda r: not isinstance(_first(r)["message"]["tool_calls"][0]["function"]["arguments"], str),
+    ),
+    "tool-finish-stop": (_chat(tools=[WEATHER]), lambda r: _first(r)["finish_reason"] != "tool_calls"),
+    "created-ms": (_chat(), lambda r: r.json()["created"] > 10**11),
+    "model-empty": (_chat(), lambda r: r.json()["model"] == ""),
+    "finish-stop-at-length": (_chat(max_tokens=1), lambda r: _first(r)["finish_reason"] != "length"),
+    "finish-null": (_chat(), lambda r: _first(r)["finish_reason"] is None),
+    "ignore-max-tokens": (
+        _chat(max_completion_tokens=1),
+        lambda r: r.json()["usage"]["completion_tokens"] > 1,
+    ),
+    "stop-ignored": (_chat(stop="brave"), lambda r: "brave" in _first(r)["message"]["content"]),
+    "n-ignored": (_chat(n=2), lambda r: len(r.json()["choices"]) != 2),
+    "json-object-ignored": (
+        _chat(response_format={"type": "json_object"}),
+        lambda r: not _first(r)["message"]["content"].startswith("{"),
+    ),
+    "empty-success": (_chat(), lambda r: _first(r)["message"]["content"] == ""),
+    "developer-rejected": (
+        _chat(messages=[{"role": "developer", "content": "hi"}]),
+        lambda r: r.status_code != 200,
+    ),
+    "logprobs-legacy": (
+        _chat(logprobs=True, top_logprobs=2),
+        lambda r: "content" not in _first(r)["logprobs"],
+    ),
+    "top-logprobs-short": (
+        _chat(logprobs=True, top_logprobs=2),
+        lambda r: any(len(e["top_logprobs"]) != 2 for e in _first(r)["logprobs"]["content"]),
+    ),
+    "error-422": (_chat(**BAD), lambda r: r.status_code == 422),
+    "error-flat": (_chat(**BAD), lambda r: "error" not in r.json()),
+    "error-string": (_chat(**BAD), lambda r: isinstance(r.json().get("error"), str)),
+    "error-code-int": (_chat(**BAD), lambda r: isinstance(r.json()["error"]["code"], int)),
+    "error-500": (_chat(**BAD), lambda r: r.status_code >= 500),
+    "unknown-model-200": (_chat(model="no-such-model"), lambda r: r.status_code == 200),
+    "no-auth": (_get("/models", headers={}), lambda r: r.status_code == 200),
+    "stream-error-200": (_chat(**STREAM, **BAD), lambda r: r.status_code == 200),
+    "stream-options-accepted": (
+        _chat(stream_options={"include_usage": True}),
+        lambda r: r.status_code == 200,
+    ),
+    "unknown-route-200": (_get("/no/such/route"), lambda r: r.status_code == 200),
+    "models-name-not-id": (_get("/models"), lambda r: any("id" not in m for m in r.json()["data"])),
+    "models-empty": (_get("/models"), lambda r: r.json()["data"] == []),
+    "models-no-created": (_get("/models"), lambda r: any("created" not in m for m in r.json()["data"])),
+    "base64-ignored": (
+        _embed(encoding_format="base64"),
+        lambda r: isinstance(r.json()["data"][0]["embedding"], list),
+    ),
+    "base64-big-endian": (_embed(encoding_format="base64"), lambda r: not abs(_le_vector_norm(r) - 1) < 1e-3),
+    "embeddings-reversed": (_embed(), lambda r: [d["index"] for d in r.json()["data"]] != [0, 1, 2]),
+    "dimensions-ignored": (_embed(dimensions=8), lambda r: len(r.json()["data"][0]["embedding"]) != 8),
+}
+
+
+def test_every_fault_has_a_case() -> None:
+    assert sorted(FAULT_CASES) == sorted(FAULTS)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_breaks_its_rule(fault: str) -> None:
+    request, violated = FAULT_CASES[fault]
+    clean = request(frozenset())
+    assert not violated(clean), f"the clean server already shows what {fault!r} should break"
+    assert violated(request(frozenset({fault}))), f"{fault!r} did not change the behaviour"
