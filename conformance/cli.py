@@ -41,14 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_options(run.add_argument)
     run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports/)")
     run.add_argument("-n", "--workers", default=None, metavar="N", help="run the cases in N processes (pytest-xdist)")
-    run.add_argument("-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)")
+    run.add_argument(
+        "-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)"
+    )
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
     serve = commands.add_parser("serve", help="run the bundled reference server in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", default="8000")
-    serve.add_argument("--api-key-env", default=None, metavar="VAR",
-                       help="require the key held in this environment variable (default: no key required)")
+    serve.add_argument(
+        "--api-key-env",
+        default=None,
+        metavar="VAR",
+        help="require the key held in this environment variable (default: no key required)",
+    )
     serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="break one rule on purpose")
 
     reqs = commands.add_parser("requirements", help="print the requirement catalogue")
@@ -58,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--schema", required=True, metavar="NAME", help="a name from `oai-conformance schemas`")
     validate.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
 
-    stream = commands.add_parser("check-stream", help="check a captured text/event-stream body against the stream rules")
+    stream = commands.add_parser(
+        "check-stream", help="check a captured text/event-stream body against the stream rules"
+    )
     stream.add_argument("--kind", choices=("chat",), required=True)
     stream.add_argument("--request", default=None, metavar="FILE", help="the JSON request that asked for the stream")
     stream.add_argument("file", metavar="FILE", help="the captured body, or - for standard input")
@@ -69,8 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "serve": _serve, "requirements": _requirements, "validate": _validate,
-               "check-stream": _check_stream, "schemas": _schemas}[args.command]
+    handler = {
+        "run": _run,
+        "serve": _serve,
+        "requirements": _requirements,
+        "validate": _validate,
+        "check-stream": _check_stream,
+        "schemas": _schemas,
+    }[args.command]
     try:
         return handler(args)
     except ConformanceError as exc:
@@ -101,11 +115,24 @@ def _run(args: argparse.Namespace) -> int:
             client.check_reachable()
 
     report_dir = Path(args.report_dir)
-    pytest_args = [str(CASES_DIR), "-c", os.devnull, "--rootdir", str(CASES_DIR), "-p", "no:cacheprovider", "-q",
-                   "--oai-report-dir", str(report_dir), "--alluredir", str(report_dir / "allure-results"),
-                   "--clean-alluredir",
-                   # the CLI imported the package before pytest started: nothing in it needs assertion rewriting
-                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    pytest_args = [
+        str(CASES_DIR),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(CASES_DIR),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--oai-report-dir",
+        str(report_dir),
+        "--alluredir",
+        str(report_dir / "allure-results"),
+        "--clean-alluredir",
+        # the CLI imported the package before pytest started: nothing in it needs assertion rewriting
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     for option in TARGET_OPTIONS:
         value = cli.get(option.dest)
         for item in (value if isinstance(value, list) else [value]) if value is not None else []:
@@ -124,8 +151,10 @@ def _run(args: argparse.Namespace) -> int:
     if not results_path.is_file() or results_path.stat().st_mtime < started:
         return _fail(f"the run wrote no results to {results_path}")
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    print(f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
-          f"results: {results_path}")
+    print(
+        f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
+        f"results: {results_path}"
+    )
     return int(results["exit_code"])
 
 
@@ -150,14 +179,24 @@ def requirements_markdown() -> str:
     """The generated table of docs/requirements.md."""
     from conformance.requirements import catalogue, features
 
-    lines = ["# Requirements", "",
-             "Generated by `oai-conformance requirements --format markdown`; do not edit by hand.", ""]
+    lines = [
+        "# Requirements",
+        "",
+        "Generated by `oai-conformance requirements --format markdown`; do not edit by hand.",
+        "",
+    ]
     for feature in features().values():
         reqs = [r for r in catalogue().values() if r.feature == feature.name]
         if not reqs:
             continue
-        lines += [f"## {feature.name}", "", feature.description, "",
-                  "| id | level | description | source |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"## {feature.name}",
+            "",
+            feature.description,
+            "",
+            "| id | level | description | source |",
+            "| --- | --- | --- | --- |",
+        ]
         lines += [f"| `{r.id}` | {r.level} | {_cell(r.description)} | {r.source} |" for r in reqs]
         lines.append("")
     return "\n".join(lines)
@@ -173,8 +212,22 @@ def _requirements(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         print(requirements_markdown(), end="")
     elif args.format == "json":
-        print(json.dumps([{"id": r.id, "level": r.level.value, "feature": r.feature, "description": r.description,
-                           "source": r.source, "flags": list(r.flags)} for r in catalogue().values()], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "level": r.level.value,
+                        "feature": r.feature,
+                        "description": r.description,
+                        "source": r.source,
+                        "flags": list(r.flags),
+                    }
+                    for r in catalogue().values()
+                ],
+                indent=2,
+            )
+        )
     else:
         for r in catalogue().values():
             print(f"{r.id:<42} {r.level.value:<6} {r.feature:<22} {r.description}")
@@ -220,13 +273,18 @@ def _check_stream(args: argparse.Namespace) -> int:
 
     request = _read_json(args.request) if args.request else {}
     stream = ChatStream.from_bytes(_read(args.file), request if isinstance(request, dict) else {})
-    ids = [rid for rid in catalogue() if rid.startswith(("chat.stream.", "chat.tools.stream-"))
-           and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE]
+    ids = [
+        rid
+        for rid in catalogue()
+        if rid.startswith(("chat.stream.", "chat.tools.stream-")) and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE
+    ]
     worst = 0
     for obs in judge(stream, ids):
         print(f"{obs.status.value.upper():<5} {obs.requirement}{'  (' + obs.reason + ')' if obs.reason else ''}")
         for failure in obs.failures:
-            print(f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}")
+            print(
+                f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}"
+            )
         worst = max(worst, 1 if obs.status is Status.FAIL else 0)
     return worst
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,15 +36,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
     group = parser.getgroup("oai", "oai-conformance: certify a server that speaks the OpenAI API")
     add_target_options(group.addoption, prefix="oai-")
-    group.addoption("--oai-report-dir", dest="oai_report_dir", default=None, metavar="DIR",
-                    help="write results.json, junit.xml, certificate.md/.html here (default: reports/)")
-    group.addoption("--oai-cases", dest="oai_cases", action="store_true", default=False,
-                    help="also collect the bundled conformance cases")
+    group.addoption(
+        "--oai-report-dir",
+        dest="oai_report_dir",
+        default=None,
+        metavar="DIR",
+        help="write results.json, junit.xml, certificate.md/.html here (default: reports/)",
+    )
+    group.addoption(
+        "--oai-cases",
+        dest="oai_cases",
+        action="store_true",
+        default=False,
+        help="also collect the bundled conformance cases",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "requirement(*ids): the requirement ids a conformance case decides (see `oai-conformance requirements`)"
+        "markers",
+        "requirement(*ids): the requirement ids a conformance case decides (see `oai-conformance requirements`)",
     )
     if config.getoption("oai_cases", False):
         from conformance._paths import CASES_DIR
@@ -86,7 +97,9 @@ class _Run:
                 for f in obs.failures
             )
             exchanges = tuple(renumber[i] for i in obs.exchanges if i in renumber)
-            self.observations.append(Observation(obs.requirement, obs.status, failures, obs.reason, obs.case, exchanges))
+            self.observations.append(
+                Observation(obs.requirement, obs.status, failures, obs.reason, obs.case, exchanges)
+            )
         for key, value in properties.get(USAGE, {}).items():
             self.usage[key] = self.usage.get(key, 0) + value
         self.target_summary = self.target_summary or properties.get("oai_target")
@@ -113,13 +126,21 @@ class _Run:
         for obs in self.observations:
             by_id.setdefault(obs.requirement, []).append(obs)
         self.results = build_results(
-            outcomes=[fold(rid, by_id.get(rid, [])) for rid in catalogue()], requirements=catalogue(),
-            features=features(), claimed=lambda feature: feature_claimed(feature, claimed), target=summary,
-            usage=self.usage, exchanges=self.exchanges, started=self.started, finished=time.time(),
+            outcomes=[fold(rid, by_id.get(rid, [])) for rid in catalogue()],
+            requirements=catalogue(),
+            features=features(),
+            claimed=lambda feature: feature_claimed(feature, claimed),
+            target=summary,
+            usage=self.usage,
+            exchanges=self.exchanges,
+            started=self.started,
+            finished=time.time(),
             tool_version=_version(),
         )
         report_dir = Path(self.config.getoption("oai_report_dir") or "reports")
-        self.written = {name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()}
+        self.written = {
+            name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()
+        }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.results is None:
@@ -133,9 +154,6 @@ class _Run:
         )
         if "markdown" in self.written:
             terminalreporter.write_line(f"certificate: {self.written['markdown']}")
-
-
-
 
 
 # Fixtures ----------------------------------------------------------------------------------------------------------
@@ -168,8 +186,13 @@ def _load(config: pytest.Config) -> Target:
     from conformance.target import load_target
 
     value = config.getoption("oai_config", None)
-    return load_target(cli_values(config.getoption, prefix="oai-"), os.environ, Path(value) if value else None,
-                       Path.cwd(), cli_prefix="oai-")
+    return load_target(
+        cli_values(config.getoption, prefix="oai-"),
+        os.environ,
+        Path(value) if value else None,
+        Path.cwd(),
+        cli_prefix="oai-",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +205,9 @@ def oai_client(oai_target: Target) -> Iterator[Client]:
 
 
 @pytest.fixture
-def oai_judge(request: pytest.FixtureRequest, oai_target: Target, oai_client: Client) -> Callable[..., list[Observation]]:
+def oai_judge(
+    request: pytest.FixtureRequest, oai_target: Target, oai_client: Client
+) -> Callable[..., list[Observation]]:
     """`oai_judge(subject, *ids, expect=None)` runs the checks of `ids` on `subject` and records what they find.
 
     Only ids declared with `@requirement(...)` on the case may be judged. A MUST violation fails the case when it
@@ -200,13 +225,18 @@ def oai_judge(request: pytest.FixtureRequest, oai_target: Target, oai_client: Cl
 
     def run(subject: Any, *ids: str, expect: dict[str, Any] | None = None) -> list[Observation]:
         if undeclared := [i for i in ids if i not in declared]:
-            raise pytest.UsageError(f"{request.node.nodeid}: judges {undeclared} without declaring them in @requirement")
+            raise pytest.UsageError(
+                f"{request.node.nodeid}: judges {undeclared} without declaring them in @requirement"
+            )
         claimed = [i for i in ids if feature_claimed(requirement(i).feature, oai_target.features)]
         ctx = Context(mode=oai_target.mode, live=True, now=time.time(), expect=expect or {})
         observations = judge(subject, claimed, ctx, case=request.node.nodeid)
         observations += [
-            Observation(i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=request.node.nodeid)
-            for i in ids if i not in claimed
+            Observation(
+                i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=request.node.nodeid
+            )
+            for i in ids
+            if i not in claimed
         ]
         recorded.extend(observations)
         return observations
@@ -273,17 +303,18 @@ def _claims(config: pytest.Config) -> frozenset[str] | None:
         return None  # the oai_target fixture reports configuration errors with their message
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.when != "teardown" and not (report.when == "setup" and report.skipped):
         if report.when == "call":
             _fail_on_violations(item, report)
-        return
+        return report
     observations = item.stash.get(_OBSERVED, [])
     if not observations and not _declared_ids(item):
-        return
+        return report
     client = item.stash.get(_CLIENT, None)
     exchanges = _cited_exchanges(observations, client)
     report.user_properties.append((OBSERVATIONS, [o.to_json() for o in observations]))
@@ -292,6 +323,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append((USAGE, _usage_delta(item, client)))
         report.user_properties.append(("oai_target", item.stash[_TARGET].summary()))
     _attach_to_allure(item, exchanges)
+    return report
 
 
 def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
@@ -300,10 +332,14 @@ def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
     failed = [f for o in item.stash.get(_OBSERVED, []) if o.status is Status.FAIL for f in o.failures]
     if failed and report.passed:
         report.outcome = "failed"
-        shown = "\n".join(f"- {f.requirement}{' at ' + f.at if f.at else ''}:\n    " + f.message.replace("\n", "\n    ")
-                          for f in failed[:10])
+        shown = "\n".join(
+            f"- {f.requirement}{' at ' + f.at if f.at else ''}:\n    " + f.message.replace("\n", "\n    ")
+            for f in failed[:10]
+        )
         more = f"\n... and {len(failed) - 10} more" if len(failed) > 10 else ""
-        report.longrepr = f"{len(failed)} MUST violation(s):\n{shown}{more}\n(evidence: see the certificate in the report dir)"
+        report.longrepr = (
+            f"{len(failed)} MUST violation(s):\n{shown}{more}\n(evidence: see the certificate in the report dir)"
+        )
 
 
 def _cited_exchanges(observations: list[Observation], client: Client | None) -> dict[int, dict[str, Any]]:
@@ -331,8 +367,11 @@ def _attach_to_allure(item: pytest.Item, exchanges: dict[int, dict[str, Any]]) -
     import allure
 
     for index, record in exchanges.items():
-        allure.attach(json.dumps(record, indent=2), name=f"exchange {index}: {record['request']['method']} "
-                      f"{record['request']['url']}", attachment_type=allure.attachment_type.JSON)
+        allure.attach(
+            json.dumps(record, indent=2),
+            name=f"exchange {index}: {record['request']['method']} {record['request']['url']}",
+            attachment_type=allure.attachment_type.JSON,
+        )
 
 
 def _version() -> str:

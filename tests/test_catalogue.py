@@ -75,17 +75,18 @@ def test_a_broken_catalogue_is_one_clear_line(tmp_path, monkeypatch):
     import conformance.requirements as requirements
 
     (tmp_path / "features.toml").write_text('[feature.chat]\ndescription = "x"\n')
-    (tmp_path / "bad.toml").write_text('[[requirement]]\nid = "chat.x.y"\nlevel = "MUST"\nfeature = "nope"\n'
-                                       'description = "d"\nsource = "s"\n')
+    (tmp_path / "bad.toml").write_text(
+        '[[requirement]]\nid = "chat.x.y"\nlevel = "MUST"\nfeature = "nope"\ndescription = "d"\nsource = "s"\n'
+    )
     monkeypatch.setattr(requirements, "CATALOGUE_DIR", tmp_path)
     requirements.features.cache_clear()
     requirements.catalogue.cache_clear()
     try:
-        with pytest.raises(ConfigError, match=r"bad.toml: requirement 'chat.x.y': unknown feature 'nope'"):
+        with pytest.raises(ConfigError, match=r"bad\.toml: requirement 'chat\.x\.y': unknown feature 'nope'"):
             requirements.catalogue()
         (tmp_path / "bad.toml").write_text("[[requirement]\n")
         requirements.catalogue.cache_clear()
-        with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
+        with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
             requirements.catalogue()
     finally:
         requirements.features.cache_clear()

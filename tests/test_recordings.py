@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conformance.checks import CASE_BOUND, CHECKS, Context, load_check_modules, judge
+from conformance.checks import CASE_BOUND, CHECKS, Context, judge, load_check_modules
 from conformance.checks.chat_stream import ChatStream
 from conformance.exchange import Exchange
 from conformance.outcome import Status
@@ -24,10 +24,17 @@ CONTEXT = Context(live=False)
 load_check_modules()
 
 # The rules that judge one exchange of each kind; the others need a subject a case builds (pairs, probes).
-COMPLETION_RULES = [r for r in catalogue() if r.startswith("chat.") and r not in CASE_BOUND
-                    and not r.startswith(("chat.stream.", "chat.tools.stream-"))]
-STREAM_RULES = [r for r in catalogue() if r.startswith(("chat.stream.", "chat.tools.stream-"))
-                and r not in ("chat.stream.options-require-stream", "chat.stream.errors-before-stream")]
+COMPLETION_RULES = [
+    r
+    for r in catalogue()
+    if r.startswith("chat.") and r not in CASE_BOUND and not r.startswith(("chat.stream.", "chat.tools.stream-"))
+]
+STREAM_RULES = [
+    r
+    for r in catalogue()
+    if r.startswith(("chat.stream.", "chat.tools.stream-"))
+    and r not in ("chat.stream.options-require-stream", "chat.stream.errors-before-stream")
+]
 ERROR_RULES = ["errors.envelope.schema", "errors.status.never-422", "errors.status.never-5xx", "errors.request.type"]
 EMBEDDING_RULES = ["embeddings.list.schema", "embeddings.data.order"]
 
@@ -36,9 +43,13 @@ def exchange_of(record: dict, path: str) -> Exchange:
     response = record["response"]
     body = response["body"]
     return Exchange.build(
-        method="POST", url=f"https://api.openai.com/v1{path}", request_headers={"content-type": "application/json"},
-        request_body=json.dumps(record["scenario"]["requestBody"]).encode(), status=response["status"],
-        response_headers=response.get("headers") or {}, response_body=json.dumps(body).encode(),
+        method="POST",
+        url=f"https://api.openai.com/v1{path}",
+        request_headers={"content-type": "application/json"},
+        request_body=json.dumps(record["scenario"]["requestBody"]).encode(),
+        status=response["status"],
+        response_headers=response.get("headers") or {},
+        response_body=json.dumps(body).encode(),
     )
 
 
@@ -50,11 +61,13 @@ def chat_records(kind: str) -> list[dict]:
     out = []
     for record in recordings("chat-completions"):
         body = record["response"]["body"]
-        if kind == "stream" and isinstance(body, list):
-            out.append(record)
-        elif kind == "completion" and record["response"]["status"] == 200 and isinstance(body, dict):
-            out.append(record)
-        elif kind == "error" and record["response"]["status"] >= 400:
+        status = record["response"]["status"]
+        kinds = {
+            "stream": isinstance(body, list),
+            "completion": status == 200 and isinstance(body, dict),
+            "error": status >= 400,
+        }
+        if kinds[kind]:
             out.append(record)
     return out
 
@@ -106,14 +119,19 @@ def test_every_recorded_embedding_passes():
 
 def test_the_recorded_error_statuses_match_the_status_rules():
     """What the real API answered to each kind of mistake is what the status rules expect."""
-    statuses = {(r["response"]["body"]["error"].get("code"), r["response"]["status"])
-                for r in chat_records("error")}
+    statuses = {(r["response"]["body"]["error"].get("code"), r["response"]["status"]) for r in chat_records("error")}
     assert ("model_not_found", 404) in statuses
     assert all(status in (400, 404) for _, status in statuses)
-    stream_options = [r for r in chat_records("error") if r["response"]["body"]["error"].get("param") == "stream_options"]
+    stream_options = [
+        r for r in chat_records("error") if r["response"]["body"]["error"].get("param") == "stream_options"
+    ]
     assert stream_options and all(r["response"]["status"] == 400 for r in stream_options)
-    assert judge(exchange_of(stream_options[0], "/chat/completions"), ["chat.stream.options-require-stream"],
-                 CONTEXT)[0].status is Status.PASS
+    assert (
+        judge(exchange_of(stream_options[0], "/chat/completions"), ["chat.stream.options-require-stream"], CONTEXT)[
+            0
+        ].status
+        is Status.PASS
+    )
 
 
 def test_the_rules_run_here_have_checks():
@@ -123,7 +141,9 @@ def test_the_rules_run_here_have_checks():
 
 def test_the_rules_with_a_precondition_judged_real_mistakes():
     """The status rules that read their precondition from the request found it in the recordings, and passed."""
-    both = [r for r in chat_records("error") if {"max_tokens", "max_completion_tokens"} <= set(r["scenario"]["requestBody"])]
+    both = [
+        r for r in chat_records("error") if {"max_tokens", "max_completion_tokens"} <= set(r["scenario"]["requestBody"])
+    ]
     assert both
     for record in both:
         [obs] = judge(exchange_of(record, "/chat/completions"), ["chat.token-limits.both-rejected"], CONTEXT)

@@ -21,8 +21,12 @@ KEY_ENV = "OAI_TEST_VIOLATING_KEY"
 KEY = "sk-violating-" + os.urandom(8).hex()
 
 STREAM, TOOLS, COMPLETION = "chat/test_chat_stream.py", "chat/test_chat_tools.py", "chat/test_chat_completion.py"
-STRUCTURED, ERRORS, MODELS, EMBEDDINGS = ("chat/test_chat_structured.py", "errors/test_errors.py",
-                                          "models/test_models.py", "embeddings/test_embeddings.py")
+STRUCTURED, ERRORS, MODELS, EMBEDDINGS = (
+    "chat/test_chat_structured.py",
+    "errors/test_errors.py",
+    "models/test_models.py",
+    "embeddings/test_embeddings.py",
+)
 
 # fault -> (the case file that exposes it, the requirements it must fail)
 CAUGHT = {
@@ -80,8 +84,19 @@ def certify(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, faults: 
     report_dir = pytester.path / "reports"
     with serve(ServerConfig(api_key=KEY, faults=faults)) as server:
         pytester.runpytest_inprocess(
-            str(CASES_DIR / cases), "-c", os.devnull, "--rootdir", str(CASES_DIR), "-p", "no:cacheprovider",
-            "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", str(report_dir),
+            str(CASES_DIR / cases),
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(CASES_DIR),
+            "-p",
+            "no:cacheprovider",
+            "--oai-base-url",
+            server.base_url,
+            "--oai-api-key-env",
+            KEY_ENV,
+            "--oai-report-dir",
+            str(report_dir),
         )
     return json.loads((report_dir / "results.json").read_text())
 

@@ -10,7 +10,9 @@ INPUTS = {"one": "The quick brown fox", "many": ["alpha", "beta", "gamma"]}
 @requirement("embeddings.list.schema", "embeddings.data.order")
 @pytest.mark.parametrize("kind", INPUTS)
 def test_embeddings(oai_client, oai_target, oai_judge, kind):
-    exchange = oai_client.request("POST", "/embeddings", json={"model": oai_target.model("embeddings"), "input": INPUTS[kind]})
+    exchange = oai_client.request(
+        "POST", "/embeddings", json={"model": oai_target.model("embeddings"), "input": INPUTS[kind]}
+    )
     oai_judge(exchange, "embeddings.list.schema", "embeddings.data.order")
 
 
@@ -25,8 +27,9 @@ def test_base64(oai_client, oai_target, oai_judge):
 
 @requirement("embeddings.dimensions.honoured")
 def test_dimensions(oai_client, oai_target, oai_judge):
-    exchange = oai_client.request("POST", "/embeddings",
-                                  json={"model": oai_target.model("embeddings"), "input": "hello", "dimensions": 8})
+    exchange = oai_client.request(
+        "POST", "/embeddings", json={"model": oai_target.model("embeddings"), "input": "hello", "dimensions": 8}
+    )
     oai_judge(exchange, "embeddings.dimensions.honoured")
 
 

@@ -18,16 +18,23 @@ def test_missing_key(oai_client, oai_target, oai_judge):
 
 @requirement("errors.auth.wrong-key", *ENVELOPE)
 def test_wrong_key(oai_client, oai_target, oai_judge):
-    exchange = oai_client.request("POST", "/chat/completions", json=chat_body(oai_target.model("chat")),
-                                  api_key="sk-oai-conformance-wrong-key-000000000000")
+    exchange = oai_client.request(
+        "POST",
+        "/chat/completions",
+        json=chat_body(oai_target.model("chat")),
+        api_key="sk-oai-conformance-wrong-key-000000000000",
+    )
     oai_judge(exchange, "errors.auth.wrong-key", *ENVELOPE)
 
 
 @requirement("errors.model.unknown", "errors.model.unknown-code", *ENVELOPE)
 @pytest.mark.parametrize("path", ["/chat/completions", "/embeddings"])
 def test_unknown_model(oai_client, oai_judge, path):
-    body = chat_body("oai-conformance-no-such-model") if path == "/chat/completions" else {
-        "model": "oai-conformance-no-such-model", "input": "hello"}
+    body = (
+        chat_body("oai-conformance-no-such-model")
+        if path == "/chat/completions"
+        else {"model": "oai-conformance-no-such-model", "input": "hello"}
+    )
     exchange = oai_client.request("POST", path, json=body)
     oai_judge(exchange, "errors.model.unknown", "errors.model.unknown-code", *ENVELOPE)
 
@@ -46,9 +53,12 @@ MISTAKES = [
 ]
 
 
-@requirement("errors.request.missing-parameter", "errors.request.wrong-type", "errors.request.out-of-range", *VALIDATION)
-@pytest.mark.parametrize(("rid", "change", "param"), [(r, c, p) for r, _, c, p in MISTAKES],
-                         ids=[what for _, what, _, _ in MISTAKES])
+@requirement(
+    "errors.request.missing-parameter", "errors.request.wrong-type", "errors.request.out-of-range", *VALIDATION
+)
+@pytest.mark.parametrize(
+    ("rid", "change", "param"), [(r, c, p) for r, _, c, p in MISTAKES], ids=[what for _, what, _, _ in MISTAKES]
+)
 def test_invalid_parameter(oai_client, oai_target, oai_judge, rid, change, param):
     body = {k: v for k, v in {**chat_body(oai_target.model("chat")), **change}.items() if v is not None}
     exchange = oai_client.request("POST", "/chat/completions", json=body)
@@ -57,8 +67,9 @@ def test_invalid_parameter(oai_client, oai_target, oai_judge, rid, change, param
 
 @requirement("errors.request.malformed-json", "errors.request.type", *ENVELOPE)
 def test_malformed_json(oai_client, oai_target, oai_judge):
-    exchange = oai_client.request("POST", "/chat/completions",
-                                  content=b'{"model": "' + oai_target.model("chat").encode() + b'", "messages": [')
+    exchange = oai_client.request(
+        "POST", "/chat/completions", content=b'{"model": "' + oai_target.model("chat").encode() + b'", "messages": ['
+    )
     oai_judge(exchange, "errors.request.malformed-json", "errors.request.type", *ENVELOPE)
 
 

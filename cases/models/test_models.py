@@ -11,8 +11,13 @@ RETRIEVE_AT_MOST = 200
 def test_list(oai_client, oai_target, oai_judge):
     listing = oai_client.request("GET", "/models")
     configured = [oai_target.model(role) for role in ("chat", "embeddings")]
-    oai_judge(listing, "models.list.shape", "models.list.not-empty", "models.list.contains-configured",
-              expect={"models": configured})
+    oai_judge(
+        listing,
+        "models.list.shape",
+        "models.list.not-empty",
+        "models.list.contains-configured",
+        expect={"models": configured},
+    )
 
 
 @requirement("models.retrieve.listed")
@@ -27,8 +32,14 @@ def test_retrieve_listed(oai_client, oai_judge):
 def test_use_listed(oai_client, oai_judge):
     listing = oai_client.request("GET", "/models")
     probes = [
-        (model, oai_client.request("POST", "/chat/completions", json={
-            "model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}))
+        (
+            model,
+            oai_client.request(
+                "POST",
+                "/chat/completions",
+                json={"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1},
+            ),
+        )
         for model in listed_ids(listing)[:USE_AT_MOST]
     ]
     oai_judge(ModelProbes(listing, probes), "models.use.listed")

@@ -78,7 +78,9 @@ def exchange_index(subject: Any) -> int | None:
     return exchange.index if isinstance(exchange, Exchange) else None
 
 
-def judge(subject: Any, requirement_ids: Sequence[str], ctx: Context | None = None, *, case: str = "") -> list[Observation]:
+def judge(
+    subject: Any, requirement_ids: Sequence[str], ctx: Context | None = None, *, case: str = ""
+) -> list[Observation]:
     """Run the check of each requirement over `subject`, one observation per requirement."""
     load_check_modules()
     ctx = ctx or Context()
@@ -99,10 +101,7 @@ def judge(subject: Any, requirement_ids: Sequence[str], ctx: Context | None = No
         failures = tuple(
             Failure(rid, v.message, v.at, v.exchange if v.exchange is not None else index) for v in violations
         )
-        if not failures:
-            status = Status.PASS
-        else:
-            status = Status.FAIL if req.level is Level.MUST else Status.WARN
+        status = Status.PASS if not failures else Status.FAIL if req.level is Level.MUST else Status.WARN
         exchanges = (index,) if index is not None else ()
         observations.append(Observation(rid, status, failures, case=case, exchanges=exchanges))
     return observations
@@ -114,7 +113,7 @@ def load_check_modules() -> None:
 
 
 def first(items: Iterable[Violation], limit: int = 20) -> Iterator[Violation]:
-    """At most `limit` violations, then one that counts the rest: a broken stream can break a rule thousands of times."""
+    """At most `limit` violations, then one that counts the rest (a broken stream breaks a rule thousands of times)."""
     rest = 0
     for n, item in enumerate(items):
         if n < limit:

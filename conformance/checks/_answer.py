@@ -47,8 +47,11 @@ def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int
             at,
         )
     if len(errors) > limit:
-        yield Violation(f"Received: {len(errors) - limit} more schema errors (the first {limit} are shown)\n"
-                        f"Expected: a valid `{name}`", prefix)
+        yield Violation(
+            f"Received: {len(errors) - limit} more schema errors (the first {limit} are shown)\n"
+            f"Expected: a valid `{name}`",
+            prefix,
+        )
 
 
 def is_error_answer(exchange: Exchange) -> bool:

@@ -41,7 +41,9 @@ def created_violations(created: Any, ctx: Context, at: str = "$.created") -> Ite
     elif created > MILLISECONDS:
         yield Violation(f"Received: created {created}, in milliseconds\nExpected: Unix time in seconds", at)
     elif ctx.live and ctx.now is not None and abs(created - ctx.now) > CLOCK_SKEW:
-        yield Violation(f"Received: created {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at)
+        yield Violation(
+            f"Received: created {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at
+        )
 
 
 # What may follow a model id in its answered form: a date or version (gpt-4 -> gpt-4-0613, gpt-4o ->
@@ -53,7 +55,7 @@ def model_related(requested: str, answered: str) -> bool:
     """One id is the other, or a version or tag of it, ignoring a provider prefix (`openai/`)."""
     a, b = requested.lower().rsplit("/", 1)[-1], answered.lower().rsplit("/", 1)[-1]
     longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
-    return longer == shorter or (longer.startswith(shorter) and bool(_VERSION_SUFFIX.match(longer[len(shorter):])))
+    return longer == shorter or (longer.startswith(shorter) and bool(_VERSION_SUFFIX.match(longer[len(shorter) :])))
 
 
 @check("chat.completion.schema")
@@ -94,7 +96,8 @@ def finish_reason_set(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     for n, choice in enumerate(choices(answer(exchange))):
         if choice.get("finish_reason") not in FINISH_REASONS:
             yield Violation(
-                f"Received: finish_reason {choice.get('finish_reason')!r}\nExpected: one of {', '.join(FINISH_REASONS)}",
+                f"Received: finish_reason {choice.get('finish_reason')!r}\n"
+                f"Expected: one of {', '.join(FINISH_REASONS)}",
                 f"$.choices[{n}].finish_reason",
             )
 
@@ -103,6 +106,9 @@ def usage_violations(usage: Any, at: str = "$.usage") -> Iterator[Violation]:
     if not isinstance(usage, dict):
         yield Violation(f"Received: usage {excerpt(usage)}\nExpected: an object with token counts", at)
         return
+    prompt: Any
+    completion: Any
+    total: Any
     prompt, completion, total = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (prompt, completion, total)):
         yield Violation(f"Received: usage {excerpt(usage)}\nExpected: non-negative integer token counts", at)
@@ -191,6 +197,21 @@ def developer_role(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     return iter(())
 
 
+@check("chat.completion.null-keys")
+def null_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    for n, choice in enumerate(choices(answer(exchange))):
+        if "logprobs" not in choice:
+            yield Violation(
+                "Received: a choice without the `logprobs` key\nExpected: `logprobs: null` when not asked for",
+                f"$.choices[{n}]",
+            )
+        if isinstance(choice.get("message"), dict) and "refusal" not in choice["message"]:
+            yield Violation(
+                "Received: a message without the `refusal` key\nExpected: `refusal: null` when there is none",
+                f"$.choices[{n}].message",
+            )
+
+
 @check("chat.completion.not-empty")
 def not_empty(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     for n, choice in enumerate(choices(answer(exchange))):
@@ -206,12 +227,8 @@ def not_empty(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 # Tools ---------------------------------------------------------------------------------------------------------
 
 
-def offered_tools(exchange: Exchange) -> set[str]:
-    return {
-        (t.get("function") or {}).get("name")
-        for t in asked(exchange).get("tools") or []
-        if isinstance(t, dict)
-    }
+def offered_tools(exchange: Exchange) -> set[Any]:
+    return {(t.get("function") or {}).get("name") for t in asked(exchange).get("tools") or [] if isinstance(t, dict)}
 
 
 def tool_calls(exchange: Exchange) -> list[tuple[str, dict]]:
@@ -228,23 +245,30 @@ def tool_calls(exchange: Exchange) -> list[tuple[str, dict]]:
 def call_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     names = offered_tools(exchange)
     for at, call in tool_calls(exchange):
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
         if not isinstance(call.get("id"), str) or not call.get("id"):
             yield Violation(f"Received: id {call.get('id')!r}\nExpected: a non-empty string id", f"{at}.id")
         if call.get("type") != "function":
             yield Violation(f"Received: type {call.get('type')!r}\nExpected: 'function'", f"{at}.type")
         if function.get("name") not in names:
-            yield Violation(f"Received: name {function.get('name')!r}\nExpected: one of {sorted(names)}", f"{at}.function.name")
+            yield Violation(
+                f"Received: name {function.get('name')!r}\nExpected: one of {sorted(names)}", f"{at}.function.name"
+            )
 
 
 def arguments_violation(arguments: Any, at: str) -> Violation | None:
     if not isinstance(arguments, str):
-        return Violation(f"Received: arguments as {type(arguments).__name__} {excerpt(arguments, 120)}\n"
-                         "Expected: a string holding JSON", at)
+        return Violation(
+            f"Received: arguments as {type(arguments).__name__} {excerpt(arguments, 120)}\n"
+            "Expected: a string holding JSON",
+            at,
+        )
     try:
         parsed = json.loads(arguments)
     except ValueError as exc:
-        return Violation(f"Received: arguments {excerpt(arguments, 120)!r} ({exc})\nExpected: a string holding JSON", at)
+        return Violation(
+            f"Received: arguments {excerpt(arguments, 120)!r} ({exc})\nExpected: a string holding JSON", at
+        )
     if not isinstance(parsed, dict):
         return Violation(f"Received: arguments {excerpt(arguments, 120)!r}\nExpected: a JSON object", at)
     return None
@@ -271,7 +295,8 @@ def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]
     for n, choice in enumerate(choices(answer(exchange))):
         if (choice.get("message") or {}).get("tool_calls") and choice.get("finish_reason") not in allowed:
             yield Violation(
-                f"Received: finish_reason {choice.get('finish_reason')!r} after a tool call\nExpected: {' or '.join(allowed)}",
+                f"Received: finish_reason {choice.get('finish_reason')!r} after a tool call\n"
+                f"Expected: {' or '.join(allowed)}",
                 f"$.choices[{n}].finish_reason",
             )
 
@@ -286,10 +311,14 @@ def choice_honoured(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
         calls = (item.get("message") or {}).get("tool_calls") or []
         names = [(c.get("function") or {}).get("name") for c in calls if isinstance(c, dict)]
         if not names:
-            yield Violation(f"Received: no tool call with tool_choice {excerpt(choice)}\nExpected: a tool call",
-                            f"$.choices[{n}].message")
+            yield Violation(
+                f"Received: no tool call with tool_choice {excerpt(choice)}\nExpected: a tool call",
+                f"$.choices[{n}].message",
+            )
         elif wanted and any(name != wanted for name in names):
-            yield Violation(f"Received: calls to {names}\nExpected: only {wanted!r}", f"$.choices[{n}].message.tool_calls")
+            yield Violation(
+                f"Received: calls to {names}\nExpected: only {wanted!r}", f"$.choices[{n}].message.tool_calls"
+            )
 
 
 # Structured output ---------------------------------------------------------------------------------------------
@@ -301,9 +330,9 @@ def _json_contents(exchange: Exchange, what: str) -> Iterator[tuple[str, Any, st
         at = f"$.choices[{n}].message.content"
         if choice.get("finish_reason") != "stop":
             continue  # a cut output may be cut JSON: nothing to judge
-        content = (choice.get("message") or {}).get("content")
+        content: Any = (choice.get("message") or {}).get("content")
         try:
-            yield at, json.loads(content), content
+            yield at, json.loads(content), str(content)
         except (TypeError, ValueError):
             yield at, ValueError, content if isinstance(content, str) else repr(content)
 
@@ -324,18 +353,26 @@ def json_object(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("chat.response-format.json-schema")
 def json_schema_output(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     response_format = asked(exchange).get("response_format") or {}
-    schema = (response_format.get("json_schema") or {}).get("schema") if response_format.get("type") == "json_schema" else None
+    schema = (
+        (response_format.get("json_schema") or {}).get("schema")
+        if response_format.get("type") == "json_schema"
+        else None
+    )
     if not isinstance(schema, dict):
         raise NotApplicable("the request gives no json_schema")
     judged = False
     for at, parsed, raw in _json_contents(exchange, "response_format json_schema"):
         judged = True
         if parsed is ValueError:
-            yield Violation(f"Received: content {excerpt(raw, 160)!r}\nExpected: JSON valid against the given schema", at)
+            yield Violation(
+                f"Received: content {excerpt(raw, 160)!r}\nExpected: JSON valid against the given schema", at
+            )
             continue
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(parsed))
         if error is not None:
-            yield Violation(f"Received: {excerpt(raw, 160)} ({error.message})\nExpected: JSON valid against the given schema", at)
+            yield Violation(
+                f"Received: {excerpt(raw, 160)} ({error.message})\nExpected: JSON valid against the given schema", at
+            )
     if not judged:
         raise NotApplicable("no choice finished with `stop`, so no complete output to judge")
 
@@ -350,8 +387,11 @@ def logprob_entries(exchange: Exchange) -> Iterator[tuple[str, Any]]:
 
 def logprobs_shape_violations(logprobs: Any, at: str) -> Iterator[Violation]:
     if isinstance(logprobs, dict) and "tokens" in logprobs and "token_logprobs" in logprobs:
-        yield Violation("Received: the legacy completions shape {tokens, token_logprobs, top_logprobs}\n"
-                        "Expected: {content: [{token, logprob, bytes, top_logprobs}]}", at)
+        yield Violation(
+            "Received: the legacy completions shape {tokens, token_logprobs, top_logprobs}\n"
+            "Expected: {content: [{token, logprob, bytes, top_logprobs}]}",
+            at,
+        )
         return
     if not isinstance(logprobs, dict) or not isinstance(logprobs.get("content"), list):
         yield Violation(f"Received: logprobs {excerpt(logprobs, 160)}\nExpected: {{content: [...]}}", at)
@@ -359,7 +399,9 @@ def logprobs_shape_violations(logprobs: Any, at: str) -> Iterator[Violation]:
     yield from schema_violations("chat.logprobs", logprobs, prefix=at)
     for m, item in enumerate(logprobs["content"]):
         if isinstance(item, dict) and isinstance(item.get("logprob"), int | float) and item["logprob"] > 0:
-            yield Violation(f"Received: logprob {item['logprob']}\nExpected: a log probability, <= 0", f"{at}.content[{m}].logprob")
+            yield Violation(
+                f"Received: logprob {item['logprob']}\nExpected: a log probability, <= 0", f"{at}.content[{m}].logprob"
+            )
 
 
 @check("chat.logprobs.shape")
@@ -376,7 +418,9 @@ def top_count_violations(logprobs: Any, wanted: int, at: str) -> Iterator[Violat
         top = item.get("top_logprobs") if isinstance(item, dict) else None
         if not isinstance(top, list) or len(top) != wanted:
             got = len(top) if isinstance(top, list) else top
-            yield Violation(f"Received: {got} top_logprobs\nExpected: {wanted}, as requested", f"{at}.content[{m}].top_logprobs")
+            yield Violation(
+                f"Received: {got} top_logprobs\nExpected: {wanted}, as requested", f"{at}.content[{m}].top_logprobs"
+            )
 
 
 @check("chat.logprobs.top-count")

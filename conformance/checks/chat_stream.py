@@ -110,10 +110,15 @@ def event_json(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
             try:
                 data = json.loads(event.data)
             except ValueError:
-                yield Violation(f"Received: data {excerpt(event.data, 120)!r}\nExpected: a JSON object or [DONE]", f"event {event.index}")
+                yield Violation(
+                    f"Received: data {excerpt(event.data, 120)!r}\nExpected: a JSON object or [DONE]",
+                    f"event {event.index}",
+                )
                 continue
             if not isinstance(data, dict):
-                yield Violation(f"Received: data {excerpt(event.data, 120)}\nExpected: a JSON object", f"event {event.index}")
+                yield Violation(
+                    f"Received: data {excerpt(event.data, 120)}\nExpected: a JSON object", f"event {event.index}"
+                )
 
     yield from first(problems())
 
@@ -125,7 +130,8 @@ def done_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     elif stream.done_index != len(stream.events) - 1:
         after = len(stream.events) - 1 - stream.done_index
         yield Violation(
-            f"Received: {after} events after [DONE], first {excerpt(stream.events[stream.done_index + 1].data, 120)!r}\n"
+            f"Received: {after} events after [DONE], "
+            f"first {excerpt(stream.events[stream.done_index + 1].data, 120)!r}\n"
             "Expected: nothing after `data: [DONE]`",
             f"event {stream.done_index + 1}",
         )
@@ -147,8 +153,11 @@ def same_identity(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         values = list(dict.fromkeys(json.dumps(c.get(key)) for _, c in chunks))
         if len(values) > 1:
             at = next(i for i, c in chunks if json.dumps(c.get(key)) == values[1])
-            yield Violation(f"Received: {len(values)} different `{key}` values ({', '.join(values[:3])})\n"
-                            f"Expected: one `{key}` in every chunk", f"event {at} $.{key}")
+            yield Violation(
+                f"Received: {len(values)} different `{key}` values ({', '.join(values[:3])})\n"
+                f"Expected: one `{key}` in every chunk",
+                f"event {at} $.{key}",
+            )
 
 
 @check("chat.stream.created-seconds")
@@ -166,8 +175,10 @@ def role_first(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         index, item = deltas[0]
         role = (item.get("delta") or {}).get("role")
         if role != "assistant":
-            yield Violation(f"Received: role {role!r} in the first delta of choice {choice}\nExpected: 'assistant'",
-                            f"event {index} $.choices[{choice}].delta.role")
+            yield Violation(
+                f"Received: role {role!r} in the first delta of choice {choice}\nExpected: 'assistant'",
+                f"event {index} $.choices[{choice}].delta.role",
+            )
 
 
 @check("chat.stream.role-once")
@@ -176,8 +187,11 @@ def role_once(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         for choice, deltas in sorted(_events(stream).choice_deltas().items()):
             for index, item in deltas[1:]:
                 if "role" in (item.get("delta") or {}):
-                    yield Violation(f"Received: role again in a later delta of choice {choice}\n"
-                                    "Expected: role in the first delta only", f"event {index} $.delta.role")
+                    yield Violation(
+                        f"Received: role again in a later delta of choice {choice}\n"
+                        "Expected: role in the first delta only",
+                        f"event {index} $.delta.role",
+                    )
 
     yield from first(problems(), 3)
 
@@ -187,15 +201,24 @@ def finish_reason_once(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     for choice, deltas in sorted(_events(stream).choice_deltas().items()):
         finishes = [(i, d.get("finish_reason")) for i, d in deltas if d.get("finish_reason") is not None]
         if len(finishes) != 1:
-            yield Violation(f"Received: {len(finishes)} non-null finish_reason values for choice {choice} "
-                            f"({[f for _, f in finishes]})\nExpected: exactly one, in the choice's last chunk",
-                            f"event {finishes[1][0] if len(finishes) > 1 else deltas[-1][0]}")
+            yield Violation(
+                f"Received: {len(finishes)} non-null finish_reason values for choice {choice} "
+                f"({[f for _, f in finishes]})\nExpected: exactly one, in the choice's last chunk",
+                f"event {finishes[1][0] if len(finishes) > 1 else deltas[-1][0]}",
+            )
             continue
         at, _ = finishes[0]
-        later = [i for i, d in deltas if i > at and ((d.get("delta") or {}).get("content") or (d.get("delta") or {}).get("tool_calls"))]
+        later = [
+            i
+            for i, d in deltas
+            if i > at and ((d.get("delta") or {}).get("content") or (d.get("delta") or {}).get("tool_calls"))
+        ]
         if later:
-            yield Violation(f"Received: content for choice {choice} after its finish_reason\n"
-                            "Expected: finish_reason in the choice's last chunk", f"event {later[0]}")
+            yield Violation(
+                f"Received: content for choice {choice} after its finish_reason\n"
+                "Expected: finish_reason in the choice's last chunk",
+                f"event {later[0]}",
+            )
 
 
 @check("chat.stream.max-tokens-length")
@@ -206,8 +229,11 @@ def stream_cut(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         reasons = [(i, d.get("finish_reason")) for i, d in deltas if d.get("finish_reason") is not None]
         if not reasons or reasons[-1][1] != "length":
             got = reasons[-1][1] if reasons else None
-            yield Violation(f"Received: finish_reason {got!r} for choice {choice} with a token limit\n"
-                            "Expected: 'length' when the limit cut the output", f"event {reasons[-1][0] if reasons else deltas[-1][0]}")
+            yield Violation(
+                f"Received: finish_reason {got!r} for choice {choice} with a token limit\n"
+                "Expected: 'length' when the limit cut the output",
+                f"event {reasons[-1][0] if reasons else deltas[-1][0]}",
+            )
 
 
 def _usage_chunks(stream: ChatStream) -> list[tuple[int, dict[str, Any]]]:
@@ -224,10 +250,15 @@ def usage_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         return
     index, chunk = with_usage[0]
     if index != stream.chunks[-1][0]:
-        yield Violation("Received: usage in a chunk that is not the last\nExpected: the usage chunk last before [DONE]", f"event {index}")
+        yield Violation(
+            "Received: usage in a chunk that is not the last\nExpected: the usage chunk last before [DONE]",
+            f"event {index}",
+        )
     if chunk.get("choices") != []:
-        yield Violation(f"Received: choices {excerpt(chunk.get('choices'), 120)} in the usage chunk\nExpected: choices []",
-                        f"event {index} $.choices")
+        yield Violation(
+            f"Received: choices {excerpt(chunk.get('choices'), 120)} in the usage chunk\nExpected: choices []",
+            f"event {index} $.choices",
+        )
 
 
 @check("chat.stream.usage-adds-up")
@@ -245,8 +276,11 @@ def no_usage_unrequested(stream: ChatStream, ctx: Context) -> Iterator[Violation
         raise NotApplicable("the request asks for usage")
     for index, chunk in stream.chunks:
         if chunk.get("usage") is not None or chunk.get("choices") == []:
-            yield Violation(f"Received: {excerpt(chunk, 160)}\nExpected: no usage chunk (and no chunk without choices) "
-                            "unless stream_options.include_usage is true", f"event {index}")
+            yield Violation(
+                f"Received: {excerpt(chunk, 160)}\nExpected: no usage chunk (and no chunk without choices) "
+                "unless stream_options.include_usage is true",
+                f"event {index}",
+            )
             return
 
 
@@ -270,27 +304,43 @@ def stream_tool_index(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     def problems() -> Iterator[Violation]:
         for index, choice, call in tool_call_deltas(_events(stream)):
             if not isinstance(call.get("index"), int) or isinstance(call.get("index"), bool):
-                yield Violation(f"Received: tool-call delta {excerpt(call, 120)}\nExpected: an integer `index`",
-                                f"event {index} $.choices[{choice}].delta.tool_calls")
+                yield Violation(
+                    f"Received: tool-call delta {excerpt(call, 120)}\nExpected: an integer `index`",
+                    f"event {index} $.choices[{choice}].delta.tool_calls",
+                )
 
     yield from first(problems(), 3)
 
 
 @check("chat.tools.stream-first-delta")
 def stream_first_delta(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
-    seen: dict[tuple[int, Any], str] = {}
+    seen: dict[tuple[int, Any], Any] = {}
     for index, choice, call in tool_call_deltas(_events(stream)):
         key = (choice, call.get("index"))
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
         if key not in seen:
             seen[key] = call.get("id")
-            missing = [n for n, v in (("id", call.get("id")), ("type", call.get("type")), ("function.name", function.get("name"))) if not v]
+            missing = [
+                n
+                for n, v in (
+                    ("id", call.get("id")),
+                    ("type", call.get("type")),
+                    ("function.name", function.get("name")),
+                )
+                if not v
+            ]
             if missing:
-                yield Violation(f"Received: a first delta for tool call {key[1]} without {', '.join(missing)}\n"
-                                "Expected: id, type and function.name in the first delta of each call", f"event {index}")
+                yield Violation(
+                    f"Received: a first delta for tool call {key[1]} without {', '.join(missing)}\n"
+                    "Expected: id, type and function.name in the first delta of each call",
+                    f"event {index}",
+                )
         elif call.get("id") and call.get("id") != seen[key]:
-            yield Violation(f"Received: a second call ({call.get('id')!r}) at index {key[1]}\n"
-                            "Expected: distinct indices for distinct calls", f"event {index}")
+            yield Violation(
+                f"Received: a second call ({call.get('id')!r}) at index {key[1]}\n"
+                "Expected: distinct indices for distinct calls",
+                f"event {index}",
+            )
 
 
 @check("chat.tools.stream-arguments-json")

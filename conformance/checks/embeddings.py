@@ -88,15 +88,22 @@ def base64_decodes(pair: EmbeddingPair, ctx: Context) -> Iterator[Violation]:
             continue
         if not isinstance(plain, list) or len(plain) != len(decoded):
             got = len(plain) if isinstance(plain, list) else plain
-            yield Violation(f"Received: {len(decoded)} values decoded against {got} floats\nExpected: the same dimensions", at)
+            yield Violation(
+                f"Received: {len(decoded)} values decoded against {got} floats\nExpected: the same dimensions", at
+            )
             continue
         similarity = cosine(decoded, plain)
         if not similarity >= SAME_VECTOR:
-            yield Violation(f"Received: a decoded vector with cosine {similarity:.3f} to the float one "
-                            f"(first values {[round(v, 4) for v in decoded[:3]]} vs {plain[:3]})\n"
-                            "Expected: the same vector as encoding_format float (little-endian float32)", at)
+            yield Violation(
+                f"Received: a decoded vector with cosine {similarity:.3f} to the float one "
+                f"(first values {[round(v, 4) for v in decoded[:3]]} vs {plain[:3]})\n"
+                "Expected: the same vector as encoding_format float (little-endian float32)",
+                at,
+            )
     if len(floats) != len(encoded):
-        yield Violation(f"Received: {len(encoded)} base64 and {len(floats)} float embeddings\nExpected: as many", "$.data")
+        yield Violation(
+            f"Received: {len(encoded)} base64 and {len(floats)} float embeddings\nExpected: as many", "$.data"
+        )
 
 
 @check("embeddings.dimensions.honoured")
@@ -109,8 +116,10 @@ def dimensions_honoured(exchange: Exchange, ctx: Context) -> Iterator[Violation]
         try:
             values = decode_base64_vector(vector) if isinstance(vector, str) else vector
         except (ValueError, binascii.Error) as exc:
-            yield Violation(f"Received: {excerpt(vector, 80)!r} ({exc})\nExpected: base64 of little-endian float32",
-                            f"$.data[{n}].embedding")
+            yield Violation(
+                f"Received: {excerpt(vector, 80)!r} ({exc})\nExpected: base64 of little-endian float32",
+                f"$.data[{n}].embedding",
+            )
             continue
         if not isinstance(values, list) or len(values) != wanted:
             got = len(values) if isinstance(values, list) else values

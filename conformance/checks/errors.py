@@ -42,10 +42,18 @@ expects_status("errors.request.out-of-range", 400, "a parameter out of its range
 expects_status("errors.request.malformed-json", 400, "a body that is not valid JSON")
 expects_status("errors.route.unknown", 404, "an unknown route")
 expects_status("models.retrieve.unknown", 404, "retrieving an unknown model id")
-expects_status("chat.stream.options-require-stream", 400, "`stream_options` without `stream: true`",
-               when=lambda r: r.get("stream_options") is not None and r.get("stream") is not True)
-expects_status("chat.token-limits.both-rejected", 400, "`max_tokens` and `max_completion_tokens` together",
-               when=lambda r: r.get("max_tokens") is not None and r.get("max_completion_tokens") is not None)
+expects_status(
+    "chat.stream.options-require-stream",
+    400,
+    "`stream_options` without `stream: true`",
+    when=lambda r: r.get("stream_options") is not None and r.get("stream") is not True,
+)
+expects_status(
+    "chat.token-limits.both-rejected",
+    400,
+    "`max_tokens` and `max_completion_tokens` together",
+    when=lambda r: r.get("max_tokens") is not None and r.get("max_completion_tokens") is not None,
+)
 expects_status("embeddings.input.invalid", 400, "an invalid embeddings `input`")
 
 
@@ -65,7 +73,7 @@ def envelope_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
         raise NotApplicable("the answer is not an error")
     body = exchange.response.json
     if body is None:
-        yield Violation(f"{received(exchange)}\nExpected: a JSON body {{\"error\": {{\"message\", \"type\", ...}}}}")
+        yield Violation(f'{received(exchange)}\nExpected: a JSON body {{"error": {{"message", "type", ...}}}}')
         return
     yield from schema_violations("error", body)
 
@@ -87,7 +95,11 @@ def never_5xx(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("errors.request.type")
 def invalid_request_type(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     error = _error_object(exchange)
-    if exchange.response is not None and exchange.response.status == 400 and error.get("type") != "invalid_request_error":
+    if (
+        exchange.response is not None
+        and exchange.response.status == 400
+        and error.get("type") != "invalid_request_error"
+    ):
         yield Violation(f"Received: type {error.get('type')!r}\nExpected: type 'invalid_request_error'", "$.error.type")
 
 
@@ -99,7 +111,9 @@ def param_named(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     error = _error_object(exchange)
     param = error.get("param")
     if param != expected:
-        yield Violation(f"Received: param {param!r}\nExpected: param {expected!r}, as the real API gives", "$.error.param")
+        yield Violation(
+            f"Received: param {param!r}\nExpected: param {expected!r}, as the real API gives", "$.error.param"
+        )
 
 
 @check("errors.model.unknown-code")

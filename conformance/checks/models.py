@@ -47,7 +47,9 @@ def contains_configured(listing: Exchange, ctx: Context) -> Iterator[Violation]:
     ids = set(listed_ids(listing))
     for model in ctx.expect.get("models", ()):
         if model not in ids:
-            yield Violation(f"Received: a list without {model!r}\nExpected: the configured model {model!r} listed", "$.data")
+            yield Violation(
+                f"Received: a list without {model!r}\nExpected: the configured model {model!r} listed", "$.data"
+            )
 
 
 @check("models.retrieve.listed")
