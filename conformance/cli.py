@@ -55,7 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VAR",
         help="require the key held in this environment variable (default: no key required)",
     )
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="break one rule on purpose")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break one rule on purpose (repeatable; --list-faults names them)",
+    )
+    serve.add_argument("--list-faults", action="store_true", help="print the faults and exit")
 
     reqs = commands.add_parser("requirements", help="print the requirement catalogue")
     reqs.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -114,7 +121,8 @@ def _run(args: argparse.Namespace) -> int:
         with Client(target) as client:  # type: ignore[arg-type]
             client.check_reachable()
 
-    report_dir = Path(args.report_dir)
+    _check_selection(args)
+    report_dir = _report_dir(args.report_dir)
     pytest_args = [
         str(CASES_DIR),
         "-c",
@@ -132,6 +140,9 @@ def _run(args: argparse.Namespace) -> int:
         # the CLI imported the package before pytest started: nothing in it needs assertion rewriting
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
+        # a developer's pytest-benchmark would leave .benchmarks/ in the user's folder
+        "-p",
+        "no:benchmark",
     ]
     for option in TARGET_OPTIONS:
         value = cli.get(option.dest)
@@ -158,18 +169,59 @@ def _run(args: argparse.Namespace) -> int:
     return int(results["exit_code"])
 
 
+def _report_dir(value: str) -> Path:
+    path = Path(value)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConformanceError(f"--report-dir: cannot use {value!r}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise ConformanceError(f"--report-dir: {value!r} is not writable")
+    return path
+
+
+def _check_selection(args: argparse.Namespace) -> None:
+    """Options handed to pytest are checked here, so that a mistake is one line of ours, not pytest's usage."""
+    workers = args.workers
+    if workers is not None and workers != "auto" and not (workers.isdigit() and int(workers) > 0):
+        raise ConformanceError(f"--workers: {workers!r} is not a positive number of processes or 'auto'")
+    if args.select is not None:
+        try:  # pytest's own -k grammar; private, hence the fallback to pytest's message
+            from _pytest.mark.expression import Expression
+        except ImportError:
+            return
+        try:
+            Expression.compile(args.select)
+        except Exception as exc:  # pytest's ParseError
+            raise ConformanceError(f"--select: {args.select!r} is not a valid expression: {exc}") from None
+
+
 # serve -------------------------------------------------------------------------------------------------------------
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from conformance.reference.__main__ import main as serve_main
+    from conformance.reference import FAULTS, ServerConfig, run_forever
 
-    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.list_faults:
+        for name, description in FAULTS.items():
+            print(f"{name:<26} {description}")
+        return 0
+    if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
+        return _fail(f"--port: {args.port!r} is not a port number (0-65535)")
+    if unknown := [f for f in args.fault if f not in FAULTS]:
+        return _fail(f"--fault: unknown fault {unknown[0]!r} (see {PROG} serve --list-faults)")
+    key = None
     if args.api_key_env:
-        argv += ["--api-key-env", args.api_key_env]
-    for fault in args.fault:
-        argv += ["--fault", fault]
-    return serve_main(argv)
+        key = os.environ.get(args.api_key_env)
+        if not key:
+            return _fail(f"--api-key-env: the environment variable {args.api_key_env} is not set")
+    print(
+        f"{PROG}: reference server on http://{args.host}:{args.port}/v1"
+        + (f" with faults {', '.join(args.fault)}" if args.fault else ""),
+        file=sys.stderr,
+    )
+    run_forever(ServerConfig(api_key=key, faults=frozenset(args.fault)), args.host, int(args.port))
+    return 0
 
 
 # requirements ------------------------------------------------------------------------------------------------------

@@ -16,6 +16,24 @@ from typing import Any
 REDACTED = "[REDACTED]"
 # Headers whose whole value is a credential, whatever the key looks like.
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api-key", "proxy-authorization"})
+# A header is a secret when a word of its name is one of these: X-Gateway-Token, X-Api-Key, Set-Cookie.
+# Whole words, so that x-ratelimit-remaining-tokens (evidence worth keeping) is not one.
+_SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "auth", "authorization", "cookie"})
+
+
+def is_sensitive_header(name: str) -> bool:
+    """Whether a header's value is a secret: redacted in every record and report, refused in config files."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or bool(_SECRET_WORDS & set(lowered.replace("_", "-").split("-")))
+
+
+def header_secrets(headers: Mapping[str, str]) -> list[str]:
+    """The secret values a request's headers carry (the credential after a scheme such as `Bearer`)."""
+    out = []
+    for name, value in headers.items():
+        if is_sensitive_header(name) and value.strip():
+            out.append(value.split(" ", 1)[1].strip() if " " in value.strip() else value.strip())
+    return [s for s in out if len(s) >= 4]  # a secret of a few characters would blank out ordinary text
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
@@ -29,7 +47,7 @@ def redact_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[
     secrets = tuple(secrets)
     out = []
     for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
+        if is_sensitive_header(name):
             scheme = value.split(" ", 1)[0] if " " in value else ""
             value = f"{scheme} {REDACTED}".strip()
         out.append((name.lower(), redact_text(value, secrets)))
@@ -117,7 +135,8 @@ class Exchange:
         started: float = 0.0,
     ) -> Exchange:
         """Build an exchange, removing every secret from headers, bodies, the URL and the error text."""
-        secrets = tuple(s for s in secrets if s)
+        # The values of the request's secret headers are secrets too: a server may echo them anywhere.
+        secrets = tuple(s for s in (*secrets, *header_secrets(request_headers)) if s)
         request = Request(
             method=method.upper(),
             url=redact_text(url, secrets),
@@ -166,7 +185,7 @@ class Exchange:
         """A shell line that reproduces the request; the key is read from the environment, never written."""
         parts = [f"curl -sS -X {self.request.method} '{self.request.url}'"]
         for name, value in self.request.headers:
-            if name in SECRET_HEADERS:
+            if is_sensitive_header(name):
                 value = "Bearer $OPENAI_API_KEY" if name == "authorization" else "$OPENAI_API_KEY"
                 parts.append(f'-H "{name}: {value}"')
             elif name in {"content-type", "openai-organization", "openai-project", "accept"}:

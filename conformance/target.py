@@ -29,17 +29,15 @@ from urllib.parse import urlsplit
 
 from conformance import requirements
 from conformance.exceptions import ConfigError
+from conformance.exchange import REDACTED, is_sensitive_header
 from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
 MODEL_ROLES = ("chat", "embeddings", "responses")  # the features a model id can be given for
 DEFAULT_MODELS = {"chat": "gpt-4o-mini", "embeddings": "text-embedding-3-small", "responses": "gpt-4o-mini"}
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"
-REDACTED = "<redacted>"
 RETRIES_MAX = 10
 
-# A header whose name contains one of these is shown redacted and may not be written in the TOML file.
-_SENSITIVE_PARTS = ("key", "auth", "token", "secret", "password", "cookie")
 # Top-level TOML keys that would hold a key.
 _KEY_WORDS = frozenset({"key", "apikey", "token", "secret", "password"})
 _KEY_SUFFIXES = ("_key", "_token", "_secret", "_password")
@@ -52,12 +50,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 _FEATURE_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def is_sensitive_header(name: str) -> bool:
-    """Whether a header's value is a secret: it is redacted in reports and refused in the TOML file."""
-    lowered = name.lower()
-    return any(part in lowered for part in _SENSITIVE_PARTS)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

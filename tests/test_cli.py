@@ -222,41 +222,28 @@ def test_check_stream_missing_file(tmp_path):
 
 # Product problems: each shown here and marked, not fixed (see the reasons).
 
-@pytest.mark.xfail(strict=True, reason="`run -n abc` passes the bad value on to pytest, whose usage error "
-                   "is printed as five more lines (usage, error, inifile: /dev/null, rootdir) before the "
-                   "CLI's own line")
 def test_bad_workers_value(tmp_path):
     proc = cli(tmp_path, "run", "-n", "abc", "--report-dir", "out")
     assert_one_line_error(proc, "abc")
 
 
-@pytest.mark.xfail(strict=True, reason="`run -k 'bad ('` prints pytest's 'ERROR: Wrong expression' and a "
-                   "blank line before the CLI's line, and leaves an empty out/allure-results/ behind")
 def test_bad_select_expression(tmp_path):
     proc = cli(tmp_path, "run", "-k", "bad (", "--report-dir", "out")
     assert_one_line_error(proc, "bad (")
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="`run --report-dir FILE` (an existing file) ends in a 25-line "
-                   "INTERNALERROR traceback from allure_pytest's pytest_configure (it cannot create the "
-                   "allure-results dir) instead of one line naming the report dir")
 def test_report_dir_is_a_file(tmp_path):
     (tmp_path / "out").write_text("", encoding="utf-8")
     proc = cli(tmp_path, "run", "--report-dir", "out")
     assert_one_line_error(proc, "out")
 
 
-@pytest.mark.xfail(strict=True, reason="`serve` hands its arguments to conformance.reference.__main__, whose "
-                   "own argparse parser prints a 4-line usage block under the prog name "
-                   "'python -m conformance.reference' for `--port abc`")
 def test_serve_bad_port(tmp_path):
     proc = cli(tmp_path, "serve", "--port", "abc")
     assert_one_line_error(proc, "--port", "abc")
 
 
-@pytest.mark.xfail(strict=True, reason="`serve --fault nope` prints 'error: unknown fault ...' without the "
-                   "'oai-conformance:' prefix and without naming the --fault option")
 def test_serve_unknown_fault(tmp_path):
     proc = cli(tmp_path, "serve", "--port", "0", "--fault", "nope")
     assert_one_line_error(proc, "--fault", "nope")

@@ -21,8 +21,8 @@ import jsonschema
 import pytest
 
 from conformance import schemas
+from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
-from conformance.reference.__main__ import main
 from conformance.sse import parse_events
 
 KEY = "sk-test-reference-0123456789"
@@ -217,9 +217,7 @@ def test_developer_and_system_messages_are_echoed_without_user() -> None:
 
 
 def test_content_parts_are_read() -> None:
-    messages = [
-        {"role": "user", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": "two"}]}
-    ]
+    messages = [{"role": "user", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": "two"}]}]
     assert chat({"messages": messages}).json()["choices"][0]["message"]["content"] == "one two"
 
 
@@ -285,9 +283,7 @@ def test_stream_with_n_gives_each_choice_its_role_and_finish() -> None:
 
 
 def test_tool_call_with_string_arguments_valid_against_parameters(client: httpx.Client) -> None:
-    body = client.post(
-        "/chat/completions", json={"model": CHAT, "messages": HELLO, "tools": [WEATHER]}
-    ).json()
+    body = client.post("/chat/completions", json={"model": CHAT, "messages": HELLO, "tools": [WEATHER]}).json()
     conforms("chat.completion", body)
     choice = body["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -330,9 +326,7 @@ def test_tool_choice_none_and_tool_results_give_text() -> None:
         {
             "role": "assistant",
             "content": None,
-            "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
-            ],
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}],
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "It is noon"},
     ]
@@ -349,9 +343,7 @@ def test_streamed_tool_calls_have_indices_and_string_fragments() -> None:
     for delta in deltas:
         index = delta["index"]
         if index not in arguments:
-            assert (
-                delta["id"].startswith("call_") and delta["type"] == "function" and delta["function"]["name"]
-            )
+            assert delta["id"].startswith("call_") and delta["type"] == "function" and delta["function"]["name"]
             arguments[index] = ""
         else:
             assert set(delta) == {"index", "function"}
@@ -448,9 +440,7 @@ def test_embeddings_accept_every_input_form(value: Any) -> None:
 
 # --- errors -------------------------------------------------------------------------------------------------
 
-INPUT_INVALID = (
-    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
-)
+INPUT_INVALID = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
 ERROR_CASES: list[tuple[str, str, Any, int, str | None, str | None, str]] = [
     # (id, path, body, status, param, code, message fragment)
@@ -686,9 +676,7 @@ ERROR_CASES: list[tuple[str, str, Any, int, str | None, str | None, str]] = [
     [case[1:] for case in ERROR_CASES],
     ids=[case[0] for case in ERROR_CASES],
 )
-def test_error_taxonomy(
-    path: str, body: Any, status: int, param: str | None, code: str | None, message: str
-) -> None:
+def test_error_taxonomy(path: str, body: Any, status: int, param: str | None, code: str | None, message: str) -> None:
     base = {"model": CHAT, "messages": HELLO} if path == "/chat/completions" else {"model": EMBED}
     merged = {k: v for k, v in {**base, **body}.items() if v is not ...}  # `...` drops a field
     response = call("POST", path, merged)
@@ -714,9 +702,7 @@ def test_malformed_json_is_400() -> None:
     assert (error["param"], error["code"]) == (None, None)
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/nope"), ("POST", "/models"), ("GET", "/chat/completions")]
-)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("POST", "/models"), ("GET", "/chat/completions")])
 def test_unknown_routes_are_invalid_url(method: str, path: str) -> None:
     response = call(method, path)
     assert response.status_code == 404
@@ -747,9 +733,7 @@ def test_authentication(server: RunningServer) -> None:
         )
         assert "sk-wr***kl" in error["message"] and wrong_key not in error["message"]
         assert http.post("/chat/completions", json={"model": CHAT, "messages": HELLO}).status_code == 401
-        good = http.get(
-            "/models", headers={**AUTH, "OpenAI-Organization": "org-1", "OpenAI-Project": "proj-1"}
-        )
+        good = http.get("/models", headers={**AUTH, "OpenAI-Organization": "org-1", "OpenAI-Project": "proj-1"})
         assert good.status_code == 200
 
 
@@ -772,12 +756,12 @@ def test_unknown_fault_is_refused() -> None:
 
 
 def test_cli_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--fault", "no-such-fault"]) == 2
+    assert main(["serve", "--fault", "no-such-fault"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 
 
 def test_cli_lists_faults(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--list-faults"]) == 0
+    assert main(["serve", "--list-faults"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == len(FAULTS)
 
 
@@ -804,9 +788,7 @@ def _get(path: str, headers: dict[str, str] | None = None) -> Request:
 
 
 def _embed(**body: Any) -> Request:
-    return lambda faults: call(
-        "POST", "/embeddings", {"model": EMBED, "input": ["a", "b", "c"], **body}, faults=faults
-    )
+    return lambda faults: call("POST", "/embeddings", {"model": EMBED, "input": ["a", "b", "c"], **body}, faults=faults)
 
 
 def _first(response: httpx.Response) -> dict[str, Any]:
@@ -865,10 +847,7 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     ),
     "tool-index-zero": (
         _chat(tools=[WEATHER, TIME], **STREAM),
-        lambda r: (
-            len({d["index"] for d in _tool_deltas(r)})
-            < len({d.get("id") for d in _tool_deltas(r) if "id" in d})
-        ),
+        lambda r: len({d["index"] for d in _tool_deltas(r)}) < len({d.get("id") for d in _tool_deltas(r) if "id" in d}),
     ),
     "tool-args-object": (
         _chat(tools=[WEATHER]),

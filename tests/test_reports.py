@@ -128,9 +128,7 @@ def _outcomes() -> list:
             _obs("chat.response.usage-total", Status.FAIL, ("total_tokens 5 != 1 + 0", "$.usage", 3)),
         ],
         "chat.response.fingerprint": [
-            _obs(
-                "chat.response.fingerprint", Status.WARN, (XSS, "$.system_fingerprint", None), exchanges=(0,)
-            ),
+            _obs("chat.response.fingerprint", Status.WARN, (XSS, "$.system_fingerprint", None), exchanges=(0,)),
         ],
         "chat.request.stop-four": [
             _obs("chat.request.stop-four", Status.SKIP, reason="the target has no stop support"),
@@ -149,14 +147,14 @@ def _outcomes() -> list:
 
 
 def _build(
-    outcomes: list | None = None, claimed: frozenset[str] = frozenset({"chat", "models"})
+    outcomes: list | None = None, claimed: frozenset[str] = frozenset({"chat", "models"}), mode: str = "compatible"
 ) -> dict[str, Any]:
     return build_results(
         outcomes=_outcomes() if outcomes is None else outcomes,
         requirements=REQUIREMENTS,
         features=FEATURES,
         claimed=lambda f: f.split(".")[0] in claimed,
-        target={"name": "local-server", "base_url": BASE, "mode": "live", "models": {"chat": "m"}},
+        target={"name": "local-server", "base_url": BASE, "mode": mode, "models": {"chat": "m"}},
         usage={"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
         exchanges=EXCHANGES,
         started=1_700_000_000.0,
@@ -263,6 +261,8 @@ def test_summary_and_features(results):
         "must": 7,
         "must_passed": 1,
         "must_failed": 2,
+        "should_failed": 0,
+        "must_not_run": 1,
     }
     chat, embeddings, models = results["features"]
     assert chat == {
@@ -325,9 +325,7 @@ def test_only_evidence_exchanges(results):
 
 
 def test_exchange_found_by_position_when_unindexed():
-    plain = Exchange.build(
-        method="GET", url=f"{BASE}/models", request_headers={}, request_body=b"", status=500
-    )
+    plain = Exchange.build(method="GET", url=f"{BASE}/models", request_headers={}, request_body=b"", status=500)
     outcome = fold("models.list.object", [_obs("models.list.object", Status.FAIL, ("500", "", 0))])
     results = build_results(
         outcomes=[outcome],
@@ -403,10 +401,7 @@ def test_junit_parses_with_counts(results):
     assert cases["models.list.object"].get("classname") == "oai-conformance.models"
     failure = cases["chat.response.object"].find("failure")
     assert failure is not None
-    assert (
-        failure.get("message") == "'chat.completions' is not 'chat.completion'"
-        and failure.get("type") == "MUST"
-    )
+    assert failure.get("message") == "'chat.completions' is not 'chat.completion'" and failure.get("type") == "MUST"
     assert "exchange 1" in failure.text and "curl" in failure.text and "chat.completions" in failure.text
     assert len(cases["chat.response.id-field"].find("failure").text.split("7 is not of type")) == 8
     warn = cases["chat.response.usage-total"]
@@ -418,9 +413,7 @@ def test_junit_parses_with_counts(results):
 
 def test_junit_error_and_control_characters():
     bad = "bad \x00byte\x1b[31m and \x07bell"
-    outcome = fold(
-        "models.list.object", [_obs("models.list.object", Status.ERROR, (bad, "$", 0), reason="crash")]
-    )
+    outcome = fold("models.list.object", [_obs("models.list.object", Status.ERROR, (bad, "$", 0), reason="crash")])
     root = ET.fromstring(render_junit(_build([outcome])))
     error = next(root.iter("error"))
     assert error.get("message") == "bad byte[31m and bell"
@@ -583,3 +576,25 @@ def test_written_files_are_complete_after_rewrite(tmp_path, results):
     paths = write_reports(results, tmp_path)  # no exchanges this time: the log is emptied
     assert paths["exchanges"].read_text() == ""
     assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]
+
+
+def test_strict_mode_makes_a_should_violation_a_failure():
+    compatible, strict = _build(mode="compatible"), _build(mode="strict")
+    assert _by_id(compatible)["chat.response.usage-total"]["status"] == "warn"
+    assert _by_id(strict)["chat.response.usage-total"]["status"] == "fail"
+    assert strict["summary"]["should_failed"] == 1 and compatible["summary"]["should_failed"] == 0
+    only_should = [o for o in _outcomes() if o.requirement == "chat.response.usage-total"]
+    assert _build(only_should, mode="compatible")["verdict"] == "conformant"
+    strict_only_should = _build(only_should, mode="strict")
+    assert strict_only_should["verdict"] == "not conformant" and strict_only_should["exit_code"] == 1
+    assert "SHOULD requirement (strict mode) failed" in render_markdown(strict_only_should)
+
+
+def test_a_partial_run_says_so():
+    only_models = [o for o in _outcomes() if o.requirement == "models.list.object"]
+    partial = _build(only_models)
+    assert partial["verdict"] == "conformant"
+    assert partial["summary"]["must_not_run"] > _build()["summary"]["must_not_run"]
+    not_run = f"{partial['summary']['must_not_run']} MUST requirements of claimed features not run"
+    assert "partial run" in render_markdown(partial) and not_run in render_markdown(partial)
+    assert "Partial run" in render_html(partial) and not_run in render_html(partial)

@@ -127,10 +127,6 @@ def test_sensitive_header_is_redacted_in_the_target_summary(keyed_run):
     assert GATEWAY_TOKEN not in json.dumps(data["target"])
 
 
-@pytest.mark.xfail(strict=True, reason="Exchange.build redacts only the fixed SECRET_HEADERS names "
-                   "(authorization, api-key, ...), not the headers conformance.target.is_sensitive_header "
-                   "calls secret: the value of X-Gateway-Token is written in clear to exchanges.jsonl, "
-                   "results.json and the allure attachments")
 def test_sensitive_header_value_is_in_no_report_file(keyed_run):
     proc, out = keyed_run
     leaked = [str(p.relative_to(out)) for p in report_files(out) if GATEWAY_TOKEN.encode() in p.read_bytes()]

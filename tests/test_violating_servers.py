@@ -79,7 +79,9 @@ CAUGHT = {
 }
 
 
-def certify(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, faults: frozenset[str], cases: str) -> dict:
+def certify(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, faults: frozenset[str], cases: str, *extra: str
+) -> dict:
     monkeypatch.setenv(KEY_ENV, KEY)
     report_dir = pytester.path / "reports"
     with serve(ServerConfig(api_key=KEY, faults=faults)) as server:
@@ -97,6 +99,7 @@ def certify(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, faults: 
             KEY_ENV,
             "--oai-report-dir",
             str(report_dir),
+            *extra,
         )
     return json.loads((report_dir / "results.json").read_text())
 
@@ -130,3 +133,13 @@ def test_the_same_cases_pass_without_the_fault(pytester, monkeypatch, cases):
     results = certify(pytester, monkeypatch, frozenset(), cases)
     bad = {rid: s for rid, s in statuses(results).items() if s in ("fail", "warn", "error")}
     assert not bad
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "verdict"), [("compatible", "warn", "conformant"), ("strict", "fail", "not conformant")]
+)
+def test_strict_mode_fails_on_a_should_violation(pytester, monkeypatch, mode, status, verdict):
+    """`empty-success` breaks only a SHOULD rule: a warning by default, a failure in strict mode."""
+    results = certify(pytester, monkeypatch, frozenset({"empty-success"}), COMPLETION, "--oai-mode", mode)
+    assert statuses(results)["chat.completion.not-empty"] == status
+    assert results["verdict"] == verdict

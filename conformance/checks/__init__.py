@@ -101,7 +101,9 @@ def judge(
         failures = tuple(
             Failure(rid, v.message, v.at, v.exchange if v.exchange is not None else index) for v in violations
         )
-        status = Status.PASS if not failures else Status.FAIL if req.level is Level.MUST else Status.WARN
+        # In strict mode a SHOULD violation fails like a MUST one (the `--mode strict` contract).
+        failing = req.level is Level.MUST or ctx.mode == "strict"
+        status = Status.PASS if not failures else Status.FAIL if failing else Status.WARN
         exchanges = (index,) if index is not None else ()
         observations.append(Observation(rid, status, failures, case=case, exchanges=exchanges))
     return observations

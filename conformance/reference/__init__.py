@@ -6,6 +6,6 @@ project's tests can show each check failing.
 """
 
 from .app import FAULTS, ServerConfig, create_app
-from .runner import RunningServer, serve
+from .runner import RunningServer, run_forever, serve
 
-__all__ = ["FAULTS", "RunningServer", "ServerConfig", "create_app", "serve"]
+__all__ = ["FAULTS", "RunningServer", "ServerConfig", "create_app", "run_forever", "serve"]

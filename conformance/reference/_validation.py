@@ -25,9 +25,7 @@ from ._errors import ApiError, invalid
 CHAT_SCHEMA = "chat.completion.request"
 EMBEDDINGS_SCHEMA = "embeddings.request"
 
-INPUT_INVALID = (
-    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
-)
+INPUT_INVALID = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
 _TYPE_NAMES = {
     "number": "a decimal",
@@ -222,9 +220,7 @@ def describe_embeddings(error: ValidationError) -> ApiError:
     if path and path[0] == "input":
         return invalid(INPUT_INVALID)
     if error.validator == "required":
-        missing = [
-            n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance
-        ]
+        missing = [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
         name = missing[0] if missing else "?"
         return invalid(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
     if path == ["encoding_format"]:
@@ -251,9 +247,7 @@ def _descend(error: ValidationError) -> ValidationError:
             return error
         branches: dict[Any, list[ValidationError]] = {}
         for sub in error.context:
-            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(
-                sub
-            )
+            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
         # Drop branches of the wrong type, then branches rejected only for their discriminator.
         candidates = [errs for errs in branches.values() if not _wrong_type(errs, error)]
         candidates = candidates or list(branches.values())
@@ -514,8 +508,7 @@ def fallback_chat(body: dict[str, Any]) -> Iterator[ApiError]:
     if stop is not None:
         if not (isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))):
             yield invalid(
-                f"Invalid type for 'stop': expected one of a string or array of strings, but got "
-                f"{_got(stop)} instead.",
+                f"Invalid type for 'stop': expected one of a string or array of strings, but got {_got(stop)} instead.",
                 "stop",
                 "invalid_type",
             )
@@ -539,9 +532,7 @@ def fallback_chat(body: dict[str, Any]) -> Iterator[ApiError]:
     if isinstance(bias, dict):
         for value in bias.values():
             if not _is("number", value) or not -100 <= value <= 100:
-                yield invalid(
-                    f"Logit bias value {value} is invalid or outside of range [-100, 100]", "logit_bias"
-                )
+                yield invalid(f"Logit bias value {value} is invalid or outside of range [-100, 100]", "logit_bias")
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         if len(metadata) > 16:
@@ -561,9 +552,7 @@ def _message_errors(where: str, message: Any) -> Iterator[ApiError]:
         return
     role = message.get("role")
     if "role" not in message:
-        yield invalid(
-            f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter"
-        )
+        yield invalid(f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter")
         return
     if role not in _ROLES:
         yield invalid(
@@ -581,8 +570,7 @@ def _message_errors(where: str, message: Any) -> Iterator[ApiError]:
         )
     elif content is None and role in ("system", "user", "developer", "tool"):
         yield invalid(
-            f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
-            "null instead.",
+            f"Invalid type for '{where}.content': expected one of a string or array of objects, but got null instead.",
             f"{where}.content",
             "invalid_type",
         )
@@ -599,9 +587,7 @@ def _message_errors(where: str, message: Any) -> Iterator[ApiError]:
             if not isinstance(part, dict):
                 yield from _value_errors(at, part, _Field("object"))
             elif "type" not in part:
-                yield invalid(
-                    f"Missing required parameter: '{at}.type'.", f"{at}.type", "missing_required_parameter"
-                )
+                yield invalid(f"Missing required parameter: '{at}.type'.", f"{at}.type", "missing_required_parameter")
             elif part["type"] not in _PART_TYPES:
                 yield invalid(
                     f"Invalid value: {_show(part['type'])}. Supported values are: {_listing(_PART_TYPES)}.",
@@ -683,9 +669,7 @@ def _response_format_errors(fmt: Any) -> Iterator[ApiError]:
         else:
             yield from _value_errors("response_format.json_schema.name", spec["name"], _Field("string"))
             if spec.get("schema") is not None:
-                yield from _value_errors(
-                    "response_format.json_schema.schema", spec["schema"], _Field("object")
-                )
+                yield from _value_errors("response_format.json_schema.schema", spec["schema"], _Field("object"))
 
 
 def _tool_errors(where: str, tool: Any) -> Iterator[ApiError]:
@@ -694,9 +678,7 @@ def _tool_errors(where: str, tool: Any) -> Iterator[ApiError]:
         return
     if tool.get("type") != "function":
         if "type" not in tool:
-            yield invalid(
-                f"Missing required parameter: '{where}.type'.", f"{where}.type", "missing_required_parameter"
-            )
+            yield invalid(f"Missing required parameter: '{where}.type'.", f"{where}.type", "missing_required_parameter")
         elif tool.get("type") != "custom":
             yield invalid(
                 f"Invalid value: {_show(tool['type'])}. Supported values are: 'function' and 'custom'.",
@@ -748,8 +730,7 @@ def _tool_choice_errors(choice: Any) -> Iterator[ApiError]:
             )
     else:
         yield invalid(
-            f"Invalid type for 'tool_choice': expected one of a string or an object, but got "
-            f"{_got(choice)} instead.",
+            f"Invalid type for 'tool_choice': expected one of a string or an object, but got {_got(choice)} instead.",
             "tool_choice",
             "invalid_type",
         )

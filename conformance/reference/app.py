@@ -175,9 +175,7 @@ class _Server:
         if self.config.has("unknown-route-200"):
             return Response(b"{}", media_type="application/json")
         return self.error(
-            ApiError(
-                404, f"Invalid URL ({request.method} {request.url.path})", client=False, validation=False
-            )
+            ApiError(404, f"Invalid URL ({request.method} {request.url.path})", client=False, validation=False)
         )
 
 

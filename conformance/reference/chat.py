@@ -70,17 +70,13 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
         unknown = [name for name in body if name not in CHAT_PARAMS]
 
     if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
-        raise invalid(
-            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs"
-        )
+        raise invalid("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs")
     if (
         body.get("stream_options") is not None
         and body.get("stream") is not True
         and not config.has("stream-options-accepted")
     ):
-        raise invalid(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
-        )
+        raise invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options")
     unknown = unknown or [name for name in MODEL_UNSUPPORTED if body.get(name) is not None]
     if unknown:
         raise unrecognized(unknown[:1])

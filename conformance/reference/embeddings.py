@@ -87,8 +87,7 @@ def _check_token_ids(value: Any) -> None:
     for token in _token_ids(value):
         if not 0 <= token <= MAX_TOKEN_ID:
             raise invalid(
-                f"Invalid token in prompt: {token}. Minimum value is 0, maximum value is {MAX_TOKEN_ID} "
-                "(inclusive)."
+                f"Invalid token in prompt: {token}. Minimum value is 0, maximum value is {MAX_TOKEN_ID} (inclusive)."
             )
 
 
@@ -177,8 +176,5 @@ def embed(body: dict[str, Any], config: ServerConfig) -> Response:
     model = "" if config.has("model-empty") else body["model"]
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
     # Assembled by hand around the cached JSON of each vector.
-    answer = (
-        f'{{"object":"list","data":[{",".join(data)}],'
-        f'"model":{json.dumps(model)},"usage":{json.dumps(usage)}}}'
-    )
+    answer = f'{{"object":"list","data":[{",".join(data)}],"model":{json.dumps(model)},"usage":{json.dumps(usage)}}}'
     return Response(answer.encode(), media_type="application/json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -58,9 +59,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def serve(
-    config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0
-) -> Iterator[RunningServer]:
+def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
     """Start the reference server, wait until it answers, yield it, and always stop it on exit."""
     sock = _bind(host, port)
     uv_config = uvicorn.Config(
@@ -72,9 +71,7 @@ def serve(
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(uv_config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True)
     running = RunningServer(server, thread, sock, host, sock.getsockname()[1])
     thread.start()
     try:
@@ -90,3 +87,9 @@ def serve(
         yield running
     finally:
         running.stop()
+
+
+def run_forever(config: ServerConfig, host: str, port: int) -> None:
+    """Serve in the foreground until Ctrl-C (the `oai-conformance serve` command)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="off")

@@ -85,7 +85,12 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
     target = dict(results.get("target") or {})
     conformant = results["verdict"] == "conformant"
     failed = summary.get("must_failed", 0)
-    verdict = "conformant" if conformant else f"not conformant: {_plural(failed, 'MUST requirement')} failed"
+    failed_text = _plural(failed, "MUST requirement")
+    if summary.get("should_failed"):
+        failed_text += f" and {_plural(summary['should_failed'], 'SHOULD requirement')} (strict mode)"
+    verdict = "conformant" if conformant else f"not conformant: {failed_text} failed"
+    not_run = summary.get("must_not_run", 0)
+    partial = f"{_plural(not_run, 'MUST requirement')} of claimed features not run" if not_run else ""
     claimed = [f["name"] for f in results.get("features", []) if f.get("claimed")]
 
     known = {"name": "Name", "base_url": "Base URL", "mode": "Mode", "models": "Models"}
@@ -109,6 +114,8 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
         "usage": usage,
         "conformant": conformant,
         "verdict": verdict,
+        "failed_text": failed_text,
+        "partial": partial,
         "summary": summary,
         "features": results.get("features", []),
         "departures": [_departure(e, exchanges) for e in must + should],

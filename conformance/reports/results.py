@@ -55,7 +55,7 @@ def _merge(outcomes: Iterable[Outcome]) -> dict[str, tuple[Status, tuple[Observa
 
 
 def _requirement_entry(
-    req: Requirement, merged: Mapping[str, tuple[Status, tuple[Observation, ...]]], claimed: bool
+    req: Requirement, merged: Mapping[str, tuple[Status, tuple[Observation, ...]]], claimed: bool, strict: bool
 ) -> tuple[dict[str, Any], set[int]]:
     """The record of one requirement and the indices of the exchanges that are its evidence."""
     status, observations = merged.get(req.id, (Status.SKIP, ()))
@@ -69,7 +69,7 @@ def _requirement_entry(
     else:
         if not observations and status is Status.SKIP:
             reasons = reasons or [NOT_RUN]
-        if req.level is Level.SHOULD and status is Status.FAIL:
+        if req.level is Level.SHOULD and status is Status.FAIL and not strict:
             status = Status.WARN
         for obs in observations:
             for f in obs.failures:
@@ -102,8 +102,8 @@ def _counts(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def _must_failed(entry: dict[str, Any]) -> bool:
-    return entry["level"] == Level.MUST.value and entry["status"] in (Status.FAIL.value, Status.ERROR.value)
+def _failed(entry: dict[str, Any], level: Level) -> bool:
+    return entry["level"] == level.value and entry["status"] in (Status.FAIL.value, Status.ERROR.value)
 
 
 def build_results(
@@ -125,19 +125,26 @@ def build_results(
     are ignored. An exchange is found by its `index`, or by its position in `exchanges` when it has none.
     """
     merged = _merge(outcomes)
+    # In strict mode a SHOULD violation is a failure like a MUST one: it keeps its `fail` and counts for the verdict.
+    strict = target.get("mode") == "strict"
     entries: list[dict[str, Any]] = []
     evidence: set[int] = set()
     for req in requirements.values():
-        entry, used = _requirement_entry(req, merged, claimed(req.feature))
+        entry, used = _requirement_entry(req, merged, claimed(req.feature), strict)
         entries.append(entry)
         evidence |= used
 
     must = [e for e in entries if e["level"] == Level.MUST.value]
-    must_failed = sum(1 for e in must if _must_failed(e))
+    must_failed = sum(1 for e in must if _failed(e, Level.MUST))
+    should_failed = sum(1 for e in entries if _failed(e, Level.SHOULD))
     summary: dict[str, int] = {"requirements": len(entries), **_counts(entries)}
     summary["must"] = len(must)
     summary["must_passed"] = sum(1 for e in must if e["status"] == Status.PASS.value)
     summary["must_failed"] = must_failed
+    summary["should_failed"] = should_failed  # non-zero only in strict mode
+    # MUST requirements of claimed features that no case judged (a `-k` selection, a case that crashed): a
+    # verdict over a partial run says so.
+    summary["must_not_run"] = sum(1 for e in must if e["status"] == Status.SKIP.value and e["reasons"] == [NOT_RUN])
 
     feature_rows = []
     for feature in features.values():
@@ -159,7 +166,7 @@ def build_results(
         by_index.setdefault(record["index"] if record.get("index") is not None else position, record)
     records = {str(i): dict(by_index[i]) for i in sorted(evidence) if i in by_index}
 
-    conformant = must_failed == 0
+    conformant = must_failed + should_failed == 0
     return {
         "format": RESULTS_FORMAT,
         "version": RESULTS_VERSION,
