@@ -109,7 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     import pytest
 
-    from conformance._paths import CASES_DIR
     from conformance.client import Client
     from conformance.options import TARGET_OPTIONS, cli_values
     from conformance.target import load_target
@@ -124,16 +123,8 @@ def _run(args: argparse.Namespace) -> int:
     _check_selection(args)
     report_dir = _report_dir(args.report_dir)
     pytest_args = [
-        str(CASES_DIR),
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(CASES_DIR),
-        "-p",
-        "no:cacheprovider",
+        *cases_args(report_dir),
         "-q",
-        "--oai-report-dir",
-        str(report_dir),
         "--alluredir",
         str(report_dir / "allure-results"),
         "--clean-alluredir",
@@ -167,6 +158,25 @@ def _run(args: argparse.Namespace) -> int:
         f"results: {results_path}"
     )
     return int(results["exit_code"])
+
+
+def cases_args(report_dir: Path, *cases: str) -> list[str]:
+    """pytest arguments that run the bundled cases (all, or the files `cases` under cases/) on their own:
+    no ini file, rootdir or cache of the user's."""
+    from conformance._paths import CASES_DIR
+
+    paths = [str(CASES_DIR / case) for case in cases] or [str(CASES_DIR)]
+    return [
+        *paths,
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(CASES_DIR),
+        "-p",
+        "no:cacheprovider",
+        "--oai-report-dir",
+        str(report_dir),
+    ]
 
 
 def _report_dir(value: str) -> Path:

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conformance._paths import CASES_DIR
+from conformance.cli import cases_args
 from conformance.reference import FAULTS, ServerConfig, serve
 
 pytest_plugins = ["pytester"]
@@ -86,19 +86,11 @@ def certify(
     report_dir = pytester.path / "reports"
     with serve(ServerConfig(api_key=KEY, faults=faults)) as server:
         pytester.runpytest_inprocess(
-            str(CASES_DIR / cases),
-            "-c",
-            os.devnull,
-            "--rootdir",
-            str(CASES_DIR),
-            "-p",
-            "no:cacheprovider",
+            *cases_args(report_dir, cases),
             "--oai-base-url",
             server.base_url,
             "--oai-api-key-env",
             KEY_ENV,
-            "--oai-report-dir",
-            str(report_dir),
             *extra,
         )
     return json.loads((report_dir / "results.json").read_text())

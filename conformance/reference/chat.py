@@ -418,17 +418,19 @@ def stream_chunks(
     top = body.get("top_logprobs") or 0
     chunks: list[dict[str, Any]] = []
 
-    def add(index: int, delta: dict[str, Any], lp: Any = None, finish: str | None = None) -> dict[str, Any]:
-        entry = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
-        chunk = {
+    def chunk_of(choices: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
             "id": meta.id,
             "object": "chat.completion.chunk",
             "created": meta.created,
             "model": meta.model,
             "service_tier": "default",
             "system_fingerprint": meta.fingerprint,
-            "choices": [entry],
+            "choices": choices,
         }
+
+    def add(index: int, delta: dict[str, Any], lp: Any = None, finish: str | None = None) -> dict[str, Any]:
+        chunk = chunk_of([{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}])
         if include_usage:
             chunk["usage"] = None
         chunks.append(chunk)
@@ -468,18 +470,7 @@ def stream_chunks(
             add(choice.index, {}, None, choice.finish)
 
     if include_usage or config.has("usage-always"):
-        chunks.append(
-            {
-                "id": meta.id,
-                "object": "chat.completion.chunk",
-                "created": meta.created,
-                "model": meta.model,
-                "service_tier": "default",
-                "system_fingerprint": meta.fingerprint,
-                "choices": [],
-                "usage": usage_of(choices, prompt, config),
-            }
-        )
+        chunks.append({**chunk_of([]), "usage": usage_of(choices, prompt, config)})
     for number, chunk in enumerate(chunks):
         if config.has("inconsistent-id"):
             chunk["id"] = f"{meta.id}-{number}"
