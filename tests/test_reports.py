@@ -598,3 +598,16 @@ def test_a_partial_run_says_so():
     not_run = f"{partial['summary']['must_not_run']} MUST requirements of claimed features not run"
     assert "partial run" in render_markdown(partial) and not_run in render_markdown(partial)
     assert "Partial run" in render_html(partial) and not_run in render_html(partial)
+
+
+def test_a_failure_does_not_show_the_skip_reasons_of_other_cases():
+    mixed = fold(
+        "chat.response.object",
+        [
+            _obs("chat.response.object", Status.SKIP, reason="no stream in this case"),
+            _obs("chat.response.object", Status.FAIL, ("'x' is not 'chat.completion'", "$.object", 1)),
+        ],
+    )
+    markdown = render_markdown(_build([mixed]))
+    assert "'x' is not 'chat.completion'" in markdown
+    assert "no stream in this case" not in markdown

@@ -72,6 +72,8 @@ def _departure(entry: dict[str, Any], exchanges: dict[str, Any]) -> dict[str, An
     evidence = [_evidence(i, exchanges[i]) for i in dict.fromkeys(indices) if i in exchanges]
     return {
         **entry,
+        # Reasons explain skips; beside a failure they would only echo other cases' skips of the same rule.
+        "reasons": entry.get("reasons", []) if entry.get("status") == "error" else [],
         "failures": shown,
         "violations": len(failures),
         "hidden": len(failures) - len(shown),
