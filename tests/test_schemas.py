@@ -16,13 +16,10 @@ import pytest
 
 from conformance import schemas
 from conformance.exceptions import ConfigError
+from tests._shared import RECORDINGS
 
-# Recorded real OpenAI answers (aliok/FauxpenAI-spec, Apache-2.0); they live outside the repository for now.
-RECORDINGS_CANDIDATES = [
-    os.environ.get("OAI_CONFORMANCE_RECORDINGS", ""),
-    str(Path(__file__).parent / "data" / "recordings"),
-    "/work/shared/recordings",
-]
+# Recorded real OpenAI answers (aliok/FauxpenAI-spec, Apache-2.0); they live in ../shared beside the repository.
+RECORDINGS_CANDIDATES = [os.environ.get("OAI_CONFORMANCE_RECORDINGS", ""), str(RECORDINGS)]
 
 REQUEST_SCHEMA = {"chat-completions": "chat.completion.request", "embeddings": "embeddings.request"}
 ANSWER_SCHEMA = {"chat-completions": "chat.completion", "embeddings": "embeddings.list"}

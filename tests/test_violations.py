@@ -2,7 +2,7 @@
 
 Each row of `VIOLATIONS` names a requirement, a short description of the violation (the pytest id), a
 factory of a VALID subject (a spec of an exchange, a stream, model probes or an embedding pair) and one
-mutation of it that breaks the rule; the violations mirror /work/shared/REAL-WORLD.md where a row exists
+mutation of it that breaks the rule; the violations mirror ../shared/REAL-WORLD.md where a row exists
 ("row N" in the description). The same check must PASS the valid subject and FAIL (MUST) or WARN (SHOULD)
 the mutated one, with a message that quotes what was received and what was expected. A requirement added to
 the catalogue without a row here fails `test_every_requirement_has_a_violation`.
