@@ -44,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)"
     )
+    generated = run.add_argument_group("the generated phase (requests drawn from the schemas; -k generated)")
+    generated.add_argument(
+        "--examples", default=None, metavar="N", help="requests per operation and mode (default 10)"
+    )
+    generated.add_argument(
+        "--seed", default=None, metavar="N", help="the seed of the generated requests (default 0: the same each run)"
+    )
+    generated.add_argument(
+        "--response-time-limit",
+        default=None,
+        metavar="SECONDS",
+        help="the longest a generated request may wait for its answer (default 30)",
+    )
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
     serve = commands.add_parser("serve", help="run the bundled reference server in the foreground")
@@ -139,6 +152,10 @@ def _run(args: argparse.Namespace) -> int:
         value = cli.get(option.dest)
         for item in (value if isinstance(value, list) else [value]) if value is not None else []:
             pytest_args += [option.flag("oai-"), str(item)]
+    for name in GENERATION_OPTIONS:
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None:
+            pytest_args += [f"--oai-{name}", value]
     if args.workers:
         pytest_args += ["-n", str(args.workers)]
     if args.select:
@@ -158,6 +175,9 @@ def _run(args: argparse.Namespace) -> int:
         f"results: {results_path}"
     )
     return int(results["exit_code"])
+
+
+GENERATION_OPTIONS = ("examples", "seed", "response-time-limit")
 
 
 def cases_args(report_dir: Path, *cases: str) -> list[str]:
@@ -192,6 +212,9 @@ def _report_dir(value: str) -> Path:
 
 def _check_selection(args: argparse.Namespace) -> None:
     """Options handed to pytest are checked here, so that a mistake is one line of ours, not pytest's usage."""
+    from conformance.generation import generation_settings
+
+    generation_settings(examples=args.examples, seed=args.seed, response_time_limit=args.response_time_limit)
     workers = args.workers
     if workers is not None and workers != "auto" and not (workers.isdigit() and int(workers) > 0):
         raise ConformanceError(f"--workers: {workers!r} is not a positive number of processes or 'auto'")

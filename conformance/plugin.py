@@ -22,6 +22,7 @@ import pytest
 
 if TYPE_CHECKING:
     from conformance.client import Client
+    from conformance.generation import GenerationSettings
     from conformance.outcome import Observation
     from conformance.target import Target
 
@@ -44,6 +45,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write results.json, junit.xml, certificate.md/.html here (default: reports/)",
     )
     group.addoption(
+        "--oai-examples",
+        dest="oai_examples",
+        default=None,
+        metavar="N",
+        help="generated phase: requests per operation and mode (default 10); each costs a few tokens",
+    )
+    group.addoption(
+        "--oai-seed",
+        dest="oai_seed",
+        default=None,
+        metavar="N",
+        help="generated phase: the seed of the generated requests (default 0: every run sends the same ones)",
+    )
+    group.addoption(
+        "--oai-response-time-limit",
+        dest="oai_response_time_limit",
+        default=None,
+        metavar="SECONDS",
+        help="generated phase: the longest a generated request may wait for its answer (default 30)",
+    )
+    group.addoption(
         "--oai-cases",
         dest="oai_cases",
         action="store_true",
@@ -56,6 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "requirement(*ids): the requirement ids a conformance case decides (see `oai-conformance requirements`)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "generated: a case of the generated phase (requests drawn from the schemas); `-m 'not generated'` skips it",
     )
     if config.getoption("oai_cases", False):
         from conformance._paths import CASES_DIR
@@ -250,6 +276,23 @@ def oai_validate() -> Callable[[str, Any], list[str]]:
     from conformance import schemas
 
     return lambda name, instance: [str(e) for e in schemas.validate(name, instance)]
+
+
+@pytest.fixture(scope="session")
+def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
+    """The generated phase's budget, seed and response-time limit (`--oai-examples`, `--oai-seed`, ...)."""
+    from conformance.exceptions import ConfigError
+    from conformance.generation import generation_settings
+
+    try:
+        return generation_settings(
+            examples=request.config.getoption("oai_examples", None),
+            seed=request.config.getoption("oai_seed", None),
+            response_time_limit=request.config.getoption("oai_response_time_limit", None),
+            prefix="--oai-",
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 _OBSERVED = pytest.StashKey[list]()

@@ -28,7 +28,8 @@ __all__ = ["FORMATS", "SCHEMAS_DIR", "SchemaError", "names", "registry", "valida
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# `schemas/openapi.json` is the upstream OpenAPI document of the generated phases, not one of our schemas.
+# `schemas/openapi.json` is the project's OpenAPI document of the generated phase (it wires operations to the
+# schema files), not one of our schemas.
 NOT_A_SCHEMA = frozenset({"openapi.json"})
 
 # Above 10**11 seconds is the year 5138: such a `created` is a millisecond timestamp (REAL-WORLD row 13).

@@ -904,6 +904,12 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "base64-big-endian": (_embed(encoding_format="base64"), lambda r: not abs(_le_vector_norm(r) - 1) < 1e-3),
     "embeddings-reversed": (_embed(), lambda r: [d["index"] for d in r.json()["data"]] != [0, 1, 2]),
     "dimensions-ignored": (_embed(dimensions=8), lambda r: len(r.json()["data"][0]["embedding"]) != 8),
+    "accept-anything": (_chat(**BAD), lambda r: r.status_code == 200),
+    "server-error-sometimes": (
+        _chat(messages=[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]),
+        lambda r: r.status_code == 500,
+    ),
+    "missing-field": (_chat(), lambda r: "choices" not in r.json()),
 }
 
 

@@ -15,7 +15,7 @@ import copy
 import json
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import pytest
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from conformance.checks import CHECKS, Context, judge
 from conformance.checks.chat_stream import ChatStream
 from conformance.checks.embeddings import EmbeddingPair
+from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.checks.models import ModelProbes
 from conformance.exchange import Exchange
 from conformance.outcome import Observation, Status
@@ -122,7 +123,26 @@ class Pair:
         return EmbeddingPair(self.floats.subject(), self.encoded.subject())
 
 
-Spec = Http | Stream | Probes | Pair
+@dataclass
+class Generated:
+    """Generated examples of POST /chat/completions in one mode, each answered in `elapsed` seconds."""
+
+    mode: str
+    examples: list[Http]
+    elapsed: float = 0.2
+
+    def subject(self) -> GeneratedExamples:
+        built = []
+        for http in self.examples:
+            exchange = http.subject()
+            if exchange.response is not None:
+                exchange = replace(exchange, response=replace(exchange.response, elapsed=self.elapsed))
+            built.append(GeneratedExchange(exchange, "POST /chat/completions", self.mode,  # type: ignore[arg-type]
+                                           "chat.completion", "chat.completion.request", "chat.completion.chunk"))
+        return GeneratedExamples("POST /chat/completions", self.mode, tuple(built))  # type: ignore[arg-type]
+
+
+Spec = Http | Stream | Probes | Pair | Generated
 
 # Valid answers ----------------------------------------------------------------------------------------------
 
@@ -490,6 +510,22 @@ INTERNAL = {"error": {"message": "Internal server error", "type": "server_error"
                       "code": None}}
 SSE_ERROR = sse({"error": {"message": WRONG_TYPE, "type": "invalid_request_error"}}, done=False)
 
+def first_example(mutation: Mutation) -> Mutation:
+    return lambda spec: mutation(spec.examples[0])
+
+
+def generated_valid() -> Generated:
+    """Two valid generated requests, answered with a completion and with a stream."""
+    streamed = Http({**CHAT_REQUEST, "stream": True}, stream().bytes(), content_type="text/event-stream")
+    return Generated("positive", [chat(), streamed])
+
+
+def generated_invalid() -> Generated:
+    """An invalid generated request (`messages` a string), rejected with a 400."""
+    request = {"model": MODEL, "messages": "hi"}
+    return Generated("negative", [error(400, "Invalid type for 'messages'.", param="messages", request=request)])
+
+
 # The table --------------------------------------------------------------------------------------------------
 
 
@@ -512,6 +548,23 @@ OLLAMA_CHUNK = {"model": "llama3", "created_at": "2024-10-27T03:33:20Z",
 MODELS_CONFIGURED = {"models": [MODEL, EMBEDDING_MODEL]}
 
 VIOLATIONS: list[V] = [
+    # Generated requests
+    V("generated.valid.answered", "a completion without choices", generated_valid, drop("examples.0.body.choices"),
+      shows="'choices' is a required property"),
+    V("generated.valid.answered", "a stream without [DONE]", generated_valid,
+      put("examples.1.body", sse(*stream().chunks, done=False)), shows="no `data: [DONE]`"),
+    V("generated.valid.accepted", "a valid request declined with a 400", generated_valid,
+      first_example(answer(400, error().body)), shows="400"),
+    V("generated.invalid.rejected", "garbage accepted with a 200", generated_invalid,
+      first_example(answer(200, COMPLETION)), shows="accepted garbage"),
+    V("generated.invalid.rejected", "a flat error body (row 5)", generated_invalid,
+      first_example(answer(400, VLLM_ERROR)), shows="'error' is a required property"),
+    V("generated.status.never-5xx", "a 500 for a valid request", generated_valid,
+      put("examples.0.status", 500), shows="500"),
+    V("generated.response.time-limit", "an answer after 45 s", generated_valid, put("elapsed", 45.0),
+      shows="45.0 s"),
+    V("generated.connection.intact", "the connection dropped", generated_invalid,
+      both(put("examples.0.status", None), put("examples.0.body", None)), shows="no response"),
     # Chat streams
     V("chat.stream.content-type", "a stream served as application/json",
       stream, put("content_type", "application/json"), shows="application/json"),
@@ -745,7 +798,7 @@ def context(v: V) -> Context:
 def violating(v: V) -> Any:
     spec = v.good()
     replaced = v.mutate(spec)
-    return (replaced if isinstance(replaced, Http | Stream | Probes | Pair) else spec).subject()
+    return (replaced if isinstance(replaced, Http | Stream | Probes | Pair | Generated) else spec).subject()
 
 
 def one(observations: list[Observation]) -> Observation:

@@ -78,6 +78,15 @@ def exchange_index(subject: Any) -> int | None:
     return exchange.index if isinstance(exchange, Exchange) else None
 
 
+def exchange_indices(subject: Any) -> tuple[int, ...]:
+    """The log indices of every exchange a subject holds: its own, or each of its `exchanges` (a batch)."""
+    index = exchange_index(subject)
+    if index is not None:
+        return (index,)
+    held = getattr(subject, "exchanges", ())
+    return tuple(e.index for e in held if isinstance(e, Exchange) and e.index is not None)
+
+
 def judge(
     subject: Any, requirement_ids: Sequence[str], ctx: Context | None = None, *, case: str = ""
 ) -> list[Observation]:
@@ -85,6 +94,7 @@ def judge(
     load_check_modules()
     ctx = ctx or Context()
     index = exchange_index(subject)
+    exchanges = exchange_indices(subject)
     observations = []
     for rid in requirement_ids:
         req = requirement(rid)
@@ -104,14 +114,13 @@ def judge(
         # In strict mode a SHOULD violation fails like a MUST one (the `--mode strict` contract).
         failing = req.level is Level.MUST or ctx.mode == "strict"
         status = Status.PASS if not failures else Status.FAIL if failing else Status.WARN
-        exchanges = (index,) if index is not None else ()
         observations.append(Observation(rid, status, failures, case=case, exchanges=exchanges))
     return observations
 
 
 def load_check_modules() -> None:
     # The check modules register themselves on import; importing them here keeps `judge` usable on its own.
-    from conformance.checks import chat, chat_stream, embeddings, errors, models  # noqa: F401
+    from conformance.checks import chat, chat_stream, embeddings, errors, generated, models  # noqa: F401
 
 
 def first(items: Iterable[Violation], limit: int = 20) -> Iterator[Violation]:

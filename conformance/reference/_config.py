@@ -83,6 +83,10 @@ FAULTS: dict[str, str] = {
     "base64-big-endian": "base64 embeddings are big-endian float32",
     "embeddings-reversed": "embeddings `data` is in reverse order",
     "dimensions-ignored": "`dimensions` is ignored: full-length vectors",
+    # any request
+    "accept-anything": "chat and embeddings requests that fail validation are answered 200 all the same",
+    "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
+    "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
 }
 
 

@@ -42,6 +42,8 @@ NO_KEY = (
     "key from https://platform.openai.com/account/api-keys."
 )
 
+SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -157,8 +159,15 @@ class _Server:
         try:
             self.authenticate(request)
             body = await self.json_body(request)
-            return chat.complete(chat.validate(body, self.config), self.config, self.ids)
+            valid = chat.validate(body, self.config)
+            if self.config.has("server-error-sometimes") and any(
+                isinstance(m, dict) and isinstance(m.get("content"), list) for m in valid["messages"]
+            ):
+                raise ApiError(500, SERVER_ERROR, type="server_error", client=False, validation=False)
+            return chat.complete(valid, self.config, self.ids)
         except ApiError as error:
+            if self.config.has("accept-anything") and error.status == 400:
+                return chat.complete(self.anything("chat"), self.config, self.ids)
             if self.config.has("stream-error-200") and isinstance(body, dict) and body.get("stream") is True:
                 return chat.error_stream(error)
             return self.error(error)
@@ -169,7 +178,16 @@ class _Server:
             body = await self.json_body(request)
             return embeddings.embed(embeddings.validate(body, self.config), self.config)
         except ApiError as error:
+            if self.config.has("accept-anything") and error.status == 400:
+                return embeddings.embed(self.anything("embeddings"), self.config)
             return self.error(error)
+
+    def anything(self, kind: str) -> dict[str, Any]:
+        """The request the `accept-anything` fault answers instead of the one it was sent."""
+        model = next(m.id for m in self.config.models if m.kind == kind)
+        if kind == "chat":
+            return {"model": model, "messages": [{"role": "user", "content": "OK"}]}
+        return {"model": model, "input": "OK"}
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         if self.config.has("unknown-route-200"):

@@ -390,6 +390,8 @@ def complete(body: dict[str, Any], config: ServerConfig, ids: Ids) -> Response:
         "service_tier": "default",
         "system_fingerprint": meta.fingerprint,
     }
+    if config.has("missing-field"):
+        del answer["choices"]
     return Response(dumps(answer), media_type="application/json")
 
 

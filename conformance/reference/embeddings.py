@@ -176,5 +176,6 @@ def embed(body: dict[str, Any], config: ServerConfig) -> Response:
     model = "" if config.has("model-empty") else body["model"]
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
     # Assembled by hand around the cached JSON of each vector.
-    answer = f'{{"object":"list","data":[{",".join(data)}],"model":{json.dumps(model)},"usage":{json.dumps(usage)}}}'
+    listed = "" if config.has("missing-field") else f'"data":[{",".join(data)}],'
+    answer = f'{{"object":"list",{listed}"model":{json.dumps(model)},"usage":{json.dumps(usage)}}}'
     return Response(answer.encode(), media_type="application/json")

@@ -76,7 +76,9 @@ def _requirement_entry(
                 failures.append({"message": f.message, "at": f.at, "case": obs.case, "exchange": f.exchange})
                 if f.exchange is not None:
                     evidence.add(f.exchange)
-            if obs.status in _EVIDENCE:
+            # Failures that name their exchanges are the evidence; an observation over a batch of exchanges
+            # (the generated examples) would otherwise make every one of them evidence.
+            if obs.status in _EVIDENCE and not any(f.exchange is not None for f in obs.failures):
                 evidence.update(obs.exchanges)
     entry = {
         "id": req.id,

@@ -1,0 +1,73 @@
+"""The generated phase: requests drawn from the schemas, valid and invalid, and every answer judged.
+
+For each operation of `schemas/openapi.json`, schemathesis and hypothesis draw up to `--oai-examples` requests
+(valid ones in positive mode; invalid ones in negative mode, for the operations that take a body), with a fixed
+seed. Each is shaped to cost a few tokens (`conformance.cheapen`) and sent through `oai_client`, then the whole
+batch is judged at once. Leave the phase out with `-m "not generated"`; run it alone with `-k generated`.
+"""
+
+import pytest
+
+from conformance.case import requirement
+from conformance.cheapen import shape
+from conformance.checks.generated import GeneratedExamples, GeneratedExchange
+from conformance.generation import Request, draw_requests, operations
+
+pytestmark = pytest.mark.generated
+
+POSITIVE = ("generated.valid.answered", "generated.valid.accepted")
+NEGATIVE = ("generated.invalid.rejected",)
+ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "generated.connection.intact")
+# The model a generated request names, by the operation's feature.
+MODEL_ROLE = {"chat": "chat", "embeddings": "embeddings", "models": "chat"}
+
+# (operation, mode, streamed): valid streams get a round of their own, since generators seldom draw `stream: true`.
+PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
+    (op, "positive", True) for op in operations() if op.event_schema is not None
+]
+
+
+@requirement(*POSITIVE, *NEGATIVE, *ALWAYS)
+@pytest.mark.parametrize(
+    ("operation", "mode", "streamed"),
+    PLAN,
+    ids=[f"{mode}{' streamed' if streamed else ''} {op.label}" for op, mode, streamed in PLAN],
+)
+def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
+    if not oai_target.claims(operation.feature):
+        pytest.skip(f"not claimed: {operation.feature}")
+    if streamed and not oai_target.claims("chat.stream"):
+        pytest.skip("not claimed: chat.stream")
+    model = oai_target.model(MODEL_ROLE[operation.feature])
+    examples = []
+    streaming = "on" if streamed else "drawn" if oai_target.claims("chat.stream") else "off"
+
+    def send(request: Request) -> None:
+        exchange = oai_client.request(request.method, request.path, content=request.body, params=request.query or None)
+        examples.append(
+            GeneratedExchange(
+                exchange,
+                operation.label,
+                mode,
+                operation.response_schema,
+                operation.request_schema,
+                operation.event_schema,
+                operation.error_schema,
+            )
+        )
+
+    draw_requests(
+        operation,
+        mode,
+        oai_generation,
+        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming),
+        send=send,
+        # Valid requests name a model the server has; an invalid one keeps whatever was drawn.
+        path_parameters={name: model for name in operation.path_parameters} if mode == "positive" else None,
+    )
+    ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
+    oai_judge(
+        GeneratedExamples(operation.label, mode, tuple(examples)),
+        *ids,
+        expect={"response_time_limit": oai_generation.response_time_limit},
+    )

@@ -1,0 +1,178 @@
+"""The hook that shapes generated bodies before they are sent: cheap, on the configured model, and within the
+API's rules that a schema cannot express.
+
+Users run the generated phase against a paid API, so a valid request asks for a few tokens of one choice, with
+short messages and inputs, on the model configured for the operation. The request schemas leave cross-parameter
+rules to the checks (`stream_options` only with `stream`, one token limit, `tool_choice` only with `tools`, ...);
+a generated body that broke one would be a false alarm, so this hook repairs it. Arguments that depend on the
+model (audio, reasoning), cost more, or create resources (`store`) are dropped from valid requests.
+
+An invalid request keeps its mistake: it only gets the configured model (else every one would be a 404 for the
+model, and the server's validation would go untested) and a token limit in case the server accepts it. After
+shaping, our own schema must still call a valid body valid and an invalid one invalid, else the body is rejected
+and hypothesis draws another.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Literal
+
+from conformance import schemas
+from conformance.generation import REJECT, Mode, Operation
+
+MAX_TOKENS = 8
+MAX_MESSAGES = 4
+MAX_TEXT = 40  # characters of a message content or an embeddings input item
+MAX_ITEMS = 4  # embeddings input items, tools, stop sequences
+MAX_TOKEN_ID = 50_000  # below every OpenAI tokenizer's vocabulary size
+MAX_DIMENSIONS = 256
+
+# Valid for the schema, but the model decides (and the real gpt-4o-mini refuses them), they cost more than
+# text, or they store something on the account.
+DROPPED = (
+    "audio",
+    "modalities",
+    "prediction",
+    "web_search_options",
+    "reasoning_effort",
+    "verbosity",
+    "service_tier",
+    "store",
+    "metadata",
+    "functions",
+    "function_call",
+)
+
+
+Streaming = Literal["off", "drawn", "on"]
+
+
+def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: Streaming = "drawn") -> Any:
+    """The body to send for `operation`, or REJECT.
+
+    `stream` is what a valid chat request does about streaming: "off" never asks for it (the server does not
+    claim it), "drawn" keeps what was drawn (rarely `true`: generators leave optional keys out), "on" always asks.
+    """
+    if operation.request_schema is None:
+        return body
+    if mode == "negative":
+        shaped = _negative(body, model)
+        wanted_valid = False
+    else:
+        shaped = _whole_numbers(copy.deepcopy(body))
+        if isinstance(shaped, dict):
+            shaped["model"] = model
+            if operation.path == "/chat/completions":
+                _chat(shaped, stream)
+            elif operation.path == "/embeddings":
+                _embeddings(shaped)
+        wanted_valid = True
+    if _is_valid(operation.request_schema, shaped) != wanted_valid:
+        return REJECT
+    return shaped
+
+
+def _is_valid(schema: str, body: Any) -> bool:
+    if isinstance(body, bytes):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return False
+    return not schemas.validate(schema, body)
+
+
+def _whole_numbers(value: Any) -> Any:
+    # JSON Schema counts 5.0 as an integer; servers in typed languages (and the reference) may not: send 5.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
+def _negative(body: Any, model: str) -> Any:
+    if not isinstance(body, dict):
+        return body
+    shaped = dict(body)
+    if isinstance(shaped.get("model"), str) and shaped["model"]:
+        shaped["model"] = model
+    if "messages" in shaped and "max_tokens" not in shaped and "max_completion_tokens" not in shaped:
+        shaped["max_tokens"] = MAX_TOKENS
+    return shaped
+
+
+def _chat(body: dict[str, Any], stream: Streaming) -> None:
+    for name in DROPPED:
+        body.pop(name, None)
+    body["n"] = 1
+    # One token limit, never both (a 400 invalid_parameter_combination), and always a small one.
+    if body.get("max_completion_tokens") is not None:
+        body.pop("max_tokens", None)
+        body["max_completion_tokens"] = min(body["max_completion_tokens"], MAX_TOKENS)
+    else:
+        body.pop("max_completion_tokens", None)
+        body["max_tokens"] = min(body.get("max_tokens") or MAX_TOKENS, MAX_TOKENS)
+    if stream == "off":
+        body.pop("stream", None)
+    elif stream == "on":
+        body["stream"] = True
+    if body.get("stream") is not True:
+        body.pop("stream_options", None)
+    if body.get("logprobs") is not True:
+        body.pop("top_logprobs", None)
+    if not body.get("tools"):
+        body.pop("tools", None)
+        body.pop("tool_choice", None)
+        body.pop("parallel_tool_calls", None)
+    else:
+        body["tools"] = body["tools"][:MAX_ITEMS]
+        if isinstance(body.get("tool_choice"), dict):  # a named tool must be one of `tools`: not worth matching
+            body.pop("tool_choice")
+    # Keys are token ids (the API rejects other keys), which the schema cannot say.
+    bias = body.get("logit_bias")
+    if isinstance(bias, dict):
+        body["logit_bias"] = {str(i): v for i, v in enumerate(list(bias.values())[:MAX_ITEMS])}
+    if isinstance(body.get("stop"), list):
+        body["stop"] = body["stop"][:MAX_ITEMS]
+    body["messages"] = [_short_message(m) for m in body["messages"][-MAX_MESSAGES:]]
+
+
+def _short_message(message: Any) -> Any:
+    if not isinstance(message, dict):
+        return message
+    content = message.get("content")
+    if isinstance(content, str):
+        message["content"] = content[:MAX_TEXT]
+    elif isinstance(content, list):
+        # Text only: images, audio and files cost more than text, and a drawn URL or file id points nowhere.
+        texts = [
+            {**part, "text": part["text"][:MAX_TEXT]}
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+        ]
+        message["content"] = texts[:MAX_ITEMS] or "OK"
+    return message
+
+
+def _embeddings(body: dict[str, Any]) -> None:
+    value = body.get("input")
+    if isinstance(value, str):
+        body["input"] = value[:MAX_TEXT] or "x"
+    elif isinstance(value, list):
+        body["input"] = [_short_item(v) for v in value[:MAX_ITEMS]]
+    if isinstance(body.get("dimensions"), int):
+        body["dimensions"] = min(body["dimensions"], MAX_DIMENSIONS)
+
+
+def _short_item(item: Any) -> Any:
+    if isinstance(item, str):
+        return item[:MAX_TEXT] or "x"
+    if isinstance(item, int) and not isinstance(item, bool):
+        return item % MAX_TOKEN_ID  # a token id of the model's vocabulary
+    if isinstance(item, list):
+        return [_short_item(t) for t in item[:MAX_TEXT]]
+    return item

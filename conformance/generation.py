@@ -1,0 +1,203 @@
+"""The generated phase's engine: requests drawn from `schemas/openapi.json` by schemathesis and hypothesis.
+
+The OpenAPI document wires each operation to the schema files; this module reads that wiring (`operations()`),
+asks schemathesis for a hypothesis strategy per operation and mode, and runs it under a fixed budget and seed.
+Sending is the caller's: a case hands in a function that sends one request through the suite's own client, so
+generated exchanges are recorded, redacted and counted like every other.
+
+Hypothesis never sees a failure: every example is sent and kept, and the checks judge them afterwards. So there
+is nothing to shrink, and the examples of a run depend only on the seed and the budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from conformance.schemas import SCHEMAS_DIR
+
+Mode = Literal["positive", "negative"]
+MODES: tuple[Mode, ...] = ("positive", "negative")
+OPENAPI = "openapi.json"
+
+DEFAULT_EXAMPLES = 10
+DEFAULT_SEED = 0
+DEFAULT_RESPONSE_TIME_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The cost and reproducibility knobs: examples per operation and mode, the seed, the response-time bound."""
+
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = DEFAULT_SEED
+    response_time_limit: float = DEFAULT_RESPONSE_TIME_LIMIT
+
+
+def generation_settings(
+    *, examples: str | None = None, seed: str | None = None, response_time_limit: str | None = None, prefix: str = "--"
+) -> GenerationSettings:
+    """The settings from option values (strings, None = not given); a wrong one is a one-line ConfigError."""
+    from conformance.exceptions import ConfigError
+
+    def number(name: str, value: str | None, kind: type, default: Any, least: float) -> Any:
+        if value is None:
+            return default
+        try:
+            parsed = kind(value)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise ConfigError(f"{prefix}{name}: {value!r} is not {what}") from None
+        if parsed < least:
+            raise ConfigError(f"{prefix}{name}: {value!r} is below {least:g}")
+        return parsed
+
+    return GenerationSettings(
+        examples=number("examples", examples, int, DEFAULT_EXAMPLES, 1),
+        seed=number("seed", seed, int, DEFAULT_SEED, 0),
+        response_time_limit=number(
+            "response-time-limit", response_time_limit, float, DEFAULT_RESPONSE_TIME_LIMIT, 0.001
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the OpenAPI document, with the schema names its requests and answers are judged by."""
+
+    method: str  # "POST"
+    path: str  # "/chat/completions", relative to the API root (/v1 included)
+    feature: str  # the feature the operation belongs to (x-oai-feature)
+    request_schema: str | None  # "chat.completion.request"; None: the operation has no body
+    response_schema: str  # the 200 application/json body: "chat.completion"
+    event_schema: str | None  # each event of a 200 text/event-stream: "chat.completion.chunk"
+    error_schema: str  # the body of every error status: "error"
+    path_parameters: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def modes(self) -> tuple[Mode, ...]:
+        # Negative mode needs an input that can be wrong. A path parameter cannot (any text is a possible id, and
+        # a wrong one is a 404 the errors cases already ask for), and the auth header is the client's.
+        return MODES if self.request_schema is not None else ("positive",)
+
+
+def _schema_name(ref: str) -> str:
+    return ref.split("#", 1)[0].removesuffix(".json")
+
+
+def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """Follow one local `#/components/...` ref (the document's shared error response)."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = document
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return target
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    return json.loads((SCHEMAS_DIR / OPENAPI).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def operations() -> tuple[Operation, ...]:
+    """Every operation of the document, in document order."""
+    doc = document()
+    out = []
+    for path, item in doc["paths"].items():
+        for method, spec in item.items():
+            responses = {code: _resolve(doc, r) for code, r in spec["responses"].items()}
+            ok = responses["200"]["content"]
+            stream = ok.get("text/event-stream", {}).get("x-oai-item-schema")
+            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            error = next(r for code, r in responses.items() if code.startswith("4"))
+            out.append(
+                Operation(
+                    method=method.upper(),
+                    path=path,
+                    feature=spec["x-oai-feature"],
+                    request_schema=_schema_name(body["$ref"]) if body else None,
+                    response_schema=_schema_name(ok["application/json"]["schema"]["$ref"]),
+                    event_schema=_schema_name(stream["$ref"]) if stream else None,
+                    error_schema=_schema_name(error["content"]["application/json"]["schema"]["$ref"]),
+                    path_parameters=tuple(p["name"] for p in spec.get("parameters", []) if p["in"] == "path"),
+                )
+            )
+    return tuple(out)
+
+
+@functools.cache
+def _openapi() -> Any:
+    import schemathesis
+
+    # An explicit default configuration: a schemathesis.toml in the user's folder must not change what is sent.
+    return schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to send for one generated case: the path with its parameters filled in, and the body's bytes."""
+
+    method: str
+    path: str
+    body: bytes | None
+    query: dict[str, Any]
+
+
+def draw_requests(
+    operation: Operation,
+    mode: Mode,
+    settings: GenerationSettings,
+    *,
+    shape: Callable[[Any], Any],
+    send: Callable[[Request], None],
+    path_parameters: dict[str, str] | None = None,
+) -> None:
+    """Run schemathesis' strategy for `operation` in `mode`: up to `settings.examples` requests, each sent once.
+
+    `shape(body)` makes a generated body cheap and within the API's cross-parameter rules; it returns the body
+    to send, or `REJECT` when the shaped body no longer is what the mode asks for (hypothesis then draws again).
+    """
+    import hypothesis
+    from hypothesis import HealthCheck, Phase, given, seed
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.core import NOT_SET
+
+    strategy = _openapi()[operation.path][operation.method.lower()].as_strategy(
+        generation_mode=GenerationMode(mode), path_parameters=path_parameters
+    )
+
+    @seed(settings.seed)
+    @hypothesis.settings(
+        max_examples=settings.examples,
+        database=None,
+        deadline=None,
+        derandomize=False,  # the seed decides, and stays the user's to change
+        phases=(Phase.generate,),  # nothing fails inside hypothesis, so nothing to shrink or replay
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    @given(case=strategy)
+    def one(case: Any) -> None:
+        body = None
+        if operation.request_schema is not None and case.body is not NOT_SET:
+            shaped = shape(case.body)
+            hypothesis.assume(shaped is not REJECT)
+            body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
+        send(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {})))
+
+    with contextlib.suppress(Unsatisfiable):  # no example fitted the mode: the checks see none and say so
+        one()
+
+
+REJECT: Any = object()

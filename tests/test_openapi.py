@@ -1,0 +1,89 @@
+"""`schemas/openapi.json`: a valid OpenAPI 3.1 document whose every `$ref` resolves, wiring every operation."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.core.result import Ok
+
+from conformance.generation import OPENAPI, operations
+from conformance.schemas import SCHEMAS_DIR, names
+
+DOCUMENT = json.loads((SCHEMAS_DIR / OPENAPI).read_text(encoding="utf-8"))
+
+
+def load(document: dict[str, Any]) -> Any:
+    return schemathesis.openapi.from_dict(copy.deepcopy(document), config=schemathesis.Config())
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def pointer(document: Any, fragment: str) -> Any:
+    target = document
+    for part in [p for p in fragment.lstrip("/").split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    return target
+
+
+def test_it_is_a_valid_openapi_3_1_document():
+    assert DOCUMENT["openapi"].startswith("3.1.")
+    load(DOCUMENT).validate()  # schemathesis checks it against the OpenAPI 3.1 meta-schema
+
+
+def test_a_broken_document_is_refused():
+    """The control: the validation above can fail."""
+    broken = copy.deepcopy(DOCUMENT)
+    broken["paths"]["/models"]["get"]["responses"] = "none"
+    with pytest.raises(Exception, match=r"responses|not of type|object"):
+        load(broken).validate()
+
+
+def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
+    found = list(refs(DOCUMENT))
+    assert found
+    for ref in found:
+        file, _, fragment = ref.partition("#")
+        if not file:
+            pointer(DOCUMENT, fragment)  # KeyError: a local ref to nothing
+            continue
+        assert file.endswith(".json") and file.removesuffix(".json") in names(), f"{ref}: no schema file {file}"
+        pointer(json.loads((SCHEMAS_DIR / file).read_text(encoding="utf-8")), fragment)
+
+
+def test_every_operation_is_wired():
+    wired = {op.label: op for op in operations()}
+    assert set(wired) == {"GET /models", "GET /models/{model}", "POST /chat/completions", "POST /embeddings"}
+    assert wired["POST /chat/completions"].request_schema == "chat.completion.request"
+    assert wired["POST /chat/completions"].response_schema == "chat.completion"
+    assert wired["POST /chat/completions"].event_schema == "chat.completion.chunk"
+    assert wired["POST /embeddings"].request_schema == "embeddings.request"
+    assert wired["POST /embeddings"].response_schema == "embeddings.list"
+    assert wired["GET /models"].response_schema == "models.list"
+    assert wired["GET /models/{model}"].response_schema == "model"
+    for op in operations():
+        responses = DOCUMENT["paths"][op.path][op.method.lower()]["responses"]
+        assert {"200", "401", "429", "500"} <= set(responses), op.label
+        assert op.error_schema == "error"
+
+
+def test_schemathesis_sees_every_operation():
+    loaded = schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
+    assert all(isinstance(r, Ok) for r in loaded.get_all_operations())  # an unresolvable file ref is an Err
+    seen = {f"{r.ok().method.upper()} {r.ok().path}" for r in loaded.get_all_operations()}
+    assert seen == {op.label for op in operations()}
