@@ -177,7 +177,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _check_refs(loaded: referencing.Registry[Any], name: str, contents: dict[str, Any]) -> None:
     resolver = loaded.resolver(base_uri=f"{name}.json")
-    for ref in _refs(contents):
+    for ref in refs(contents):
         try:
             resolver.lookup(ref)
         except referencing.exceptions.Unresolvable as error:
@@ -187,17 +187,17 @@ def _check_refs(loaded: referencing.Registry[Any], name: str, contents: dict[str
             ) from None
 
 
-def _refs(node: object) -> Iterator[str]:
-    # Every `$ref` in the document; none of ours sits under a nested `$id`, so all resolve against the file.
+def refs(node: object) -> Iterator[str]:
+    """Every `$ref` in a document; none of ours sits under a nested `$id`, so all resolve against the file."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 yield value
             else:
-                yield from _refs(value)
+                yield from refs(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _refs(item)
+            yield from refs(item)
 
 
 def _one_line(error: object) -> str:

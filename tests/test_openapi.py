@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from schemathesis.core.result import Ok
 
+from conformance import schemas
 from conformance.generation import OPENAPI, operations
 from conformance.schemas import SCHEMAS_DIR, names
 
@@ -21,16 +21,6 @@ def load(document: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_dict(copy.deepcopy(document), config=schemathesis.Config())
 
 
-def refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from refs(item)
 
 
 def pointer(document: Any, fragment: str) -> Any:
@@ -55,7 +45,7 @@ def test_a_broken_document_is_refused():
 
 
 def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
-    found = list(refs(DOCUMENT))
+    found = list(schemas.refs(DOCUMENT))
     assert found
     for ref in found:
         file, _, fragment = ref.partition("#")
