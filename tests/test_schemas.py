@@ -7,7 +7,7 @@ import gzip
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -189,50 +189,44 @@ def test_unixtime_format_is_seconds(value: object, conforms: bool) -> None:
 # --- every recording is accepted ------------------------------------------------------------------------
 
 
+def assert_all_valid(name: str, items: Iterable[tuple[str, Any]], what: str) -> None:
+    """Every (label, instance) validates against schema `name`; the failures name their label."""
+    failures, checked = [], 0
+    for label, instance in items:
+        checked += 1
+        if schemas.validate(name, instance):
+            failures.append(f"{label}: {first_errors(name, instance)}")
+    assert_none_failed(failures, checked, what)
+
+
 @pytest.mark.parametrize("endpoint", ["chat-completions", "embeddings"])
 def test_recorded_answers_are_valid(endpoint: str) -> None:
     name = ANSWER_SCHEMA[endpoint]
-    failures, checked = [], 0
-    for label, _, body in recorded(endpoint, 200):
-        if isinstance(body, list):
-            continue  # streams: below
-        checked += 1
-        if schemas.validate(name, body):
-            failures.append(f"{label}: {first_errors(name, body)}")
-    assert_none_failed(failures, checked, f"recorded 200 answers are valid {name}")
+    answers = [(label, body) for label, _, body in recorded(endpoint, 200) if not isinstance(body, list)]
+    assert_all_valid(name, answers, f"recorded 200 answers are valid {name}")
 
 
 def test_recorded_stream_chunks_are_valid() -> None:
-    failures, checked = [], 0
-    for label, _, body in recorded("chat-completions", 200):
-        if not isinstance(body, list):
-            continue
-        for number, chunk in enumerate(body):
-            checked += 1
-            if schemas.validate("chat.completion.chunk", chunk):
-                failures.append(f"{label} chunk {number}: {first_errors('chat.completion.chunk', chunk)}")
-    assert_none_failed(failures, checked, "recorded chunks are valid chat.completion.chunk")
+    chunks = [
+        (f"{label} chunk {number}", chunk)
+        for label, _, body in recorded("chat-completions", 200)
+        if isinstance(body, list)
+        for number, chunk in enumerate(body)
+    ]
+    assert_all_valid("chat.completion.chunk", chunks, "recorded chunks are valid chat.completion.chunk")
 
 
 @pytest.mark.parametrize("endpoint", ["chat-completions", "embeddings"])
 def test_recorded_error_bodies_are_valid(endpoint: str) -> None:
-    failures, checked = [], 0
-    for label, _, body in recorded(endpoint, 400, 404):
-        checked += 1
-        if schemas.validate("error", body):
-            failures.append(f"{label}: {first_errors('error', body)}")
-    assert_none_failed(failures, checked, "recorded 400/404 bodies are valid error")
+    bodies = [(label, body) for label, _, body in recorded(endpoint, 400, 404)]
+    assert_all_valid("error", bodies, "recorded 400/404 bodies are valid error")
 
 
 @pytest.mark.parametrize("endpoint", ["chat-completions", "embeddings"])
 def test_recorded_accepted_requests_are_valid(endpoint: str) -> None:
     name = REQUEST_SCHEMA[endpoint]
-    failures, checked = [], 0
-    for label, request, _ in recorded(endpoint, 200):
-        checked += 1
-        if schemas.validate(name, request):
-            failures.append(f"{label}: {first_errors(name, request)}")
-    assert_none_failed(failures, checked, f"requests answered 200 are valid {name}")
+    requests = [(label, request) for label, request, _ in recorded(endpoint, 200)]
+    assert_all_valid(name, requests, f"requests answered 200 are valid {name}")
 
 
 @pytest.mark.parametrize("endpoint", ["chat-completions", "embeddings"])
