@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -196,8 +196,35 @@ def draw_requests(
             body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
         send(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {})))
 
-    with contextlib.suppress(Unsatisfiable):  # no example fitted the mode: the checks see none and say so
-        one()
+    with _without_local_constants(), contextlib.suppress(Unsatisfiable):
+        one()  # Unsatisfiable: no example fitted the mode; the checks see none and say so
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Draw without the literals of the local modules loaded so far.
+
+    Hypothesis (6.13x and later) mixes string and number literals found in the user's loaded modules into what it
+    draws. Which modules are loaded differs between a serial run and an xdist worker, so the same seed would send
+    different requests. That pool is internal to hypothesis; if it moves, this does nothing and the test that
+    compares serial and parallel runs says so.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+        empty = providers.Constants()
+    except (ImportError, AttributeError):  # pragma: no cover - a hypothesis without the pool
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
 
 
 REJECT: Any = object()

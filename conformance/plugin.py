@@ -101,6 +101,7 @@ class _Run:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.started = time.time()
+        self.reports: list[tuple[str, dict[str, Any]]] = []  # (test id, its user properties), as they arrive
         self.observations: list[Observation] = []
         self.exchanges: list[dict[str, Any]] = []
         self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
@@ -136,11 +137,15 @@ class _Run:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
         if OBSERVATIONS in properties:
-            self.absorb(properties)
+            self.reports.append((report.nodeid, properties))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if hasattr(self.config, "workerinput") or not self.observations:
+        if hasattr(self.config, "workerinput") or not self.reports:
             return  # an xdist worker (the controller writes), or a session that judged nothing
+        # xdist workers report in whatever order they finish: absorbing in test-id order makes the exchange log
+        # and every exchange number the same as in a serial run.
+        for _, properties in sorted(self.reports, key=lambda report: report[0]):
+            self.absorb(properties)
         from conformance.outcome import fold
         from conformance.reports import build_results, write_reports
         from conformance.requirements import catalogue, feature_claimed, features

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -56,18 +58,31 @@ def test_the_marker_leaves_the_phase_out(pytester, monkeypatch):
 
 
 @pytest.mark.slow
-def test_two_workers_conclude_what_one_does(pytester, monkeypatch):
-    serial = _subprocess_run(pytester, monkeypatch, "serial")
-    parallel = _subprocess_run(pytester, monkeypatch, "parallel", "-n", "2")
-    assert generated(serial) == generated(parallel)
-    # Not the same requests: schemathesis draws other examples in a worker process for the same seed (the
-    # strategies it builds depend on the process' state), so only the conclusions are compared.
+def test_two_workers_send_and_conclude_what_one_does(pytester, monkeypatch):
+    serial = _subprocess_run(pytester, "serial")
+    parallel = _subprocess_run(pytester, "parallel", "-n", "2")
+    assert generated(results(serial)) == generated(results(parallel))
+    assert sent(serial) == sent(parallel), "the same seed sends the same requests, in the same report order"
+    assert len(sent(serial)) > 10
 
 
-def _subprocess_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, name: str, *extra: str) -> dict:
+def results(report_dir: Path) -> dict:
+    return json.loads((report_dir / "results.json").read_text())
+
+
+def sent(report_dir: Path) -> list[tuple[str, str, str | None]]:
+    """What each exchange of the run sent: method, path and body (ports and timings differ from run to run)."""
+    out = []
+    for line in (report_dir / "exchanges.jsonl").read_text().splitlines():
+        request = json.loads(line)["request"]
+        out.append((request["method"], urlsplit(request["url"]).path, request.get("body")))
+    return out
+
+
+def _subprocess_run(pytester: pytest.Pytester, name: str, *extra: str) -> Path:
     report_dir = pytester.path / name
     result = pytester.runpytest_subprocess(
         *cases_args(report_dir, GENERATED), "--oai-examples", "3", "--oai-retries", "0", *extra
     )
     assert result.ret == 0, result.stdout.str()[-2000:]
-    return json.loads((report_dir / "results.json").read_text())
+    return report_dir
