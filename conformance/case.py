@@ -11,17 +11,55 @@ from typing import Any
 
 import pytest
 
+from conformance.checks._lifecycle import Lifecycle
 from conformance.checks.chat_stream import ChatStream
 from conformance.checks.embeddings import EmbeddingPair
 from conformance.checks.models import ModelProbes, listed_ids
+from conformance.checks.responses_stream import ResponseStream
+from conformance.pagination import walk
 
 requirement = pytest.mark.requirement
 
 # Generation is kept cheap: a run against the paid API must cost a few thousand tokens at most.
 SMALL = 16
 PROMPT = "Count from one to twenty in words, separated by spaces."
+# More than 16 tokens whatever answers it: a model goes on counting, an echoing server repeats it.
+LONG_PROMPT = (
+    "Go on counting in words, separated by spaces, up to one hundred: one two three four five six seven eight "
+    "nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+)
+# The Responses API's smallest `max_output_tokens`.
+SMALLEST_OUTPUT = 16
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
 
-__all__ = ["PROMPT", "SMALL", "ChatStream", "EmbeddingPair", "ModelProbes", "chat_body", "listed_ids", "requirement"]
+__all__ = [
+    "LONG_PROMPT",
+    "PROMPT",
+    "SMALL",
+    "SMALLEST_OUTPUT",
+    "WEATHER_TOOL",
+    "ChatStream",
+    "EmbeddingPair",
+    "Lifecycle",
+    "ModelProbes",
+    "ResponseStream",
+    "chat_body",
+    "listed_ids",
+    "requirement",
+    "responses_body",
+    "walk",
+]
 
 
 def chat_body(model: str, content: str = PROMPT, **extra: Any) -> dict[str, Any]:
@@ -36,5 +74,13 @@ def chat_body(model: str, content: str = PROMPT, **extra: Any) -> dict[str, Any]
     }
     if "max_completion_tokens" in extra:
         body.pop("max_tokens")
+    body.update(extra)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def responses_body(model: str, content: str = PROMPT, **extra: Any) -> dict[str, Any]:
+    """A minimal, cheap Responses request (the cap is the API's smallest); `extra` adds or overrides."""
+    body: dict[str, Any] = {"model": model, "input": content, "max_output_tokens": 4 * SMALLEST_OUTPUT}
+    body["temperature"] = 0
     body.update(extra)
     return {k: v for k, v in body.items() if v is not None}

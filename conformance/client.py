@@ -19,11 +19,13 @@ from dataclasses import dataclass, fields
 from datetime import UTC
 from types import TracebackType
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.exceptions import TargetUnreachable
 from conformance.exchange import Exchange, redact_text
+from conformance.ledger import Ledger
 from conformance.sse import parse_events
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ class Client:
         self._user_agent = user_agent
         self.exchanges: list[Exchange] = []
         self.usage = TokenUsage()
+        self.ledger = Ledger(urlsplit(self._base_url).path)
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(
@@ -256,9 +259,11 @@ class Client:
             attempts=attempts,
             started=attempt.started,
         )
-        if exchange.response is not None:
+        # Only a POST generates (and is billed): a retrieved response repeats the usage it was billed for.
+        if exchange.response is not None and method.upper() == "POST":
             self._add_usage(exchange)
         self.exchanges.append(exchange)
+        self.ledger.observe(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         return exchange

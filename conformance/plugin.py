@@ -106,6 +106,7 @@ class _Run:
         self.exchanges: list[dict[str, Any]] = []
         self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         self.target_summary: dict[str, Any] | None = None
+        self.resources: list[dict[str, Any]] = []  # the ledger summary of each process that ran cases
         self.results: dict[str, Any] | None = None
         self.written: dict[str, str] = {}
 
@@ -139,6 +140,13 @@ class _Run:
         if OBSERVATIONS in properties:
             self.reports.append((report.nodeid, properties))
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        # xdist: each worker's ledger summary arrives with the worker's goodbye.
+        resources = getattr(node, "workeroutput", {}).get("oai_resources")
+        if resources is not None:
+            self.resources.append(resources)
+
+    @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session fixtures (the ledger's clean-up)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if hasattr(self.config, "workerinput") or not self.reports:
             return  # an xdist worker (the controller writes), or a session that judged nothing
@@ -168,6 +176,9 @@ class _Run:
             finished=time.time(),
             tool_version=_version(),
         )
+        from conformance.ledger import merge
+
+        self.results["resources"] = merge(self.resources)
         report_dir = Path(self.config.getoption("oai_report_dir") or "reports")
         self.written = {
             name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()
@@ -227,12 +238,21 @@ def _load(config: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
-def oai_client(oai_target: Target) -> Iterator[Client]:
+def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[Client]:
     """An httpx-based client for the target: retries, timeouts, redacted exchanges, token usage."""
     from conformance.client import Client
 
     with Client(oai_target) as client:  # type: ignore[arg-type]  # base_url is set once the fixture yields
-        yield client
+        try:
+            yield client
+        finally:
+            # Also after a failed or interrupted run: pytest tears the session's fixtures down on Ctrl-C too.
+            summary = client.ledger.clean_up(lambda path: client.request("DELETE", path, retry=False))
+            run = request.config.pluginmanager.get_plugin("oai-conformance-run")
+            if isinstance(run, _Run):
+                run.resources.append(summary)
+            if hasattr(request.config, "workeroutput"):
+                request.config.workeroutput["oai_resources"] = summary
 
 
 @pytest.fixture

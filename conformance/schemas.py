@@ -79,6 +79,14 @@ def names() -> list[str]:
     return sorted(_documents())
 
 
+def document(name: str) -> dict[str, Any]:
+    """The parsed schema file `name` (read-only: it is shared)."""
+    documents = _documents()
+    if name not in documents:
+        raise ConfigError(f"unknown schema {name!r}; known: {', '.join(sorted(documents))}")
+    return documents[name]
+
+
 @functools.cache
 def registry() -> referencing.Registry[Any]:
     """Every schema file, loaded once, each resource under its `$id`; every `$ref` in them resolves."""
@@ -95,10 +103,7 @@ def registry() -> referencing.Registry[Any]:
 @functools.cache
 def validator(name: str) -> Validator:
     """The validator of schema `name`, with `FORMATS` asserted; built once per name."""
-    documents = _documents()
-    if name not in documents:
-        raise ConfigError(f"unknown schema {name!r}; known: {', '.join(sorted(documents))}")
-    return jsonschema.Draft202012Validator(documents[name], registry=registry(), format_checker=FORMATS)
+    return jsonschema.Draft202012Validator(document(name), registry=registry(), format_checker=FORMATS)
 
 
 def validate(name: str, instance: object) -> list[SchemaError]:

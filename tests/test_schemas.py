@@ -97,6 +97,12 @@ EXPECTED_NAMES = [
     "chat.tool-call",
     "chat.tool-call-delta",
     "chat.usage",
+    "conversation",
+    "conversation.create.request",
+    "conversation.deleted",
+    "conversation.items.create.request",
+    "conversation.items.list",
+    "conversation.update.request",
     "deleted",
     "embedding",
     "embeddings.list",
@@ -105,6 +111,13 @@ EXPECTED_NAMES = [
     "list",
     "model",
     "models.list",
+    "response",
+    "response.create.request",
+    "response.deleted",
+    "response.input-items.list",
+    "response.item",
+    "response.output-item",
+    "response.stream-event",
 ]
 
 

@@ -28,6 +28,12 @@ STRUCTURED, ERRORS, MODELS, EMBEDDINGS = (
     "embeddings/test_embeddings.py",
 )
 GENERATED = "generated/test_generated.py"
+RESPONSES, RESPONSES_STREAM, RESPONSES_STATE, CONVERSATIONS = (
+    "responses/test_responses.py",
+    "responses/test_responses_stream.py",
+    "responses/test_responses_state.py",
+    "conversations/test_conversations.py",
+)
 
 # fault -> (the case file that exposes it, the requirements it must fail)
 CAUGHT = {
@@ -80,6 +86,16 @@ CAUGHT = {
     "accept-anything": (GENERATED, ["generated.invalid.rejected"]),
     "server-error-sometimes": (GENERATED, ["generated.status.never-5xx"]),
     "missing-field": (GENERATED, ["generated.valid.answered"]),
+    "responses-no-sequence-number": (RESPONSES_STREAM, ["responses.stream.sequence-number"]),
+    "responses-sequence-stuck": (RESPONSES_STREAM, ["responses.stream.sequence-number"]),
+    "responses-no-text-done": (RESPONSES_STREAM, ["responses.stream.text-adds-up"]),
+    "responses-done-marker": (RESPONSES_STREAM, ["responses.stream.no-done"]),
+    "responses-completed-at-cap": (RESPONSES, ["responses.create.max-output-tokens"]),
+    "responses-ignore-cap": (RESPONSES_STREAM, ["responses.stream.max-output-tokens"]),
+    "responses-usage-wrong-total": (RESPONSES, ["responses.create.usage-adds-up"]),
+    "responses-not-stored": (RESPONSES_STATE, ["responses.retrieve.same", "responses.previous.continues"]),
+    "pages-no-has-more": (CONVERSATIONS, ["conversations.items.pages.has-more", "conversations.items.pages.walk-once"]),
+    "conversation-not-appended": (CONVERSATIONS, ["conversations.response.appends"]),
 }
 
 

@@ -120,7 +120,18 @@ def judge(
 
 def load_check_modules() -> None:
     # The check modules register themselves on import; importing them here keeps `judge` usable on its own.
-    from conformance.checks import chat, chat_stream, embeddings, errors, generated, models  # noqa: F401
+    from conformance.checks import (  # noqa: F401
+        chat,
+        chat_stream,
+        conversations,
+        embeddings,
+        errors,
+        generated,
+        models,
+        pagination,
+        responses,
+        responses_stream,
+    )
 
 
 def first(items: Iterable[Violation], limit: int = 20) -> Iterator[Violation]:

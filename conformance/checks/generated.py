@@ -113,7 +113,7 @@ def _error_envelope(example: GeneratedExchange) -> Iterator[Violation]:
     response = example.exchange.response
     assert response is not None
     if response.json is None:
-        yield Violation(f"{received(example.exchange)}\nExpected: a JSON error envelope {{\"error\": {{...}}}}")
+        yield Violation(f'{received(example.exchange)}\nExpected: a JSON error envelope {{"error": {{...}}}}')
         return
     yield from schema_violations(example.error_schema, response.json, limit=3)
 
@@ -236,4 +236,3 @@ def connection(example: GeneratedExchange, ctx: Context) -> Iterator[Violation]:
             f"Received: {exchange.response.status}, then the connection broke mid-body ({exchange.error})\n"
             "Expected: a whole HTTP answer"
         )
-

@@ -24,5 +24,9 @@ class Ids:
     def call(self) -> str:
         return f"call_ref{self._next()}"
 
+    def item(self, prefix: str) -> str:
+        """`resp_…`, `msg_…`, `conv_…`: the Responses API's ids, with the API's prefixes."""
+        return f"{prefix}_ref{self._next()}"
+
     def request(self) -> str:
         return f"req_ref{self._next()}"

@@ -4,6 +4,7 @@
     GET  /v1/models/{id}          one of them, or 404 model_not_found
     POST /v1/chat/completions     chat.py
     POST /v1/embeddings           embeddings.py
+    /v1/responses, /v1/conversations and below: responses.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -18,11 +19,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import chat, embeddings
+from . import chat, embeddings, responses
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
@@ -58,6 +59,7 @@ class _Server:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.ids = Ids()
+        self.store = responses.Store()
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -182,6 +184,108 @@ class _Server:
                 return embeddings.embed(self.anything("embeddings"), self.config)
             return self.error(error)
 
+    # --- the Responses API and Conversations (responses.py) ---------------------------------------------------
+
+    def _json(self, body: Any) -> Response:
+        return Response(chat.dumps(body), media_type="application/json")
+
+    async def create_response(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = responses.validate(await self.json_body(request), self.config, self.store)
+            created = responses.create(body, self.config, self.ids, self.store)
+        except ApiError as error:
+            return self.error(error)
+        if body.get("stream") is True:
+            stream = responses.sse(responses.events(created, self.config), self.config)
+            return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+        return self._json(created.body)
+
+    async def response_resource(self, request: Request) -> Response:
+        ident = request.path_params["response_id"]
+        try:
+            self.authenticate(request)
+            with self.store.lock:
+                stored = self.store.response(ident)
+                if request.method == "DELETE":
+                    del self.store.responses[ident]
+                    return self._json({"id": ident, "object": "response", "deleted": True})
+                return self._json(stored.body)
+        except ApiError as error:
+            return self.error(error)
+
+    async def cancel_response(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            return self._json(responses.cancel(request.path_params["response_id"], self.store))
+        except ApiError as error:
+            return self.error(error)
+
+    async def input_items(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            with self.store.lock:
+                stored = self.store.response(request.path_params["response_id"])
+                return self._json(responses.page(stored.input_items, dict(request.query_params), self.config))
+        except ApiError as error:
+            return self.error(error)
+
+    async def create_conversation(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            raw = await request.body()
+            body = await self.json_body(request) if raw.strip() else {}
+            return self._json(responses.create_conversation(body, self.ids, self.store))
+        except ApiError as error:
+            return self.error(error)
+
+    async def conversation_resource(self, request: Request) -> Response:
+        ident = request.path_params["conversation_id"]
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request) if request.method == "POST" else None
+            with self.store.lock:
+                conversation = self.store.conversation(ident)
+                if request.method == "DELETE":
+                    del self.store.conversations[ident]
+                    return self._json({"id": ident, "object": "conversation.deleted", "deleted": True})
+                if request.method == "POST":
+                    metadata = body.get("metadata") if isinstance(body, dict) else None
+                    if not isinstance(metadata, dict):
+                        raise invalid("Missing required parameter: 'metadata'.", "metadata", "missing_parameter")
+                    conversation.body["metadata"] = metadata
+                return self._json(conversation.body)
+        except ApiError as error:
+            return self.error(error)
+
+    async def conversation_items(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request) if request.method == "POST" else None
+            with self.store.lock:
+                conversation = self.store.conversation(request.path_params["conversation_id"])
+                if request.method == "POST":
+                    return self._json(responses.add_items(conversation, body, self.ids))
+                return self._json(responses.page(conversation.items, dict(request.query_params), self.config))
+        except ApiError as error:
+            return self.error(error)
+
+    async def conversation_item(self, request: Request) -> Response:
+        item_id = request.path_params["item_id"]
+        try:
+            self.authenticate(request)
+            with self.store.lock:
+                conversation = self.store.conversation(request.path_params["conversation_id"])
+                item = next((i for i in conversation.items if i.get("id") == item_id), None)
+                if item is None:
+                    raise responses.not_found("Item", item_id)
+                if request.method == "DELETE":
+                    conversation.items.remove(item)
+                    return self._json(conversation.body)
+                return self._json(item)
+        except ApiError as error:
+            return self.error(error)
+
     def anything(self, kind: str) -> dict[str, Any]:
         """The request the `accept-anything` fault answers instead of the one it was sent."""
         model = next(m.id for m in self.config.models if m.kind == kind)
@@ -231,6 +335,18 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET"]),
         Route("/v1/chat/completions", server.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
+        Route("/v1/responses", server.create_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}", server.response_resource, methods=["GET", "DELETE"]),
+        Route("/v1/responses/{response_id}/cancel", server.cancel_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}/input_items", server.input_items, methods=["GET"]),
+        Route("/v1/conversations", server.create_conversation, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", server.conversation_resource, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/conversations/{conversation_id}/items", server.conversation_items, methods=["GET", "POST"]),
+        Route(
+            "/v1/conversations/{conversation_id}/items/{item_id}",
+            server.conversation_item,
+            methods=["GET", "DELETE"],
+        ),
     ]
     app = Starlette(
         routes=routes,
@@ -238,4 +354,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     )
     app.add_middleware(_RequestId, ids=server.ids)
     app.state.config = config
+    app.state.store = server.store
     return app

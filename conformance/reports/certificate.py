@@ -114,6 +114,7 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
         "finished": results.get("finished", ""),
         "duration": _duration(results.get("duration_s", 0.0)),
         "usage": usage,
+        "resources": results.get("resources"),
         "conformant": conformant,
         "verdict": verdict,
         "failed_text": failed_text,

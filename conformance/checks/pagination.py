@@ -1,0 +1,152 @@
+"""Cursor pagination: the invariants of a list endpoint walked page by page.
+
+The subject is a `Walk` of one list (built by `conformance.pagination.walk`): the whole list in one page, the
+same list walked in small pages with `after`, the list in the other order, and a request with a `limit` out of
+range. `register_page_rules("conversations.items.pages")` registers one check per invariant under that prefix,
+so every list endpoint gets the same rules under ids of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.checks import Context, Violation, check
+from conformance.checks._answer import excerpt, received
+from conformance.exceptions import NotApplicable
+from conformance.exchange import Exchange
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One list, read four ways. `pages` were fetched with `limit` and `after` = the previous page's last id."""
+
+    whole: Exchange  # limit 100, order asc
+    pages: tuple[Exchange, ...]  # limit `limit`, order asc, following has_more
+    reverse: Exchange  # limit 100, order desc
+    invalid: Exchange  # limit out of range
+    limit: int
+
+    @property
+    def exchanges(self) -> tuple[Exchange, ...]:
+        return (self.whole, *self.pages, self.reverse, self.invalid)
+
+
+def page(exchange: Exchange) -> dict[str, Any]:
+    """The list body of a page; not applicable when the answer is not one (a schema rule reports that)."""
+    body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise NotApplicable(f"a page is not a list ({received(exchange)[10:90]})")
+    return body
+
+
+def ids(exchange: Exchange) -> list[Any]:
+    return [item.get("id") if isinstance(item, dict) else None for item in page(exchange)["data"]]
+
+
+def _limit(walk: Walk) -> Iterator[Violation]:
+    for exchange in walk.pages:
+        got = len(page(exchange)["data"])
+        if got > walk.limit:
+            yield Violation(f"Received: {got} items\nExpected: at most limit {walk.limit}", "$.data", exchange.index)
+
+
+def _has_more(walk: Walk) -> Iterator[Violation]:
+    everything = ids(walk.whole)
+    for exchange in walk.pages:
+        listed = ids(exchange)
+        last = everything.index(listed[-1]) if listed and listed[-1] in everything else None
+        more = last is not None and last < len(everything) - 1
+        if last is None and listed:
+            continue  # an item the whole list lacks: walk-once reports it
+        if page(exchange).get("has_more") is not more:
+            yield Violation(
+                f"Received: has_more {page(exchange).get('has_more')!r} with {len(everything) - (last or 0) - 1} "
+                f"items after this page\nExpected: has_more {more}",
+                "$.has_more",
+                exchange.index,
+            )
+
+
+def _first_last(walk: Walk) -> Iterator[Violation]:
+    for exchange in (walk.whole, *walk.pages, walk.reverse):
+        body, listed = page(exchange), ids(exchange)
+        for key, want in (("first_id", listed[0] if listed else None), ("last_id", listed[-1] if listed else None)):
+            if body.get(key) != want:
+                yield Violation(
+                    f"Received: {key} {body.get(key)!r}\nExpected: {want!r}, the page's {key[:-3]} item",
+                    f"$.{key}",
+                    exchange.index,
+                )
+
+
+def _after(walk: Walk) -> Iterator[Violation]:
+    everything = ids(walk.whole)
+    for previous, exchange in zip(walk.pages, walk.pages[1:], strict=False):
+        before, listed = ids(previous), ids(exchange)
+        if not before or not listed or before[-1] not in everything:
+            continue
+        want = everything[everything.index(before[-1]) + 1 : everything.index(before[-1]) + 1 + len(listed)]
+        if listed != want:
+            yield Violation(
+                f"Received: {excerpt(listed, 160)} after {before[-1]!r}\nExpected: {excerpt(want, 160)}",
+                "$.data",
+                exchange.index,
+            )
+
+
+def _walk_once(walk: Walk) -> Iterator[Violation]:
+    everything = ids(walk.whole)
+    walked = [i for exchange in walk.pages for i in ids(exchange)]
+    repeated = sorted({str(i) for i in walked if walked.count(i) > 1})
+    missing = [i for i in everything if i not in walked]
+    if repeated or missing or len(walked) != len(everything):
+        yield Violation(
+            f"Received: {len(walked)} items over {len(walk.pages)} pages, repeated {excerpt(repeated, 80)}, "
+            f"missing {excerpt(missing, 80)}\nExpected: the {len(everything)} items of the list, each once",
+            "$.data",
+            walk.pages[-1].index if walk.pages else None,
+        )
+
+
+def _order(walk: Walk) -> Iterator[Violation]:
+    forward, backward = ids(walk.whole), ids(walk.reverse)
+    if backward != forward[::-1]:
+        yield Violation(
+            f"Received: desc {excerpt(backward, 160)}\nExpected: asc reversed, {excerpt(forward[::-1], 160)}",
+            "$.data",
+            walk.reverse.index,
+        )
+
+
+def _invalid_limit(walk: Walk) -> Iterator[Violation]:
+    response = walk.invalid.response
+    if response is None or response.status != 400:
+        yield Violation(f"{received(walk.invalid)}\nExpected: 400 for a limit out of range", "", walk.invalid.index)
+
+
+RULES: dict[str, Callable[[Walk], Iterator[Violation]]] = {
+    "limit": _limit,
+    "has-more": _has_more,
+    "first-last-ids": _first_last,
+    "after-continues": _after,
+    "walk-once": _walk_once,
+    "order-reverses": _order,
+    "invalid-limit": _invalid_limit,
+}
+
+
+def register_page_rules(prefix: str) -> None:
+    """One check per invariant, under `<prefix>.<invariant>`."""
+    for name, rule in RULES.items():
+
+        def run(walk: Walk, ctx: Context, rule: Callable[[Walk], Iterator[Violation]] = rule) -> Iterator[Violation]:
+            yield from rule(walk)
+
+        run.__name__ = run.__qualname__ = f"{prefix}.{name}".replace(".", "_").replace("-", "_")
+        check(f"{prefix}.{name}")(run)
+
+
+register_page_rules("responses.input-items.pages")
+register_page_rules("conversations.items.pages")

@@ -1,0 +1,337 @@
+"""The Responses API without streaming: the `response` object, and what a stored response promises afterwards.
+
+Subjects: an `Exchange` for one answer, or a `Lifecycle` for a rule that needs several (create, then
+retrieve, delete, continue, list input items). The rules shared with streams (usage, the token cap) take a
+`response` object, so `responses_stream` judges a stream's final response with the same functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from conformance.checks import Broken, Context, Violation, check
+from conformance.checks._answer import answer, excerpt, is_error_answer, received, schema_violations
+from conformance.checks._lifecycle import Lifecycle
+from conformance.checks.errors import expects_status
+from conformance.exceptions import NotApplicable
+from conformance.exchange import Exchange
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
+
+
+def asked(exchange: Exchange) -> dict[str, Any]:
+    body = exchange.request.json
+    return body if isinstance(body, dict) else {}
+
+
+def output_texts(response: dict[str, Any]) -> list[str]:
+    """The text of every `output_text` part of every message item, in order."""
+    texts: list[str] = []
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == "message":
+            for part in item.get("content") or []:
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    text = part.get("text")
+                    texts.append(text if isinstance(text, str) else "")
+    return texts
+
+
+def function_calls(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in response.get("output") or [] if isinstance(i, dict) and i.get("type") == "function_call"]
+
+
+def usage_violations(response: dict[str, Any], at: str = "$") -> Iterator[Violation]:
+    """`total_tokens` is `input_tokens + output_tokens` (when the response reports usage at all)."""
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
+        raise NotApplicable("the response reports no usage")
+    counts: dict[str, Any] = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")}
+    if not all(isinstance(v, int) for v in counts.values()):
+        yield Violation(f"Received: usage {excerpt(usage, 200)}\nExpected: integer token counts", f"{at}.usage")
+        return
+    if counts["total_tokens"] != counts["input_tokens"] + counts["output_tokens"]:
+        yield Violation(
+            f"Received: input_tokens {counts['input_tokens']} + output_tokens {counts['output_tokens']} "
+            f"!= total_tokens {counts['total_tokens']}\nExpected: total_tokens = input_tokens + output_tokens",
+            f"{at}.usage.total_tokens",
+        )
+
+
+def cut_violations(response: dict[str, Any], request: dict[str, Any], at: str = "$") -> Iterator[Violation]:
+    """A response cut by `max_output_tokens` says so: status `incomplete`, reason `max_output_tokens`.
+
+    The cut is read from usage (output tokens at the cap); without usage, the cases ask for more than the cap
+    holds, so the status alone is judged.
+    """
+    cap = request.get("max_output_tokens")
+    if not isinstance(cap, int):
+        raise NotApplicable("the request sets no max_output_tokens")
+    usage: Any = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    produced = usage.get("output_tokens") if isinstance(usage.get("output_tokens"), int) else None
+    if produced is not None and produced > cap:
+        yield Violation(f"Received: output_tokens {produced}\nExpected: at most max_output_tokens {cap}", f"{at}.usage")
+    if produced is not None and produced < cap and response.get("status") == "completed":
+        return  # the answer ended on its own before the cap
+    reason = (
+        (response.get("incomplete_details") or {}).get("reason")
+        if isinstance(response.get("incomplete_details"), dict)
+        else None
+    )
+    if response.get("status") != "incomplete" or reason != "max_output_tokens":
+        yield Violation(
+            f"Received: status {response.get('status')!r}, incomplete_details "
+            f"{excerpt(response.get('incomplete_details'), 120)} with max_output_tokens {cap} and "
+            f"{produced if produced is not None else 'unreported'} output tokens\n"
+            "Expected: status 'incomplete' with incomplete_details.reason 'max_output_tokens'",
+            f"{at}.status",
+        )
+
+
+def response_body(exchange: Exchange) -> dict[str, Any]:
+    body = answer(exchange)
+    if not isinstance(body, dict):
+        raise Broken(f"{received(exchange)}\nExpected: a `response` object")
+    return body
+
+
+@check("responses.create.schema")
+def create_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from schema_violations("response", response_body(exchange))
+
+
+@check("responses.create.completed")
+def create_completed(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    body = response_body(exchange)
+    if body.get("status") != "completed" or body.get("error") is not None:
+        yield Violation(
+            f"Received: status {body.get('status')!r}, error {excerpt(body.get('error'), 120)}\n"
+            "Expected: status 'completed' and error null for a short answer well within its cap",
+            "$.status",
+        )
+    elif not any(text.strip() for text in output_texts(body)) and not function_calls(body):
+        yield Violation(
+            f"Received: output {excerpt(body.get('output'), 200)}\n"
+            "Expected: a message item with a non-empty output_text part",
+            "$.output",
+        )
+
+
+@check("responses.create.usage-adds-up")
+def create_usage(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from usage_violations(response_body(exchange))
+
+
+@check("responses.create.max-output-tokens")
+def create_cut(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from cut_violations(response_body(exchange), asked(exchange))
+
+
+@check("responses.create.echoes-request")
+def echoes_request(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    """The response repeats the parameters it was created with (SDKs and UIs read them back from it)."""
+    request, body = asked(exchange), response_body(exchange)
+    keys = [k for k in ("instructions", "metadata", "max_output_tokens", "previous_response_id") if k in request]
+    if not keys:
+        raise NotApplicable("the request sets none of instructions, metadata, max_output_tokens")
+    for key in keys:
+        if body.get(key) != request[key]:
+            yield Violation(
+                f"Received: {key} {excerpt(body.get(key), 120)}\nExpected: {excerpt(request[key], 120)}, as sent",
+                f"$.{key}",
+            )
+
+
+# --- a stored response over its life ---------------------------------------------------------------------------
+
+
+def _at(exchange: Exchange, message: str, at: str = "") -> Violation:
+    return Violation(message, at, exchange.index)
+
+
+# What retrieve must give back as it was created; `usage` and timings may be filled in later by the server.
+SAME_ON_RETRIEVE = ("id", "object", "created_at", "model", "status", "output", "instructions", "metadata")
+
+
+@check("responses.retrieve.same")
+def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    created = response_body(life.created)
+    got = life.step("retrieve")
+    try:
+        body = response_body(got)
+    except Broken as exc:
+        yield _at(got, exc.violation.message)
+        return
+    for key in SAME_ON_RETRIEVE:
+        if key in created and json.dumps(body.get(key), sort_keys=True) != json.dumps(created[key], sort_keys=True):
+            yield _at(
+                got,
+                f"Received: {key} {excerpt(body.get(key), 160)}\nExpected: {excerpt(created[key], 160)}, as created",
+                f"$.{key}",
+            )
+
+
+def _gone(exchange: Exchange, what: str) -> Iterator[Violation]:
+    if not is_error_answer(exchange) or exchange.response is None or exchange.response.status != 404:
+        yield _at(exchange, f"{received(exchange)}\nExpected: 404 for the deleted {what}")
+
+
+def deleted_violations(exchange: Exchange, object_type: str | None, what: str) -> Iterator[Violation]:
+    """A delete answers 200; a JSON body, when there is one, says `deleted: true` for the same id."""
+    if exchange.response is None or exchange.response.status != 200:
+        yield _at(exchange, f"{received(exchange)}\nExpected: 200 for deleting the {what}")
+        return
+    body = exchange.response.json
+    if body is None:
+        return  # the reference documents no body for a deleted response
+    if not isinstance(body, dict) or body.get("deleted") is not True:
+        yield _at(exchange, f"{received(exchange)}\nExpected: a body with deleted true", "$.deleted")
+    elif object_type is not None and body.get("object") != object_type:
+        yield _at(exchange, f"Received: object {body.get('object')!r}\nExpected: {object_type!r}", "$.object")
+
+
+@check("responses.delete.deleted")
+def delete_deleted(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    yield from deleted_violations(life.step("delete"), None, "response")
+    yield from _gone(life.step("retrieve-deleted"), "response")
+
+
+@check("responses.previous.continues")
+def previous_continues(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    created = response_body(life.created)
+    follow = life.step("continue")
+    try:
+        body = response_body(follow)
+    except Broken as exc:
+        yield _at(follow, exc.violation.message)
+        return
+    if body.get("previous_response_id") != created.get("id"):
+        yield _at(
+            follow,
+            f"Received: previous_response_id {body.get('previous_response_id')!r}\n"
+            f"Expected: {created.get('id')!r}, the response it continues",
+            "$.previous_response_id",
+        )
+    if body.get("status") != "completed":
+        yield _at(follow, f"Received: status {body.get('status')!r}\nExpected: 'completed'", "$.status")
+
+
+def _texts_of(items: Sequence[Any]) -> list[str]:
+    """Every text an input item holds: a string content, or the `text` of its content parts."""
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        content = item.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(part["text"])
+    return out
+
+
+def sent_texts(request: dict[str, Any]) -> list[str]:
+    given = request.get("input")
+    return [given] if isinstance(given, str) else _texts_of(given if isinstance(given, list) else [])
+
+
+@check("responses.input-items.lists-input")
+def input_items_list_input(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    listing = life.step("input_items")
+    try:
+        body = answer(listing)
+    except Broken as exc:
+        yield _at(listing, exc.violation.message)
+        return
+    yield from (v._replace(exchange=listing.index) for v in schema_violations("response.input-items.list", body))
+    listed = _texts_of(body.get("data") or []) if isinstance(body, dict) else []
+    for text in sent_texts(asked(life.created)):
+        if text not in listed:
+            yield _at(
+                listing,
+                f"Received: input items with texts {excerpt(listed, 160)}\nExpected: the input sent, {text!r}",
+                "$.data",
+            )
+
+
+@check("responses.function-call.shape")
+def function_call_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    body = response_body(exchange)
+    calls = function_calls(body)
+    if not calls:
+        yield Violation(
+            f"Received: output {excerpt(body.get('output'), 200)}\n"
+            "Expected: a function_call item (tool_choice asked for the function)",
+            "$.output",
+        )
+    names = {t.get("name") for t in asked(exchange).get("tools") or [] if isinstance(t, dict)}
+    for n, call in enumerate(calls):
+        problems = []
+        if not isinstance(call.get("call_id"), str) or not call.get("call_id"):
+            problems.append("a call_id")
+        if call.get("name") not in names:
+            problems.append(f"a name among the tools {sorted(map(str, names))}")
+        try:
+            parsed = json.loads(call.get("arguments"))  # type: ignore[arg-type]  # a TypeError is the answer
+        except (TypeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            problems.append("arguments that are a JSON object in a string")
+        if problems:
+            yield Violation(f"Received: {excerpt(call, 200)}\nExpected: {', '.join(problems)}", f"$.output[{n}]")
+
+
+@check("responses.function-call.round-trip")
+def function_call_round_trip(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    follow = life.step("call-output")
+    try:
+        body = response_body(follow)
+    except Broken as exc:
+        yield _at(follow, exc.violation.message)
+        return
+    if body.get("status") != "completed" or not any(t.strip() for t in output_texts(body)):
+        yield _at(
+            follow,
+            f"Received: status {body.get('status')!r}, output {excerpt(body.get('output'), 200)}\n"
+            "Expected: a completed response with a message after the function_call_output",
+            "$.output",
+        )
+
+
+@check("responses.background.lifecycle")
+def background_lifecycle(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    created = response_body(life.created)
+    if created.get("status") not in ("queued", "in_progress"):
+        yield Violation(
+            f"Received: status {created.get('status')!r} for background: true\nExpected: 'queued' or 'in_progress'",
+            "$.status",
+        )
+    polls = life.all("poll")
+    if not polls:
+        raise NotApplicable("the case polled nothing")
+    last = polls[-1]
+    try:
+        status = response_body(last).get("status")
+    except Broken as exc:
+        yield _at(last, exc.violation.message)
+        return
+    if status not in TERMINAL_STATUSES:
+        yield _at(last, f"Received: status {status!r} after polling\nExpected: a final status", "$.status")
+
+
+@check("responses.background.cancel")
+def background_cancel(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    cancel = life.step("cancel")
+    try:
+        body = response_body(cancel)
+    except Broken as exc:
+        yield _at(cancel, exc.violation.message)
+        return
+    if body.get("status") != "cancelled":
+        yield _at(cancel, f"Received: status {body.get('status')!r}\nExpected: 'cancelled'", "$.status")
+
+
+expects_status("responses.previous.unknown", 400, "a `previous_response_id` the server never issued")
+expects_status("responses.retrieve.unknown", 404, "retrieving a response id the server never issued")

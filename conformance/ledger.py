@@ -1,0 +1,97 @@
+"""The ledger of what a run creates on the server, so that the run can delete it again.
+
+The client shows the ledger every exchange. A 2xx answer to `POST /responses` (stored: `store` not false) or to
+`POST /conversations` names a new object; a 2xx or 404 answer to its `DELETE` ends it. At the end of the run
+(`clean_up`) every object still alive is deleted, whatever the cases did, and the run's report says what was
+created, what was deleted and what could not be.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.exchange import Exchange
+from conformance.sse import parse_events
+
+# The collections whose objects a run creates, by the path that creates them.
+CREATED_BY = {"/responses": "response", "/conversations": "conversation"}
+
+
+@dataclass
+class Entry:
+    kind: str  # "response" or "conversation"
+    id: str
+    path: str  # the object's path relative to the API root, e.g. /responses/resp_123
+    deleted: bool = False
+
+
+class Ledger:
+    def __init__(self, api_root_path: str = "") -> None:
+        self.root = api_root_path.rstrip("/")
+        self.entries: dict[str, Entry] = {}
+        self._lock = threading.Lock()
+
+    def _relative(self, url: str) -> str:
+        path = urlsplit(url).path
+        return path[len(self.root) :] if self.root and path.startswith(self.root) else path
+
+    def observe(self, exchange: Exchange) -> None:
+        response = exchange.response
+        if response is None:
+            return
+        method, path = exchange.request.method.upper(), self._relative(exchange.request.url).rstrip("/")
+        with self._lock:
+            if method == "POST" and path in CREATED_BY and 200 <= response.status < 300:
+                ident = _created_id(exchange)
+                request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
+                if ident and not (CREATED_BY[path] == "response" and request.get("store") is False):
+                    self.entries.setdefault(ident, Entry(CREATED_BY[path], ident, f"{path}/{ident}"))
+            elif method == "DELETE" and (response.status < 300 or response.status == 404):
+                ident = path.rsplit("/", 1)[-1]
+                entry = self.entries.get(ident)
+                if entry is not None and entry.path == path:
+                    entry.deleted = True
+
+    def clean_up(self, delete: Callable[[str], Exchange]) -> dict[str, Any]:
+        """Delete every object still alive with `delete(path)`; the summary the reports show."""
+        for entry in list(self.entries.values()):
+            if not entry.deleted:
+                self.observe(delete(entry.path))
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        entries = list(self.entries.values())
+        return {
+            "created": [{"kind": e.kind, "id": e.id} for e in entries],
+            "deleted": [e.id for e in entries if e.deleted],
+            "left": [e.id for e in entries if not e.deleted],
+        }
+
+
+def _created_id(exchange: Exchange) -> str | None:
+    """The new object's id: from the JSON body, or from a stream's first event that carries a response."""
+    assert exchange.response is not None
+    body = exchange.response.json
+    if isinstance(body, dict) and isinstance(body.get("id"), str):
+        return body["id"]
+    if exchange.response.content_type != "text/event-stream":
+        return None
+    for event in parse_events(exchange.response.body)[0]:
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            continue
+        response = data.get("response") if isinstance(data, dict) else None
+        if isinstance(response, dict) and isinstance(response.get("id"), str):
+            return response["id"]
+    return None
+
+
+def merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from several (one per xdist worker)."""
+    return {key: [item for s in summaries for item in s.get(key, [])] for key in ("created", "deleted", "left")}

@@ -1,0 +1,50 @@
+"""`walk`: read one cursor-paginated list the four ways its invariants need (`checks.pagination.Walk`).
+
+Every list endpoint of the API pages the same way: `limit`, `order` (asc|desc), `after` (an item id), and an
+answer `{data, first_id, last_id, has_more}`. The walk follows `has_more` with `after` set to the page's last
+id, and stops after `MAX_PAGES` so that a server whose `has_more` never turns false cannot hold the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from conformance.checks.pagination import Walk
+from conformance.exchange import Exchange
+
+MAX_PAGES = 50
+WHOLE = 100  # the API's largest page
+
+
+class Requester(Protocol):
+    def request(self, method: str, path: str, *, params: Any = None) -> Exchange: ...
+
+
+def walk_pages(client: Requester, path: str, limit: int, order: str = "asc") -> tuple[Exchange, ...]:
+    """The pages of `path` in `order`, `limit` items each, from the first until `has_more` is false."""
+    pages: list[Exchange] = []
+    after: str | None = None
+    while len(pages) < MAX_PAGES:
+        params: dict[str, Any] = {"limit": limit, "order": order, **({"after": after} if after else {})}
+        exchange = client.request("GET", path, params=params)
+        pages.append(exchange)
+        body: Any = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else {}
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not data or body.get("has_more") is not True:
+            break
+        last = body.get("last_id") or (data[-1].get("id") if isinstance(data[-1], dict) else None)
+        if not isinstance(last, str) or last == after:
+            break  # no cursor to go on with, or the same page again
+        after = last
+    return tuple(pages)
+
+
+def walk(client: Requester, path: str, limit: int = 2) -> Walk:
+    """The list whole, in pages of `limit`, reversed, and asked for with a limit out of range."""
+    return Walk(
+        whole=client.request("GET", path, params={"limit": WHOLE, "order": "asc"}),
+        pages=walk_pages(client, path, limit),
+        reverse=client.request("GET", path, params={"limit": WHOLE, "order": "desc"}),
+        invalid=client.request("GET", path, params={"limit": 0}),
+        limit=limit,
+    )

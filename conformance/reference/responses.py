@@ -1,0 +1,448 @@
+"""The Responses API and Conversations of the reference server: an in-memory store and the answers built on it.
+
+    POST   /v1/responses                       create (whole, streamed, or in the background)
+    GET    /v1/responses/{id}                  retrieve
+    DELETE /v1/responses/{id}                  delete
+    POST   /v1/responses/{id}/cancel           cancel a background response
+    GET    /v1/responses/{id}/input_items      the input, paginated
+    POST   /v1/conversations                   create, with metadata and items
+    GET | POST | DELETE /v1/conversations/{id}
+    GET | POST /v1/conversations/{id}/items    list (paginated) and add items
+    GET | DELETE /v1/conversations/{id}/items/{item_id}
+
+As with chat, the server is not a model: the answer echoes the last user text (or function output), one token
+per word, so every answer is a function of the request. A function tool is called when `tool_choice` asks for
+it. A background response finishes `BACKGROUND_SECONDS` after it was created, unless cancelled first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._config import ServerConfig
+from ._errors import ApiError, invalid, model_not_found
+from ._generate import object_for
+from ._ids import Ids
+
+TOKEN_RE = __import__("re").compile(r"\S+\s*")
+BACKGROUND_SECONDS = 0.5
+MIN_OUTPUT_TOKENS = 16
+CREATE_PARAMS = frozenset({
+    "model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "max_output_tokens",
+    "temperature", "top_p", "store", "previous_response_id", "conversation", "stream", "stream_options",
+    "background", "include", "metadata", "parallel_tool_calls", "truncation", "user", "service_tier",
+    "prompt_cache_key", "safety_identifier", "max_tool_calls", "top_logprobs", "prompt",
+})  # fmt: skip
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    return ApiError(404, f"{kind} with id '{ident}' not found.", client=False, validation=False)
+
+
+# --- the store ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Conversation:
+    body: dict[str, Any]
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Stored:
+    body: dict[str, Any]
+    input_items: list[dict[str, Any]]
+    ready_at: float = 0.0  # a background response's time to finish
+    final: dict[str, Any] | None = None  # what it finishes as
+
+
+class Store:
+    """Everything the server keeps; tests read it to see what a run left behind."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.responses: dict[str, Stored] = {}
+        self.conversations: dict[str, Conversation] = {}
+
+    def response(self, ident: str) -> Stored:
+        stored = self.responses.get(ident)
+        if stored is None:
+            raise not_found("Response", ident)
+        if stored.final is not None and time.monotonic() >= stored.ready_at:
+            stored.body, stored.final = stored.final, None
+        return stored
+
+    def conversation(self, ident: str) -> Conversation:
+        found = self.conversations.get(ident)
+        if found is None:
+            raise not_found("Conversation", ident)
+        return found
+
+
+# --- pages ----------------------------------------------------------------------------------------------------
+
+
+def page(items: list[dict[str, Any]], query: dict[str, str], config: ServerConfig) -> dict[str, Any]:
+    """A cursor page: `limit` (1..100, default 20), `order` (asc|desc, default desc), `after` (an item id)."""
+    raw = query.get("limit", "20")
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw}' instead.", "limit") from None
+    if not 1 <= limit <= 100:
+        which, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", "<= 100")
+        raise invalid(
+            f"Invalid 'limit': integer {which} value. Expected a value {bound}, but got {limit} instead.",
+            "limit",
+            f"integer_{which.split()[0]}_{'min' if limit < 1 else 'max'}_value",
+        )
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid(f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", "order", "invalid_value")
+    ordered = items if order == "asc" else items[::-1]
+    after = query.get("after")
+    if after is not None:
+        position = next((n for n, item in enumerate(ordered) if item.get("id") == after), None)
+        if position is None:
+            raise invalid(f"Invalid 'after': no item with id '{after}'.", "after")
+        ordered = ordered[position + 1 :]
+    data = ordered[:limit]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": len(ordered) > limit and not config.has("pages-no-has-more"),
+    }
+
+
+# --- items ----------------------------------------------------------------------------------------------------
+
+
+def as_items(given: Any, ids: Ids) -> list[dict[str, Any]]:
+    """Input as the API stores it: each item with an id, message content as typed parts."""
+    if isinstance(given, str):
+        given = [{"role": "user", "content": given}]
+    out = []
+    for item in given if isinstance(given, list) else []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        if kind == "message":
+            content = item.get("content")
+            role = item.get("role", "user")
+            part_type = "output_text" if role == "assistant" else "input_text"
+            parts = [{"type": part_type, "text": content}] if isinstance(content, str) else content
+            out.append({"id": item.get("id") or ids.item("msg"), "type": "message", "role": role,
+                        "content": parts, "status": "completed"})  # fmt: skip
+        elif kind == "item_reference":
+            continue
+        else:
+            prefix = {"function_call_output": "fco", "function_call": "fc"}.get(kind, "item")
+            out.append({"id": item.get("id") or ids.item(prefix), **item, "status": item.get("status", "completed")})
+    return out
+
+
+def _texts(items: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for item in items:
+        if item.get("type") == "function_call_output" and isinstance(item.get("output"), str):
+            out.append(item["output"])
+        for part in item.get("content") or [] if item.get("role") != "assistant" else []:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(part["text"])
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return TOKEN_RE.findall(text) or ["OK"]
+
+
+# --- create ---------------------------------------------------------------------------------------------------
+
+
+def validate(body: Any, config: ServerConfig, store: Store) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise invalid("Invalid type for body: expected an object.", None, "invalid_type")
+    unknown = [name for name in body if name not in CREATE_PARAMS]
+    if unknown:
+        raise invalid(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+    if config.model(model) is None:
+        raise model_not_found(model)
+    given = body.get("input")
+    if given is not None and not isinstance(given, str | list):
+        raise invalid("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
+    cap = body.get("max_output_tokens")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool)):
+        raise invalid("Invalid type for 'max_output_tokens': expected an integer.", "max_output_tokens")
+    if isinstance(cap, int) and cap < MIN_OUTPUT_TOKENS:
+        raise invalid(
+            f"Invalid 'max_output_tokens': integer below minimum value. Expected a value >= {MIN_OUTPUT_TOKENS}, "
+            f"but got {cap} instead.",
+            "max_output_tokens",
+            "integer_below_min_value",
+        )
+    previous = body.get("previous_response_id")
+    if previous is not None and body.get("conversation") is not None:
+        raise invalid(
+            "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or "
+            "'conversation'.",
+            None,
+            "mutually_exclusive_parameters",
+        )
+    if previous is not None and previous not in store.responses:
+        raise invalid(
+            f"Previous response with id '{previous}' not found.", "previous_response_id", "previous_response_not_found"
+        )
+    if body.get("background") is True and body.get("store") is False:
+        raise invalid("Background mode requires 'store' to be true.", "background")
+    conversation = body.get("conversation")
+    conversation_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+    if conversation_id is not None:
+        store.conversation(str(conversation_id))
+    return body
+
+
+@dataclass
+class Plan:
+    """What the response says: a message of `words`, or a call of `tool` with `arguments`."""
+
+    words: list[str]
+    cut: bool
+    tool: dict[str, Any] | None = None
+    arguments: str = ""
+
+
+def plan(body: dict[str, Any], items: list[dict[str, Any]], config: ServerConfig) -> Plan:
+    texts = _texts(items) or [body.get("instructions") or "OK"]
+    tool = _forced_tool(body)
+    if tool is not None:
+        return Plan([], False, tool, json.dumps(object_for(tool.get("parameters"), texts[-1].strip() or "x")))
+    words = _words(texts[-1])
+    cap = body.get("max_output_tokens")
+    cut = isinstance(cap, int) and len(words) > cap and not config.has("responses-ignore-cap")
+    return Plan(words[:cap] if cut and isinstance(cap, int) else words, cut)
+
+
+def _forced_tool(body: dict[str, Any]) -> dict[str, Any] | None:
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    choice = body.get("tool_choice")
+    if not tools or choice in (None, "auto", "none"):
+        return None
+    if isinstance(choice, dict) and choice.get("name"):
+        return next((t for t in tools if t.get("name") == choice["name"]), tools[0])
+    return tools[0]
+
+
+def response_body(
+    body: dict[str, Any], ids: Ids, *, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None,
+    ident: str, created_at: int, incomplete: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    conversation = body.get("conversation")
+    return {
+        "id": ident,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "background": body.get("background") is True,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": body.get("max_tool_calls"),
+        "model": body["model"],
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation", "disabled"),
+        "usage": usage,
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
+        "conversation": {"id": conversation.get("id") if isinstance(conversation, dict) else conversation}
+        if conversation is not None
+        else None,
+    }
+
+
+def usage_of(body: dict[str, Any], items: list[dict[str, Any]], produced: int, config: ServerConfig) -> dict:
+    prompt = sum(len(_words(t)) for t in [*_texts(items), body.get("instructions") or ""] if t)
+    total = prompt + produced + (1 if config.has("responses-usage-wrong-total") else 0)
+    return {
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": produced,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": total,
+    }
+
+
+def output_items(the_plan: Plan, ids: Ids) -> list[dict[str, Any]]:
+    if the_plan.tool is not None:
+        return [{"id": ids.item("fc"), "type": "function_call", "status": "completed", "arguments": the_plan.arguments,
+                 "call_id": ids.call(), "name": the_plan.tool.get("name")}]  # fmt: skip
+    text = "".join(the_plan.words)
+    return [{"id": ids.item("msg"), "type": "message", "status": "completed", "role": "assistant",
+             "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}]}]  # fmt: skip
+
+
+@dataclass
+class Created:
+    """A created response: its final body, the plan it came from, and its input as stored."""
+
+    body: dict[str, Any]
+    plan: Plan
+    items: list[dict[str, Any]]
+
+
+def create(request: dict[str, Any], config: ServerConfig, ids: Ids, store: Store) -> Created:
+    items = as_items(request.get("input"), ids)
+    context = _context(request, store)
+    the_plan = plan(request, [*context, *items], config)
+    output = output_items(the_plan, ids)
+    produced = len(the_plan.words) if the_plan.tool is None else len(_words(the_plan.arguments))
+    incomplete = the_plan.cut
+    status = "incomplete" if incomplete and not config.has("responses-completed-at-cap") else "completed"
+    body = response_body(
+        request, ids, status=status, output=output, usage=usage_of(request, items, produced, config),
+        ident=ids.item("resp"), created_at=int(time.time()), incomplete=status == "incomplete",
+    )  # fmt: skip
+    created = Created(body, the_plan, items)
+    with store.lock:
+        if request.get("store", True) is not False:
+            stored = Stored(body, items)
+            if request.get("background") is True:
+                stored.final = body
+                stored.body = {**body, "status": "queued", "output": [], "usage": None, "incomplete_details": None}
+                stored.ready_at = time.monotonic() + BACKGROUND_SECONDS
+                created = Created(stored.body, the_plan, items)
+            if not config.has("responses-not-stored"):
+                store.responses[body["id"]] = stored
+        conversation = request.get("conversation")
+        conversation_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+        if conversation_id is not None and not config.has("conversation-not-appended"):
+            store.conversation(str(conversation_id)).items.extend([*items, *output])
+    return created
+
+
+def _context(request: dict[str, Any], store: Store) -> list[dict[str, Any]]:
+    """The items a response continues: its previous response's input and output, or its conversation's items."""
+    previous = request.get("previous_response_id")
+    if isinstance(previous, str) and previous in store.responses:
+        stored = store.responses[previous]
+        return [*stored.input_items, *stored.body.get("output", [])]
+    return []
+
+
+def cancel(ident: str, store: Store) -> dict[str, Any]:
+    with store.lock:
+        stored = store.response(ident)
+        if not stored.body.get("background"):
+            raise invalid("Only responses created with background: true can be cancelled.", None)
+        if stored.final is None:
+            raise invalid(f"Cannot cancel a response with status '{stored.body.get('status')}'.", None)
+        stored.body, stored.final = {**stored.body, "status": "cancelled"}, None
+        return stored.body
+
+
+# --- streams ----------------------------------------------------------------------------------------------------
+
+
+def events(created: Created, config: ServerConfig) -> Iterator[dict[str, Any]]:
+    """The event sequence of a streamed response, numbered from 0 (faults renumber or drop some)."""
+    body, the_plan = created.body, created.plan
+    start = {**body, "status": "in_progress", "output": [], "usage": None, "incomplete_details": None}
+    typed: list[dict[str, Any]] = [
+        {"type": "response.created", "response": start},
+        {"type": "response.in_progress", "response": start},
+    ]
+    for index, item in enumerate(body["output"]):
+        typed += _item_events(index, item, the_plan)
+    terminal = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
+    typed.append({"type": terminal, "response": body})
+    for number, event in enumerate(typed):
+        if config.has("responses-no-text-done") and event["type"] == "response.output_text.done":
+            continue
+        stamped = {**event}
+        if not config.has("responses-no-sequence-number"):
+            stamped["sequence_number"] = 0 if config.has("responses-sequence-stuck") else number
+        yield stamped
+
+
+def _item_events(index: int, item: dict[str, Any], the_plan: Plan) -> list[dict[str, Any]]:
+    where = {"item_id": item["id"], "output_index": index}
+    if item["type"] == "function_call":
+        args = item["arguments"]
+        pieces = [args[i : i + 8] for i in range(0, len(args), 8)] or [""]
+        return [
+            {"type": "response.output_item.added", "output_index": index,
+             "item": {**item, "arguments": "", "status": "in_progress"}},
+            *({"type": "response.function_call_arguments.delta", **where, "delta": p} for p in pieces),
+            {"type": "response.function_call_arguments.done", **where, "arguments": args},
+            {"type": "response.output_item.done", "output_index": index, "item": item},
+        ]  # fmt: skip
+    part = item["content"][0]
+    at = {**where, "content_index": 0}
+    return [
+        {"type": "response.output_item.added", "output_index": index,
+         "item": {**item, "status": "in_progress", "content": []}},
+        {"type": "response.content_part.added", **at, "part": {**part, "text": ""}},
+        *({"type": "response.output_text.delta", **at, "delta": w, "logprobs": []} for w in the_plan.words),
+        {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []},
+        {"type": "response.content_part.done", **at, "part": part},
+        {"type": "response.output_item.done", "output_index": index, "item": item},
+    ]  # fmt: skip
+
+
+def sse(stream: Iterator[dict[str, Any]], config: ServerConfig) -> Iterator[bytes]:
+    for event in stream:
+        data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        yield f"event: {event['type']}\ndata: {data}\n\n".encode()
+    if config.has("responses-done-marker"):
+        yield b"data: [DONE]\n\n"
+
+
+# --- conversations --------------------------------------------------------------------------------------------
+
+
+def create_conversation(body: Any, ids: Ids, store: Store) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        body = {}
+    unknown = [name for name in body if name not in ("metadata", "items")]
+    if unknown:
+        raise invalid(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
+    items = as_items(body.get("items") or [], ids)
+    if len(items) > 20:
+        raise invalid("Invalid 'items': array too long. Expected an array with maximum length 20.", "items")
+    conversation: dict[str, Any] = {"id": ids.item("conv"), "object": "conversation", "created_at": int(time.time()),
+                    "metadata": body.get("metadata") or {}}  # fmt: skip
+    with store.lock:
+        store.conversations[conversation["id"]] = Conversation(conversation, items)
+    return conversation
+
+
+def add_items(conversation: Conversation, body: Any, ids: Ids) -> dict[str, Any]:
+    given = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(given, list) or not given:
+        raise invalid("Missing required parameter: 'items'.", "items", "missing_required_parameter")
+    if len(given) > 20:
+        raise invalid("Invalid 'items': array too long. Expected an array with maximum length 20.", "items")
+    items = as_items(given, ids)
+    conversation.items.extend(items)
+    return {"object": "list", "data": items, "first_id": items[0]["id"], "last_id": items[-1]["id"],
+            "has_more": False}  # fmt: skip
