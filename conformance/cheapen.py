@@ -63,11 +63,16 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
     else:
         shaped = _whole_numbers(copy.deepcopy(body))
         if isinstance(shaped, dict):
-            shaped["model"] = model
+            if operation.path != "/conversations":
+                shaped["model"] = model
             if operation.path == "/chat/completions":
                 _chat(shaped, stream)
             elif operation.path == "/embeddings":
                 _embeddings(shaped)
+            elif operation.path == "/responses":
+                _responses(shaped, stream)
+            elif operation.path == "/conversations":
+                shaped["items"] = _short_items(shaped.get("items"))
         wanted_valid = True
     if _is_valid(operation.request_schema, shaped) != wanted_valid:
         return REJECT
@@ -139,6 +144,54 @@ def _chat(body: dict[str, Any], stream: Streaming) -> None:
     if isinstance(body.get("stop"), list):
         body["stop"] = body["stop"][:MAX_ITEMS]
     body["messages"] = [_short_message(m) for m in body["messages"][-MAX_MESSAGES:]]
+
+
+# Responses arguments that point at objects a generated request cannot know (a drawn id is a 404), run tools or
+# reasoning that cost more than text, or need a model-specific combination; dropped from valid requests.
+RESPONSES_DROPPED = (
+    "background", "conversation", "previous_response_id", "prompt", "include", "reasoning", "max_tool_calls",
+    "service_tier", "text", "top_logprobs", "store",
+)  # fmt: skip
+
+
+def _responses(body: dict[str, Any], stream: Streaming) -> None:
+    for name in RESPONSES_DROPPED:
+        body.pop(name, None)
+    body["store"] = False  # nothing to clean up afterwards
+    body["max_output_tokens"] = 16  # the API's smallest
+    body["input"] = (body["input"][:MAX_TEXT] or "OK") if isinstance(body.get("input"), str) else (
+        _short_items(body.get("input")) or "OK"
+    )
+    if stream == "off":
+        body.pop("stream", None)
+    elif stream == "on":
+        body["stream"] = True
+    if body.get("stream") is not True:
+        body.pop("stream_options", None)
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    if tools:
+        body["tools"] = tools[:MAX_ITEMS]
+        if not isinstance(body.get("tool_choice"), str):  # a named tool must be one of `tools`: not worth matching
+            body.pop("tool_choice", None)
+    else:
+        for name in ("tools", "tool_choice", "parallel_tool_calls"):
+            body.pop(name, None)
+
+
+def _short_items(items: Any) -> list[dict[str, Any]]:
+    """Input or conversation items cut to a few text messages: other item types refer to calls and ids that a
+    generated request cannot know."""
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("type", "message") == "message" and "role" in item:
+            content = item.get("content")
+            if isinstance(content, str):
+                out.append({**item, "content": content[:MAX_TEXT] or "OK"})
+            elif isinstance(content, list):
+                parts = [{**p, "text": p["text"][:MAX_TEXT]} for p in content
+                         if isinstance(p, dict) and p.get("type") == "input_text" and isinstance(p.get("text"), str)]
+                out.append({**item, "content": parts[:MAX_ITEMS] or "OK"})
+    return out[:MAX_ITEMS]
 
 
 def _short_message(message: Any) -> Any:

@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream = commands.add_parser(
         "check-stream", help="check a captured text/event-stream body against the stream rules"
     )
-    stream.add_argument("--kind", choices=("chat",), required=True)
+    stream.add_argument(
+        "--kind", choices=("chat", "responses"), required=True, help="a chat completion or a Responses API stream"
+    )
     stream.add_argument("--request", default=None, metavar="FILE", help="the JSON request that asked for the stream")
     stream.add_argument("file", metavar="FILE", help="the captured body, or - for standard input")
 
@@ -353,16 +355,16 @@ def _validate(args: argparse.Namespace) -> int:
 def _check_stream(args: argparse.Namespace) -> int:
     from conformance.checks import judge
     from conformance.checks.chat_stream import ChatStream
+    from conformance.checks.responses_stream import ResponseStream
     from conformance.outcome import Status
     from conformance.requirements import catalogue
 
     request = _read_json(args.request) if args.request else {}
-    stream = ChatStream.from_bytes(_read(args.file), request if isinstance(request, dict) else {})
-    ids = [
-        rid
-        for rid in catalogue()
-        if rid.startswith(("chat.stream.", "chat.tools.stream-")) and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE
-    ]
+    request = request if isinstance(request, dict) else {}
+    body = _read(args.file)
+    stream = ChatStream.from_bytes(body, request) if args.kind == "chat" else ResponseStream.from_bytes(body, request)
+    prefixes = ("chat.stream.", "chat.tools.stream-") if args.kind == "chat" else ("responses.stream.",)
+    ids = [rid for rid in catalogue() if rid.startswith(prefixes) and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE]
     worst = 0
     for obs in judge(stream, ids):
         print(f"{obs.status.value.upper():<5} {obs.requirement}{'  (' + obs.reason + ')' if obs.reason else ''}")

@@ -10,8 +10,11 @@ repositories, where `client` is a fixture name that Flask, Django and httpx user
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
@@ -242,7 +245,7 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
     """An httpx-based client for the target: retries, timeouts, redacted exchanges, token usage."""
     from conformance.client import Client
 
-    with Client(oai_target) as client:  # type: ignore[arg-type]  # base_url is set once the fixture yields
+    with Client(oai_target) as client, _terminate_as_interrupt():  # type: ignore[arg-type]
         try:
             yield client
         finally:
@@ -253,6 +256,26 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
                 run.resources.append(summary)
             if hasattr(request.config, "workeroutput"):
                 request.config.workeroutput["oai_resources"] = summary
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a client is open, SIGTERM stops the run as Ctrl-C does: the session's teardown (and the ledger's
+    clean-up) still runs. Only where nobody else handles SIGTERM, and only from the main thread."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not (
+        signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -311,6 +311,38 @@ def test_check_stream_without_done(tmp_path, reference):
     assert any("chat.stream.done-last" in line for line in failed), proc.stdout
 
 
+def responses_stream_body(server: RunningServer) -> bytes:
+    """A Responses stream captured from the reference server, byte for byte."""
+    request = {"model": "gpt-4o-mini", "input": "Say hello to the world", "stream": True}
+    response = httpx.post(f"{server.base_url}/responses", json=request, timeout=30)
+    assert response.status_code == 200
+    return response.content
+
+
+def test_check_stream_responses_good(tmp_path, reference):
+    (tmp_path / "good.sse").write_bytes(responses_stream_body(reference))
+    proc = cli(tmp_path, "check-stream", "--kind", "responses", "good.sse")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "FAIL" not in proc.stdout and "WARN" not in proc.stdout
+    assert "PASS  responses.stream.sequence-number" in proc.stdout
+    assert "chat.stream" not in proc.stdout
+
+
+def test_check_stream_responses_out_of_order(tmp_path, reference):
+    """The state machine over a file: a delta moved before its output_item.added fails item-order."""
+    blocks = responses_stream_body(reference).split(b"\n\n")
+    added = next(i for i, b in enumerate(blocks) if b.startswith(b"event: response.output_item.added"))
+    delta = next(i for i, b in enumerate(blocks) if b.startswith(b"event: response.output_text.delta"))
+    blocks.insert(added, blocks.pop(delta))
+    (tmp_path / "bad.sse").write_bytes(b"\n\n".join(blocks))
+    proc = cli(tmp_path, "check-stream", "--kind", "responses", "bad.sse")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+    assert any("responses.stream.item-order" in line for line in failed), proc.stdout
+    assert any("responses.stream.sequence-number" in line for line in failed), proc.stdout
+    assert "before its output_item.added" in proc.stdout
+
+
 def test_check_stream_reads_stdin(tmp_path, reference):
     proc = subprocess.run([sys.executable, "-m", "conformance.cli", "check-stream", "--kind", "chat", "-"],
                           cwd=tmp_path, env=clean_env(), input=chat_stream_body(reference),

@@ -19,7 +19,10 @@ POSITIVE = ("generated.valid.answered", "generated.valid.accepted")
 NEGATIVE = ("generated.invalid.rejected",)
 ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "generated.connection.intact")
 # The model a generated request names, by the operation's feature.
-MODEL_ROLE = {"chat": "chat", "embeddings": "embeddings", "models": "chat"}
+MODEL_ROLE = {"chat": "chat", "embeddings": "embeddings", "models": "chat", "responses": "responses",
+              "conversations": "responses"}  # fmt: skip
+# Which feature's claim covers a streamed round, by the operation's feature.
+STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream"}
 
 # (operation, mode, streamed): valid streams get a round of their own, since generators seldom draw `stream: true`.
 PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
@@ -36,11 +39,12 @@ PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
 def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
     if not oai_target.claims(operation.feature):
         pytest.skip(f"not claimed: {operation.feature}")
-    if streamed and not oai_target.claims("chat.stream"):
-        pytest.skip("not claimed: chat.stream")
+    stream_feature = STREAM_FEATURE.get(operation.feature, "")
+    if streamed and not oai_target.claims(stream_feature):
+        pytest.skip(f"not claimed: {stream_feature}")
     model = oai_target.model(MODEL_ROLE[operation.feature])
     examples = []
-    streaming = "on" if streamed else "drawn" if oai_target.claims("chat.stream") else "off"
+    streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
     def send(request: Request) -> None:
         exchange = oai_client.request(request.method, request.path, content=request.body, params=request.query or None)

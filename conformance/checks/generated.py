@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from conformance.checks import Context, Violation, check, first
+from conformance.checks import Context, Violation, check, first, responses_stream
 from conformance.checks._answer import excerpt, received, schema_violations
 from conformance.checks.chat_stream import ChatStream, chunk_schema, done_last, event_json, framing
 from conformance.exceptions import NotApplicable
@@ -157,14 +157,21 @@ def valid_answered(example: GeneratedExchange, ctx: Context) -> Iterator[Violati
 
 
 def _stream_violations(example: GeneratedExchange) -> Iterator[Violation]:
-    stream = ChatStream.from_exchange(example.exchange)
+    # A Responses stream ends with its terminal event, a chat stream with [DONE]: each has its own framing rules.
+    responses = example.event_schema == responses_stream.EVENT_SCHEMA
+    stream = (responses_stream.ResponseStream if responses else ChatStream).from_exchange(example.exchange)
     if stream.content_type != "text/event-stream":
         yield Violation(
             f"Received: content-type {stream.content_type!r}\nExpected: text/event-stream for `stream: true`"
         )
         return
     ctx = Context()
-    for rule in (framing, event_json, done_last, chunk_schema):
+    rules: tuple[Any, ...] = (
+        (responses_stream.event_json, responses_stream.event_schema, responses_stream.one_terminal)
+        if responses
+        else (framing, event_json, done_last, chunk_schema)
+    )
+    for rule in rules:
         try:
             yield from rule(stream, ctx)
         except NotApplicable:

@@ -427,12 +427,12 @@ def text_adds_up(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
                 done.at,
             )
     for payload in stream.of_type("response.content_part.done"):
-        part = payload.data.get("part") if isinstance(payload.data.get("part"), dict) else {}
+        given: Any = payload.data.get("part") if isinstance(payload.data.get("part"), dict) else {}
         key = (str(payload.data.get("item_id")), payload.data.get("content_index"))
         text_done = [d for i, p, _, _, d in parts if (i, p) == key and d is not None]
-        if text_done and part.get("type") == "output_text" and part.get("text") != text_done[0].data.get("text"):
+        if text_done and given.get("type") == "output_text" and given.get("text") != text_done[0].data.get("text"):
             yield Violation(
-                f"Received: content_part.done text {excerpt(part.get('text'), 120)!r}\n"
+                f"Received: content_part.done text {excerpt(given.get('text'), 120)!r}\n"
                 f"Expected: {excerpt(text_done[0].data.get('text'), 120)!r}, the output_text.done text",
                 f"{payload.at} $.part.text",
             )

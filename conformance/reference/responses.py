@@ -28,6 +28,7 @@ from ._config import ServerConfig
 from ._errors import ApiError, invalid, model_not_found
 from ._generate import object_for
 from ._ids import Ids
+from ._validation import param_of, schema_errors
 
 TOKEN_RE = __import__("re").compile(r"\S+\s*")
 BACKGROUND_SECONDS = 0.5
@@ -38,6 +39,17 @@ CREATE_PARAMS = frozenset({
     "background", "include", "metadata", "parallel_tool_calls", "truncation", "user", "service_tier",
     "prompt_cache_key", "safety_identifier", "max_tool_calls", "top_logprobs", "prompt",
 })  # fmt: skip
+
+
+def schema_checked(name: str, body: Any) -> None:
+    """A 400 for the first way `body` breaks the request schema `name` (when the schema is there to judge)."""
+    from jsonschema.exceptions import best_match
+
+    errors, judged = schema_errors(name, body)
+    if judged and errors:
+        error = best_match(errors)
+        param = param_of(error.absolute_path)
+        raise invalid(f"Invalid value for '{param or 'body'}': {error.message[:200]}", param, "invalid_value")
 
 
 def not_found(kind: str, ident: str) -> ApiError:
@@ -175,6 +187,7 @@ def validate(body: Any, config: ServerConfig, store: Store) -> dict[str, Any]:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+    schema_checked("response.create.request", body)
     if config.model(model) is None:
         raise model_not_found(model)
     given = body.get("input")
@@ -426,6 +439,7 @@ def create_conversation(body: Any, ids: Ids, store: Store) -> dict[str, Any]:
     unknown = [name for name in body if name not in ("metadata", "items")]
     if unknown:
         raise invalid(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
+    schema_checked("conversation.create.request", body)
     items = as_items(body.get("items") or [], ids)
     if len(items) > 20:
         raise invalid("Invalid 'items': array too long. Expected an array with maximum length 20.", "items")

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -33,6 +34,11 @@ class RunningServer:
 
     def __repr__(self) -> str:
         return f"RunningServer(base_url={self.base_url!r})"
+
+    @property
+    def store(self) -> Any:
+        """What the server keeps (stored responses, conversations): tests look for what a run left behind."""
+        return self._server.config.app.state.store  # type: ignore[union-attr]
 
     def stop(self) -> None:
         self._server.should_exit = True
