@@ -115,10 +115,12 @@ class Walk:
                     self.compare(mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream)
         if mine.items is not None and other.items is not None:
             self.compare(mine.items, other.items, obj, up, at + "[]", up_at + "[]")
+        if mine.values is not None and other.values is not None:
+            self.compare(mine.values, other.values, obj, up, at + "{}", up_at + "{}")
 
 
 def _join(base: str, name: str) -> str:
-    return f"{base}.{name}" if base and name and not name.startswith("[") else base + name
+    return f"{base}.{name}" if base and name and name[0] not in "[{" else base + name
 
 
 def _plain(types: frozenset[str]) -> str:

@@ -6,10 +6,14 @@ same thing become the same shape:
 
 - OpenAPI 3.0 `nullable: true`, `type: [..., "null"]`, an `anyOf`/`oneOf` with a `{"type": "null"}` branch and an
   enum holding null all put `"null"` among the types;
-- `$ref` chains are followed (a `$ref` beside other keywords counts as one more `allOf` member);
-- `allOf` members are merged (properties and required keys add up, types and enums intersect);
+- `$ref` chains are followed; a `$ref` beside other keywords is one more `allOf` member;
+- `allOf` members are merged: types and enums intersect, required keys add up, and a property declared again
+  overrides the earlier declaration (the node's own keywords last), which is how the upstream document layers
+  its schemas (`CreateModelResponseProperties` and then `CreateChatCompletionRequest` both declare `top_logprobs`)
+  and how code generators read it;
 - `oneOf`/`anyOf` branches and `if`/`then`/`else` dispatches are united (properties of any branch, the keys every
-  branch requires, the values of every branch);
+  branch requires, the values of every branch); where the node narrows a discriminating property (`type: text`
+  over a union of content parts), the branches it rules out are dropped;
 - `const` is an enum of one value, and a missing `type` is read from the values, properties or items;
 - everything else (descriptions, examples, `$comment`, `x-*` vendor keys, formats and bounds) is left out.
 
@@ -39,20 +43,13 @@ class Node:
 
 
 @dataclass(frozen=True)
-class AllOf:
-    """Several expressions a value must all satisfy (a property declared by several merged members)."""
-
-    members: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
 class AnyOf:
-    """Several expressions a value may satisfy one of (a property declared by several branches)."""
+    """Several nodes a value may satisfy one of (a property declared by several branches of a union)."""
 
     members: tuple[Expr, ...]
 
 
-Expr = Node | AllOf | AnyOf
+Expr = Node | AnyOf
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,10 @@ class Shape:
     properties: Mapping[str, Expr] = field(default_factory=dict)
     required: frozenset[str] = frozenset()
     items: Expr | None = None
+    values: Expr | None = None  # additionalProperties: the values of a map
     name: str | None = None  # the named schema (file or component) this node stands for, if any
+    variants: tuple[Shape, ...] = ()  # the branches of a union, kept so that a discriminator can narrow them
+    fallback: bool = False  # the branch of a value no `if` matched: dropped when a discriminator picks a `then`
 
     @property
     def nullable(self) -> bool:
@@ -92,8 +92,8 @@ def json_type(value: Any) -> str:
 class Side:
     """The documents of one side (our schema files, or the upstream OpenAPI document) and their refs.
 
-    `components` is the JSON pointer prefix under which a target counts as a named schema of its own (upstream:
-    `/components/schemas/`); on our side every file is a named schema.
+    A ref target is a named schema of its own when it is a whole file (our side) or sits right under
+    `components` (upstream: `/components/schemas/`); a ref into a file's `$defs` is part of the same object.
     """
 
     def __init__(self, documents: Mapping[str, Any], *, components: str = "") -> None:
@@ -116,52 +116,77 @@ class Side:
         name: str | None = None
         if self.components and pointer.startswith(self.components):
             name = pointer.removeprefix(self.components)
-        elif not self.components and (target != doc or not pointer):
+        elif not self.components and not pointer:
             name = target.removesuffix(".json")
-        if name:
-            self.touched.add(name)
+        self.touched.add(name or target.removesuffix(".json"))
         return Node(target, node), name
 
     def shape(self, expr: Expr, depth: int = 0) -> Shape:
         if depth > _MAX_DEPTH:
             return Shape()
-        if isinstance(expr, AllOf):
-            return merge(self.shape(m, depth + 1) for m in expr.members)
         if isinstance(expr, AnyOf):
             return unite(self.shape(m, depth + 1) for m in expr.members)
         schema = expr.schema
-        if schema is True or not isinstance(schema, dict):
-            return Shape() if schema is not False else Shape(types=frozenset())
+        if not isinstance(schema, dict):
+            return Shape(types=frozenset()) if schema is False else Shape()
         own = _own(expr.doc, schema)
-        parts = [own]
-        name = None
+        # Merged in this order, later declarations of a property overriding earlier ones: the $ref target, the
+        # allOf members, the union of the branches, and the node's own keywords last.
+        parts: list[Shape] = []
+        names: list[str | None] = []
         if isinstance(schema.get("$ref"), str):
             target, name = self.resolve(schema["$ref"], expr.doc)
             parts.append(self.shape(target, depth + 1))
-            if own.properties:  # a $ref beside properties of its own: this node is more than the target
-                name = None
-        members = [Node(expr.doc, m) for m in schema.get("allOf") or []]
-        conditional = [m for m in members if isinstance(m.schema, dict) and _is_conditional(m.schema)]
-        merged = [self.shape(m, depth + 1) for m in members if m not in conditional]
-        parts += merged
-        if len(members) == 1 and merged and not own.properties:
-            name = name or merged[0].name
-        branches = [Node(expr.doc, b) for key in ("anyOf", "oneOf") for b in schema.get(key) or []]
-        branches += [Node(expr.doc, schema[k]) for k in ("then", "else") if k in schema]
-        branches += [Node(expr.doc, m.schema[k]) for m in conditional for k in ("then", "else") if k in m.schema]
+            names.append(name or parts[-1].name)
+        members = [m for m in schema.get("allOf") or [] if not _is_conditional(m)]
+        parts += [self.shape(Node(expr.doc, m), depth + 1) for m in members]
+        names += [p.name for p in parts[len(names) :]]
+        branches = [self.shape(Node(expr.doc, b), depth + 1) for k in ("anyOf", "oneOf") for b in schema.get(k) or []]
+        for conditional in [schema, *(m for m in schema.get("allOf") or [] if _is_conditional(m))]:
+            if "then" in conditional:  # `then` with what `if` matched; `else` (or anything) when it did not
+                matched = [self.shape(Node(expr.doc, conditional.get(k, True)), depth + 1) for k in ("if", "then")]
+                otherwise = self.shape(Node(expr.doc, conditional.get("else", True)), depth + 1)
+                branches += [merge(matched), replace(otherwise, fallback=True)]
         if branches:
-            shapes = [self.shape(b, depth + 1) for b in branches]
-            parts.append(unite(shapes))
-            named = [s for s in shapes if not s.only_null]
-            if len(named) == 1 and not own.properties:
-                name = name or named[0].name
-        shape = merge(parts)
+            union = unite(branches)
+            parts.append(union)
+            names.append(union.name)
+        parts.append(own)
+        shape = self._narrowed(parts)
+        if branches and len(parts[-2].variants) > 1:  # each branch with the rest of the node: whole alternatives
+            variants = (replace(merge([*parts[:-2], v, own]), fallback=v.fallback) for v in parts[-2].variants)
+            shape = replace(shape, variants=tuple(variants))
         if schema.get("nullable") is True and shape.types is not None:  # OpenAPI 3.0: null is allowed too
             shape = replace(shape, types=shape.types | {"null"})
-        return replace(shape, name=name)
+        # The node stands for a named schema when it only wraps one (a $ref, one allOf member, one non-null branch).
+        named = [n for n in names if n]
+        return replace(shape, name=named[0] if len(names) == 1 and named and not own.properties else None)
+
+    def _narrowed(self, parts: list[Shape]) -> Shape:
+        """The merged parts, without the union branches whose discriminator values the merged node excludes."""
+        shape = merge(parts)
+        for index, part in enumerate(parts):
+            if len(part.variants) > 1:
+                kept = [v for v in part.variants if self._fits(v, shape)]
+                if len(kept) < len(part.variants):  # a discriminator picked: what no `if` matched is out too
+                    kept = [v for v in kept if not v.fallback] or kept
+                if 0 < len(kept) < len(part.variants):
+                    parts = [*parts[:index], replace(unite(kept), name=part.name), *parts[index + 1 :]]
+                    shape = merge(parts)
+        return shape
+
+    def _fits(self, variant: Shape, shape: Shape) -> bool:
+        for key, expr in variant.properties.items():
+            if key in shape.properties:
+                mine, merged = self.shape(expr).enum, self.shape(shape.properties[key]).enum
+                if mine is not None and merged is not None and not mine & merged:
+                    return False
+        return True
 
 
-def _is_conditional(schema: dict[str, Any]) -> bool:
+def _is_conditional(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
     keys = {k for k in schema if not k.startswith(("x-", "$comment")) and k not in ("description", "title")}
     return bool(keys) and keys <= {"if", "then", "else"}
 
@@ -185,14 +210,16 @@ def _own(doc: str, schema: dict[str, Any]) -> Shape:
         if types is None:
             types = frozenset(json_type(v) for v in values)
     properties = {k: Node(doc, v) for k, v in (schema.get("properties") or {}).items()}
-    items = Node(doc, schema["items"]) if isinstance(schema.get("items"), dict | bool) else None
+    items = Node(doc, schema["items"]) if isinstance(schema.get("items"), dict) else None
+    extra = schema.get("additionalProperties")
+    map_values = Node(doc, extra) if isinstance(extra, dict) and extra else None
     if types is None and not any(k in schema for k in _COMBINERS):
         if properties or "required" in schema or "additionalProperties" in schema:
             types = frozenset({"object"})
         elif items is not None:
             types = frozenset({"array"})
     required = frozenset(r for r in schema.get("required") or [] if isinstance(r, str))
-    return Shape(types=types, enum=enum, properties=properties, required=required, items=items)
+    return Shape(types, enum, properties, required, items, map_values)
 
 
 def _intersect_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
@@ -203,20 +230,26 @@ def _intersect_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
 
 
 def merge(shapes: Iterable[Shape]) -> Shape:
-    """What a value satisfying every shape may be (allOf)."""
+    """What a value satisfying every shape may be (allOf); a property declared again overrides the earlier one."""
     result = Shape()
+    variants: list[tuple[Shape, ...]] = []
     for s in shapes:
         if result.types is None or s.types is None:
             types = s.types if result.types is None else result.types
         else:
             types = _intersect_types(result.types, s.types)
         enum = s.enum if result.enum is None else result.enum if s.enum is None else result.enum & s.enum
-        properties: dict[str, Expr] = dict(result.properties)
-        for key, expr in s.properties.items():
-            properties[key] = AllOf((properties[key], expr)) if key in properties else expr
-        items = s.items if result.items is None else result.items if s.items is None else AllOf((result.items, s.items))
-        result = Shape(types, enum, properties, result.required | s.required, items, result.name or s.name)
-    return result
+        result = Shape(
+            types,
+            enum,
+            {**result.properties, **s.properties},
+            result.required | s.required,
+            s.items or result.items,
+            s.values or result.values,
+        )
+        if s.variants:
+            variants.append(s.variants)
+    return replace(result, variants=variants[0] if len(variants) == 1 else ())
 
 
 def unite(shapes: Iterable[Shape]) -> Shape:
@@ -235,10 +268,24 @@ def unite(shapes: Iterable[Shape]) -> Shape:
     for s in valued:
         for key, expr in s.properties.items():
             properties[key] = AnyOf((*_members(properties[key]), expr)) if key in properties else expr
-    required = frozenset.intersection(*(s.required for s in valued)) if valued else frozenset()
-    items_of = [s.items for s in valued if s.items is not None]
-    items = None if not items_of else items_of[0] if len(items_of) == 1 else AnyOf(tuple(items_of))
-    return Shape(types, enum if valued else None, properties, required, items)
+    objects = [s for s in valued if s.types is None or "object" in s.types]  # `required` binds only objects
+    required = frozenset.intersection(*(s.required for s in objects)) if objects else frozenset()
+    named = [s.name for s in shapes if not s.only_null]
+    return Shape(
+        types,
+        enum if valued else None,
+        properties,
+        required,
+        _either(s.items for s in valued),
+        _either(s.values for s in valued),
+        name=named[0] if len(named) == 1 else None,
+        variants=tuple(valued) if len(valued) > 1 else (),
+    )
+
+
+def _either(exprs: Iterable[Expr | None]) -> Expr | None:
+    found = [e for e in exprs if e is not None]
+    return None if not found else found[0] if len(found) == 1 else AnyOf(tuple(found))
 
 
 def _members(expr: Expr) -> tuple[Expr, ...]:
