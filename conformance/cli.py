@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--accepted", default=None, metavar="FILE", help="reviewed differences (default: schemas/ACCEPTED-DRIFT.toml)"
     )
     drift.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    drift.add_argument(
+        "--update-accepted", action="store_true", help="rewrite the accepted-drift file with every current difference"
+    )
     return parser
 
 
@@ -436,6 +439,10 @@ def _drift(args: argparse.Namespace) -> int:
     from conformance import drift
 
     report = drift.check(args.upstream, Path(args.accepted) if args.accepted else None)
+    if args.update_accepted:
+        path = drift.update_accepted(report, Path(args.accepted) if args.accepted else None)
+        print(f"{PROG}: wrote {path}; give each new entry a reason", file=sys.stderr)
+        return 0
     print(drift.render(report, args.format), end="")
     return report.exit_code
 

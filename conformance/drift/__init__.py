@@ -16,7 +16,7 @@ from conformance.drift.diff import KINDS, MAPPING, Difference, compare_documents
 from conformance.drift.report import DriftReport, accepted_toml, build_report, load_accepted, render
 from conformance.exceptions import ConfigError
 
-__all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "accepted_toml", "check", "render"]
+__all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "render", "update_accepted"]
 
 UPSTREAM_URL = "https://raw.githubusercontent.com/openai/openai-openapi/master/openapi.json"
 ACCEPTED_FILE = "ACCEPTED-DRIFT.toml"
@@ -79,3 +79,18 @@ def check(upstream: str | None = None, accepted: Path | None = None, schemas_dir
     report = build_report(source, coverage, sorted(walk.differences.values()), reviewed, walk.pairs, uncompared)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def update_accepted(report: DriftReport, path: Path | None = None) -> Path:
+    """Rewrite the accepted-drift file with every current difference, keeping the reasons already given."""
+    from conformance.reports.writer import write_atomic
+    from conformance.schemas import SCHEMAS_DIR
+
+    path = path or SCHEMAS_DIR / ACCEPTED_FILE
+    header = []
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = [line for line in lines[: next((i for i, x in enumerate(lines) if not x.startswith("#")), 0)]]
+    reasons = {d.key: reason for d, reason in report.accepted}
+    write_atomic(path, "".join(f"{line}\n" for line in header) + "\n" + accepted_toml(report, reasons))
+    return path

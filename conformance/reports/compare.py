@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.checks._answer import DRIFT_HINT
 from conformance.reports.results import load_results
 
 COMPARISON_FORMAT = "oai-conformance/comparison"
 COMPARISON_VERSION = 1
 FAILING = frozenset({"fail", "error"})
-# A failure message line the checks add when the evidence suggests that our schema, not the server, is behind.
-DRIFT_HINT = "Possibly our schema is behind the API"
 
 
 @dataclass(frozen=True)
