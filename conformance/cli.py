@@ -45,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)"
     )
     generated = run.add_argument_group("the generated phase (requests drawn from the schemas; -k generated)")
-    generated.add_argument(
-        "--examples", default=None, metavar="N", help="requests per operation and mode (default 10)"
-    )
+    generated.add_argument("--examples", default=None, metavar="N", help="requests per operation and mode (default 10)")
     generated.add_argument(
         "--seed", default=None, metavar="N", help="the seed of the generated requests (default 0: the same each run)"
     )

@@ -102,7 +102,12 @@ def test_cli_markdown_and_json(tmp_path):
     assert data["format"] == "oai-conformance/comparison"
     assert [c["id"] for c in data["new_warnings"]] == ["chat.e.warns"]
     assert data["removed"][0] == {
-        "id": "chat.d.gone", "level": "MUST", "feature": "chat", "before": "pass", "after": None, "messages": []
+        "id": "chat.d.gone",
+        "level": "MUST",
+        "feature": "chat",
+        "before": "pass",
+        "after": None,
+        "messages": [],
     }
     proc = cli(tmp_path, "compare", str(base), str(base))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -138,8 +143,9 @@ def test_run_with_a_baseline_writes_the_comparison(tmp_path):
     reports = tmp_path / "reports"
     baseline = _results({"models.list.shape": "fail", "retired.req.id": "pass"})
     base = _write(tmp_path, "baseline.json", baseline)
-    proc = cli(tmp_path, "run", "--report-dir", str(reports), "--features", "models", "-k", "models",
-               "--baseline", str(base))
+    proc = cli(
+        tmp_path, "run", "--report-dir", str(reports), "--features", "models", "-k", "models", "--baseline", str(base)
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((reports / "comparison.json").read_text(encoding="utf-8"))
     assert "models.list.shape" in [c["id"] for c in data["fixes"]]
@@ -158,3 +164,35 @@ def test_baseline_regression_fails_the_run(tmp_path):
     assert code == 1
     assert json.loads((tmp_path / "comparison.json").read_text())["regressions"][0]["id"] == "chat.b.breaks"
     assert "chat.b.breaks" in (tmp_path / "comparison.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("body", "hint"),
+    [
+        ({"finish_reason": "paused"}, "new enum value \"paused\" at $.choices[0].finish_reason"),
+        ({"system_fingerprint": 12}, "a value of a new type (12) at $.system_fingerprint"),
+        ({"object": "chat.completion.v2"}, "unknown discriminator value \"chat.completion.v2\" at $.object"),
+        ({"created": -1}, None),  # a bad format is the server's
+        ({"choices": "none"}, None),  # so is a structure of the wrong type
+    ],
+)
+def test_schema_violations_say_when_our_schema_may_be_behind(body, hint):
+    from conformance.checks._answer import DRIFT_HINT, schema_violations
+
+    answer = {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+    }
+    if "finish_reason" in body:
+        answer["choices"][0]["finish_reason"] = body["finish_reason"]
+    else:
+        answer.update(body)
+    messages = [v.message for v in schema_violations("chat.completion", answer)]
+    assert messages, "expected a violation"
+    if hint is None:
+        assert not any(DRIFT_HINT in m for m in messages), messages
+    else:
+        assert any(f"{DRIFT_HINT}: {hint}" in m for m in messages), messages

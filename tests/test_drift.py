@@ -119,8 +119,13 @@ def upstream_doc() -> dict[str, Any]:
                         {
                             "type": "object",
                             "properties": {
-                                "note": {"type": "string", "nullable": True, "description": "A note.",
-                                         "example": "hi", "x-stainless-nullable": True},
+                                "note": {
+                                    "type": "string",
+                                    "nullable": True,
+                                    "description": "A note.",
+                                    "example": "hi",
+                                    "x-stainless-nullable": True,
+                                },
                             },
                         },
                     ],
@@ -142,8 +147,11 @@ def upstream_doc() -> dict[str, Any]:
                 "ThingId": {"$ref": "#/components/schemas/IdString"},
                 "IdString": {"type": "string", "description": "An id.", "examples": ["t_1"]},
                 "Labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                "Usage": {"type": "object", "properties": {"n": {"type": "integer", "format": "int64"}},
-                          "$comment": "upstream"},
+                "Usage": {
+                    "type": "object",
+                    "properties": {"n": {"type": "integer", "format": "int64"}},
+                    "$comment": "upstream",
+                },
                 "ThingEvent": {
                     "anyOf": [
                         {"$ref": "#/components/schemas/ThingCreated"},
@@ -151,18 +159,27 @@ def upstream_doc() -> dict[str, Any]:
                     ],
                     "discriminator": {"propertyName": "type"},
                 },
-                "ThingCreated": {"type": "object", "required": ["type"],
-                                 "properties": {"type": {"type": "string", "enum": ["thing.created"]}}},
-                "ThingDone": {"type": "object", "required": ["type", "thing"],
-                              "properties": {"type": {"type": "string", "enum": ["thing.done"]},
-                                             "thing": {"$ref": "#/components/schemas/Thing"}}},
+                "ThingCreated": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "enum": ["thing.created"]}},
+                },
+                "ThingDone": {
+                    "type": "object",
+                    "required": ["type", "thing"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["thing.done"]},
+                        "thing": {"$ref": "#/components/schemas/Thing"},
+                    },
+                },
             }
         },
     }
 
 
-def _check(tmp_path: Path, upstream: dict[str, Any], accepted: str | None = None,
-           ours: dict[str, dict[str, Any]] | None = None) -> drift.DriftReport:
+def _check(
+    tmp_path: Path, upstream: dict[str, Any], accepted: str | None = None, ours: dict[str, dict[str, Any]] | None = None
+) -> drift.DriftReport:
     schemas = tmp_path / "schemas"
     schemas.mkdir(exist_ok=True)
     for name, document in (ours or OURS).items():
@@ -208,31 +225,65 @@ BASE = ["ThingBase", "properties"]
 @pytest.mark.parametrize(
     ("upstream", "expected"),
     [
-        pytest.param(_edited([*BASE, "colour"], {"type": "string"}), ("thing", "colour", "property-added", ""),
-                     id="property-added"),
-        pytest.param(_edited([*BASE, "tags"], delete=True), ("thing", "tags", "property-removed", ""),
-                     id="property-removed"),
-        pytest.param(_edited(["ThingBase", "required"], ["id"]), ("thing", "kind", "required-removed", ""),
-                     id="required-removed"),
-        pytest.param(_edited(["ThingBase", "required"], ["id", "kind", "tags"]),
-                     ("thing", "tags", "required-added", ""), id="required-added"),
-        pytest.param(_edited(["Usage", "properties", "n"], {"type": "number"}),
-                     ("thing.usage", "n", "type", "ours integer, upstream number"), id="type"),
-        pytest.param(_edited([*BASE, "tags", "items"], {"type": "integer"}),
-                     ("thing", "tags[]", "type", "ours string, upstream integer"), id="type-of-items"),
-        pytest.param(_edited(["Labels", "additionalProperties"], {"type": "integer"}),
-                     ("thing", "labels{}", "type", "ours string, upstream integer"), id="type-of-map-values"),
-        pytest.param(_edited([*BASE, "kind", "enum"], ["a", "b", "c"]), ("thing", "kind", "enum-added", '"c"'),
-                     id="enum-added"),
-        pytest.param(_edited([*BASE, "kind", "enum"], ["a"]), ("thing", "kind", "enum-removed", '"b"'),
-                     id="enum-removed"),
-        pytest.param(_edited([*BASE, "kind"], {"type": "string"}),
-                     ("thing", "kind", "enum-open", "ours lists 2 value(s), the other side any"), id="enum-open"),
-        pytest.param(_edited(["Thing", "allOf", 1, "properties", "note", "nullable"], False),
-                     ("thing", "note", "nullable", "ours nullable, upstream not"), id="nullable"),
-        pytest.param(_edited(["ThingEvent", "anyOf", 2], {"type": "object", "required": ["type"], "properties": {
-            "type": {"type": "string", "enum": ["thing.deleted"]}}}),
-                     ("thing.event", "type", "event-type-added", '"thing.deleted"'), id="event-type-added"),
+        pytest.param(
+            _edited([*BASE, "colour"], {"type": "string"}),
+            ("thing", "colour", "property-added", ""),
+            id="property-added",
+        ),
+        pytest.param(
+            _edited([*BASE, "tags"], delete=True), ("thing", "tags", "property-removed", ""), id="property-removed"
+        ),
+        pytest.param(
+            _edited(["ThingBase", "required"], ["id"]), ("thing", "kind", "required-removed", ""), id="required-removed"
+        ),
+        pytest.param(
+            _edited(["ThingBase", "required"], ["id", "kind", "tags"]),
+            ("thing", "tags", "required-added", ""),
+            id="required-added",
+        ),
+        pytest.param(
+            _edited(["Usage", "properties", "n"], {"type": "number"}),
+            ("thing.usage", "n", "type", "ours integer, upstream number"),
+            id="type",
+        ),
+        pytest.param(
+            _edited([*BASE, "tags", "items"], {"type": "integer"}),
+            ("thing", "tags[]", "type", "ours string, upstream integer"),
+            id="type-of-items",
+        ),
+        pytest.param(
+            _edited(["Labels", "additionalProperties"], {"type": "integer"}),
+            ("thing", "labels{}", "type", "ours string, upstream integer"),
+            id="type-of-map-values",
+        ),
+        pytest.param(
+            _edited([*BASE, "kind", "enum"], ["a", "b", "c"]), ("thing", "kind", "enum-added", '"c"'), id="enum-added"
+        ),
+        pytest.param(
+            _edited([*BASE, "kind", "enum"], ["a"]), ("thing", "kind", "enum-removed", '"b"'), id="enum-removed"
+        ),
+        pytest.param(
+            _edited([*BASE, "kind"], {"type": "string"}),
+            ("thing", "kind", "enum-open", "ours lists 2 value(s), the other side any"),
+            id="enum-open",
+        ),
+        pytest.param(
+            _edited(["Thing", "allOf", 1, "properties", "note", "nullable"], False),
+            ("thing", "note", "nullable", "ours nullable, upstream not"),
+            id="nullable",
+        ),
+        pytest.param(
+            _edited(
+                ["ThingEvent", "anyOf", 2],
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "enum": ["thing.deleted"]}},
+                },
+            ),
+            ("thing.event", "type", "event-type-added", '"thing.deleted"'),
+            id="event-type-added",
+        ),
     ],
 )
 def test_each_kind_of_difference(tmp_path, upstream, expected):
@@ -257,8 +308,17 @@ def test_an_operation_upstream_dropped(tmp_path):
         pytest.param({"oneOf": [{"$ref": "#/components/schemas/Note"}, {"type": "null"}]}, id="oneOf-ref-null"),
         pytest.param({"allOf": [{"$ref": "#/components/schemas/Note"}], "nullable": True}, id="allOf-nullable"),
         pytest.param({"$ref": "#/components/schemas/NullableNote"}, id="ref-chain-nullable"),
-        pytest.param({"type": "string", "enum": None, "nullable": True, "x-whatever": {"type": "integer"},
-                      "$comment": "c", "examples": [None]}, id="vendor-keys"),
+        pytest.param(
+            {
+                "type": "string",
+                "enum": None,
+                "nullable": True,
+                "x-whatever": {"type": "integer"},
+                "$comment": "c",
+                "examples": [None],
+            },
+            id="vendor-keys",
+        ),
     ],
 )
 def test_spellings_of_a_nullable_string_show_no_difference(tmp_path, trap):
@@ -276,22 +336,29 @@ def test_spellings_of_a_nullable_string_show_no_difference(tmp_path, trap):
 def test_a_discriminator_narrows_a_union(tmp_path):
     """Our parts are one if/then dispatch narrowed where used (`type: text`); upstream lists the text part only."""
     ours = copy.deepcopy(OURS)
-    ours["thing"]["properties"]["parts"] = {"type": "array", "items": {"$ref": "#/$defs/part",
-                                                                        "properties": {"type": {"enum": ["text"]}}}}
+    ours["thing"]["properties"]["parts"] = {
+        "type": "array",
+        "items": {"$ref": "#/$defs/part", "properties": {"type": {"enum": ["text"]}}},
+    }
     ours["thing"]["$defs"]["part"] = {
         "type": "object",
         "required": ["type"],
         "allOf": [
-            {"if": {"properties": {"type": {"const": kind}}},
-             "then": {"required": ["type", kind], "properties": {"type": {"const": kind}, kind: {"type": "string"}}}}
+            {
+                "if": {"properties": {"type": {"const": kind}}},
+                "then": {"required": ["type", kind], "properties": {"type": {"const": kind}, kind: {"type": "string"}}},
+            }
             for kind in ("text", "image")
         ],
     }
     upstream = upstream_doc()
     upstream["components"]["schemas"]["ThingBase"]["properties"]["parts"] = {
         "type": "array",
-        "items": {"type": "object", "required": ["type", "text"],
-                  "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}},
+        "items": {
+            "type": "object",
+            "required": ["type", "text"],
+            "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
+        },
     }
     report = _check(tmp_path, upstream, ours=ours)
     assert _found(report) == set(), drift.render(report, "markdown")
@@ -319,7 +386,8 @@ def test_accepted_differences_pass_and_stale_entries_are_reported(tmp_path):
     report = _check(tmp_path, upstream, ACCEPT_C + STALE)
     assert report.exit_code == 0 and not report.new
     assert [(d.key, reason) for d, reason in report.accepted] == [
-        (("thing", "kind", "enum-added", '"c"'), "DECISIONS.md: kinds")]
+        (("thing", "kind", "enum-added", '"c"'), "DECISIONS.md: kinds")
+    ]
     assert [a.difference.at for a in report.stale] == ["gone"]
     text = drift.render(report, "markdown")
     assert "## Stale accepted entries (1)" in text and "DECISIONS.md: kinds" in text

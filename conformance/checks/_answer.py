@@ -63,12 +63,13 @@ def drift_hint(error: schemas.SchemaError, at: str) -> str:
     """A line saying when the evidence fits an API that moved on rather than a server that broke the rule: a
     value outside an enum, an unknown discriminator value, a field whose value has a type the schema does not
     list. Empty otherwise (a missing key, a bad format, a wrong root are the server's)."""
-    value = excerpt(error.instance, 60)
+    value = excerpt(json.dumps(error.instance, ensure_ascii=False), 60)
     if error.keyword == "enum":
         return f"{DRIFT_HINT}: new enum value {value} at {at}"
     if error.keyword == "const" and at.rsplit(".", 1)[-1] in _DISCRIMINATORS:
         return f"{DRIFT_HINT}: unknown discriminator value {value} at {at}"
-    if error.keyword == "type" and at not in ("$", "") and not isinstance(error.instance, dict | list):
+    scalars_expected = not any(f"'{t}'" in error.message.rsplit("is not of type", 1)[-1] for t in ("object", "array"))
+    if error.keyword == "type" and at not in ("$", "") and scalars_expected:
         return f"{DRIFT_HINT}: a value of a new type ({value}) at {at}"
     return ""
 

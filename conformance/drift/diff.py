@@ -86,7 +86,9 @@ class Walk:
         difference = Difference(obj, at, kind, detail, upstream)
         self.differences.setdefault(difference.key, difference)
 
-    def compare(self, ours: Expr, theirs: Expr, obj: str, up: str, at: str = "", up_at: str = "", *, stream: bool = False) -> None:
+    def compare(
+        self, ours: Expr, theirs: Expr, obj: str, up: str, at: str = "", up_at: str = "", *, stream: bool = False
+    ) -> None:
         mine, other = self.ours.shape(ours), self.upstream.shape(theirs)
         if mine.name and mine.name != obj:  # our side entered another file: its differences are its own
             obj, at = mine.name, ""
@@ -112,7 +114,9 @@ class Walk:
                     if (name in other.required) != (name in mine.required):
                         kind = "required-added" if name in other.required else "required-removed"
                         self.add(obj, inside, kind, "", where)
-                    self.compare(mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream)
+                    self.compare(
+                        mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream
+                    )
         if mine.items is not None and other.items is not None:
             self.compare(mine.items, other.items, obj, up, at + "[]", up_at + "[]")
         if mine.values is not None and other.values is not None:
@@ -162,9 +166,7 @@ class Coverage:
         return len(self.covered) / len(self.upstream) if self.upstream else 0.0
 
 
-def compare_documents(
-    ours: Mapping[str, Any], openapi: str, upstream: Mapping[str, Any]
-) -> tuple[Walk, Coverage]:
+def compare_documents(ours: Mapping[str, Any], openapi: str, upstream: Mapping[str, Any]) -> tuple[Walk, Coverage]:
     """Walk every object our `openapi` document (a key of `ours`, the schema files by file name) shares with
     the upstream OpenAPI document."""
     walk = Walk(Side(ours), Side({"upstream": upstream}, components=UPSTREAM_SCHEMAS))
@@ -186,7 +188,9 @@ def _component(name: str) -> Node:
     return Node("upstream", {"$ref": f"#{UPSTREAM_SCHEMAS}{name}"})
 
 
-def _bodies(walk: Walk, openapi: str, mine: dict[str, Any], theirs: dict[str, Any]) -> Iterator[tuple[str, Expr, Expr, bool]]:
+def _bodies(
+    walk: Walk, openapi: str, mine: dict[str, Any], theirs: dict[str, Any]
+) -> Iterator[tuple[str, Expr, Expr, bool]]:
     """(label, our schema, upstream schema, is a stream item) for each body both operations describe."""
     pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
     responses = theirs.get("responses") or {}

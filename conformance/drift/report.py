@@ -162,10 +162,15 @@ def render_markdown(report: DriftReport) -> str:
     lines += ["", "## Objects compared", "", "| ours | upstream |", "| --- | --- |"]
     lines += [f"| `{ours}` | {', '.join(f'`{u}`' for u in theirs)} |" for ours, theirs in report.pairs.items()]
     if report.uncompared:
-        lines += ["", f"Not compared (no upstream counterpart found): {', '.join(f'`{n}`' for n in report.uncompared)}."]
+        lines += [
+            "",
+            f"Not compared (no upstream counterpart found): {', '.join(f'`{n}`' for n in report.uncompared)}.",
+        ]
     by_area = Counter(key.split(" ", 1)[1].split("/")[1] for key in coverage.missing)
     lines += ["", f"## Upstream operations not covered ({len(coverage.missing)})", ""]
-    lines += ["<details><summary>by area: " + ", ".join(f"{a} ({n})" for a, n in sorted(by_area.items())) + "</summary>"]
+    lines += [
+        "<details><summary>by area: " + ", ".join(f"{a} ({n})" for a, n in sorted(by_area.items())) + "</summary>"
+    ]
     lines += ["", *[f"- `{key}`" for key in coverage.missing], "", "</details>"]
     return "\n".join(lines) + "\n"
 
@@ -179,6 +184,8 @@ def accepted_toml(report: DriftReport, reasons: dict[tuple[str, str, str, str], 
     reasons = reasons or {}
     out: list[str] = []
     for d in sorted([*report.new, *(d for d, _ in report.accepted)]):
-        out += ["[[accepted]]"] + [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in _row(d).items() if k != "upstream"]
+        out += ["[[accepted]]"] + [
+            f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in _row(d).items() if k != "upstream"
+        ]
         out += [f"reason = {json.dumps(reasons.get(d.key, ''), ensure_ascii=False)}", ""]
     return "\n".join(out)

@@ -95,7 +95,9 @@ def _messages(entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def compare(baseline: Mapping[str, Any], current: Mapping[str, Any], *, names: tuple[str, str] = ("", "")) -> Comparison:
+def compare(
+    baseline: Mapping[str, Any], current: Mapping[str, Any], *, names: tuple[str, str] = ("", "")
+) -> Comparison:
     """The comparison of two results documents (as `load_results` returns them)."""
     before = {r["id"]: r for r in baseline.get("requirements", [])}
     after = {r["id"]: r for r in current.get("requirements", [])}
@@ -146,9 +148,7 @@ _TITLES = {
 
 
 def render_markdown(comparison: Comparison) -> str:
-    verdict = (
-        f"**{len(comparison.regressions)} regression(s)**" if comparison.regressions else "No regression"
-    )
+    verdict = f"**{len(comparison.regressions)} regression(s)**" if comparison.regressions else "No regression"
     lines = [
         "# Comparison with the baseline",
         "",
