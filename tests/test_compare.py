@@ -169,9 +169,9 @@ def test_baseline_regression_fails_the_run(tmp_path):
 @pytest.mark.parametrize(
     ("body", "hint"),
     [
-        ({"finish_reason": "paused"}, "new enum value \"paused\" at $.choices[0].finish_reason"),
+        ({"finish_reason": "paused"}, 'new enum value "paused" at $.choices[0].finish_reason'),
         ({"system_fingerprint": 12}, "a value of a new type (12) at $.system_fingerprint"),
-        ({"object": "chat.completion.v2"}, "unknown discriminator value \"chat.completion.v2\" at $.object"),
+        ({"object": "chat.completion.v2"}, 'unknown discriminator value "chat.completion.v2" at $.object'),
         ({"created": -1}, None),  # a bad format is the server's
         ({"choices": "none"}, None),  # so is a structure of the wrong type
     ],
