@@ -1,4 +1,4 @@
-"""The command line: `oai-conformance run | serve | requirements | validate | check-stream | schemas`.
+"""The command line: `oai-conformance run | serve | requirements | validate | check-stream | schemas | compare | drift`.
 
 Exit codes: 0 no MUST requirement failed (or: valid), 1 a MUST requirement failed (or: invalid), 2 a usage or
 configuration error, an unreachable target, or a file that cannot be read. Errors are one line, never a traceback.
@@ -45,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)"
     )
     generated = run.add_argument_group("the generated phase (requests drawn from the schemas; -k generated)")
-    generated.add_argument(
-        "--examples", default=None, metavar="N", help="requests per operation and mode (default 10)"
-    )
+    generated.add_argument("--examples", default=None, metavar="N", help="requests per operation and mode (default 10)")
     generated.add_argument(
         "--seed", default=None, metavar="N", help="the seed of the generated requests (default 0: the same each run)"
     )
@@ -56,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="the longest a generated request may wait for its answer (default 30)",
+    )
+    run.add_argument(
+        "--baseline", default=None, metavar="FILE", help="compare with an earlier results.json (exit 1 on a regression)"
     )
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
@@ -94,6 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("file", metavar="FILE", help="the captured body, or - for standard input")
 
     commands.add_parser("schemas", help="list the schema names")
+
+    compare = commands.add_parser("compare", help="compare two results.json files (exit 1 on a regression)")
+    compare.add_argument("baseline", metavar="BASELINE")
+    compare.add_argument("current", metavar="CURRENT")
+    compare.add_argument("--format", choices=("markdown", "json"), default="markdown")
+
+    drift = commands.add_parser("drift", help="compare our schemas with the upstream OpenAPI document")
+    drift.add_argument("--upstream", default=None, metavar="URL_OR_PATH", help="default: openai/openai-openapi")
+    drift.add_argument(
+        "--accepted", default=None, metavar="FILE", help="reviewed differences (default: schemas/ACCEPTED-DRIFT.toml)"
+    )
+    drift.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    drift.add_argument(
+        "--update-accepted", action="store_true", help="rewrite the accepted-drift file with every current difference"
+    )
     return parser
 
 
@@ -106,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "check-stream": _check_stream,
         "schemas": _schemas,
+        "compare": _compare,
+        "drift": _drift,
     }[args.command]
     try:
         return handler(args)
@@ -126,11 +144,13 @@ def _run(args: argparse.Namespace) -> int:
 
     from conformance.client import Client
     from conformance.options import TARGET_OPTIONS, cli_values
+    from conformance.reports.results import load_results
     from conformance.target import load_target
 
     cli = cli_values(args)
     config = Path(cli["config"]) if cli.get("config") else None
     target = load_target(cli, os.environ, config, Path.cwd())  # a ConfigError stops the run before any request
+    baseline = load_results(Path(args.baseline)) if args.baseline else None  # a bad baseline too
     if target.base_url is not None:
         with Client(target) as client:  # type: ignore[arg-type]
             client.check_reachable()
@@ -176,7 +196,23 @@ def _run(args: argparse.Namespace) -> int:
         f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
         f"results: {results_path}"
     )
-    return int(results["exit_code"])
+    if baseline is None:
+        return int(results["exit_code"])
+    return max(int(results["exit_code"]), _compare_with_baseline(baseline, results, args.baseline, report_dir))
+
+
+def _compare_with_baseline(baseline: dict[str, Any], results: dict[str, Any], name: str, report_dir: Path) -> int:
+    from conformance.reports import compare
+    from conformance.reports.writer import write_atomic
+
+    comparison = compare.compare(baseline, results, names=(name, str(report_dir / "results.json")))
+    for fmt in ("markdown", "json"):
+        write_atomic(report_dir / f"comparison.{'md' if fmt == 'markdown' else fmt}", compare.render(comparison, fmt))
+    print(
+        f"{PROG}: {len(comparison.regressions)} regression(s), {len(comparison.fixes)} fix(es) against the "
+        f"baseline — {report_dir / 'comparison.md'}"
+    )
+    return comparison.exit_code
 
 
 GENERATION_OPTIONS = ("examples", "seed", "response-time-limit")
@@ -386,6 +422,29 @@ def _schemas(args: argparse.Namespace) -> int:
     for name in schemas.names():
         print(name)
     return 0
+
+
+# compare, drift -----------------------------------------------------------------------------------------------------
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from conformance.reports import compare
+
+    comparison = compare.compare_files(Path(args.baseline), Path(args.current))
+    print(compare.render(comparison, args.format), end="")
+    return comparison.exit_code
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from conformance import drift
+
+    report = drift.check(args.upstream, Path(args.accepted) if args.accepted else None)
+    if args.update_accepted:
+        path = drift.update_accepted(report, Path(args.accepted) if args.accepted else None)
+        print(f"{PROG}: wrote {path}; give each new entry a reason", file=sys.stderr)
+        return 0
+    print(drift.render(report, args.format), end="")
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -41,9 +41,10 @@ def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int
     errors = schemas.validate(name, instance)
     for error in errors[:limit]:
         at = prefix + error.path[1:] if error.path.startswith("$") else error.path
+        hint = drift_hint(error, at)
         yield Violation(
             f"Received: {excerpt(error.instance, 120)} ({error.message})\n"
-            f"Expected: a valid `{name}` (schema rule `{error.keyword}`)",
+            f"Expected: a valid `{name}` (schema rule `{error.keyword}`)" + (f"\n{hint}" if hint else ""),
             at,
         )
     if len(errors) > limit:
@@ -52,6 +53,25 @@ def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int
             f"Expected: a valid `{name}`",
             prefix,
         )
+
+
+DRIFT_HINT = "Possibly our schema is behind the API"
+_DISCRIMINATORS = frozenset({"type", "object"})
+
+
+def drift_hint(error: schemas.SchemaError, at: str) -> str:
+    """A line saying when the evidence fits an API that moved on rather than a server that broke the rule: a
+    value outside an enum, an unknown discriminator value, a field whose value has a type the schema does not
+    list. Empty otherwise (a missing key, a bad format, a wrong root are the server's)."""
+    value = excerpt(json.dumps(error.instance, ensure_ascii=False), 60)
+    if error.keyword == "enum":
+        return f"{DRIFT_HINT}: new enum value {value} at {at}"
+    if error.keyword == "const" and at.rsplit(".", 1)[-1] in _DISCRIMINATORS:
+        return f"{DRIFT_HINT}: unknown discriminator value {value} at {at}"
+    scalars_expected = not any(f"'{t}'" in error.message.rsplit("is not of type", 1)[-1] for t in ("object", "array"))
+    if error.keyword == "type" and at not in ("$", "") and scalars_expected:
+        return f"{DRIFT_HINT}: a value of a new type ({value}) at {at}"
+    return ""
 
 
 def is_error_answer(exchange: Exchange) -> bool:

@@ -1,0 +1,96 @@
+"""Spec drift: how our schemas (`schemas/*.json`, wired by `schemas/openapi.json`) depart from an upstream
+OpenAPI document, the published one of openai/openai-openapi by default.
+
+`normalise` reduces both sides to one comparable shape, `diff` pairs the objects and lists the differences,
+`report` sorts them into new and reviewed (the accepted-drift file) and renders them. `check` does it all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.drift.diff import KINDS, MAPPING, Difference, compare_documents
+from conformance.drift.report import DriftReport, accepted_toml, build_report, load_accepted, render
+from conformance.exceptions import ConfigError
+
+__all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "render", "update_accepted"]
+
+UPSTREAM_URL = "https://raw.githubusercontent.com/openai/openai-openapi/master/openapi.json"
+ACCEPTED_FILE = "ACCEPTED-DRIFT.toml"
+OPENAPI_FILE = "openapi.json"
+
+
+def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The upstream OpenAPI document (JSON) from a URL or a path; anything else is a ConfigError."""
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        try:
+            response = httpx.get(source, timeout=timeout, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise ConfigError(f"--upstream: cannot fetch {source}: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            raise ConfigError(f"--upstream: {source} answered {response.status_code}")
+        text = response.text
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--upstream: cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"--upstream: {source} is not JSON: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
+        raise ConfigError(f"--upstream: {source} is not an OpenAPI document (no `paths`)")
+    return document
+
+
+def our_documents(directory: Path) -> dict[str, Any]:
+    """Our schema files and openapi.json, by file name."""
+    documents: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            documents[path.name] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read our schema: {exc}") from None
+    if OPENAPI_FILE not in documents:
+        raise ConfigError(f"{directory}: no {OPENAPI_FILE} wires our schemas to operations")
+    return documents
+
+
+def check(upstream: str | None = None, accepted: Path | None = None, schemas_dir: Path | None = None) -> DriftReport:
+    """Compare our schemas with the upstream document; `accepted` defaults to schemas/ACCEPTED-DRIFT.toml."""
+    from conformance.schemas import SCHEMAS_DIR
+
+    started = time.perf_counter()
+    directory = schemas_dir or SCHEMAS_DIR
+    if accepted is None and (directory / ACCEPTED_FILE).is_file():
+        accepted = directory / ACCEPTED_FILE
+    reviewed = load_accepted(accepted) if accepted is not None else []  # a broken file stops before any fetch
+    source = upstream or UPSTREAM_URL
+    ours = our_documents(directory)
+    walk, coverage = compare_documents(ours, OPENAPI_FILE, load_upstream(source))
+    names = {name.removesuffix(".json") for name in ours if name != OPENAPI_FILE}
+    uncompared = sorted(names - walk.ours.touched - set(walk.pairs))
+    report = build_report(source, coverage, sorted(walk.differences.values()), reviewed, walk.pairs, uncompared)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def update_accepted(report: DriftReport, path: Path | None = None) -> Path:
+    """Rewrite the accepted-drift file with every current difference, keeping the reasons already given."""
+    from conformance.reports.writer import write_atomic
+    from conformance.schemas import SCHEMAS_DIR
+
+    path = path or SCHEMAS_DIR / ACCEPTED_FILE
+    header = []
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = [line for line in lines[: next((i for i, x in enumerate(lines) if not x.startswith("#")), 0)]]
+    reasons = {d.key: reason for d, reason in report.accepted}
+    write_atomic(path, "".join(f"{line}\n" for line in header) + "\n" + accepted_toml(report, reasons))
+    return path

@@ -1,0 +1,220 @@
+"""The differences between our schemas and the upstream document, object by object.
+
+Objects are paired through the operations both documents describe (the request body and each response of the
+same method and path; for an event stream, our `x-oai-item-schema` against upstream's stream schema), then
+through the places where both sides name a schema of their own at the same spot (`usage` is `chat.usage.json`
+on our side and `CompletionUsage` upstream), and through `MAPPING` for objects no operation of ours reaches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.drift.normalise import Expr, Node, Shape, Side
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+UPSTREAM_SCHEMAS = "/components/schemas/"
+# Our schemas that no operation of ours reaches, and the upstream component each one stands for.
+MAPPING: dict[str, str] = {"deleted": "DeleteModelResponse"}
+_MAX_NESTING = 24  # a recursive schema that never names itself again stops here
+
+
+@dataclass(frozen=True, order=True)
+class Difference:
+    """One way our schema `object` departs from upstream at `at` (a path inside the object, `[]` for items).
+
+    `kind` is one of KINDS; `detail` names the value, or says what each side has. `upstream` names the upstream
+    schema (and the path inside it) that was compared; it is informative only, so that an upstream rename does
+    not make every reviewed difference new.
+    """
+
+    object: str
+    at: str
+    kind: str
+    detail: str = ""
+    upstream: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.object, self.at, self.kind, self.detail)
+
+
+KINDS = {
+    "property-added": "a property only upstream has",
+    "property-removed": "a property upstream does not have",
+    "required-added": "required upstream, optional in ours",
+    "required-removed": "required in ours, optional upstream",
+    "type": "the types differ",
+    "nullable": "null is allowed on one side only",
+    "enum-added": "a value only upstream allows",
+    "enum-removed": "a value upstream does not allow",
+    "enum-open": "one side lists the values, the other allows any",
+    "event-type-added": "a stream event type only upstream has",
+    "event-type-removed": "a stream event type upstream does not have",
+    "operation-removed": "an operation of ours upstream no longer has",
+}
+
+
+def operation_key(method: str, path: str) -> str:
+    """`POST /chat/completions`: parameter names and query strings (`/responses?beta=true`) do not count."""
+    return f"{method.upper()} {re.sub(r'{[^}]*}', '{}', path.split('?', 1)[0])}"
+
+
+def operations(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path, item in (document.get("paths") or {}).items():
+        for method, operation in (item or {}).items():
+            if method in METHODS and isinstance(operation, dict):
+                found.setdefault(operation_key(method, path), operation)
+    return found
+
+
+@dataclass
+class Walk:
+    """One comparison of our side with upstream: the differences, and which objects met which."""
+
+    ours: Side
+    upstream: Side
+    differences: dict[tuple[str, str, str, str], Difference] = field(default_factory=dict)
+    pairs: dict[str, set[str]] = field(default_factory=dict)  # our object -> upstream schemas it was compared with
+    _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+    def add(self, obj: str, at: str, kind: str, detail: str, upstream: str) -> None:
+        difference = Difference(obj, at, kind, detail, upstream)
+        self.differences.setdefault(difference.key, difference)
+
+    def compare(
+        self, ours: Expr, theirs: Expr, obj: str, up: str, at: str = "", up_at: str = "", *, stream: bool = False
+    ) -> None:
+        mine, other = self.ours.shape(ours), self.upstream.shape(theirs)
+        if mine.name and mine.name != obj:  # our side entered another file: its differences are its own
+            obj, at = mine.name, ""
+        if other.name and other.name != up:
+            up, up_at = other.name, ""
+        if not at:
+            self.pairs.setdefault(obj, set()).add(_join(up, up_at))
+        seen = (obj, at, up, up_at)
+        if seen in self._seen or at.count(".") + at.count("[") > _MAX_NESTING:
+            return
+        self._seen.add(seen)
+        where = _join(up, up_at)
+        for kind, detail in _scalar_differences(mine, other, event_type=stream and at == "type"):
+            self.add(obj, at, kind, detail, where)
+        if mine.properties and other.properties:
+            for name in sorted(set(mine.properties) | set(other.properties)):
+                inside, up_inside = _join(at, name), _join(up_at, name)
+                if name not in mine.properties:
+                    self.add(obj, inside, "property-added", "", where)
+                elif name not in other.properties:
+                    self.add(obj, inside, "property-removed", "", where)
+                else:
+                    if (name in other.required) != (name in mine.required):
+                        kind = "required-added" if name in other.required else "required-removed"
+                        self.add(obj, inside, kind, "", where)
+                    self.compare(
+                        mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream
+                    )
+        if mine.items is not None and other.items is not None:
+            self.compare(mine.items, other.items, obj, up, at + "[]", up_at + "[]")
+        if mine.values is not None and other.values is not None:
+            self.compare(mine.values, other.values, obj, up, at + "{}", up_at + "{}")
+
+
+def _join(base: str, name: str) -> str:
+    return f"{base}.{name}" if base and name and name[0] not in "[{" else base + name
+
+
+def _plain(types: frozenset[str]) -> str:
+    shown = sorted(t for t in types if t != "null" and not (t == "integer" and "number" in types))
+    return "|".join(shown) or "null"
+
+
+def _scalar_differences(mine: Shape, other: Shape, *, event_type: bool) -> Iterator[tuple[str, str]]:
+    if mine.types is None or other.types is None:
+        return  # a side that says nothing about the value differs from nothing
+    if _plain(mine.types) != _plain(other.types) and not (mine.only_null or other.only_null):
+        yield "type", f"ours {_plain(mine.types)}, upstream {_plain(other.types)}"
+    if mine.nullable != other.nullable:
+        yield "nullable", "ours nullable, upstream not" if mine.nullable else "upstream nullable, ours not"
+    if mine.enum is not None and other.enum is not None:
+        added, removed = ("event-type-added", "event-type-removed") if event_type else ("enum-added", "enum-removed")
+        for value in sorted(other.enum - mine.enum):
+            yield added, value
+        for value in sorted(mine.enum - other.enum):
+            yield removed, value
+    elif (mine.enum is None) != (other.enum is None):
+        listed = mine.enum if mine.enum is not None else other.enum
+        side = "ours" if mine.enum is not None else "upstream"
+        yield "enum-open", f"{side} lists {len(listed or ())} value(s), the other side any"
+
+
+@dataclass
+class Coverage:
+    upstream: list[str]  # every upstream operation key
+    covered: list[str]
+    ours_only: list[str]
+
+    @property
+    def missing(self) -> list[str]:
+        return [key for key in self.upstream if key not in set(self.covered)]
+
+    @property
+    def share(self) -> float:
+        return len(self.covered) / len(self.upstream) if self.upstream else 0.0
+
+
+def compare_documents(ours: Mapping[str, Any], openapi: str, upstream: Mapping[str, Any]) -> tuple[Walk, Coverage]:
+    """Walk every object our `openapi` document (a key of `ours`, the schema files by file name) shares with
+    the upstream OpenAPI document."""
+    walk = Walk(Side(ours), Side({"upstream": upstream}, components=UPSTREAM_SCHEMAS))
+    mine, theirs = operations(ours[openapi]), operations(upstream)
+    covered = [key for key in theirs if key in mine]
+    coverage = Coverage(sorted(theirs), sorted(covered), sorted(key for key in mine if key not in theirs))
+    for key in coverage.ours_only:
+        walk.add("openapi", key, "operation-removed", "", "paths")
+    for key in covered:
+        for label, our_schema, their_schema, stream in _bodies(walk, openapi, mine[key], theirs[key]):
+            walk.compare(our_schema, their_schema, f"{key} {label}", f"{key} {label}", stream=stream)
+    for name, component in MAPPING.items():
+        if f"{name}.json" in ours and component in (upstream.get("components") or {}).get("schemas", {}):
+            walk.compare(Node(f"{name}.json", {"$ref": f"{name}.json"}), _component(component), name, component)
+    return walk, coverage
+
+
+def _component(name: str) -> Node:
+    return Node("upstream", {"$ref": f"#{UPSTREAM_SCHEMAS}{name}"})
+
+
+def _bodies(
+    walk: Walk, openapi: str, mine: dict[str, Any], theirs: dict[str, Any]
+) -> Iterator[tuple[str, Expr, Expr, bool]]:
+    """(label, our schema, upstream schema, is a stream item) for each body both operations describe."""
+    pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
+    responses = theirs.get("responses") or {}
+    pairs += [(status, answer, responses.get(status)) for status, answer in (mine.get("responses") or {}).items()]
+    for label, our_body, their_body in pairs:
+        if not our_body or not their_body:
+            continue
+        ours_content = _content(walk.ours, openapi, our_body)
+        theirs_content = _content(walk.upstream, "upstream", their_body)
+        for media, (doc, media_object) in ours_content.items():
+            if media not in theirs_content:
+                continue
+            stream = media == "text/event-stream"
+            schema = media_object.get("x-oai-item-schema") if stream else None
+            schema = schema or media_object.get("schema")
+            their_schema = theirs_content[media][1].get("schema")
+            if schema is not None and their_schema is not None:
+                yield label, Node(doc, schema), Node("upstream", their_schema), stream
+
+
+def _content(side: Side, doc: str, body: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The media types of a request body or response (a `$ref` to `components` followed), in their document."""
+    while isinstance(body, dict) and isinstance(body.get("$ref"), str):
+        node, _ = side.resolve(body["$ref"], doc)
+        doc, body = node.doc, node.schema
+    content = body.get("content") if isinstance(body, dict) else None
+    return {m: (doc, o) for m, o in (content or {}).items() if isinstance(o, dict)}

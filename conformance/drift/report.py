@@ -1,0 +1,191 @@
+"""The drift report: coverage, differences (new or reviewed), stale reviewed entries; and the accepted-drift file.
+
+The accepted-drift file (TOML) lists the differences people reviewed, each with a reason, so that only new drift
+fails a nightly run:
+
+    [[accepted]]
+    object = "chat.completion"            # our schema (file name without .json)
+    at = "system_fingerprint"             # the path inside it, "" for the object itself
+    kind = "nullable"                     # see conformance.drift.diff.KINDS
+    detail = "ours nullable, upstream not"
+    reason = "DECISIONS.md: system-fingerprint"
+
+An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.drift.diff import KINDS, Coverage, Difference
+from conformance.exceptions import ConfigError
+
+REPORT_FORMAT = "oai-conformance/drift"
+REPORT_VERSION = 1
+_FIELDS = ("object", "at", "kind", "detail", "reason")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    difference: Difference
+    reason: str
+
+
+def load_accepted(path: Path) -> list[Accepted]:
+    """The reviewed differences of an accepted-drift file; a broken file or entry is a ConfigError that says where."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the accepted-drift file: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a TOML file: {exc}") from None
+    entries = data.get("accepted", [])
+    if set(data) - {"accepted"} or not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected only [[accepted]] entries")
+    found: list[Accepted] = []
+    for number, entry in enumerate(entries, 1):
+        where = f"{path}: [[accepted]] entry {number}"
+        if not isinstance(entry, dict) or (unknown := set(entry) - set(_FIELDS)):
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown) if isinstance(entry, dict) else entry!r}")
+        if not all(isinstance(entry.get(k, ""), str) for k in _FIELDS):
+            raise ConfigError(f"{where}: every value must be a string")
+        if entry.get("kind") not in KINDS:
+            raise ConfigError(f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}")
+        if not entry.get("object") or not str(entry.get("reason", "")).strip():
+            raise ConfigError(f"{where}: needs an object and a reason")
+        difference = Difference(entry["object"], entry.get("at", ""), entry["kind"], entry.get("detail", ""))
+        found.append(Accepted(difference, entry["reason"].strip()))
+    return found
+
+
+@dataclass
+class DriftReport:
+    upstream: str
+    coverage: Coverage
+    new: list[Difference]
+    accepted: list[tuple[Difference, str]]  # current differences with the reason that accepts them
+    stale: list[Accepted]
+    pairs: dict[str, list[str]]
+    uncompared: list[str]  # our schemas that met no upstream counterpart
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.new else 0
+
+
+def build_report(
+    upstream: str,
+    coverage: Coverage,
+    differences: list[Difference],
+    accepted: list[Accepted],
+    pairs: dict[str, set[str]],
+    uncompared: list[str],
+) -> DriftReport:
+    reasons = {a.difference.key: a.reason for a in accepted}
+    current = {d.key for d in differences}
+    return DriftReport(
+        upstream=upstream,
+        coverage=coverage,
+        new=[d for d in differences if d.key not in reasons],
+        accepted=[(d, reasons[d.key]) for d in differences if d.key in reasons],
+        stale=[a for a in accepted if a.difference.key not in current],
+        pairs={k: sorted(v) for k, v in sorted(pairs.items())},
+        uncompared=uncompared,
+    )
+
+
+def _row(d: Difference) -> dict[str, str]:
+    return {"object": d.object, "at": d.at, "kind": d.kind, "detail": d.detail, "upstream": d.upstream}
+
+
+def render_json(report: DriftReport) -> str:
+    coverage = report.coverage
+    data = {
+        "format": REPORT_FORMAT,
+        "version": REPORT_VERSION,
+        "upstream": report.upstream,
+        "exit_code": report.exit_code,
+        "seconds": round(report.seconds, 3),
+        "coverage": {
+            "upstream_operations": len(coverage.upstream),
+            "covered": len(coverage.covered),
+            "share": round(coverage.share, 4),
+            "covered_operations": coverage.covered,
+            "missing_operations": coverage.missing,
+        },
+        "objects": report.pairs,
+        "uncompared": report.uncompared,
+        "new": [_row(d) for d in report.new],
+        "accepted": [{**_row(d), "reason": reason} for d, reason in report.accepted],
+        "stale": [{**_row(a.difference), "reason": a.reason} for a in report.stale],
+        "notes": report.notes,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _table(rows: list[tuple[Difference, str]], last: str) -> list[str]:
+    lines = [f"| object | at | change | upstream | {last} |", "| --- | --- | --- | --- | --- |"]
+    for d, extra in rows:
+        change = f"{d.kind}" + (f": {d.detail}" if d.detail else "")
+        lines.append(f"| `{d.object}` | `{d.at or '.'}` | {change} | `{d.upstream}` | {extra} |".replace("\n", " "))
+    return lines
+
+
+def render_markdown(report: DriftReport) -> str:
+    coverage = report.coverage
+    verdict = f"**{len(report.new)} new difference(s)**" if report.new else "No new difference"
+    lines = [
+        "# Schema drift against the upstream OpenAPI document",
+        "",
+        f"Upstream: `{report.upstream}`. {verdict}; {len(report.accepted)} reviewed, {len(report.stale)} stale "
+        f"accepted entr{'y' if len(report.stale) == 1 else 'ies'}.",
+        "",
+        f"Coverage: {len(coverage.covered)} of {len(coverage.upstream)} upstream operations "
+        f"({coverage.share:.1%}): {', '.join(f'`{k}`' for k in coverage.covered) or 'none'}.",
+    ]
+    lines += [f"- Note: {note}" for note in report.notes]
+    if report.new:
+        lines += ["", f"## New differences ({len(report.new)})", ""]
+        lines += _table([(d, KINDS[d.kind]) for d in report.new], "meaning")
+    if report.stale:
+        lines += ["", f"## Stale accepted entries ({len(report.stale)})", "", "They match no current difference."]
+        lines += ["", *_table([(a.difference, a.reason) for a in report.stale], "reason")]
+    if report.accepted:
+        lines += ["", f"## Reviewed differences ({len(report.accepted)})", ""]
+        lines += _table(report.accepted, "reason")
+    lines += ["", "## Objects compared", "", "| ours | upstream |", "| --- | --- |"]
+    lines += [f"| `{ours}` | {', '.join(f'`{u}`' for u in theirs)} |" for ours, theirs in report.pairs.items()]
+    if report.uncompared:
+        lines += [
+            "",
+            f"Not compared (no upstream counterpart found): {', '.join(f'`{n}`' for n in report.uncompared)}.",
+        ]
+    by_area = Counter(key.split(" ", 1)[1].split("/")[1] for key in coverage.missing)
+    lines += ["", f"## Upstream operations not covered ({len(coverage.missing)})", ""]
+    lines += [
+        "<details><summary>by area: " + ", ".join(f"{a} ({n})" for a, n in sorted(by_area.items())) + "</summary>"
+    ]
+    lines += ["", *[f"- `{key}`" for key in coverage.missing], "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def render(report: DriftReport, fmt: str) -> str:
+    return render_json(report) if fmt == "json" else render_markdown(report)
+
+
+def accepted_toml(report: DriftReport, reasons: dict[tuple[str, str, str, str], str] | None = None) -> str:
+    """An accepted-drift file holding every current difference; `reasons` by key (new ones get none: review them)."""
+    reasons = reasons or {}
+    out: list[str] = []
+    for d in sorted([*report.new, *(d for d, _ in report.accepted)]):
+        out += ["[[accepted]]"] + [
+            f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in _row(d).items() if k != "upstream"
+        ]
+        out += [f"reason = {json.dumps(reasons.get(d.key, ''), ensure_ascii=False)}", ""]
+    return "\n".join(out)

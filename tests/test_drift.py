@@ -1,0 +1,498 @@
+"""`oai-conformance drift`: small crafted documents show each kind of difference, and the spellings that mean the
+same thing (nullable, $ref chains, allOf, vendor keys, descriptions) show none; then a run over the real upstream
+document in ../shared/upstream, when it is there."""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _shared import SHARED
+from test_cli import assert_one_line_error, cli, free_port
+
+from conformance import drift
+from conformance.exceptions import ConfigError
+from conformance.schemas import SCHEMAS_DIR
+
+UPSTREAM = SHARED / "upstream" / "openapi.json"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _schema(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"$schema": DIALECT, "$id": f"{name}.json", **body}
+
+
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+OURS: dict[str, dict[str, Any]] = {
+    "thing": _schema(
+        "thing",
+        {
+            "type": "object",
+            "required": ["id", "kind"],
+            "$comment": "ours",
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "kind": {"enum": ["a", "b"]},
+                "note": {"type": ["string", "null"]},
+                "usage": {"anyOf": [{"$ref": "thing.usage.json"}, {"type": "null"}]},
+                "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "$defs": {"tag": {"type": "string"}},
+        },
+    ),
+    "thing.usage": _schema("thing.usage", {"type": "object", "properties": {"n": {"type": "integer"}}}),
+    "thing.event": _schema(
+        "thing.event",
+        {
+            "oneOf": [
+                {"type": "object", "required": ["type"], "properties": {"type": {"const": "thing.created"}}},
+                {
+                    "type": "object",
+                    "required": ["type", "thing"],
+                    "properties": {"type": {"const": "thing.done"}, "thing": {"$ref": "thing.json"}},
+                },
+            ]
+        },
+    ),
+    "openapi": {
+        "openapi": "3.1.0",
+        "paths": {
+            "/things/{id}": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {"schema": {"$ref": "thing.json"}},
+                                "text/event-stream": {
+                                    "schema": {"type": "string"},
+                                    "x-oai-item-schema": {"$ref": "thing.event.json"},
+                                },
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    },
+}
+
+
+def upstream_doc() -> dict[str, Any]:
+    """The same objects, spelled the upstream way: OpenAPI 3.0 `nullable`, ref chains, allOf layers, vendor keys,
+    descriptions and examples everywhere, events as an anyOf of refs with a discriminator."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "upstream", "version": "1"},
+        "paths": {
+            "/things/{thing_id}": {
+                "get": {
+                    "operationId": "getThing",
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}},
+                                "text/event-stream": {"schema": {"$ref": "#/components/schemas/ThingEvent"}},
+                            },
+                        }
+                    },
+                },
+                "delete": {"operationId": "deleteThing", "responses": {"200": {"description": "OK"}}},
+            }
+        },
+        "components": {
+            "schemas": {
+                "Thing": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/ThingBase"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "note": {
+                                    "type": "string",
+                                    "nullable": True,
+                                    "description": "A note.",
+                                    "example": "hi",
+                                    "x-stainless-nullable": True,
+                                },
+                            },
+                        },
+                    ],
+                    "x-oaiMeta": {"name": "The thing object", "example": "{}"},
+                },
+                "ThingBase": {
+                    "type": "object",
+                    "description": "A thing.",
+                    "required": ["kind", "id"],
+                    "properties": {
+                        "id": {"$ref": "#/components/schemas/ThingId"},
+                        "kind": {"type": "string", "enum": ["b", "a"], "x-stainless-const": False},
+                        "note": {"type": "string"},
+                        "usage": {"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": True},
+                        "tags": {"type": "array", "items": {"type": "string", "description": "A tag."}},
+                        "labels": {"$ref": "#/components/schemas/Labels"},
+                    },
+                },
+                "ThingId": {"$ref": "#/components/schemas/IdString"},
+                "IdString": {"type": "string", "description": "An id.", "examples": ["t_1"]},
+                "Labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "Usage": {
+                    "type": "object",
+                    "properties": {"n": {"type": "integer", "format": "int64"}},
+                    "$comment": "upstream",
+                },
+                "ThingEvent": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ThingCreated"},
+                        {"$ref": "#/components/schemas/ThingDone"},
+                    ],
+                    "discriminator": {"propertyName": "type"},
+                },
+                "ThingCreated": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "enum": ["thing.created"]}},
+                },
+                "ThingDone": {
+                    "type": "object",
+                    "required": ["type", "thing"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["thing.done"]},
+                        "thing": {"$ref": "#/components/schemas/Thing"},
+                    },
+                },
+            }
+        },
+    }
+
+
+def _check(
+    tmp_path: Path, upstream: dict[str, Any], accepted: str | None = None, ours: dict[str, dict[str, Any]] | None = None
+) -> drift.DriftReport:
+    schemas = tmp_path / "schemas"
+    schemas.mkdir(exist_ok=True)
+    for name, document in (ours or OURS).items():
+        (schemas / f"{name}.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "upstream.json").write_text(json.dumps(upstream), encoding="utf-8")
+    accepted_path = None
+    if accepted is not None:
+        accepted_path = tmp_path / "accepted.toml"
+        accepted_path.write_text(accepted, encoding="utf-8")
+    return drift.check(str(tmp_path / "upstream.json"), accepted_path, schemas_dir=schemas)
+
+
+def _found(report: drift.DriftReport) -> set[tuple[str, str, str, str]]:
+    return {d.key for d in report.new}
+
+
+def test_the_same_objects_spelled_differently_show_no_difference(tmp_path):
+    report = _check(tmp_path, upstream_doc())
+    assert _found(report) == set(), drift.render(report, "markdown")
+    assert report.exit_code == 0
+    assert report.pairs["thing"] == ["Thing"] and report.pairs["thing.usage"] == ["Usage"]
+    assert report.coverage.covered == ["GET /things/{}"] and report.coverage.missing == ["DELETE /things/{}"]
+    assert report.coverage.share == 0.5
+
+
+def _edited(path: list[Any], value: Any = None, *, delete: bool = False) -> dict[str, Any]:
+    document = upstream_doc()
+    node = document["components"]["schemas"]
+    for key in path[:-1]:
+        node = node[key]
+    if delete:
+        del node[path[-1]]
+    elif isinstance(node, list) and path[-1] == len(node):
+        node.append(value)
+    else:
+        node[path[-1]] = value
+    return document
+
+
+BASE = ["ThingBase", "properties"]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "expected"),
+    [
+        pytest.param(
+            _edited([*BASE, "colour"], {"type": "string"}),
+            ("thing", "colour", "property-added", ""),
+            id="property-added",
+        ),
+        pytest.param(
+            _edited([*BASE, "tags"], delete=True), ("thing", "tags", "property-removed", ""), id="property-removed"
+        ),
+        pytest.param(
+            _edited(["ThingBase", "required"], ["id"]), ("thing", "kind", "required-removed", ""), id="required-removed"
+        ),
+        pytest.param(
+            _edited(["ThingBase", "required"], ["id", "kind", "tags"]),
+            ("thing", "tags", "required-added", ""),
+            id="required-added",
+        ),
+        pytest.param(
+            _edited(["Usage", "properties", "n"], {"type": "number"}),
+            ("thing.usage", "n", "type", "ours integer, upstream number"),
+            id="type",
+        ),
+        pytest.param(
+            _edited([*BASE, "tags", "items"], {"type": "integer"}),
+            ("thing", "tags[]", "type", "ours string, upstream integer"),
+            id="type-of-items",
+        ),
+        pytest.param(
+            _edited(["Labels", "additionalProperties"], {"type": "integer"}),
+            ("thing", "labels{}", "type", "ours string, upstream integer"),
+            id="type-of-map-values",
+        ),
+        pytest.param(
+            _edited([*BASE, "kind", "enum"], ["a", "b", "c"]), ("thing", "kind", "enum-added", '"c"'), id="enum-added"
+        ),
+        pytest.param(
+            _edited([*BASE, "kind", "enum"], ["a"]), ("thing", "kind", "enum-removed", '"b"'), id="enum-removed"
+        ),
+        pytest.param(
+            _edited([*BASE, "kind"], {"type": "string"}),
+            ("thing", "kind", "enum-open", "ours lists 2 value(s), the other side any"),
+            id="enum-open",
+        ),
+        pytest.param(
+            _edited(["Thing", "allOf", 1, "properties", "note", "nullable"], False),
+            ("thing", "note", "nullable", "ours nullable, upstream not"),
+            id="nullable",
+        ),
+        pytest.param(
+            _edited(
+                ["ThingEvent", "anyOf", 2],
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "enum": ["thing.deleted"]}},
+                },
+            ),
+            ("thing.event", "type", "event-type-added", '"thing.deleted"'),
+            id="event-type-added",
+        ),
+    ],
+)
+def test_each_kind_of_difference(tmp_path, upstream, expected):
+    report = _check(tmp_path, upstream)
+    assert _found(report) == {expected}, drift.render(report, "markdown")
+    assert report.exit_code == 1
+
+
+def test_an_operation_upstream_dropped(tmp_path):
+    upstream = upstream_doc()
+    upstream["paths"] = {"/other": upstream["paths"].pop("/things/{thing_id}")}
+    report = _check(tmp_path, upstream)
+    assert _found(report) == {("openapi", "GET /things/{}", "operation-removed", "")}
+    assert report.coverage.share == 0.0
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        pytest.param({"type": ["string", "null"]}, id="type-list-null"),
+        pytest.param({"anyOf": [{"type": "string"}, {"type": "null"}]}, id="anyOf-null"),
+        pytest.param({"oneOf": [{"$ref": "#/components/schemas/Note"}, {"type": "null"}]}, id="oneOf-ref-null"),
+        pytest.param({"allOf": [{"$ref": "#/components/schemas/Note"}], "nullable": True}, id="allOf-nullable"),
+        pytest.param({"$ref": "#/components/schemas/NullableNote"}, id="ref-chain-nullable"),
+        pytest.param(
+            {
+                "type": "string",
+                "enum": None,
+                "nullable": True,
+                "x-whatever": {"type": "integer"},
+                "$comment": "c",
+                "examples": [None],
+            },
+            id="vendor-keys",
+        ),
+    ],
+)
+def test_spellings_of_a_nullable_string_show_no_difference(tmp_path, trap):
+    upstream = upstream_doc()
+    schemas = upstream["components"]["schemas"]
+    schemas["Note"] = {"type": "string", "description": "d"}
+    schemas["NullableNote"] = {"$ref": "#/components/schemas/NullableNote2"}
+    schemas["NullableNote2"] = {"type": "string", "nullable": True}
+    trap = {k: v for k, v in trap.items() if v is not None}
+    schemas["Thing"]["allOf"][1]["properties"]["note"] = trap
+    report = _check(tmp_path, upstream)
+    assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_a_discriminator_narrows_a_union(tmp_path):
+    """Our parts are one if/then dispatch narrowed where used (`type: text`); upstream lists the text part only."""
+    ours = copy.deepcopy(OURS)
+    ours["thing"]["properties"]["parts"] = {
+        "type": "array",
+        "items": {"$ref": "#/$defs/part", "properties": {"type": {"enum": ["text"]}}},
+    }
+    ours["thing"]["$defs"]["part"] = {
+        "type": "object",
+        "required": ["type"],
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": kind}}},
+                "then": {"required": ["type", kind], "properties": {"type": {"const": kind}, kind: {"type": "string"}}},
+            }
+            for kind in ("text", "image")
+        ],
+    }
+    upstream = upstream_doc()
+    upstream["components"]["schemas"]["ThingBase"]["properties"]["parts"] = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["type", "text"],
+            "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
+        },
+    }
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")
+
+
+ACCEPT_C = """
+[[accepted]]
+object = "thing"
+at = "kind"
+kind = "enum-added"
+detail = '"c"'
+reason = "DECISIONS.md: kinds"
+"""
+STALE = """
+[[accepted]]
+object = "thing"
+at = "gone"
+kind = "property-removed"
+reason = "it was there once"
+"""
+
+
+def test_accepted_differences_pass_and_stale_entries_are_reported(tmp_path):
+    upstream = _edited([*BASE, "kind", "enum"], ["a", "b", "c"])
+    report = _check(tmp_path, upstream, ACCEPT_C + STALE)
+    assert report.exit_code == 0 and not report.new
+    assert [(d.key, reason) for d, reason in report.accepted] == [
+        (("thing", "kind", "enum-added", '"c"'), "DECISIONS.md: kinds")
+    ]
+    assert [a.difference.at for a in report.stale] == ["gone"]
+    text = drift.render(report, "markdown")
+    assert "## Stale accepted entries (1)" in text and "DECISIONS.md: kinds" in text
+    data = json.loads(drift.render(report, "json"))
+    assert data["exit_code"] == 0 and data["stale"][0]["reason"] == "it was there once"
+    # another new value is new drift, although an earlier one was accepted
+    report = _check(tmp_path, _edited([*BASE, "kind", "enum"], ["a", "b", "c", "d"]), ACCEPT_C)
+    assert _found(report) == {("thing", "kind", "enum-added", '"d"')} and report.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("accepted", "problem"),
+    [
+        ("[[accepted]]\nobject = 'thing'\nat = 'kind'\nkind = 'enum-added'\n", "reason"),
+        ("[[accepted]]\nobject = 'thing'\nkind = 'renamed'\nreason = 'x'\n", "kind 'renamed'"),
+        ("[[accepted]]\nobject = 'thing'\nkind = 'type'\nreason = 'x'\nwhy = 'y'\n", "unknown keys"),
+        ("[[accepted]\n", "not a TOML file"),
+    ],
+)
+def test_a_broken_accepted_file_names_the_entry(tmp_path, accepted, problem):
+    with pytest.raises(ConfigError, match=problem):
+        _check(tmp_path, upstream_doc(), accepted)
+
+
+def test_update_accepted_keeps_reasons(tmp_path):
+    upstream = _edited([*BASE, "kind", "enum"], ["a", "b", "c", "d"])
+    report = _check(tmp_path, upstream, ACCEPT_C)
+    path = drift.update_accepted(report, tmp_path / "accepted.toml")
+    text = path.read_text(encoding="utf-8")
+    assert 'reason = "DECISIONS.md: kinds"' in text and 'detail = "\\"d\\""\nreason = ""' in text
+
+
+# --- the command line: a URL, a path, errors ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[str]:
+    """A 127.0.0.1 HTTP server that serves a small upstream document at /openapi.json."""
+    body = json.dumps(upstream_doc()).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path == "/openapi.json"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body if found else b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_cli_fetches_a_url(tmp_path, served):
+    proc = cli(tmp_path, "drift", "--upstream", f"{served}/openapi.json", "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["upstream"].endswith("/openapi.json")
+    assert data["coverage"]["upstream_operations"] == 2 and data["coverage"]["covered"] == 0
+    assert_one_line_error(cli(tmp_path, "drift", "--upstream", f"{served}/missing.json"), "404")
+
+
+def test_cli_unreachable_url_and_bad_files(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/openapi.json"
+    assert_one_line_error(cli(tmp_path, "drift", "--upstream", url), url)
+    assert_one_line_error(cli(tmp_path, "drift", "--upstream", str(tmp_path / "nope.json")), "nope.json")
+    (tmp_path / "list.json").write_text("[]")
+    assert_one_line_error(cli(tmp_path, "drift", "--upstream", str(tmp_path / "list.json")), "OpenAPI")
+    (tmp_path / "bad.toml").write_text("[[accepted]]\nobject = 'x'\n")
+    assert_one_line_error(
+        cli(tmp_path, "drift", "--upstream", str(tmp_path / "list.json"), "--accepted", str(tmp_path / "bad.toml")),
+        "bad.toml",
+    )
+
+
+# --- the real upstream document -----------------------------------------------------------------------------------
+
+needs_upstream = pytest.mark.skipif(not UPSTREAM.is_file(), reason=f"no upstream document at {UPSTREAM}")
+
+
+@needs_upstream
+def test_drift_over_the_upstream_document(tmp_path):
+    started = time.perf_counter()
+    report = drift.check(str(UPSTREAM))
+    assert time.perf_counter() - started < 30
+    assert len(report.coverage.upstream) > 200 and 0 < report.coverage.share < 1
+    assert {"POST /chat/completions", "POST /embeddings", "GET /models"} <= set(report.coverage.covered)
+    assert {"chat.completion", "chat.completion.chunk", "chat.usage", "model", "error"} <= set(report.pairs)
+    # every difference is a reviewed one (the test below proves it through the command line)
+    assert not report.new, drift.render(report, "markdown")
+    assert not report.stale
+
+
+@needs_upstream
+def test_cli_drift_with_the_accepted_file_exits_0(tmp_path):
+    proc = cli(tmp_path, "drift", "--upstream", str(UPSTREAM), "--accepted", str(SCHEMAS_DIR / "ACCEPTED-DRIFT.toml"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert "No new difference" in proc.stdout and "upstream operations" in proc.stdout
+    # without it, the reviewed differences are new drift again
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    proc = cli(tmp_path, "drift", "--upstream", str(UPSTREAM), "--accepted", str(empty), "--format", "json")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["new"]
