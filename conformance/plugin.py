@@ -143,6 +143,7 @@ class _Run:
         if OBSERVATIONS in properties:
             self.reports.append((report.nodeid, properties))
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: xdist may not be installed
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         # xdist: each worker's ledger summary arrives with the worker's goodbye.
         resources = getattr(node, "workeroutput", {}).get("oai_resources")
