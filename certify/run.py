@@ -1,0 +1,113 @@
+"""One certification: install (cached), start on a free port, wait, run the suite, stop, publish.
+
+Without `check`, the reports go to `docs/compatibility/<server>/` (the public matrix) with the server's
+expectations applied. With `check`, they go to `reports/<server>/` and the run is compared with the expectations
+file strictly: any requirement that fails and is not listed, or is listed and passes, makes the exit code 1 and
+is printed as a diff line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from certify.lifecycle import free_port, running, signals_raise, wait_ready
+from certify.recipe import KEY_ENV, Recipe
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPATIBILITY = ROOT / "docs" / "compatibility"
+REPORTS = ROOT / "reports"
+
+
+@dataclass
+class Timings:
+    install_s: float = 0.0
+    startup_s: float = 0.0
+    run_s: float = 0.0
+
+
+def expectations_file(recipe: Recipe) -> Path:
+    return COMPATIBILITY / recipe.name / "expectations.toml"
+
+
+def certify(
+    recipe: Recipe, check: bool = False, report_dir: Path | None = None, suite_args: list[str] | None = None
+) -> int:
+    """Certify one server; returns the suite's exit code (0: no unexpected MUST failure)."""
+    timings = Timings()
+    report_dir = report_dir or (REPORTS / recipe.name if check else COMPATIBILITY / recipe.name)
+    with signals_raise():
+        started = time.monotonic()
+        say(f"installing {recipe.name} {recipe.version} (cached after the first time)")
+        folder = recipe.install()
+        timings.install_s = time.monotonic() - started
+
+        port = free_port()
+        key = "sk-certify-" + secrets.token_hex(16)  # a fresh key per run, known only to the server and the suite
+        launch = recipe.launch(folder, port, key)
+        log = folder / "logs" / f"{recipe.name}-{port}.log"
+        say(f"starting {recipe.name} on 127.0.0.1:{port} (log: {log})")
+        with running(launch.command, launch.env, log, launch.cwd) as server:
+            timings.startup_s = wait_ready(server, launch.ready_url, launch.ready_timeout, launch.ready_headers)
+            say(f"{recipe.name} (pid {server.pid}) ready after {timings.startup_s:.1f} s; running the suite")
+            started = time.monotonic()
+            code = subprocess.call(
+                suite_command(recipe, launch.base_url, report_dir, check) + (suite_args or []),
+                env={**os.environ, KEY_ENV: key},
+                cwd=ROOT,
+            )
+            timings.run_s = time.monotonic() - started
+        say(f"{recipe.name} stopped")
+    if code not in (0, 1):
+        return code
+    write_about(recipe, report_dir, timings)
+    say(
+        f"{recipe.name}: install {timings.install_s:.0f} s, start-up {timings.startup_s:.1f} s, "
+        f"run {timings.run_s:.0f} s; exit code {code}; reports in {report_dir}"
+    )
+    return code
+
+
+def suite_command(recipe: Recipe, base_url: str, report_dir: Path, check: bool) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "conformance.cli",
+        "run",
+        *("--base-url", base_url),
+        *("--api-key-env", KEY_ENV),
+        *("--features", ",".join(recipe.features)),
+        *("--name", recipe.name),
+        *("--report-dir", str(report_dir)),
+        *("--workers", "2"),
+    ]
+    for role, model in recipe.models.items():
+        command += ["--model", f"{role}={model}"]
+    expectations = expectations_file(recipe)
+    if expectations.is_file():
+        command += ["--expectations", str(expectations.relative_to(ROOT))]
+        if check:
+            command.append("--strict-expectations")
+    return command
+
+
+def write_about(recipe: Recipe, report_dir: Path, timings: Timings) -> None:
+    """server.json beside the results: which server and version, how configured, how long each step took."""
+    about = {
+        "server": recipe.name,
+        "version": recipe.version,
+        "notes": recipe.notes,
+        "command": f"python -m certify {recipe.name}",
+        "timings_s": {k: round(v, 1) for k, v in vars(timings).items()},
+    }
+    (report_dir / "server.json").write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
+
+
+def say(message: str) -> None:
+    print(f"certify: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,93 @@
+"""The LiteLLM proxy with mocked completions: no upstream model, every answer is LiteLLM's own.
+
+Install: `litellm[proxy]` pinned, in its own virtual environment (~2-3 min). Configuration: one chat model and
+one embeddings model answered by `mock_response`, a `master_key` read from the environment
+(`os.environ/LITELLM_MASTER_KEY`), the local model cost map (else start-up waits on the network). Ready when
+`GET /health/liveliness` answers 200 (~15 s).
+
+The mocked text is a JSON object, so that it is also a valid answer to `response_format: json_object`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from certify.cache import build_once, make_venv, pip_install
+from certify.recipe import Launch, Recipe
+
+VERSION = "1.106.2"
+CHAT_MODEL = "mock-chat"
+EMBEDDINGS_MODEL = "mock-embedding"
+MOCK_TEXT = '{"answer": "mocked"}'
+MOCK_EMBEDDING = [0.25, -0.5, 0.75, 0.125]
+
+
+def install() -> Path:
+    return build_once(f"litellm-{VERSION}", _build)
+
+
+def _build(folder: Path) -> None:
+    log = folder / "install.log"
+    python = make_venv(folder / "venv", log)
+    pip_install(python, [f"litellm[proxy]=={VERSION}"], log)
+
+
+def config(upstream: dict[str, str] | None = None) -> str:
+    """The proxy's config.yaml (JSON is YAML): the mocked models, and optionally one routed upstream."""
+    models = [
+        {
+            "model_name": CHAT_MODEL,
+            "litellm_params": {"model": f"openai/{CHAT_MODEL}", "api_key": "unused", "mock_response": MOCK_TEXT},
+        },
+        {
+            "model_name": EMBEDDINGS_MODEL,
+            "litellm_params": {
+                "model": f"openai/{EMBEDDINGS_MODEL}",
+                "api_key": "unused",
+                "mock_response": MOCK_EMBEDDING,
+            },
+        },
+    ]
+    if upstream:
+        models.append({"model_name": upstream["name"], "litellm_params": upstream["params"]})
+    return json.dumps(
+        {"model_list": models, "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}, indent=2
+    )
+
+
+def launch(folder: Path, port: int, key: str) -> Launch:
+    config_file = folder / f"config-{port}.yaml"
+    config_file.write_text(config())
+    env = {
+        **os.environ,
+        "LITELLM_MASTER_KEY": key,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    return Launch(
+        command=[
+            str(folder / "venv" / "bin" / "litellm"),
+            *("--config", str(config_file)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--num_workers", "1"),
+        ],
+        env=env,
+        base_url=f"http://127.0.0.1:{port}/v1",
+        ready_url=f"http://127.0.0.1:{port}/health/liveliness",
+        ready_timeout=120,
+        cwd=folder,
+    )
+
+
+RECIPE = Recipe(
+    name="litellm",
+    version=VERSION,
+    features=("models", "chat", "embeddings", "errors", "generated"),
+    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL},
+    install=install,
+    launch=launch,
+    notes="proxy with `mock_response` models (no upstream)",
+)
