@@ -144,6 +144,10 @@ def _run(args: argparse.Namespace) -> int:
     from conformance.options import TARGET_OPTIONS, cli_values
     from conformance.target import load_target
 
+    if args.expectations:
+        from conformance.expectations import load
+
+        load(Path(args.expectations))  # a bad file stops the run before any request
     cli = cli_values(args)
     config = Path(cli["config"]) if cli.get("config") else None
     target = load_target(cli, os.environ, config, Path.cwd())  # a ConfigError stops the run before any request
@@ -152,10 +156,6 @@ def _run(args: argparse.Namespace) -> int:
             client.check_reachable()
 
     _check_selection(args)
-    if args.expectations:
-        from conformance.expectations import load
-
-        load(Path(args.expectations))  # a bad file stops the run before any request
     report_dir = _report_dir(args.report_dir)
     pytest_args = [
         *cases_args(report_dir),
