@@ -1,8 +1,8 @@
 """`python -m certify SERVER [--check]`, `python -m certify install SERVER...`, `python -m certify matrix`.
 
-- `SERVER` (litellm, llama-server, vllm): install it (cached), start it, run the suite against it, stop it,
-  and write results and certificate to docs/compatibility/SERVER/.
-- `--check`: the same run, reports to reports/SERVER/, compared strictly with the server's expectations file.
+- `SERVER` (litellm, llama-server, vllm): install it (cached), start it, run the suite against it into
+  reports/SERVER/, stop it, and publish results and certificate to docs/compatibility/SERVER/.
+- `--check`: the same run, not published, compared strictly with the server's expectations file.
 - `install SERVER...`: only fill the caches (CI does this in the background while the other tests run).
 - `matrix`: regenerate docs/compatibility/README.md from the committed results.
 
@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("server", help=f"one of {', '.join(RECIPES)}; or `install SERVER...`; or `matrix`")
     parser.add_argument("servers", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help="compare the run with the expectations file strictly")
-    parser.add_argument("--report-dir", default=None, metavar="DIR", help="where the reports go")
+    parser.add_argument(
+        "--report-dir", default=None, metavar="DIR", help="where the run writes its reports (default: reports/SERVER/)"
+    )
     return parser
 
 

@@ -1,9 +1,11 @@
 """One certification: install (cached), start on a free port, wait, run the suite, stop, publish.
 
-Without `check`, the reports go to `docs/compatibility/<server>/` (the public matrix) with the server's
-expectations applied. With `check`, they go to `reports/<server>/` and the run is compared with the expectations
-file strictly: any requirement that fails and is not listed, or is listed and passes, makes the exit code 1 and
-is printed as a diff line.
+The suite writes its reports to `reports/<server>/` (or `--report-dir`). Without `check`, a run that completed
+(the server alive to the end, the suite's exit code 0 or 1) is then published: its results, certificate and
+server.json are copied into `docs/compatibility/<server>/`, so a failed or interrupted run never replaces a
+published certificate. With `check`, nothing is published and the run is compared with the expectations file
+strictly: a requirement that fails and is not listed, or is listed and passes, makes the exit code 1 and is
+printed as a diff line.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from certify.lifecycle import free_port, running, signals_raise, wait_ready
+from certify.lifecycle import CertifyError, free_port, running, signals_raise, wait_ready
 from certify.recipe import KEY_ENV, Recipe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +44,7 @@ def certify(
 ) -> int:
     """Certify one server; returns the suite's exit code (0: no unexpected MUST failure)."""
     timings = Timings()
-    report_dir = report_dir or (REPORTS / recipe.name if check else COMPATIBILITY / recipe.name)
+    report_dir = report_dir or REPORTS / recipe.name
     with signals_raise():
         started = time.monotonic()
         say(f"installing {recipe.name} {recipe.version} (cached after the first time)")
@@ -63,10 +66,17 @@ def certify(
                 cwd=ROOT,
             )
             timings.run_s = time.monotonic() - started
+            if server.popen.poll() is not None:  # the results would blame the API for a crash
+                raise CertifyError(
+                    f"the server exited (code {server.popen.returncode}) during the run; the reports in "
+                    f"{report_dir} are not a certificate; its log ({server.log}) ends with:\n{server.tail()}"
+                )
         say(f"{recipe.name} stopped")
     if code not in (0, 1):
         return code
     write_about(recipe, report_dir, timings)
+    if not check:
+        publish(report_dir, COMPATIBILITY / recipe.name)
     say(
         f"{recipe.name}: install {timings.install_s:.0f} s, start-up {timings.startup_s:.1f} s, "
         f"run {timings.run_s:.0f} s; exit code {code}; reports in {report_dir}"
@@ -107,6 +117,17 @@ def write_about(recipe: Recipe, report_dir: Path, timings: Timings) -> None:
         "timings_s": {k: round(v, 1) for k, v in vars(timings).items()},
     }
     (report_dir / "server.json").write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
+
+
+PUBLISHED = ("results.json", "certificate.md", "certificate.html", "server.json")
+
+
+def publish(report_dir: Path, folder: Path) -> None:
+    """Copy the public part of a completed run into the compatibility folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PUBLISHED:
+        shutil.copy2(report_dir / name, folder / name)
+    say(f"published {', '.join(PUBLISHED)} to {folder}")
 
 
 def say(message: str) -> None:

@@ -19,7 +19,8 @@ CORPUS = [
     "Name the capital of France and its country. The answer is JSON.",
     '{"city": "Paris", "country": "France", "answer": true, "count": [1, 2, 3]}',
 ]
-SPECIAL = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
+# <tool_call> and </tool_call>: vLLM's hermes tool parser looks them up in the vocabulary.
+SPECIAL = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"]
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}{% endif %}<|im_end|>\n{% endfor %}"
@@ -38,11 +39,11 @@ def write(out: str) -> None:
     tokenizer.model_max_length = 1024
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
+        hidden_size=128,
+        intermediate_size=256,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
+        num_attention_heads=2,  # head_dim 64: vLLM's CPU attention has no kernel for smaller heads
+        num_key_value_heads=2,
         max_position_embeddings=1024,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

@@ -25,6 +25,7 @@ VERSION = "0.3.36"  # llama-cpp-python's version; it pins the vendored llama.cpp
 MODEL_ID = "tiny-llama"
 CMAKE_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=OFF",  # one self-contained binary: the build folder is deleted afterwards
     "-DLLAMA_BUILD_SERVER=ON",
     "-DGGML_NATIVE=OFF",  # portable code: a cached binary also runs on another CPU of the same kind
     "-DLLAMA_USE_PREBUILT_UI=OFF",  # the default downloads the web UI
@@ -60,12 +61,13 @@ def _build(folder: Path) -> None:
         raise CertifyError(f"the build made no {built}; see {log}")
     (folder / "bin").mkdir()
     shutil.copy2(built, folder / "bin" / "llama-server")
+    step([folder / "bin" / "llama-server", "--version"], log)  # it runs without the build folder
     # The model writer's environment: the gguf package of the same sources, and numpy.
     python = make_venv(folder / "venv", log)
     pip_install(python, [source / "gguf-py"], log)
     step([python, Path(__file__).parent.parent / "tiny_gguf.py", folder / "model.gguf"], log)
-    shutil.rmtree(folder / "build")  # ~100 MB of objects; the binary is all we keep
-    shutil.rmtree(folder / "sdist")
+    for scratch in ("build", "sdist", "src"):  # ~200 MB of sources and objects; the binary is all we keep
+        shutil.rmtree(folder / scratch)
 
 
 def launch(folder: Path, port: int, key: str) -> Launch:

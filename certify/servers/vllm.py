@@ -6,7 +6,8 @@ import beside that torch, and the text server needs none of them). The model is 
 certify/tiny_hf.py (transformers `save_pretrained`, a tokenizer trained on the spot: nothing is downloaded).
 
 Start: `python -m vllm.entrypoints.openai.api_server`, offline (HF_HUB_OFFLINE=1), float32, eager, 1 GB of KV
-cache, the key in VLLM_API_KEY (never on the command line). Ready when `GET /health` answers 200 (~40 s).
+cache, tool calls through the hermes parser, the key in VLLM_API_KEY (never on the command line). Ready when
+`GET /health` answers 200 (~40 s).
 
 vLLM serves one task per model: this one generates, so embeddings are not claimed.
 """
@@ -50,6 +51,7 @@ def launch(folder: Path, port: int, key: str) -> Launch:
             *("--model", str(folder / "model"), "--served-model-name", MODEL_ID),
             *("--host", "127.0.0.1", "--port", str(port)),
             *("--dtype", "float32", "--enforce-eager", "--max-model-len", "1024"),
+            *("--enable-auto-tool-choice", "--tool-call-parser", "hermes"),  # tools as vLLM's docs set them up
         ],
         env={**_offline(), "VLLM_API_KEY": key, "VLLM_CPU_KVCACHE_SPACE": "1", "DO_NOT_TRACK": "1"},
         base_url=base + "/v1",
@@ -66,5 +68,5 @@ RECIPE = Recipe(
     models={"chat": MODEL_ID},
     install=install,
     launch=launch,
-    notes="CPU build, a tiny random-weights llama (transformers `save_pretrained`), float32, eager",
+    notes="CPU build, a tiny random-weights llama (transformers `save_pretrained`), float32, eager, hermes tool parser",
 )
