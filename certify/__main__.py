@@ -52,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             recipes = [_recipe(name) for name in names]
             with signals_raise():
                 for recipe in recipes:
-                    print(f"certify: {recipe.name}: {recipe.install()}", flush=True)
+                    for part in (recipe.upstream, recipe):
+                        if part is not None:
+                            print(f"certify: {part.name}: {part.install()}", flush=True)
             return 0
         if args.servers:
             raise CertifyError(f"unexpected arguments: {' '.join(args.servers)}")

@@ -1,8 +1,8 @@
 """What every server module provides: how to install it, and how to start it on a port.
 
-A server module (`certify/servers/<name>.py`) holds one `Recipe`: its name, pinned version, the features and
-model ids it is certified with, an `install()` that fills its cache folder once, and a `launch()` that says how
-to start it from that folder on a given port.
+A server module (`certify/servers/<name>.py`) holds its `Recipe`s: name, pinned version, the features and model
+ids it is certified with, an `install()` that fills its cache folder once, and a `launch()` that says how to start
+it from that folder on a given port (for a proxy, routed to an upstream server started first).
 """
 
 from __future__ import annotations
@@ -28,14 +28,24 @@ class Launch:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """A server started first, for a proxy to route to: where it listens, its key, its model ids."""
+
+    base_url: str
+    key: str
+    models: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str  # the folder docs/compatibility/<name>/ and the --name of the run
     version: str  # the pinned version: the cache key and the matrix row
     features: tuple[str, ...]  # what the server claims (--features)
     models: Mapping[str, str]  # --model ROLE=ID
     install: Callable[[], Path]  # builds the cache folder once; returns it
-    launch: Callable[[Path, int, str], Launch]  # (cache folder, port, key) -> Launch
+    launch: Callable[[Path, int, str, Upstream | None], Launch]  # (cache folder, port, key, upstream) -> Launch
     notes: str = ""  # one line for the matrix: how the server was configured
+    upstream: Recipe | None = None  # a server to start first (a proxy's backend), handed to `launch`
 
     @property
     def cache_key(self) -> str:

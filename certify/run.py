@@ -10,6 +10,7 @@ printed as a diff line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -20,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from certify.lifecycle import CertifyError, free_port, running, signals_raise, wait_ready
-from certify.recipe import KEY_ENV, Recipe
+from certify.lifecycle import CertifyError, Process, free_port, running, signals_raise, wait_ready
+from certify.recipe import KEY_ENV, Launch, Recipe, Upstream
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPATIBILITY = ROOT / "docs" / "compatibility"
@@ -45,33 +46,26 @@ def certify(
     """Certify one server; returns the suite's exit code (0: no unexpected MUST failure)."""
     timings = Timings()
     report_dir = report_dir or REPORTS / recipe.name
-    with signals_raise():
+    with signals_raise(), contextlib.ExitStack() as servers:  # stops every server started, the last one first
+        upstream = None
+        if recipe.upstream is not None:
+            upstream_launch, upstream_key, _ = serve(recipe.upstream, servers, None, Timings())
+            upstream = Upstream(upstream_launch.base_url, upstream_key, recipe.upstream.models)
+        launch, key, server = serve(recipe, servers, upstream, timings)
+        say(f"running the suite against {launch.base_url}")
         started = time.monotonic()
-        say(f"installing {recipe.name} {recipe.version} (cached after the first time)")
-        folder = recipe.install()
-        timings.install_s = time.monotonic() - started
-
-        port = free_port()
-        key = "sk-certify-" + secrets.token_hex(16)  # a fresh key per run, known only to the server and the suite
-        launch = recipe.launch(folder, port, key)
-        log = folder / "logs" / f"{recipe.name}-{port}.log"
-        say(f"starting {recipe.name} on 127.0.0.1:{port} (log: {log})")
-        with running(launch.command, launch.env, log, launch.cwd) as server:
-            timings.startup_s = wait_ready(server, launch.ready_url, launch.ready_timeout, launch.ready_headers)
-            say(f"{recipe.name} (pid {server.pid}) ready after {timings.startup_s:.1f} s; running the suite")
-            started = time.monotonic()
-            code = subprocess.call(
-                suite_command(recipe, launch.base_url, report_dir, check) + (suite_args or []),
-                env={**os.environ, KEY_ENV: key},
-                cwd=ROOT,
+        code = subprocess.call(
+            suite_command(recipe, launch.base_url, report_dir, check) + (suite_args or []),
+            env={**os.environ, KEY_ENV: key},
+            cwd=ROOT,
+        )
+        timings.run_s = time.monotonic() - started
+        if server.popen.poll() is not None:  # the results would blame the API for a crash
+            raise CertifyError(
+                f"the server exited (code {server.popen.returncode}) during the run; the reports in "
+                f"{report_dir} are not a certificate; its log ({server.log}) ends with:\n{server.tail()}"
             )
-            timings.run_s = time.monotonic() - started
-            if server.popen.poll() is not None:  # the results would blame the API for a crash
-                raise CertifyError(
-                    f"the server exited (code {server.popen.returncode}) during the run; the reports in "
-                    f"{report_dir} are not a certificate; its log ({server.log}) ends with:\n{server.tail()}"
-                )
-        say(f"{recipe.name} stopped")
+    say(f"{recipe.name} stopped")
     if code not in (0, 1):
         return code
     write_about(recipe, report_dir, timings)
@@ -82,6 +76,25 @@ def certify(
         f"run {timings.run_s:.0f} s; exit code {code}; reports in {report_dir}"
     )
     return code
+
+
+def serve(
+    recipe: Recipe, servers: contextlib.ExitStack, upstream: Upstream | None, timings: Timings
+) -> tuple[Launch, str, Process]:
+    """Install `recipe` (cached), start it on a free port under `servers`, and wait until it is ready."""
+    started = time.monotonic()
+    say(f"installing {recipe.name} {recipe.version} (cached after the first time)")
+    folder = recipe.install()
+    timings.install_s = time.monotonic() - started
+    port = free_port()
+    key = "sk-certify-" + secrets.token_hex(16)  # a fresh key per run, known only to the server and its clients
+    launch = recipe.launch(folder, port, key, upstream)
+    log = folder / "logs" / f"{recipe.name}-{port}.log"
+    say(f"starting {recipe.name} on 127.0.0.1:{port} (log: {log})")
+    server = servers.enter_context(running(launch.command, launch.env, log, launch.cwd))
+    timings.startup_s = wait_ready(server, launch.ready_url, launch.ready_timeout, launch.ready_headers)
+    say(f"{recipe.name} (pid {server.pid}) ready after {timings.startup_s:.1f} s")
+    return launch, key, server
 
 
 def suite_command(recipe: Recipe, base_url: str, report_dir: Path, check: bool) -> list[str]:

@@ -5,4 +5,6 @@ from __future__ import annotations
 from certify.recipe import Recipe
 from certify.servers import litellm, llama_server, vllm
 
-RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (litellm.RECIPE, llama_server.RECIPE, vllm.RECIPE)}
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe for recipe in (litellm.RECIPE, llama_server.RECIPE, litellm.ROUTED, vllm.RECIPE)
+}

@@ -6,6 +6,10 @@ one embeddings model answered by `mock_response`, a `master_key` read from the e
 `GET /health/liveliness` answers 200 (~15 s).
 
 The mocked text is a JSON object, so that it is also a valid answer to `response_format: json_object`.
+
+`ROUTED` is the same proxy routed to a real llama-server (started first, on its own port): what LiteLLM changes
+on the way. Claiming the Responses API later is a change to `features`/`models` (and, for the routed proxy, the
+`openai/chat_completions/<model>` prefix that serves it on top of a chat-only upstream).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import os
 from pathlib import Path
 
 from certify.cache import build_once, make_venv, pip_install
-from certify.recipe import Launch, Recipe
+from certify.recipe import Launch, Recipe, Upstream
+from certify.servers import llama_server
 
 VERSION = "1.106.2"
 CHAT_MODEL = "mock-chat"
@@ -34,34 +39,40 @@ def _build(folder: Path) -> None:
     pip_install(python, [f"litellm[proxy]=={VERSION}"], log)
 
 
-def config(upstream: dict[str, str] | None = None) -> str:
-    """The proxy's config.yaml (JSON is YAML): the mocked models, and optionally one routed upstream."""
-    models = [
-        {
-            "model_name": CHAT_MODEL,
-            "litellm_params": {"model": f"openai/{CHAT_MODEL}", "api_key": "unused", "mock_response": MOCK_TEXT},
-        },
-        {
-            "model_name": EMBEDDINGS_MODEL,
-            "litellm_params": {
-                "model": f"openai/{EMBEDDINGS_MODEL}",
-                "api_key": "unused",
-                "mock_response": MOCK_EMBEDDING,
-            },
-        },
-    ]
-    if upstream:
-        models.append({"model_name": upstream["name"], "litellm_params": upstream["params"]})
+def config(upstream: Upstream | None = None) -> str:
+    """The proxy's config.yaml (JSON is YAML): the mocked models, or the upstream's models routed to it."""
+    if upstream is None:
+        models = [_mocked(CHAT_MODEL, MOCK_TEXT), _mocked(EMBEDDINGS_MODEL, MOCK_EMBEDDING)]
+    else:  # an OpenAI-compatible upstream, as LiteLLM's docs route one: the `openai/` prefix and an api_base
+        models = [
+            {
+                "model_name": model,
+                "litellm_params": {
+                    "model": f"openai/{model}",
+                    "api_base": upstream.base_url,
+                    "api_key": "os.environ/UPSTREAM_API_KEY",
+                },
+            }
+            for model in dict.fromkeys(upstream.models.values())
+        ]
     return json.dumps(
         {"model_list": models, "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}, indent=2
     )
 
 
-def launch(folder: Path, port: int, key: str) -> Launch:
+def _mocked(name: str, response: object) -> dict[str, object]:
+    return {
+        "model_name": name,
+        "litellm_params": {"model": f"openai/{name}", "api_key": "unused", "mock_response": response},
+    }
+
+
+def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
     config_file = folder / f"config-{port}.yaml"
-    config_file.write_text(config())
+    config_file.write_text(config(upstream))
     env = {
         **os.environ,
+        **({"UPSTREAM_API_KEY": upstream.key} if upstream else {}),
         "LITELLM_MASTER_KEY": key,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "LITELLM_TELEMETRY": "False",
@@ -90,4 +101,16 @@ RECIPE = Recipe(
     install=install,
     launch=launch,
     notes="proxy with `mock_response` models (no upstream)",
+)
+
+# The same proxy in front of a real server: what LiteLLM itself changes on the way (streams, errors, usage).
+ROUTED = Recipe(
+    name="litellm-llama-server",
+    version=f"{VERSION} → llama-server ({llama_server.RECIPE.version})",
+    features=llama_server.RECIPE.features,
+    models=llama_server.RECIPE.models,
+    install=install,
+    launch=launch,
+    notes="proxy routing `openai/<model>` with an `api_base` to the llama-server above",
+    upstream=llama_server.RECIPE,
 )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from certify.cache import build_once, make_venv, pip_install, step
 from certify.lifecycle import CertifyError
-from certify.recipe import Launch, Recipe
+from certify.recipe import Launch, Recipe, Upstream
 
 VERSION = "0.3.36"  # llama-cpp-python's version; it pins the vendored llama.cpp
 MODEL_ID = "tiny-llama"
@@ -70,7 +70,7 @@ def _build(folder: Path) -> None:
         shutil.rmtree(folder / scratch)
 
 
-def launch(folder: Path, port: int, key: str) -> Launch:
+def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
     base = f"http://127.0.0.1:{port}"
     return Launch(
         command=[

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from certify.cache import build_once, make_venv, pip_install, step
-from certify.recipe import Launch, Recipe
+from certify.recipe import Launch, Recipe, Upstream
 
 VERSION = "0.32.0"
 TORCH = "torch==2.13.0"
@@ -42,7 +42,7 @@ def _offline() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1"}
 
 
-def launch(folder: Path, port: int, key: str) -> Launch:
+def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
     base = f"http://127.0.0.1:{port}"
     return Launch(
         command=[
