@@ -3,9 +3,9 @@
 The suite writes its reports to `reports/<server>/` (or `--report-dir`). Without `check`, a run that completed
 (the server alive to the end, the suite's exit code 0 or 1) is then published: its results, certificate and
 server.json are copied into `docs/compatibility/<server>/`, so a failed or interrupted run never replaces a
-published certificate. With `check`, nothing is published and the run is compared with the expectations file
-strictly: a requirement that fails and is not listed, or is listed and passes, makes the exit code 1 and is
-printed as a diff line.
+published certificate. With `check`, nothing is published and the run is compared strictly with the server's
+expectations and suspected false alarms (certify/compare.py): any difference makes the exit code 1 and is printed
+as a diff line.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from certify.compare import differences, false_alarms
 from certify.lifecycle import CertifyError, Process, free_port, running, signals_raise, wait_ready
 from certify.recipe import KEY_ENV, Launch, Recipe, Upstream
 
@@ -55,7 +56,7 @@ def certify(
         say(f"running the suite against {launch.base_url}")
         started = time.monotonic()
         code = subprocess.call(
-            suite_command(recipe, launch.base_url, report_dir, check) + (suite_args or []),
+            suite_command(recipe, launch.base_url, report_dir) + (suite_args or []),
             env={**os.environ, KEY_ENV: key},
             cwd=ROOT,
         )
@@ -69,8 +70,9 @@ def certify(
     if code not in (0, 1):
         return code
     write_about(recipe, report_dir, timings)
-    if not check:
-        publish(report_dir, COMPATIBILITY / recipe.name)
+    if check:
+        return check_run(recipe, report_dir)
+    publish(report_dir, COMPATIBILITY / recipe.name)
     say(
         f"{recipe.name}: install {timings.install_s:.0f} s, start-up {timings.startup_s:.1f} s, "
         f"run {timings.run_s:.0f} s; exit code {code}; reports in {report_dir}"
@@ -97,7 +99,22 @@ def serve(
     return launch, key, server
 
 
-def suite_command(recipe: Recipe, base_url: str, report_dir: Path, check: bool) -> list[str]:
+def check_run(recipe: Recipe, report_dir: Path) -> int:
+    """0 when the run matches the expectations and the suspected false alarms exactly, else 1 and the diff."""
+    from conformance.expectations import load
+
+    results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    path = expectations_file(recipe)
+    expected = set(load(path).entries) if path.is_file() else set()
+    suspected = set(false_alarms(COMPATIBILITY / recipe.name / "suspected-false-alarms.toml"))
+    lines = differences(results, expected, suspected)
+    for line in lines:
+        print(f"certify: {line}", flush=True)
+    say(f"{recipe.name}: the run {'departs from' if lines else 'matches'} docs/compatibility/{recipe.name}/")
+    return 1 if lines else 0
+
+
+def suite_command(recipe: Recipe, base_url: str, report_dir: Path) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -115,8 +132,6 @@ def suite_command(recipe: Recipe, base_url: str, report_dir: Path, check: bool) 
     expectations = expectations_file(recipe)
     if expectations.is_file():
         command += ["--expectations", str(expectations.relative_to(ROOT))]
-        if check:
-            command.append("--strict-expectations")
     return command
 
 

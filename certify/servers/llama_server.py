@@ -5,7 +5,7 @@ Install (once per machine and version, ~6 min on 2 cores): `pip download` the sd
 write a tiny llama-architecture GGUF with random weights (certify/tiny_gguf.py, run with the `gguf` package
 vendored in the same sources). The text it generates is gibberish; its JSON mode (a grammar) still gives JSON.
 
-Start: `llama-server --jinja` with the key in LLAMA_API_KEY (never on the command line); ready when
+Start: `llama-server --jinja --embeddings` with the key in LLAMA_API_KEY (never on the command line); ready when
 `GET /health` answers 200 (503 while loading).
 """
 
@@ -79,6 +79,7 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
             *("--host", "127.0.0.1", "--port", str(port)),
             *("--ctx-size", "2048", "--parallel", "2", "--threads", "2"),
             "--jinja",
+            "--embeddings",  # the model pools (mean): /v1/embeddings answers beside chat
             "--no-webui",
         ],
         env={**os.environ, "LLAMA_API_KEY": key},
@@ -95,5 +96,5 @@ RECIPE = Recipe(
     models={"chat": MODEL_ID, "embeddings": MODEL_ID},
     install=install,
     launch=launch,
-    notes="a tiny random-weights llama GGUF, `--jinja`",
+    notes="a tiny random-weights llama GGUF (mean pooling), `--jinja --embeddings`",
 )
