@@ -9,6 +9,7 @@ An expectations file is TOML, keyed by requirement id (wpt's meaning, STYLE.md Â
     expected = "FAIL"                       # FAIL for a MUST requirement, WARN for a SHOULD one
     reason = "usage.total_tokens is 0 while prompt_tokens is 10; the API sends the sum"
     evidence = "200 {... \\"prompt_tokens\\":10,\\"total_tokens\\":0 ...}"
+    intermittent = true                     # optional: the deviation shows only sometimes (a pass is not news)
 
 `apply` marks a results document: a listed requirement that failed (or warned) is an *expected* failure and
 does not change the exit code; a listed one that passed is an *unexpected pass*; an unlisted failure stays a
@@ -27,7 +28,7 @@ from typing import Any
 from conformance.exceptions import ConfigError
 from conformance.requirements import Level, catalogue
 
-_FIELDS = frozenset({"expected", "reason", "evidence"})
+_FIELDS = frozenset({"expected", "reason", "evidence", "intermittent"})
 _TOP = frozenset({"target", "generated-from"})
 _EXPECTED_FOR = {Level.MUST: "FAIL", Level.SHOULD: "WARN"}
 FAILED = ("fail", "warn", "error")
@@ -39,9 +40,15 @@ class Expectation:
     expected: str  # FAIL or WARN
     reason: str
     evidence: str
+    intermittent: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        return {"expected": self.expected, "reason": self.reason, "evidence": self.evidence}
+    def to_json(self) -> dict[str, str | bool]:
+        return {
+            "expected": self.expected,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "intermittent": self.intermittent,
+        }
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,9 @@ def _entry(path: Path, rid: str, value: Any, expected: str) -> Expectation:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [{rid!r}] must be a table with expected, reason and evidence")
     if unknown := sorted(set(value) - _FIELDS):
-        raise ConfigError(f"{path}: [{rid!r}] has unknown key {unknown[0]!r} (allowed: expected, reason, evidence)")
+        raise ConfigError(
+            f"{path}: [{rid!r}] has unknown key {unknown[0]!r} (allowed: expected, reason, evidence, intermittent)"
+        )
     if value.get("expected") != expected:
         raise ConfigError(f"{path}: [{rid!r}] expected must be {expected!r} (got {value.get('expected')!r})")
     for name in ("reason", "evidence"):
@@ -85,14 +94,19 @@ def _entry(path: Path, rid: str, value: Any, expected: str) -> Expectation:
             raise ConfigError(f"{path}: [{rid!r}] needs a non-empty {name}")
     if "\n" in value["reason"].strip():
         raise ConfigError(f"{path}: [{rid!r}] reason must be one line")
-    return Expectation(rid, expected, value["reason"].strip(), value["evidence"].strip())
+    if not isinstance(value.get("intermittent", False), bool):
+        raise ConfigError(f"{path}: [{rid!r}] intermittent must be true or false")
+    return Expectation(
+        rid, expected, value["reason"].strip(), value["evidence"].strip(), value.get("intermittent", False)
+    )
 
 
 def apply(results: dict[str, Any], expectations: Expectations, strict: bool = False) -> dict[str, Any]:
     """The results document with every requirement marked against the expectations, and the exit code redone.
 
     Each listed requirement gets `expected` (the entry) and `expectation`: `expected-fail`, `unexpected-pass`, or
-    `not-observed` (skipped, not claimed). `results["expectations"]` lists the ids of each kind.
+    `not-observed` (skipped, not claimed, or an intermittent deviation that did not show this time).
+    `results["expectations"]` lists the ids of each kind.
     """
     marked: dict[str, list[str]] = {
         "expected_failures": [],
@@ -108,7 +122,8 @@ def apply(results: dict[str, Any], expectations: Expectations, strict: bool = Fa
         status = entry["status"]
         if listed is not None:
             entry["expected"] = listed.to_json()
-            kind = "expected-fail" if status in FAILED else "unexpected-pass" if status == "pass" else "not-observed"
+            passed = "not-observed" if listed.intermittent else "unexpected-pass"
+            kind = "expected-fail" if status in FAILED else passed if status == "pass" else "not-observed"
             entry["expectation"] = kind
             marked[
                 {"expected-fail": "expected_failures", "unexpected-pass": "unexpected_passes"}.get(kind, "not_observed")
@@ -170,6 +185,7 @@ def update(results: dict[str, Any], previous: Expectations | None, generated_fro
             f"expected = {_toml(expected)}",
             f"reason = {_toml(reason)}",
             f"evidence = {_toml(evidence)}",
+            *(["intermittent = true"] if kept and kept.intermittent else []),
             "",
         ]
     return "\n".join(lines)

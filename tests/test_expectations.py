@@ -117,6 +117,18 @@ def test_listed_failures_alone_do_not_fail_the_run_unless_strict_finds_more(tmp_
     assert apply(results, load(write(tmp_path, DONE_LAST + PASSING)), strict=True)["exit_code"] == 1
 
 
+def test_an_intermittent_deviation_may_pass(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        DONE_LAST + PASSING.replace('evidence = "200 text/event-stream"', 'evidence = "e"\nintermittent = true'),
+    )
+    results = results_with(("chat.stream.done-last", "MUST", "fail"), ("chat.stream.content-type", "MUST", "pass"))
+    marked = apply(results, load(path), strict=True)
+    assert marked["exit_code"] == 0
+    assert marked["expectations"]["not_observed"] == ["chat.stream.content-type"]
+    assert differences(marked) == []
+
+
 # End to end through the CLI -------------------------------------------------------------------------------------
 
 
