@@ -41,9 +41,7 @@ def expectations_file(recipe: Recipe) -> Path:
     return COMPATIBILITY / recipe.name / "expectations.toml"
 
 
-def certify(
-    recipe: Recipe, check: bool = False, report_dir: Path | None = None, suite_args: list[str] | None = None
-) -> int:
+def certify(recipe: Recipe, check: bool = False, report_dir: Path | None = None) -> int:
     """Certify one server; returns the suite's exit code (0: no unexpected MUST failure)."""
     timings = Timings()
     report_dir = report_dir or REPORTS / recipe.name
@@ -56,7 +54,7 @@ def certify(
         say(f"running the suite against {launch.base_url}")
         started = time.monotonic()
         code = subprocess.call(
-            suite_command(recipe, launch.base_url, report_dir) + (suite_args or []),
+            suite_command(recipe, launch.base_url, report_dir),
             env={**os.environ, KEY_ENV: key},
             cwd=ROOT,
         )
