@@ -31,7 +31,7 @@ def test_a_fresh_run_matches_the_expectations(server: str, tmp_path: Path) -> No
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=1800,  # the first run on a machine builds llama-server (~6 min on 2 cores)
+        timeout=1800,  # the first run on a machine builds llama-server (~4.5 min on 2 idle cores)
         check=False,
     )
     diff = [line for line in proc.stdout.splitlines() if line.startswith(("certify: +", "certify: -"))]
