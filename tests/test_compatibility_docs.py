@@ -34,3 +34,9 @@ def test_a_committed_certificate_matches_its_reviewed_files(server: str) -> None
     assert differences(results, set(entries), suspected, intermittent) == []
     assert json.loads((folder / "server.json").read_text(encoding="utf-8"))["server"] == server
     assert (folder / "certificate.md").is_file()
+
+
+def test_no_published_file_holds_a_key() -> None:
+    """Each certification starts its server with a fresh `sk-certify-...` key: none may reach a published file."""
+    leaked = [p for p in COMPATIBILITY.rglob("*") if p.is_file() and "sk-certify-" in p.read_text(encoding="utf-8")]
+    assert leaked == []
