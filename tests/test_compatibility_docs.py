@@ -40,3 +40,12 @@ def test_no_published_file_holds_a_key() -> None:
     """Each certification starts its server with a fresh `sk-certify-...` key: none may reach a published file."""
     leaked = [p for p in COMPATIBILITY.rglob("*") if p.is_file() and "sk-certify-" in p.read_text(encoding="utf-8")]
     assert leaked == []
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_must_share_counts_only_what_the_server_claims(server: str) -> None:
+    results = json.loads((COMPATIBILITY / server / "results.json").read_text(encoding="utf-8"))
+    claimed = [r for r in results["requirements"] if r["level"] == "MUST" and r["status"] != "not-claimed"]
+    assert len(claimed) < results["summary"]["must"], "every server leaves some feature unclaimed"
+    row = next(line for line in render().splitlines() if line.startswith(f"| {server} |"))
+    assert row.split(" | ")[2].startswith(f"{results['summary']['must_passed']}/{len(claimed)} (")
