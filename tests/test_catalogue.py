@@ -91,3 +91,22 @@ def test_a_broken_catalogue_is_one_clear_line(tmp_path, monkeypatch):
     finally:
         requirements.features.cache_clear()
         requirements.catalogue.cache_clear()
+
+
+def test_a_requirement_takes_one_check_though_its_module_may_be_imported_twice(monkeypatch):
+    from conformance import checks
+
+    monkeypatch.setattr(checks, "CHECKS", {})
+
+    def rule(subject, ctx):
+        return iter(())
+
+    checks.check("x.y.z")(rule)
+    checks.check("x.y.z")(rule)  # the same function again: a re-imported module
+    assert checks.CHECKS["x.y.z"] is rule
+
+    def other(subject, ctx):
+        return iter(())
+
+    with pytest.raises(ValueError, match="already registered"):
+        checks.check("x.y.z")(other)
