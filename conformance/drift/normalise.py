@@ -100,6 +100,8 @@ class Side:
         self.documents = documents
         self.components = components
         self.touched: set[str] = set()  # the named schemas read so far
+        # shapes by (document, id of the schema node); the node is kept with its shape so that its id stays its own
+        self._shapes: dict[tuple[str, int], tuple[Any, Shape]] = {}
 
     def resolve(self, ref: str, doc: str) -> tuple[Node, str | None]:
         """The node `ref` points to from document `doc`, and its name when it is a named schema."""
@@ -126,6 +128,16 @@ class Side:
             return Shape()
         if isinstance(expr, AnyOf):
             return unite(self.shape(m, depth + 1) for m in expr.members)
+        key = (expr.doc, id(expr.schema))
+        cached = self._shapes.get(key)
+        if cached is not None and cached[0] is expr.schema:
+            return cached[1]
+        shape = self._shape(expr, depth)
+        if depth == 0 or shape != Shape():  # a shape cut short by the depth limit is not kept
+            self._shapes[key] = (expr.schema, shape)
+        return shape
+
+    def _shape(self, expr: Node, depth: int) -> Shape:
         schema = expr.schema
         if not isinstance(schema, dict):
             return Shape(types=frozenset()) if schema is False else Shape()
@@ -154,7 +166,9 @@ class Side:
         parts.append(own)
         shape = self._narrowed(parts)
         if branches and len(parts[-2].variants) > 1:  # each branch with the rest of the node: whole alternatives
-            variants = (replace(merge([*parts[:-2], v, own]), fallback=v.fallback) for v in parts[-2].variants)
+            # the branch last: where it narrows a property of the node (`type: string` to `const: message`), its
+            # declaration is the one that holds for this alternative
+            variants = (replace(merge([*parts[:-2], own, v]), fallback=v.fallback) for v in parts[-2].variants)
             shape = replace(shape, variants=tuple(variants))
         if schema.get("nullable") is True and shape.types is not None:  # OpenAPI 3.0: null is allowed too
             shape = replace(shape, types=shape.types | {"null"})
@@ -270,7 +284,7 @@ def unite(shapes: Iterable[Shape]) -> Shape:
             properties[key] = AnyOf((*_members(properties[key]), expr)) if key in properties else expr
     objects = [s for s in valued if s.types is None or "object" in s.types]  # `required` binds only objects
     required = frozenset.intersection(*(s.required for s in objects)) if objects else frozenset()
-    named = [s.name for s in shapes if not s.only_null]
+    named = {s.name for s in shapes if not s.only_null}  # the same named schema reached several ways is still it
     return Shape(
         types,
         enum if valued else None,
@@ -278,7 +292,7 @@ def unite(shapes: Iterable[Shape]) -> Shape:
         required,
         _either(s.items for s in valued),
         _either(s.values for s in valued),
-        name=named[0] if len(named) == 1 else None,
+        name=named.pop() if len(named) == 1 else None,
         variants=tuple(valued) if len(valued) > 1 else (),
     )
 
