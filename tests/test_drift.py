@@ -620,3 +620,27 @@ reason = "matches nothing: stale"
     text = drift.update_accepted(report, tmp_path / "accepted.toml").read_text(encoding="utf-8")
     assert text.count("[[accepted]]") == 3 and 'at = "parts[][type=b].*"' in text and "*.nothing" not in text
     assert 'at = "parts[][type=c].w"' in text
+
+
+def test_a_required_key_without_a_declaration_is_still_a_property(tmp_path):
+    """Upstream sometimes requires a key it does not declare (`response_id` of the audio events): not removed."""
+    ours = copy.deepcopy(OURS)
+    ours["thing"]["required"] = ["id", "kind", "tags"]
+    upstream = _edited(["ThingBase", "required"], ["id", "kind", "tags"])
+    del upstream["components"]["schemas"]["ThingBase"]["properties"]["tags"]
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_a_property_declared_by_a_node_and_again_by_its_branch_is_both(tmp_path):
+    """Our node requires `o.id`; the branch for `a` says only that `o` is an object. Both hold in JSON Schema, so
+    part a still requires `o.id`, as upstream's PartA does."""
+    ours, upstream = _dispatched(open_=False)
+    inner = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    part = ours["thing"]["$defs"]["part"]
+    part["properties"]["o"] = inner
+    part["allOf"][0]["then"]["properties"]["o"] = {"type": "object"}
+    for name in ("PartA", "PartB", "PartC"):
+        upstream["components"]["schemas"][name]["properties"]["o"] = inner
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")

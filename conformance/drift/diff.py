@@ -124,17 +124,19 @@ class Walk:
             self._compare_alternatives(split, obj, up, at, up_at, where, stream=stream)
             return
         if mine.properties and other.properties:
-            for name in sorted(set(mine.properties) | set(other.properties)):
+            # a required key is a property even where no `properties` entry declares it (upstream's audio events)
+            mine_keys, other_keys = set(mine.properties) | mine.required, set(other.properties) | other.required
+            for name in sorted(mine_keys | other_keys):
                 inside, up_inside = _join(at, name), _join(up_at, name)
-                if name not in mine.properties:
+                if name not in mine_keys:
                     self.add(obj, inside, "property-added", "", where)
-                elif name not in other.properties:
+                elif name not in other_keys:
                     self.add(obj, inside, "property-removed", "", where)
                 else:
                     if (name in other.required) != (name in mine.required):
                         kind = "required-added" if name in other.required else "required-removed"
                         self.add(obj, inside, kind, "", where)
-                    if name != picked:
+                    if name != picked and name in mine.properties and name in other.properties:
                         self.compare(
                             mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream
                         )

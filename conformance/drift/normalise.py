@@ -49,7 +49,14 @@ class AnyOf:
     members: tuple[Expr, ...]
 
 
-Expr = Node | AnyOf
+@dataclass(frozen=True)
+class AllOf:
+    """Several nodes a value must satisfy all of (a property declared by a node and again by one of its branches)."""
+
+    members: tuple[Expr, ...]
+
+
+Expr = Node | AnyOf | AllOf
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,8 @@ class Side:
             return Shape()
         if isinstance(expr, AnyOf):
             return unite(self.shape(m, depth + 1) for m in expr.members)
+        if isinstance(expr, AllOf):
+            return merge(self.shape(m, depth + 1) for m in expr.members)
         key = (expr.doc, id(expr.schema))
         cached = self._shapes.get(key)
         if cached is not None and cached[0] is expr.schema:
@@ -166,9 +175,10 @@ class Side:
         parts.append(own)
         shape = self._narrowed(parts)
         if branches and len(parts[-2].variants) > 1:  # each branch with the rest of the node: whole alternatives
-            # the branch last: where it narrows a property of the node (`type: string` to `const: message`), its
-            # declaration is the one that holds for this alternative
-            variants = (replace(merge([*parts[:-2], own, v]), fallback=v.fallback) for v in parts[-2].variants)
+            # where node and branch both declare a property, both hold: `type: string` and the branch's `const:
+            # message` is `message`; an `audio` the node requires `id` of stays so when a branch says only `object`
+            rest = merge([*parts[:-2], own])
+            variants = (replace(_conjoin(rest, v), fallback=v.fallback) for v in parts[-2].variants)
             shape = replace(shape, variants=tuple(variants))
         if schema.get("nullable") is True and shape.types is not None:  # OpenAPI 3.0: null is allowed too
             shape = replace(shape, types=shape.types | {"null"})
@@ -264,6 +274,13 @@ def merge(shapes: Iterable[Shape]) -> Shape:
         if s.variants:
             variants.append(s.variants)
     return replace(result, variants=variants[0] if len(variants) == 1 else ())
+
+
+def _conjoin(node: Shape, branch: Shape) -> Shape:
+    """A node and one of its branches, both holding: merged, a property both declare being both declarations."""
+    merged = merge([node, branch])
+    both = {k: AllOf((node.properties[k], e)) for k, e in branch.properties.items() if k in node.properties}
+    return replace(merged, properties={**merged.properties, **both})
 
 
 def unite(shapes: Iterable[Shape]) -> Shape:
