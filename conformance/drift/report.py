@@ -12,7 +12,8 @@ fails a nightly run:
 
 An entry may cover a group of differences that share one reason: `*` in `at` stands for any run of characters
 (`[type=web_search_call].*` is every difference inside that alternative, `*.annotations[].*` every one inside any
-annotation), and a missing `kind` or `detail` matches any. `object` is always a whole name. A pattern entry that
+annotation), `{a,b,c}` one of the listed words (`[type={mcp_call,shell_call}].*`), and a missing `kind` or
+`detail` matches any. `object` is always a whole name. A pattern entry that
 matches no current difference is stale like any other.
 
 An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
@@ -46,7 +47,7 @@ class Accepted:
 
     @property
     def is_pattern(self) -> bool:
-        return self.any_kind or self.any_detail or "*" in self.difference.at
+        return self.any_kind or self.any_detail or "*" in self.difference.at or "," in self.difference.at
 
     def matches(self, d: Difference) -> bool:
         mine = self.difference
@@ -56,9 +57,22 @@ class Accepted:
             return False
         if not self.any_detail and d.detail != mine.detail:
             return False
-        if "*" not in mine.at:
+        if not self.is_pattern or ("*" not in mine.at and "{" not in mine.at):
             return d.at == mine.at
-        return re.fullmatch(".*".join(re.escape(part) for part in mine.at.split("*")), d.at, re.DOTALL) is not None
+        return re.fullmatch(_pattern(mine.at), d.at, re.DOTALL) is not None
+
+
+def _pattern(at: str) -> str:
+    """`*` any characters, `{a,b}` one of the words listed; the rest literal."""
+    out: list[str] = []
+    for token in re.split(r"(\*|\{[^{}]*\})", at):
+        if token == "*":
+            out.append(".*")
+        elif token.startswith("{") and token.endswith("}") and "," in token:
+            out.append("(?:" + "|".join(re.escape(w.strip()) for w in token[1:-1].split(",")) + ")")
+        else:
+            out.append(re.escape(token))
+    return "".join(out)
 
 
 def load_accepted(path: Path) -> list[Accepted]:
