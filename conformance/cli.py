@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline", default=None, metavar="FILE", help="compare with an earlier results.json (exit 1 on a regression)"
     )
+    run.add_argument(
+        "--expectations",
+        default=None,
+        metavar="FILE",
+        help="the server's known deviations (TOML): listed failures are expected and do not fail the run",
+    )
+    run.add_argument(
+        "--strict-expectations",
+        action="store_true",
+        help="also exit 1 on a listed requirement that passed or an unlisted warning",
+    )
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
     serve = commands.add_parser("serve", help="run the bundled reference server in the foreground")
@@ -110,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument(
         "--update-accepted", action="store_true", help="rewrite the accepted-drift file with every current difference"
     )
+
+    expectations = commands.add_parser("expectations", help="maintain an expectations file")
+    actions = expectations.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    update = actions.add_parser("update", help="write the expectations of a run's results (keeps existing reasons)")
+    update.add_argument("--results", required=True, metavar="FILE", help="a results.json of a run")
+    update.add_argument("--out", required=True, metavar="FILE", help="the expectations file to write (or update)")
     return parser
 
 
@@ -124,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "schemas": _schemas,
         "compare": _compare,
         "drift": _drift,
+        "expectations": _expectations,
     }[args.command]
     try:
         return handler(args)
@@ -147,6 +165,10 @@ def _run(args: argparse.Namespace) -> int:
     from conformance.reports.results import load_results
     from conformance.target import load_target
 
+    if args.expectations:
+        from conformance.expectations import load
+
+        load(Path(args.expectations))  # a bad file stops the run before any request
     cli = cli_values(args)
     config = Path(cli["config"]) if cli.get("config") else None
     target = load_target(cli, os.environ, config, Path.cwd())  # a ConfigError stops the run before any request
@@ -182,6 +204,10 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["-n", str(args.workers)]
     if args.select:
         pytest_args += ["-k", args.select]
+    if args.expectations:
+        pytest_args += ["--oai-expectations", args.expectations]
+    if args.strict_expectations:
+        pytest_args += ["--oai-strict-expectations"]
     pytest_args += args.pytest_args
 
     started = time.time()
@@ -192,6 +218,11 @@ def _run(args: argparse.Namespace) -> int:
     if not results_path.is_file() or results_path.stat().st_mtime < started:
         return _fail(f"the run wrote no results to {results_path}")
     results = json.loads(results_path.read_text(encoding="utf-8"))
+    if results.get("expectations"):
+        from conformance.expectations import differences
+
+        for line in differences(results):
+            print(f"{PROG}: {line}")
     print(
         f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
         f"results: {results_path}"
@@ -414,6 +445,21 @@ def _check_stream(args: argparse.Namespace) -> int:
 
 # Rules about the request/answer pair rather than the stream body: a captured body alone cannot show them.
 STREAM_RULES_NEEDING_AN_EXCHANGE = frozenset({"chat.stream.options-require-stream", "chat.stream.errors-before-stream"})
+
+
+def _expectations(args: argparse.Namespace) -> int:
+    from conformance.expectations import load, update
+    from conformance.reports.results import load_results
+    from conformance.reports.writer import write_atomic
+
+    results = load_results(Path(args.results))
+    out = Path(args.out)
+    previous = load(out) if out.is_file() else None
+    if not out.parent.is_dir():
+        raise ConformanceError(f"--out: the folder {str(out.parent)!r} does not exist")
+    write_atomic(out, update(results, previous, args.results))
+    print(f"{PROG}: wrote {out}")
+    return 0
 
 
 def _schemas(args: argparse.Namespace) -> int:

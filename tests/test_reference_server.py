@@ -21,6 +21,7 @@ import jsonschema
 import pytest
 
 from conformance import schemas
+from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT
 from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
@@ -808,9 +809,53 @@ def _le_vector_norm(response: httpx.Response) -> float:
     return norm(decode(response.json()["data"][0]["embedding"]))
 
 
+RESPONSES_MODEL = CHAT
+
+
+def _respond(**body: Any) -> Request:
+    return lambda faults: call(
+        "POST", "/responses", {"model": RESPONSES_MODEL, "input": LONG_PROMPT, **body}, faults=faults
+    )
+
+
+def _response_events(response: httpx.Response) -> list[dict[str, Any]]:
+    events, _ = parse_events(response.content)
+    return [e.json() for e in events if not e.is_done]
+
+
+def _stored_then_retrieved(faults: frozenset[str]) -> httpx.Response:
+    created = call("POST", "/responses", {"model": RESPONSES_MODEL, "input": "Hi", "store": True}, faults=faults)
+    return call("GET", f"/responses/{created.json()['id']}", faults=faults)
+
+
+def _first_of_two_item_page(faults: frozenset[str]) -> httpx.Response:
+    created = call(
+        "POST",
+        "/responses",
+        {
+            "model": RESPONSES_MODEL,
+            "input": [{"role": "user", "content": "one"}, {"role": "user", "content": "two"}],
+            "store": True,
+        },
+        faults=faults,
+    )
+    return call("GET", f"/responses/{created.json()['id']}/input_items?limit=1", faults=faults)
+
+
+def _conversation_after_a_response(faults: frozenset[str]) -> httpx.Response:
+    conversation = call("POST", "/conversations", {}, faults=faults).json()["id"]
+    call("POST", "/responses", {"model": RESPONSES_MODEL, "input": "Hi", "conversation": conversation}, faults=faults)
+    return call("GET", f"/conversations/{conversation}/items", faults=faults)
+
+
+def _text_tokens(response: httpx.Response) -> int:
+    return int(response.json()["usage"]["output_tokens"])
+
+
 STREAM = {"stream": True}
 USAGE = {"stream": True, "stream_options": {"include_usage": True}}
 BAD = {"temperature": 9}
+SMALL_CAP = SMALLEST_OUTPUT
 
 FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "no-done": (_chat(**STREAM), lambda r: data_of(r)[-1] != "[DONE]"),
@@ -910,6 +955,31 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
         lambda r: r.status_code == 500,
     ),
     "missing-field": (_chat(), lambda r: "choices" not in r.json()),
+    "responses-no-sequence-number": (
+        _respond(stream=True),
+        lambda r: any("sequence_number" not in e for e in _response_events(r)),
+    ),
+    "responses-sequence-stuck": (
+        _respond(stream=True),
+        lambda r: len({e["sequence_number"] for e in _response_events(r)}) < len(_response_events(r)),
+    ),
+    "responses-no-text-done": (
+        _respond(stream=True),
+        lambda r: "response.output_text.done" not in [e["type"] for e in _response_events(r)],
+    ),
+    "responses-done-marker": (_respond(stream=True), lambda r: "[DONE]" in data_of(r)),
+    "responses-completed-at-cap": (
+        _respond(max_output_tokens=SMALL_CAP),
+        lambda r: r.json()["status"] == "completed",
+    ),
+    "responses-ignore-cap": (_respond(max_output_tokens=SMALL_CAP), lambda r: _text_tokens(r) > SMALL_CAP),
+    "responses-usage-wrong-total": (
+        _respond(),
+        lambda r: (u := r.json()["usage"])["total_tokens"] != u["input_tokens"] + u["output_tokens"],
+    ),
+    "responses-not-stored": (_stored_then_retrieved, lambda r: r.status_code != 200),
+    "pages-no-has-more": (_first_of_two_item_page, lambda r: r.json()["has_more"] is not True),
+    "conversation-not-appended": (_conversation_after_a_response, lambda r: r.json()["data"] == []),
 }
 
 

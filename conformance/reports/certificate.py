@@ -126,6 +126,7 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
         "should_departures": len(should),
         "requirements": requirements,
         "plural": _plural,
+        "expectations": results.get("expectations"),
     }
 
 

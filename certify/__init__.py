@@ -1,0 +1,1 @@
+"""Certify real OpenAI-compatible servers: install, start, run the suite, stop, publish (`python -m certify`)."""

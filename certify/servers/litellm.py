@@ -1,0 +1,116 @@
+"""The LiteLLM proxy with mocked completions: no upstream model, every answer is LiteLLM's own.
+
+Install: `litellm[proxy]` pinned, in its own virtual environment (~2-3 min). Configuration: one chat model and
+one embeddings model answered by `mock_response`, a `master_key` read from the environment
+(`os.environ/LITELLM_MASTER_KEY`), the local model cost map (else start-up waits on the network). Ready when
+`GET /health/liveliness` answers 200 (~15 s).
+
+The mocked text is a JSON object, so that it is also a valid answer to `response_format: json_object`.
+
+`ROUTED` is the same proxy routed to a real llama-server (started first, on its own port): what LiteLLM changes
+on the way. Claiming the Responses API later is a change to `features`/`models` (and, for the routed proxy, the
+`openai/chat_completions/<model>` prefix that serves it on top of a chat-only upstream).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from certify.cache import build_once, make_venv, pip_install
+from certify.recipe import Launch, Recipe, Upstream
+from certify.servers import llama_server
+
+VERSION = "1.106.2"
+CHAT_MODEL = "mock-chat"
+EMBEDDINGS_MODEL = "mock-embedding"
+MOCK_TEXT = '{"answer": "mocked"}'
+MOCK_EMBEDDING = [0.25, -0.5, 0.75, 0.125]
+
+
+def install() -> Path:
+    return build_once(f"litellm-{VERSION}", _build)
+
+
+def _build(folder: Path) -> None:
+    log = folder / "install.log"
+    python = make_venv(folder / "venv", log)
+    pip_install(python, [f"litellm[proxy]=={VERSION}"], log)
+
+
+def config(upstream: Upstream | None = None) -> str:
+    """The proxy's config.yaml (JSON is YAML): the mocked models, or the upstream's models routed to it."""
+    if upstream is None:
+        models = [_mocked(CHAT_MODEL, MOCK_TEXT), _mocked(EMBEDDINGS_MODEL, MOCK_EMBEDDING)]
+    else:  # an OpenAI-compatible upstream, as LiteLLM's docs route one: the `openai/` prefix and an api_base
+        models = [
+            {
+                "model_name": model,
+                "litellm_params": {
+                    "model": f"openai/{model}",
+                    "api_base": upstream.base_url,
+                    "api_key": "os.environ/UPSTREAM_API_KEY",
+                },
+            }
+            for model in dict.fromkeys(upstream.models.values())
+        ]
+    return json.dumps(
+        {"model_list": models, "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}, indent=2
+    )
+
+
+def _mocked(name: str, response: object) -> dict[str, object]:
+    return {
+        "model_name": name,
+        "litellm_params": {"model": f"openai/{name}", "api_key": "unused", "mock_response": response},
+    }
+
+
+def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
+    config_file = folder / f"config-{port}.yaml"
+    config_file.write_text(config(upstream))
+    env = {
+        **os.environ,
+        **({"UPSTREAM_API_KEY": upstream.key} if upstream else {}),
+        "LITELLM_MASTER_KEY": key,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    return Launch(
+        command=[
+            str(folder / "venv" / "bin" / "litellm"),
+            *("--config", str(config_file)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--num_workers", "1"),
+        ],
+        env=env,
+        base_url=f"http://127.0.0.1:{port}/v1",
+        ready_url=f"http://127.0.0.1:{port}/health/liveliness",
+        ready_timeout=120,
+        cwd=folder,
+    )
+
+
+RECIPE = Recipe(
+    name="litellm",
+    version=VERSION,
+    features=("models", "chat", "embeddings", "errors", "generated"),
+    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL},
+    install=install,
+    launch=launch,
+    notes="proxy with `mock_response` models (no upstream)",
+)
+
+# The same proxy in front of a real server: what LiteLLM itself changes on the way (streams, errors, usage).
+ROUTED = Recipe(
+    name="litellm-llama-server",
+    version=f"{VERSION} → llama-server ({llama_server.RECIPE.version})",
+    features=llama_server.RECIPE.features,
+    models=llama_server.RECIPE.models,
+    install=install,
+    launch=launch,
+    notes="proxy routing `openai/<model>` with an `api_base` to the llama-server above",
+    upstream=llama_server.RECIPE,
+)

@@ -1,0 +1,43 @@
+"""Real third-party servers, certified afresh and compared with their reviewed expectations files.
+
+Each test runs `python -m certify SERVER --check`: install (cached under ~/.cache/oai-conformance, keyed by
+version; CI fills the caches in the background while the other tests run), start on a free port of 127.0.0.1,
+run the whole suite, stop the server's process group. The check is strict: a requirement that fails and is not
+in docs/compatibility/SERVER/expectations.toml (or suspected-false-alarms.toml), or that is listed and now
+passes, fails the test, and the diff says which (a new server version, or a change of the suite, shows here
+first).
+
+vLLM is not here: its environment is 3.4 GB and its start-up ~40 s; its certificate is made by hand
+(`python -m certify vllm`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHECKED_IN_CI = ("litellm", "llama-server")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", CHECKED_IN_CI)
+def test_a_fresh_run_matches_the_expectations(server: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "certify", server, "--check", "--report-dir", str(tmp_path / server)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,  # the first run on a machine builds llama-server (~4.5 min on 2 idle cores)
+        check=False,
+    )
+    diff = [line for line in proc.stdout.splitlines() if line.startswith(("certify: +", "certify: -"))]
+    assert proc.returncode == 0, (
+        f"{server} no longer matches docs/compatibility/{server}/expectations.toml "
+        f"(exit {proc.returncode}):\n" + "\n".join(diff or [proc.stdout[-3000:], proc.stderr[-3000:]])
+    )
+    assert (tmp_path / server / "results.json").is_file()
+    assert "certify: error" not in proc.stderr
