@@ -644,3 +644,34 @@ def test_a_property_declared_by_a_node_and_again_by_its_branch_is_both(tmp_path)
         upstream["components"]["schemas"][name]["properties"]["o"] = inner
     report = _check(tmp_path, upstream, ours=ours)
     assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_an_if_that_tests_presence_makes_then_and_else_alternatives_of_equal_standing(tmp_path):
+    """Our request items: without `type`, an item with `role` is a message and any other an item reference; with
+    `type`, the type picks. Upstream: a oneOf whose alternatives leave `type` optional. The `else` of the `role`
+    test is an alternative like its `then` (not a catch-all that yields to what a type picks): the reference
+    without `type` counts, so `type` is optional in both alternatives, as upstream says."""
+    ours, upstream = _dispatched(open_=False)
+    message = {"required": ["x"], "properties": {"type": {"const": "a"}, "x": {"type": "string"}}}
+    reference = {"required": ["y"], "properties": {"type": {"enum": ["b", None]}, "y": {"type": "string"}}}
+    other = {"required": ["type"], "properties": {"type": {"const": "c"}, "z": {"type": "boolean"}}}
+    typed = [{"if": {"required": ["type"], "properties": {"type": {"const": k}}}, "then": v} for k, v in
+             (("a", message), ("b", reference), ("c", other))]  # fmt: skip
+    untyped = {
+        "if": {"not": {"required": ["type"]}},
+        "then": {"if": {"required": ["x"]}, "then": message, "else": reference},
+    }
+    ours["thing"]["$defs"]["part"] = {
+        "type": "object",
+        "properties": {"type": {"enum": ["a", "b", "c"]}},
+        "allOf": [untyped, *typed],
+    }
+    schemas = upstream["components"]["schemas"]
+    schemas["PartA"]["required"] = ["x"]
+    schemas["PartB"] = {
+        "type": "object",
+        "required": ["y"],
+        "properties": {"type": {"type": "string", "enum": ["b"]}, "y": {"type": "string"}},
+    }
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")

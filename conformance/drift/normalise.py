@@ -71,7 +71,7 @@ class Shape:
     values: Expr | None = None  # additionalProperties: the values of a map
     name: str | None = None  # the named schema (file or component) this node stands for, if any
     variants: tuple[Shape, ...] = ()  # the branches of a union, kept so that a discriminator can narrow them
-    fallback: bool = False  # the branch of a value no `if` matched: dropped when a discriminator picks a `then`
+    fallback: bool = False  # the catch-all of a value no `if` matched: dropped when a discriminator picks a `then`
 
     @property
     def nullable(self) -> bool:
@@ -167,7 +167,11 @@ class Side:
             if "then" in conditional:  # `then` with what `if` matched; `else` (or anything) when it did not
                 matched = [self.shape(Node(expr.doc, conditional.get(k, True)), depth + 1) for k in ("if", "then")]
                 otherwise = self.shape(Node(expr.doc, conditional.get("else", True)), depth + 1)
-                branches += [merge(matched), replace(otherwise, fallback=True)]
+                # A missing `else`, or the `else` of an `if` that tests a value (`type: custom`), is the catch-all
+                # for every other value; the `else` of an `if` that tests something else (is `role` there?) is an
+                # alternative of the same standing as `then`.
+                catch_all = "else" not in conditional or self._pins_a_value(matched[0])
+                branches += [merge(matched), replace(otherwise, fallback=catch_all)]
         if branches:
             union = unite(branches)
             parts.append(union)
@@ -198,6 +202,10 @@ class Side:
                     parts = [*parts[:index], replace(unite(kept), name=part.name), *parts[index + 1 :]]
                     shape = merge(parts)
         return shape
+
+    def _pins_a_value(self, shape: Shape) -> bool:
+        """Whether a condition tests the value of a property (an enum or const), not only its presence."""
+        return any(self.shape(expr).enum is not None for expr in shape.properties.values())
 
     def _fits(self, variant: Shape, shape: Shape) -> bool:
         for key, expr in variant.properties.items():
