@@ -17,6 +17,7 @@ from conformance.checks.embeddings import EmbeddingPair
 from conformance.checks.models import ModelProbes, listed_ids
 from conformance.checks.responses_stream import ResponseStream
 from conformance.pagination import walk
+from conformance.target import MODEL_ROLES
 
 requirement = pytest.mark.requirement
 
@@ -45,6 +46,7 @@ WEATHER_TOOL = {
 
 __all__ = [
     "LONG_PROMPT",
+    "MODEL_ROLES",
     "PROMPT",
     "SMALL",
     "SMALLEST_OUTPUT",

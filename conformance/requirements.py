@@ -104,8 +104,17 @@ def requirement(requirement_id: str) -> Requirement:
 
 
 def feature_claimed(feature: str, claimed: frozenset[str] | None) -> bool:
-    """A feature is claimed when it or one of its ancestors is listed; None claims everything."""
+    """A feature is claimed when it or one of its ancestors is listed; None claims everything.
+
+    `-name` leaves a feature out of an ancestor's claim (`responses,-responses.background`): the most specific
+    listing wins.
+    """
     if claimed is None:
         return True
     parts = feature.split(".")
-    return any(".".join(parts[:i]) in claimed for i in range(1, len(parts) + 1))
+    for prefix in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
+        if f"-{prefix}" in claimed:
+            return False
+        if prefix in claimed:
+            return True
+    return False

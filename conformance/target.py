@@ -491,11 +491,12 @@ def _features(raw: Any, source: _Source) -> frozenset[str] | None:
         if len(names) > 1:
             raise _Problem("'all' cannot be combined with other features")
         return None
+    bare = [name.removeprefix("-") for name in names]  # `-name`: left out of an ancestor's claim
     known = _known_features()
     if known is None:
-        if bad := [name for name in names if not _FEATURE_NAME.match(name)]:
+        if bad := [name for name in bare if not _FEATURE_NAME.match(name)]:
             raise _Problem(f"{bad[0]!r} is not a feature name")
-    elif unknown := [name for name in names if name not in known]:
+    elif unknown := [name for name in bare if name not in known]:
         plural = "s" if len(unknown) > 1 else ""
         listed = ", ".join(map(repr, unknown))
         raise _Problem(f"unknown feature{plural} {listed}; the known features are {', '.join(known)}")

@@ -492,6 +492,15 @@ def test_claimed_features_include_sub_features(tmp_path: Path) -> None:
     assert load(tmp_path).claims("anything.at.all")  # None claims everything
 
 
+def test_a_claim_can_leave_out_a_sub_feature(tmp_path: Path) -> None:
+    target = load(tmp_path, cli={"features": "chat,-chat.tools"})
+    assert target.claims("chat")
+    assert target.claims("chat.stream")
+    assert not target.claims("chat.tools")
+    with pytest.raises(ConfigError, match=r"unknown feature 'chat\.toolz'"):
+        load(tmp_path, cli={"features": "chat,-chat.toolz"})
+
+
 # --- the options, for argparse and for pytest ---------------------------------------------------------------
 
 

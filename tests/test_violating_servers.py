@@ -156,3 +156,12 @@ def test_strict_mode_fails_on_a_should_violation(pytester, monkeypatch, mode, st
     results = certify(pytester, monkeypatch, frozenset({"empty-success"}), COMPLETION, "--oai-mode", mode)
     assert statuses(results)["chat.completion.not-empty"] == status
     assert results["verdict"] == verdict
+
+
+@pytest.mark.parametrize(("features", "status"), [("models,chat", "pass"), ("models,chat,embeddings", "warn")])
+def test_only_claimed_models_must_be_listed(pytester, monkeypatch, features, status):
+    """A server that claims no embeddings need not list an embeddings model (vLLM serving one chat model)."""
+    results = certify(
+        pytester, monkeypatch, frozenset(), MODELS, "--oai-features", features, "--oai-model", "embeddings=not-served"
+    )
+    assert statuses(results)["models.list.contains-configured"] == status

@@ -649,6 +649,8 @@ VIOLATIONS: list[V] = [
       chat, drop("body.choices.0.message.refusal"), shows="refusal"),
     V("chat.completion.null-keys", "a choice without `logprobs`",
       chat, drop("body.choices.0.logprobs"), shows="logprobs"),
+    V("chat.completion.null-keys", "logprobs without `refusal` (llama-server, vLLM)",
+      logprobs, drop("body.choices.0.logprobs.refusal"), shows="`logprobs` without the `refusal` key"),
     V("chat.completion.choice-indices", "n=2 answered with two choices at index 0 (row 19)",
       lambda: chat(n=2, max_tokens=2, tokens=2), put("body.choices.1.index", 0), shows="[0, 0]"),
     V("chat.completion.finish-reason", "finish_reason null in a finished answer (row 11)",
@@ -848,6 +850,7 @@ def test_the_table_builds_fresh_subjects() -> None:
 NO_DIMENSIONS_ROW = "dimensions not asked for"
 NOT_APPLICABLE = [
     ("chat.n.choices", "n=2 declined with a 400", lambda: mistake(n=2)),
+    ("chat.completion.choice-indices", "n=2 declined with a 400 (vLLM under greedy sampling)", lambda: mistake(n=2)),
     ("chat.response-format.json-object", "json_object declined with a 400",
      lambda: mistake(response_format={"type": "json_object"})),
     ("chat.response-format.json-schema", "json_schema declined with a 400",
@@ -909,6 +912,8 @@ LOOSER = [
     ("chat.completion.model-related", "a dated version of the requested id", chat),
     ("chat.completion.model-related", "a provider-prefixed id",
      mutated(chat, put("body.model", "openai/gpt-4o-mini"))),
+    ("chat.logprobs.shape", "no always-null `refusal` beside `content` (a SHOULD: chat.completion.null-keys)",
+     mutated(logprobs, drop("body.choices.0.logprobs.refusal"))),
     ("chat.stream.framing", "CRLF line ends and keep-alive comments",
      mutated(stream, put("newline", "\r\n"), put("comment", True))),
 ]

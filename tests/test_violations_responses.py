@@ -347,6 +347,17 @@ VIOLATIONS: list[V] = [
       "'finished'"),
     V("responses.create.completed", "an empty output text", answer,
       lambda s: s.body["output"][0]["content"][0].update(text=""), "non-empty output_text"),
+    V("responses.create.core-keys", "no output (llama-server's response.created shape)", answer,
+      lambda s: s.body.pop("output"), "without `output`"),
+    V("responses.create.all-keys", "no instructions, tools or top_p", answer,
+      lambda s: [s.body.pop(k) for k in ("instructions", "tools", "top_p")],
+      "without `instructions`, `tools`, `top_p`"),
+    V("responses.stream.terminal-keys", "a terminal response without created_at", stream,
+      lambda s: terminal(s).pop("created_at"), "without `created_at`"),
+    V("responses.create.created-at", "created_at in milliseconds", answer,
+      lambda s: s.body.update(created_at=s.body["created_at"] * 1000), "in milliseconds"),
+    V("responses.create.created-at", "created_at as an ISO string", answer,
+      lambda s: s.body.update(created_at="2025-03-09T00:00:00Z"), "2025-03-09T00:00:00Z"),
     V("responses.create.usage-adds-up", "total one more than the sum", answer,
       lambda s: s.body["usage"].update(total_tokens=s.body["usage"]["total_tokens"] + 1), "!= total_tokens"),
     V("responses.create.max-output-tokens", "cut but completed", cut_answer,
@@ -462,4 +473,16 @@ def test_a_dropped_or_repeated_item_is_caught(count: int, limit: int, data: st.D
 def test_every_new_requirement_has_a_violation() -> None:
     ids = {r for r in catalogue() if r.startswith(("responses.", "conversations."))}
     assert {v.rid for v in VIOLATIONS} == ids
+
+
+def test_a_fixed_created_at_fails_a_live_answer() -> None:
+    """LiteLLM's mock answers the docs' example time, 1741476542: wrong for an answer received now."""
+    from conformance.checks import Context
+    from conformance.checks.responses import create_created_at
+
+    spec = answer()
+    assert not list(create_created_at(spec.subject(), Context(live=True, now=spec.body["created_at"])))
+    spec.body["created_at"] = 1741476542
+    violations = list(create_created_at(spec.subject(), Context(live=True, now=1795334336.0)))
+    assert violations and "1741476542" in violations[0].message
 

@@ -7,6 +7,9 @@ from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT, WEATHER_TOOL, require
 CREATE = (
     "responses.create.schema",
     "responses.create.completed",
+    "responses.create.core-keys",
+    "responses.create.all-keys",
+    "responses.create.created-at",
     "responses.create.usage-adds-up",
     "responses.create.echoes-request",
 )

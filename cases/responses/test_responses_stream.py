@@ -20,6 +20,7 @@ EVERY_STREAM = (
     "responses.stream.usage-adds-up",
     "responses.stream.item-order",
     "responses.stream.final-output",
+    "responses.stream.terminal-keys",
 )
 
 

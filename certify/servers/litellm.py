@@ -7,9 +7,13 @@ one embeddings model answered by `mock_response`, a `master_key` read from the e
 
 The mocked text is a JSON object, so that it is also a valid answer to `response_format: json_object`.
 
+The mocked proxy serves the Responses API too, without a store (no database): `responses` is claimed without
+`responses.store` and `responses.background`; LiteLLM has no conversations route.
+
 `ROUTED` is the same proxy routed to a real llama-server (started first, on its own port): what LiteLLM changes
-on the way. Claiming the Responses API later is a change to `features`/`models` (and, for the routed proxy, the
-`openai/chat_completions/<model>` prefix that serves it on top of a chat-only upstream).
+on the way. Its Responses model goes through LiteLLM's own bridge (`openai/chat_completions/<model>`), which
+serves the Responses API on top of the upstream's chat completions, so the certificate judges LiteLLM's
+translation, not llama-server's own `/v1/responses`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ CHAT_MODEL = "mock-chat"
 EMBEDDINGS_MODEL = "mock-embedding"
 MOCK_TEXT = '{"answer": "mocked"}'
 MOCK_EMBEDDING = [0.25, -0.5, 0.75, 0.125]
+BRIDGED_RESPONSES_MODEL = "responses-over-chat"
+WITHOUT_STORE = ("responses", "-responses.store", "-responses.background")
 
 
 def install() -> Path:
@@ -55,6 +61,16 @@ def config(upstream: Upstream | None = None) -> str:
             }
             for model in dict.fromkeys(upstream.models.values())
         ]
+        models.append(
+            {
+                "model_name": BRIDGED_RESPONSES_MODEL,
+                "litellm_params": {
+                    "model": f"openai/chat_completions/{upstream.models['chat']}",
+                    "api_base": upstream.base_url,
+                    "api_key": "os.environ/UPSTREAM_API_KEY",
+                },
+            }
+        )
     return json.dumps(
         {"model_list": models, "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}, indent=2
     )
@@ -96,8 +112,8 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="litellm",
     version=VERSION,
-    features=("models", "chat", "embeddings", "errors", "generated"),
-    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL},
+    features=("models", "chat", "embeddings", "errors", "generated", *WITHOUT_STORE),
+    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL, "responses": CHAT_MODEL},
     install=install,
     launch=launch,
     notes="proxy with `mock_response` models (no upstream)",
@@ -107,8 +123,8 @@ RECIPE = Recipe(
 ROUTED = Recipe(
     name="litellm-llama-server",
     version=f"{VERSION} → llama-server ({llama_server.RECIPE.version})",
-    features=llama_server.RECIPE.features,
-    models=llama_server.RECIPE.models,
+    features=("models", "chat", "embeddings", "errors", "generated", *WITHOUT_STORE),
+    models={**llama_server.RECIPE.models, "responses": BRIDGED_RESPONSES_MODEL},
     install=install,
     launch=launch,
     notes="proxy routing `openai/<model>` with an `api_base` to the llama-server above",

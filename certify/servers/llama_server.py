@@ -96,8 +96,11 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="llama-server",
     version=f"llama-cpp-python {VERSION}",
-    features=("models", "chat", "embeddings", "errors", "generated"),
-    models={"chat": MODEL_ID, "embeddings": MODEL_ID},
+    # The Responses API without what needs a store (llama-server keeps no responses): no conversations either.
+    features=(
+        "models", "chat", "embeddings", "errors", "generated", "responses", "-responses.store", "-responses.background"
+    ),
+    models={"chat": MODEL_ID, "embeddings": MODEL_ID, "responses": MODEL_ID},
     install=install,
     launch=launch,
     notes="a tiny random-weights llama GGUF (mean pooling), `--jinja --embeddings`",

@@ -86,6 +86,9 @@ def model_echo_related(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("chat.completion.choice-indices")
 def choice_indices(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    n = asked(exchange).get("n", 1)
+    if n != 1:  # several choices are optional: a declined n is chat.n.choices' SKIP, not a broken answer
+        declined(exchange, f"n={n}")
     indices = [c.get("index") for c in choices(answer(exchange))]
     if indices != list(range(len(indices))):
         yield Violation(f"Received: choice indices {indices}\nExpected: {list(range(len(indices)))}", "$.choices")
@@ -209,6 +212,11 @@ def null_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 "Received: a message without the `refusal` key\nExpected: `refusal: null` when there is none",
                 f"$.choices[{n}].message",
+            )
+        if isinstance(choice.get("logprobs"), dict) and "refusal" not in choice["logprobs"]:
+            yield Violation(
+                "Received: `logprobs` without the `refusal` key\nExpected: `refusal: null` beside `content`",
+                f"$.choices[{n}].logprobs",
             )
 
 

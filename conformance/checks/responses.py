@@ -14,6 +14,7 @@ from typing import Any
 from conformance.checks import Broken, Context, Violation, check
 from conformance.checks._answer import answer, excerpt, is_error_answer, received, schema_violations
 from conformance.checks._lifecycle import Lifecycle
+from conformance.checks.chat import created_violations
 from conformance.checks.errors import expects_status
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -116,6 +117,40 @@ def create_completed(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
             "Expected: a message item with a non-empty output_text part",
             "$.output",
         )
+
+
+# What a finished response carries. The core keys are in every seed example of a final response and read by
+# the SDKs (`output_text` walks `output`); the rest are the keys upstream's `Response` requires, which the real API
+# always sends (null when empty). Our schema requires neither (DECISIONS.md: response-required): these rules do.
+CORE_KEYS = ("object", "created_at", "status", "output")
+UPSTREAM_KEYS = (
+    "error", "incomplete_details", "instructions", "metadata", "parallel_tool_calls", "temperature", "tool_choice",
+    "tools", "top_p",
+)  # fmt: skip
+
+
+def missing_keys(body: dict[str, Any], keys: Sequence[str], at: str = "$") -> Iterator[Violation]:
+    if missing := [key for key in keys if key not in body]:
+        yield Violation(
+            f"Received: a response without {', '.join(f'`{k}`' for k in missing)}\n"
+            f"Expected: every one of {', '.join(keys)} (null when empty), as the real API sends",
+            at,
+        )
+
+
+@check("responses.create.core-keys")
+def create_core_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from missing_keys(response_body(exchange), CORE_KEYS)
+
+
+@check("responses.create.all-keys")
+def create_all_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from missing_keys(response_body(exchange), UPSTREAM_KEYS)
+
+
+@check("responses.create.created-at")
+def create_created_at(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from created_violations(response_body(exchange).get("created_at"), ctx, "$.created_at")
 
 
 @check("responses.create.usage-adds-up")

@@ -19,7 +19,7 @@ from typing import Any
 from conformance import schemas
 from conformance.checks import Context, Violation, check, first
 from conformance.checks._answer import excerpt, received, schema_violations
-from conformance.checks.responses import cut_violations, usage_violations
+from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, usage_violations
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 from conformance.sse import SseEvent, parse_events
@@ -279,6 +279,12 @@ def terminal_status(stream: ResponseStream, ctx: Context) -> Iterator[Violation]
 def stream_usage(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     terminal, response = stream.final_response()
     yield from usage_violations(response, f"{terminal.at} $.response")
+
+
+@check("responses.stream.terminal-keys")
+def terminal_keys(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
+    terminal, response = stream.final_response()
+    yield from missing_keys(response, CORE_KEYS, f"{terminal.at} $.response")
 
 
 @check("responses.stream.max-output-tokens")
