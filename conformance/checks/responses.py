@@ -60,6 +60,22 @@ def usage_violations(response: dict[str, Any], at: str = "$") -> Iterator[Violat
         )
 
 
+def ran_to_cap(response: dict[str, Any], request: dict[str, Any]) -> bool:
+    """The response was cut by its cap, said so, and its usage shows the cap reached."""
+    cap = request.get("max_output_tokens")
+    usage: dict[str, Any] = response["usage"] if isinstance(response.get("usage"), dict) else {}
+    details: dict[str, Any] = (
+        response["incomplete_details"] if isinstance(response.get("incomplete_details"), dict) else {}
+    )
+    return (
+        isinstance(cap, int)
+        and response.get("status") == "incomplete"
+        and details.get("reason") == "max_output_tokens"
+        and isinstance(usage.get("output_tokens"), int)
+        and usage["output_tokens"] >= cap
+    )
+
+
 def cut_violations(response: dict[str, Any], request: dict[str, Any], at: str = "$") -> Iterator[Violation]:
     """A response cut by `max_output_tokens` says so: status `incomplete`, reason `max_output_tokens`.
 
@@ -105,6 +121,11 @@ def create_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("responses.create.completed")
 def create_completed(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     body = response_body(exchange)
+    if ran_to_cap(body, asked(exchange)):
+        raise NotApplicable(
+            "the model ran to max_output_tokens and the response says so (a small or random model may not stop "
+            "early; responses.create.max-output-tokens judges cuts)"
+        )
     if body.get("status") != "completed" or body.get("error") is not None:
         yield Violation(
             f"Received: status {body.get('status')!r}, error {excerpt(body.get('error'), 120)}\n"

@@ -75,8 +75,14 @@ class ResponseStream:
         body = b"".join(f"event: {e.get('type')}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
         return cls.from_bytes(body, request)
 
+    def require_stream(self) -> None:
+        """Only a 200 holds a stream to judge: any other status is responses.stream.content-type's failure."""
+        if self.exchange is not None and self.exchange.response is not None and self.exchange.response.status != 200:
+            raise NotApplicable(f"no stream to judge: {received(self.exchange)} (responses.stream.content-type fails)")
+
     @cached_property
     def payloads(self) -> list[Payload]:
+        self.require_stream()
         out = []
         for event in self.events:
             try:
@@ -121,6 +127,7 @@ def event_json(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     def problems() -> Iterator[Violation]:
         for fault in stream.faults:
             yield Violation(f"Received: {fault}\nExpected: events that follow the event-stream format")
+        stream.require_stream()
         if not stream.events:
             yield Violation("Received: an empty stream\nExpected: events from response.created to a terminal event")
         for event in stream.events:
@@ -231,6 +238,7 @@ def event_name_present(stream: ResponseStream, ctx: Context) -> Iterator[Violati
 
 @check("responses.stream.no-done")
 def no_done(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
+    stream.require_stream()
     done = [e for e in stream.events if e.is_done]
     if done:
         yield Violation(
