@@ -496,3 +496,182 @@ def test_cli_drift_with_the_accepted_file_exits_0(tmp_path):
     empty.write_text("")
     proc = cli(tmp_path, "drift", "--upstream", str(UPSTREAM), "--accepted", str(empty), "--format", "json")
     assert proc.returncode == 1 and json.loads(proc.stdout)["new"]
+
+
+# --- unions: our if/then dispatch by `type` against upstream's discriminated oneOf ---------------------------------
+
+
+def _dispatched(*, open_: bool) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """`thing.parts[]` both ways: ours an if/then dispatch on `type` over a `type: string` node (open: any other
+    type passes, as our unknown-item rule does), upstream a oneOf of three refs with a discriminator. Each kind of
+    part requires its own keys, and `x` is a string in one part and a nullable integer in another."""
+    ours = copy.deepcopy(OURS)
+    ours["thing"]["properties"]["parts"] = {"type": "array", "items": {"$ref": "#/$defs/part"}}
+    branches = {
+        "a": {"required": ["type", "x"], "properties": {"type": {"const": "a"}, "x": {"type": "string"}}},
+        "b": {
+            "required": ["type", "x", "y"],
+            "properties": {"type": {"const": "b"}, "x": {"type": ["integer", "null"]}, "y": {"type": "string"}},
+        },
+        "c": {"required": ["type"], "properties": {"type": {"const": "c"}, "z": {"type": "boolean"}}},
+    }
+    ours["thing"]["$defs"]["part"] = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"} if open_ else {"enum": ["a", "b", "c"]}},
+        "allOf": [{"if": {"properties": {"type": {"const": k}}}, "then": v} for k, v in branches.items()],
+    }
+    upstream = upstream_doc()
+    schemas = upstream["components"]["schemas"]
+    for kind, branch in branches.items():
+        properties = copy.deepcopy(branch["properties"])
+        properties["type"] = {"type": "string", "enum": [kind]}
+        if kind == "b":
+            properties["x"] = {"type": "integer", "nullable": True}
+        schemas[f"Part{kind.upper()}"] = {"type": "object", "required": branch["required"], "properties": properties}
+    schemas["ThingBase"]["properties"]["parts"] = {
+        "type": "array",
+        "items": {
+            "oneOf": [{"$ref": f"#/components/schemas/Part{k.upper()}"} for k in branches],
+            "discriminator": {"propertyName": "type"},
+        },
+    }
+    return ours, upstream
+
+
+def test_a_dispatch_by_type_meets_a_discriminated_union_alternative_by_alternative(tmp_path):
+    """Merged into one object, the three parts would differ (`x` nullable on one side only when the branches
+    are united differently; `y` required by b only; a key every known part requires missing from an open union's
+    required keys): compared alternative by alternative, they do not."""
+    ours, upstream = _dispatched(open_=False)
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")
+    # our open dispatch (any other type passes) is the one difference, said once at the discriminator
+    ours, upstream = _dispatched(open_=True)
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == {("thing", "parts[].type", "enum-open", "ours also accepts any other value")}
+    # a difference inside one alternative is named by it; an alternative only upstream has is a new value
+    schemas = upstream["components"]["schemas"]
+    schemas["PartB"]["properties"]["w"] = {"type": "string"}
+    schemas["PartD"] = {"type": "object", "properties": {"type": {"type": "string", "enum": ["d"]}}}
+    schemas["ThingBase"]["properties"]["parts"]["items"]["oneOf"].append({"$ref": "#/components/schemas/PartD"})
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == {
+        ("thing", "parts[].type", "enum-open", "ours also accepts any other value"),
+        ("thing", "parts[].type", "enum-added", '"d"'),
+        ("thing", "parts[][type=b].w", "property-added", ""),
+    }, drift.render(report, "markdown")
+
+
+def test_a_named_schema_in_every_branch_of_a_union_is_still_that_schema(tmp_path):
+    """Both events carry a `thing`: a difference of Thing is thing's own, not thing.event's once per event."""
+    ours = copy.deepcopy(OURS)
+    created = ours["thing.event"]["oneOf"][0]
+    created["properties"]["thing"] = {"$ref": "thing.json"}
+    ours["thing.event"]["oneOf"][0] = {**created, "properties": {**created["properties"]}}
+    del ours["thing.event"]["oneOf"][0]["properties"]["type"]  # no discriminator: the branches are merged
+    ours["thing.event"]["oneOf"][1]["properties"]["type"] = {"type": "string"}
+    upstream = _edited([*BASE, "colour"], {"type": "string"})
+    events = upstream["components"]["schemas"]
+    events["ThingCreated"]["properties"] = {"thing": {"$ref": "#/components/schemas/Thing"}}
+    events["ThingDone"]["properties"]["type"] = {"type": "string"}
+    report = _check(tmp_path, upstream, ours=ours)
+    assert ("thing", "colour", "property-added", "") in _found(report)
+    assert not [d for d in report.new if d.object == "thing.event"], drift.render(report, "markdown")
+
+
+# --- group entries in the accepted file ----------------------------------------------------------------------------
+
+
+def test_a_group_entry_covers_what_its_pattern_says_and_no_more(tmp_path):
+    ours, upstream = _dispatched(open_=True)
+    schemas = upstream["components"]["schemas"]
+    schemas["PartB"]["properties"]["w"] = {"type": "string"}
+    schemas["PartB"]["properties"]["v"] = {"type": "string"}
+    schemas["PartB"]["required"] = [*schemas["PartB"]["required"], "v"]
+    schemas["PartC"]["properties"]["w"] = {"type": "string"}
+    groups = """
+[[accepted]]
+object = "thing"
+at = "parts[][type=b].*"
+reason = "every difference inside part b, whatever its kind"
+
+[[accepted]]
+object = "thing"
+at = "parts[].type"
+kind = "enum-open"
+reason = "our open dispatch"
+
+[[accepted]]
+object = "thing"
+at = "*.nothing"
+kind = "property-added"
+reason = "matches nothing: stale"
+"""
+    report = _check(tmp_path, upstream, groups, ours=ours)
+    assert {(d.at, d.kind) for d, _ in report.accepted} == {
+        ("parts[][type=b].w", "property-added"),
+        ("parts[][type=b].v", "property-added"),
+        ("parts[].type", "enum-open"),
+    }
+    assert _found(report) == {("thing", "parts[][type=c].w", "property-added", "")}  # part c is not covered
+    assert [a.difference.at for a in report.stale] == ["*.nothing"]
+    # --update-accepted keeps the groups as they are and adds single entries for the rest
+    text = drift.update_accepted(report, tmp_path / "accepted.toml").read_text(encoding="utf-8")
+    assert text.count("[[accepted]]") == 3 and 'at = "parts[][type=b].*"' in text and "*.nothing" not in text
+    assert 'at = "parts[][type=c].w"' in text
+
+
+def test_a_required_key_without_a_declaration_is_still_a_property(tmp_path):
+    """Upstream sometimes requires a key it does not declare (`response_id` of the audio events): not removed."""
+    ours = copy.deepcopy(OURS)
+    ours["thing"]["required"] = ["id", "kind", "tags"]
+    upstream = _edited(["ThingBase", "required"], ["id", "kind", "tags"])
+    del upstream["components"]["schemas"]["ThingBase"]["properties"]["tags"]
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_a_property_declared_by_a_node_and_again_by_its_branch_is_both(tmp_path):
+    """Our node requires `o.id`; the branch for `a` says only that `o` is an object. Both hold in JSON Schema, so
+    part a still requires `o.id`, as upstream's PartA does."""
+    ours, upstream = _dispatched(open_=False)
+    inner = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    part = ours["thing"]["$defs"]["part"]
+    part["properties"]["o"] = inner
+    part["allOf"][0]["then"]["properties"]["o"] = {"type": "object"}
+    for name in ("PartA", "PartB", "PartC"):
+        upstream["components"]["schemas"][name]["properties"]["o"] = inner
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_an_if_that_tests_presence_makes_then_and_else_alternatives_of_equal_standing(tmp_path):
+    """Our request items: without `type`, an item with `role` is a message and any other an item reference; with
+    `type`, the type picks. Upstream: a oneOf whose alternatives leave `type` optional. The `else` of the `role`
+    test is an alternative like its `then` (not a catch-all that yields to what a type picks): the reference
+    without `type` counts, so `type` is optional in both alternatives, as upstream says."""
+    ours, upstream = _dispatched(open_=False)
+    message = {"required": ["x"], "properties": {"type": {"const": "a"}, "x": {"type": "string"}}}
+    reference = {"required": ["y"], "properties": {"type": {"enum": ["b", None]}, "y": {"type": "string"}}}
+    other = {"required": ["type"], "properties": {"type": {"const": "c"}, "z": {"type": "boolean"}}}
+    typed = [{"if": {"required": ["type"], "properties": {"type": {"const": k}}}, "then": v} for k, v in
+             (("a", message), ("b", reference), ("c", other))]  # fmt: skip
+    untyped = {
+        "if": {"not": {"required": ["type"]}},
+        "then": {"if": {"required": ["x"]}, "then": message, "else": reference},
+    }
+    ours["thing"]["$defs"]["part"] = {
+        "type": "object",
+        "properties": {"type": {"enum": ["a", "b", "c"]}},
+        "allOf": [untyped, *typed],
+    }
+    schemas = upstream["components"]["schemas"]
+    schemas["PartA"]["required"] = ["x"]
+    schemas["PartB"] = {
+        "type": "object",
+        "required": ["y"],
+        "properties": {"type": {"type": "string", "enum": ["b"]}, "y": {"type": "string"}},
+    }
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == set(), drift.render(report, "markdown")

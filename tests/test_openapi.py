@@ -21,8 +21,6 @@ def load(document: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_dict(copy.deepcopy(document), config=schemathesis.Config())
 
 
-
-
 def pointer(document: Any, fragment: str) -> Any:
     target = document
     for part in [p for p in fragment.lstrip("/").split("/") if p]:
@@ -58,7 +56,14 @@ def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
 
 def test_every_operation_is_wired():
     wired = {op.label: op for op in operations()}
-    assert set(wired) == {"GET /models", "GET /models/{model}", "POST /chat/completions", "POST /embeddings"}
+    assert set(wired) == {
+        "GET /models",
+        "GET /models/{model}",
+        "POST /chat/completions",
+        "POST /embeddings",
+        "POST /responses",
+        "POST /conversations",
+    }
     assert wired["POST /chat/completions"].request_schema == "chat.completion.request"
     assert wired["POST /chat/completions"].response_schema == "chat.completion"
     assert wired["POST /chat/completions"].event_schema == "chat.completion.chunk"
@@ -66,6 +71,11 @@ def test_every_operation_is_wired():
     assert wired["POST /embeddings"].response_schema == "embeddings.list"
     assert wired["GET /models"].response_schema == "models.list"
     assert wired["GET /models/{model}"].response_schema == "model"
+    assert wired["POST /responses"].request_schema == "response.create.request"
+    assert wired["POST /responses"].response_schema == "response"
+    assert wired["POST /responses"].event_schema == "response.stream-event"
+    assert wired["POST /conversations"].request_schema == "conversation.create.request"
+    assert wired["POST /conversations"].response_schema == "conversation"
     for op in operations():
         responses = DOCUMENT["paths"][op.path][op.method.lower()]["responses"]
         assert {"200", "401", "429", "500"} <= set(responses), op.label

@@ -530,6 +530,14 @@ def test_write_reports(tmp_path, results):
     assert [json.loads(line) for line in lines] == [e.to_json() for e in EXCHANGES]
 
 
+def test_one_exchange_is_one_line_whatever_its_strings_hold(tmp_path, results):
+    breaks = "a\x85b\u2028c\u2029d\ne"  # str.splitlines breaks at each; JSON escapes only the last by itself
+    exchange = _exchange(0, {"model": "m", "metadata": {breaks: breaks}}, 200, "{}")
+    paths = write_reports(results, tmp_path, [exchange])
+    lines = paths["exchanges"].read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [exchange.to_json()]
+
+
 def test_write_reports_leaves_no_secret(tmp_path, results):
     write_reports(results, tmp_path, EXCHANGES)
     for path in tmp_path.iterdir():

@@ -8,12 +8,13 @@ on our side and `CompletionUsage` upstream), and through `MAPPING` for objects n
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.drift.normalise import Expr, Node, Shape, Side
+from conformance.drift.normalise import Expr, Node, Shape, Side, unite
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UPSTREAM_SCHEMAS = "/components/schemas/"
@@ -89,7 +90,22 @@ class Walk:
     def compare(
         self, ours: Expr, theirs: Expr, obj: str, up: str, at: str = "", up_at: str = "", *, stream: bool = False
     ) -> None:
-        mine, other = self.ours.shape(ours), self.upstream.shape(theirs)
+        self.compare_shapes(self.ours.shape(ours), self.upstream.shape(theirs), obj, up, at, up_at, stream=stream)
+
+    def compare_shapes(
+        self,
+        mine: Shape,
+        other: Shape,
+        obj: str,
+        up: str,
+        at: str = "",
+        up_at: str = "",
+        *,
+        stream: bool = False,
+        picked: str = "",
+    ) -> None:
+        """Compare two shapes at `at`; `picked` names the discriminator a union was already split by (its value
+        is the same on both sides by construction)."""
         if mine.name and mine.name != obj:  # our side entered another file: its differences are its own
             obj, at = mine.name, ""
         if other.name and other.name != up:
@@ -103,24 +119,141 @@ class Walk:
         where = _join(up, up_at)
         for kind, detail in _scalar_differences(mine, other, event_type=stream and at == "type"):
             self.add(obj, at, kind, detail, where)
+        split = _discriminated(self.ours, mine, self.upstream, other)
+        if split is not None:
+            self._compare_alternatives(split, obj, up, at, up_at, where, stream=stream)
+            return
         if mine.properties and other.properties:
-            for name in sorted(set(mine.properties) | set(other.properties)):
+            # a required key is a property even where no `properties` entry declares it (upstream's audio events)
+            mine_keys, other_keys = set(mine.properties) | mine.required, set(other.properties) | other.required
+            for name in sorted(mine_keys | other_keys):
                 inside, up_inside = _join(at, name), _join(up_at, name)
-                if name not in mine.properties:
+                if name not in mine_keys:
                     self.add(obj, inside, "property-added", "", where)
-                elif name not in other.properties:
+                elif name not in other_keys:
                     self.add(obj, inside, "property-removed", "", where)
                 else:
                     if (name in other.required) != (name in mine.required):
                         kind = "required-added" if name in other.required else "required-removed"
                         self.add(obj, inside, kind, "", where)
-                    self.compare(
-                        mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream
-                    )
+                    if name != picked and name in mine.properties and name in other.properties:
+                        self.compare(
+                            mine.properties[name], other.properties[name], obj, up, inside, up_inside, stream=stream
+                        )
         if mine.items is not None and other.items is not None:
             self.compare(mine.items, other.items, obj, up, at + "[]", up_at + "[]")
         if mine.values is not None and other.values is not None:
             self.compare(mine.values, other.values, obj, up, at + "{}", up_at + "{}")
+
+    def _compare_alternatives(
+        self, split: Split, obj: str, up: str, at: str, up_at: str, where: str, *, stream: bool
+    ) -> None:
+        """Two discriminated unions: the discriminator's values, then the alternatives of each value both sides
+        know, side by side (`[type=message]`), instead of every branch's properties merged into one object."""
+        key = split.key
+        inside = _join(at, key)
+        added, removed = (
+            ("event-type-added", "event-type-removed") if stream and not at else ("enum-added", "enum-removed")
+        )
+        for value in sorted(set(split.theirs) - set(split.mine)):
+            self.add(obj, inside, added, value, where)
+        for value in sorted(set(split.mine) - set(split.theirs)):
+            self.add(obj, inside, removed, value, where)
+        if split.mine_open != split.theirs_open:
+            side = "ours" if split.mine_open else "upstream"
+            self.add(obj, inside, "enum-open", f"{side} also accepts any other value", where)
+        for value in sorted(set(split.mine) & set(split.theirs)):
+            label = f"[{key}={_bare(value)}]"
+            self.compare_shapes(split.mine[value], split.theirs[value], obj, up, at + label, up_at + label, picked=key)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A discriminated union on both sides: for each value of the discriminator `key`, the alternatives that
+    carry it (united), and whether a side also takes objects with any other value (an unknown-type fallback)."""
+
+    key: str
+    mine: dict[str, Shape]
+    theirs: dict[str, Shape]
+    mine_open: bool
+    theirs_open: bool
+
+
+def _leaves(shape: Shape) -> list[Shape]:
+    """The alternatives of a union, nested unions flattened, each once (a union reached by two paths, or the
+    fallbacks of several `if`s, count once); null-only branches left out."""
+    if not shape.variants:
+        return [] if shape.only_null else [shape]
+    found: list[Shape] = []
+    for leaf in (leaf for v in shape.variants for leaf in _leaves(v)):
+        if leaf not in found:
+            found.append(leaf)
+    return found
+
+
+def _values(side: Side, leaves: list[Shape], key: str) -> list[frozenset[str] | None]:
+    """The values each alternative allows for `key` (None: any value, or no such property)."""
+    found: list[frozenset[str] | None] = []
+    for leaf in leaves:
+        expr = leaf.properties.get(key)
+        found.append(side.shape(expr).enum if expr is not None else None)
+    return found
+
+
+def _is_discriminator(values: list[frozenset[str] | None]) -> bool:
+    """Whether the alternatives tell themselves apart by this property: most carry their own values."""
+    listed = [v for v in values if v is not None]
+    distinct = frozenset().union(*listed) if listed else frozenset()
+    return len(listed) >= 2 and len(distinct) >= 2 and 2 * len(distinct) >= len(listed)
+
+
+def _discriminated(ours: Side, mine: Shape, upstream: Side, other: Shape) -> Split | None:
+    """Both shapes as unions split by one discriminating property, or None when they are not both unions of
+    objects told apart by the same property."""
+    mine_leaves, their_leaves = _leaves(mine), _leaves(other)
+    if len(mine_leaves) < 2 or len(their_leaves) < 2:
+        return None
+    objects = [s for s in (*mine_leaves, *their_leaves) if s.types is None or "object" in s.types]
+    if not objects:
+        return None
+    best: tuple[int, str] | None = None
+    keys = {k for s in mine_leaves for k in s.properties} & {k for s in their_leaves for k in s.properties}
+    for key in sorted(keys):
+        mv, tv = _values(ours, mine_leaves, key), _values(upstream, their_leaves, key)
+        if _is_discriminator(mv) and _is_discriminator(tv):
+            score = sum(v is not None for v in (*mv, *tv))
+            if best is None or score > best[0]:
+                best = (score, key)
+    if best is None:
+        return None
+    key = best[1]
+    mine_groups, mine_open = _groups(_values(ours, mine_leaves, key), mine_leaves)
+    their_groups, their_open = _groups(_values(upstream, their_leaves, key), their_leaves)
+    return Split(key, mine_groups, their_groups, mine_open, their_open)
+
+
+def _groups(values: list[frozenset[str] | None], leaves: list[Shape]) -> tuple[dict[str, Shape], bool]:
+    """The alternatives by discriminator value (a branch that a matching `if` picks leaves out the fallbacks, as
+    validation does), and whether an object alternative takes any value."""
+    by_value: dict[str, list[Shape]] = {}
+    for listed, leaf in zip(values, leaves, strict=True):
+        for value in sorted(listed or ()):
+            by_value.setdefault(value, []).append(leaf)
+    open_ = any(v is None and (s.types is None or "object" in s.types) for v, s in zip(values, leaves, strict=True))
+    groups = {}
+    for value, found in by_value.items():
+        found = [s for s in found if not s.fallback] or found
+        groups[value] = found[0] if len(found) == 1 else replace(unite(found), variants=())
+    return groups, open_
+
+
+def _bare(value: str) -> str:
+    """A JSON text as it reads in a path: `"message"` as message."""
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return value
+    return loaded if isinstance(loaded, str) else value
 
 
 def _join(base: str, name: str) -> str:

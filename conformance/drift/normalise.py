@@ -49,7 +49,14 @@ class AnyOf:
     members: tuple[Expr, ...]
 
 
-Expr = Node | AnyOf
+@dataclass(frozen=True)
+class AllOf:
+    """Several nodes a value must satisfy all of (a property declared by a node and again by one of its branches)."""
+
+    members: tuple[Expr, ...]
+
+
+Expr = Node | AnyOf | AllOf
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Shape:
     values: Expr | None = None  # additionalProperties: the values of a map
     name: str | None = None  # the named schema (file or component) this node stands for, if any
     variants: tuple[Shape, ...] = ()  # the branches of a union, kept so that a discriminator can narrow them
-    fallback: bool = False  # the branch of a value no `if` matched: dropped when a discriminator picks a `then`
+    fallback: bool = False  # the catch-all of a value no `if` matched: dropped when a discriminator picks a `then`
 
     @property
     def nullable(self) -> bool:
@@ -100,6 +107,8 @@ class Side:
         self.documents = documents
         self.components = components
         self.touched: set[str] = set()  # the named schemas read so far
+        # shapes by (document, id of the schema node); the node is kept with its shape so that its id stays its own
+        self._shapes: dict[tuple[str, int], tuple[Any, Shape]] = {}
 
     def resolve(self, ref: str, doc: str) -> tuple[Node, str | None]:
         """The node `ref` points to from document `doc`, and its name when it is a named schema."""
@@ -126,6 +135,18 @@ class Side:
             return Shape()
         if isinstance(expr, AnyOf):
             return unite(self.shape(m, depth + 1) for m in expr.members)
+        if isinstance(expr, AllOf):
+            return merge(self.shape(m, depth + 1) for m in expr.members)
+        key = (expr.doc, id(expr.schema))
+        cached = self._shapes.get(key)
+        if cached is not None and cached[0] is expr.schema:
+            return cached[1]
+        shape = self._shape(expr, depth)
+        if depth == 0 or shape != Shape():  # a shape cut short by the depth limit is not kept
+            self._shapes[key] = (expr.schema, shape)
+        return shape
+
+    def _shape(self, expr: Node, depth: int) -> Shape:
         schema = expr.schema
         if not isinstance(schema, dict):
             return Shape(types=frozenset()) if schema is False else Shape()
@@ -146,7 +167,11 @@ class Side:
             if "then" in conditional:  # `then` with what `if` matched; `else` (or anything) when it did not
                 matched = [self.shape(Node(expr.doc, conditional.get(k, True)), depth + 1) for k in ("if", "then")]
                 otherwise = self.shape(Node(expr.doc, conditional.get("else", True)), depth + 1)
-                branches += [merge(matched), replace(otherwise, fallback=True)]
+                # A missing `else`, or the `else` of an `if` that tests a value (`type: custom`), is the catch-all
+                # for every other value; the `else` of an `if` that tests something else (is `role` there?) is an
+                # alternative of the same standing as `then`.
+                catch_all = "else" not in conditional or self._pins_a_value(matched[0])
+                branches += [merge(matched), replace(otherwise, fallback=catch_all)]
         if branches:
             union = unite(branches)
             parts.append(union)
@@ -154,7 +179,10 @@ class Side:
         parts.append(own)
         shape = self._narrowed(parts)
         if branches and len(parts[-2].variants) > 1:  # each branch with the rest of the node: whole alternatives
-            variants = (replace(merge([*parts[:-2], v, own]), fallback=v.fallback) for v in parts[-2].variants)
+            # where node and branch both declare a property, both hold: `type: string` and the branch's `const:
+            # message` is `message`; an `audio` the node requires `id` of stays so when a branch says only `object`
+            rest = merge([*parts[:-2], own])
+            variants = (replace(_conjoin(rest, v), fallback=v.fallback) for v in parts[-2].variants)
             shape = replace(shape, variants=tuple(variants))
         if schema.get("nullable") is True and shape.types is not None:  # OpenAPI 3.0: null is allowed too
             shape = replace(shape, types=shape.types | {"null"})
@@ -174,6 +202,10 @@ class Side:
                     parts = [*parts[:index], replace(unite(kept), name=part.name), *parts[index + 1 :]]
                     shape = merge(parts)
         return shape
+
+    def _pins_a_value(self, shape: Shape) -> bool:
+        """Whether a condition tests the value of a property (an enum or const), not only its presence."""
+        return any(self.shape(expr).enum is not None for expr in shape.properties.values())
 
     def _fits(self, variant: Shape, shape: Shape) -> bool:
         for key, expr in variant.properties.items():
@@ -252,6 +284,13 @@ def merge(shapes: Iterable[Shape]) -> Shape:
     return replace(result, variants=variants[0] if len(variants) == 1 else ())
 
 
+def _conjoin(node: Shape, branch: Shape) -> Shape:
+    """A node and one of its branches, both holding: merged, a property both declare being both declarations."""
+    merged = merge([node, branch])
+    both = {k: AllOf((node.properties[k], e)) for k, e in branch.properties.items() if k in node.properties}
+    return replace(merged, properties={**merged.properties, **both})
+
+
 def unite(shapes: Iterable[Shape]) -> Shape:
     """What a value satisfying one of the shapes may be (anyOf, oneOf, if/then/else)."""
     shapes = list(shapes)
@@ -270,7 +309,7 @@ def unite(shapes: Iterable[Shape]) -> Shape:
             properties[key] = AnyOf((*_members(properties[key]), expr)) if key in properties else expr
     objects = [s for s in valued if s.types is None or "object" in s.types]  # `required` binds only objects
     required = frozenset.intersection(*(s.required for s in objects)) if objects else frozenset()
-    named = [s.name for s in shapes if not s.only_null]
+    named = {s.name for s in shapes if not s.only_null}  # the same named schema reached several ways is still it
     return Shape(
         types,
         enum if valued else None,
@@ -278,7 +317,7 @@ def unite(shapes: Iterable[Shape]) -> Shape:
         required,
         _either(s.items for s in valued),
         _either(s.values for s in valued),
-        name=named[0] if len(named) == 1 else None,
+        name=named.pop() if len(named) == 1 else None,
         variants=tuple(valued) if len(valued) > 1 else (),
     )
 

@@ -10,12 +10,19 @@ fails a nightly run:
     detail = "ours nullable, upstream not"
     reason = "DECISIONS.md: system-fingerprint"
 
+An entry may cover a group of differences that share one reason: `*` in `at` stands for any run of characters
+(`[type=web_search_call].*` is every difference inside that alternative, `*.annotations[].*` every one inside any
+annotation), `{a,b,c}` one of the listed words (`[type={mcp_call,shell_call}].*`), and a missing `kind` or
+`detail` matches any. `object` is always a whole name. A pattern entry that
+matches no current difference is stale like any other.
+
 An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,8 +38,41 @@ _FIELDS = ("object", "at", "kind", "detail", "reason")
 
 @dataclass(frozen=True)
 class Accepted:
+    """A reviewed difference, or a group of them: `kind`/`detail` None match any, `*` in `at` any characters."""
+
     difference: Difference
     reason: str
+    any_kind: bool = False
+    any_detail: bool = False
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.any_kind or self.any_detail or "*" in self.difference.at or "," in self.difference.at
+
+    def matches(self, d: Difference) -> bool:
+        mine = self.difference
+        if d.object != mine.object:
+            return False
+        if not self.any_kind and d.kind != mine.kind:
+            return False
+        if not self.any_detail and d.detail != mine.detail:
+            return False
+        if not self.is_pattern or ("*" not in mine.at and "{" not in mine.at):
+            return d.at == mine.at
+        return re.fullmatch(_pattern(mine.at), d.at, re.DOTALL) is not None
+
+
+def _pattern(at: str) -> str:
+    """`*` any characters, `{a,b}` one of the words listed; the rest literal."""
+    out: list[str] = []
+    for token in re.split(r"(\*|\{[^{}]*\})", at):
+        if token == "*":
+            out.append(".*")
+        elif token.startswith("{") and token.endswith("}") and "," in token:
+            out.append("(?:" + "|".join(re.escape(w.strip()) for w in token[1:-1].split(",")) + ")")
+        else:
+            out.append(re.escape(token))
+    return "".join(out)
 
 
 def load_accepted(path: Path) -> list[Accepted]:
@@ -53,12 +93,13 @@ def load_accepted(path: Path) -> list[Accepted]:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown) if isinstance(entry, dict) else entry!r}")
         if not all(isinstance(entry.get(k, ""), str) for k in _FIELDS):
             raise ConfigError(f"{where}: every value must be a string")
-        if entry.get("kind") not in KINDS:
+        if "kind" in entry and entry["kind"] not in KINDS:
             raise ConfigError(f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}")
         if not entry.get("object") or not str(entry.get("reason", "")).strip():
             raise ConfigError(f"{where}: needs an object and a reason")
-        difference = Difference(entry["object"], entry.get("at", ""), entry["kind"], entry.get("detail", ""))
-        found.append(Accepted(difference, entry["reason"].strip()))
+        difference = Difference(entry["object"], entry.get("at", ""), entry.get("kind", "*"), entry.get("detail", "*"))
+        any_kind, any_detail = "kind" not in entry, "detail" not in entry
+        found.append(Accepted(difference, entry["reason"].strip(), any_kind, any_detail))
     return found
 
 
@@ -73,6 +114,7 @@ class DriftReport:
     uncompared: list[str]  # our schemas that met no upstream counterpart
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    groups: list[Accepted] = field(default_factory=list)  # the pattern entries that cover current differences
 
     @property
     def exit_code(self) -> int:
@@ -87,14 +129,25 @@ def build_report(
     pairs: dict[str, set[str]],
     uncompared: list[str],
 ) -> DriftReport:
-    reasons = {a.difference.key: a.reason for a in accepted}
-    current = {d.key for d in differences}
+    exact = {a.difference.key: a for a in accepted if not a.is_pattern}
+    patterns = [a for a in accepted if a.is_pattern]
+    used: set[int] = set()
+    reviewed: list[tuple[Difference, str]] = []
+    new: list[Difference] = []
+    for d in differences:  # an exact entry first, then the first pattern that covers the difference
+        entry = exact.get(d.key) or next((a for a in patterns if a.matches(d)), None)
+        if entry is None:
+            new.append(d)
+        else:
+            used.add(id(entry))
+            reviewed.append((d, entry.reason))
     return DriftReport(
         upstream=upstream,
         coverage=coverage,
-        new=[d for d in differences if d.key not in reasons],
-        accepted=[(d, reasons[d.key]) for d in differences if d.key in reasons],
-        stale=[a for a in accepted if a.difference.key not in current],
+        new=new,
+        accepted=reviewed,
+        stale=[a for a in accepted if id(a) not in used],
+        groups=[a for a in patterns if id(a) in used],
         pairs={k: sorted(v) for k, v in sorted(pairs.items())},
         uncompared=uncompared,
     )
@@ -180,10 +233,20 @@ def render(report: DriftReport, fmt: str) -> str:
 
 
 def accepted_toml(report: DriftReport, reasons: dict[tuple[str, str, str, str], str] | None = None) -> str:
-    """An accepted-drift file holding every current difference; `reasons` by key (new ones get none: review them)."""
+    """An accepted-drift file holding every current difference: the group entries that still cover some, as they
+    were, then one entry per other difference; `reasons` by key (new ones get none: review them)."""
     reasons = reasons or {}
     out: list[str] = []
-    for d in sorted([*report.new, *(d for d, _ in report.accepted)]):
+    for group in report.groups:
+        fields = {"object": group.difference.object, "at": group.difference.at}
+        if not group.any_kind:
+            fields["kind"] = group.difference.kind
+        if not group.any_detail:
+            fields["detail"] = group.difference.detail
+        out += ["[[accepted]]", *(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())]
+        out += [f"reason = {json.dumps(group.reason, ensure_ascii=False)}", ""]
+    grouped = {id(d) for d, _ in report.accepted if any(g.matches(d) for g in report.groups)}
+    for d in sorted([*report.new, *(d for d, _ in report.accepted if id(d) not in grouped)]):
         out += ["[[accepted]]"] + [
             f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in _row(d).items() if k != "upstream"
         ]

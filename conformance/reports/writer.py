@@ -41,6 +41,15 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+# Line breaks to Unicode (and to `str.splitlines`) that JSON leaves unescaped: escaped, so that one exchange is
+# always one line of exchanges.jsonl (a generated string may hold U+0085).
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
 def write_reports(
     results: dict[str, Any], report_dir: Path, exchanges: Sequence[Exchange | Mapping[str, Any]] = ()
 ) -> dict[str, Path]:
@@ -54,7 +63,7 @@ def write_reports(
         "junit": render_junit(results),
         "markdown": render_markdown(results),
         "html": render_html(results),
-        "exchanges": "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exchange_records(exchanges)),
+        "exchanges": "".join(_json_line(r) for r in exchange_records(exchanges)),
     }
     report_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
