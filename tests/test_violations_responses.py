@@ -158,7 +158,8 @@ def background(status: str = "completed") -> Life:
     final = {**made, "status": status}
     return Life(Http(request, made, path="/responses"),
                 [["poll", Http(None, final, path=f"/responses/{made['id']}", method="GET")],
-                 ["cancel", Http(None, {**made, "status": "cancelled"}, path=f"/responses/{made['id']}/cancel")]])
+                 ["cancel", Http(None, {**made, "status": "cancelled"}, path=f"/responses/{made['id']}/cancel")],
+                 ["after", Http(None, {**made, "status": "cancelled"}, path=f"/responses/{made['id']}", method="GET")]])
 
 
 # Conversations ---------------------------------------------------------------------------------------------
@@ -508,3 +509,27 @@ def test_a_stream_answered_with_a_500_fails_once_not_per_rule() -> None:
     assert observations.pop("responses.stream.content-type").status is Status.FAIL
     assert {rid: obs.status for rid, obs in observations.items()} == dict.fromkeys(observations, Status.SKIP)
     assert all("500" in obs.reason for obs in observations.values())
+
+
+@pytest.mark.parametrize(("after", "status"), [("completed", Status.SKIP), ("in_progress", Status.FAIL)])
+def test_a_cancel_that_came_too_late_is_not_judged(after: str, status: Status) -> None:
+    """vLLM finishes a tiny background response before the cancel arrives and declines the cancel with a 400."""
+    life = background()
+    ident = life.created.body["id"]
+    life.steps[1][1] = error(400, "Cannot cancel a synchronous response.", f"/responses/{ident}/cancel", "POST")
+    life.step("after").body.update(status=after)
+    [obs] = judge(life.subject(), ["responses.background.cancel"])
+    assert obs.status is status, obs
+
+
+def test_a_continuation_that_ran_to_its_cap_still_continues() -> None:
+    life = stored_life()
+    follow = life.step("continue")
+    follow.request["max_output_tokens"] = 16
+    follow.body.update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+    follow.body["usage"].update(output_tokens=16, total_tokens=follow.body["usage"]["input_tokens"] + 16)
+    [obs] = judge(life.subject(), ["responses.previous.continues"])
+    assert obs.status is Status.PASS, obs
+    follow.body["usage"].update(output_tokens=3, total_tokens=follow.body["usage"]["input_tokens"] + 3)
+    [obs] = judge(life.subject(), ["responses.previous.continues"])
+    assert obs.status is Status.FAIL, obs

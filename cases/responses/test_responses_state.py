@@ -110,4 +110,5 @@ def test_background_response(oai_client, oai_target, oai_judge):
 def test_cancel_background_response(oai_client, oai_target, oai_judge):
     made = create(oai_client, oai_target, background=True, store=True)
     cancel = oai_client.request("POST", f"/responses/{created_id(made)}/cancel")
-    oai_judge(Lifecycle(made, (("cancel", cancel),)), "responses.background.cancel")
+    after = oai_client.request("GET", f"/responses/{created_id(made)}")  # had it finished before the cancel?
+    oai_judge(Lifecycle(made, (("cancel", cancel), ("after", after))), "responses.background.cancel")

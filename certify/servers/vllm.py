@@ -9,7 +9,9 @@ Start: `python -m vllm.entrypoints.openai.api_server`, offline (HF_HUB_OFFLINE=1
 cache, tool calls through the hermes parser, the key in VLLM_API_KEY (never on the command line). Ready when
 `GET /health` answers 200 (~40 s).
 
-vLLM serves one task per model: this one generates, so embeddings are not claimed.
+vLLM serves one task per model: this one generates, so embeddings are not claimed. Responses are stored (in
+memory, VLLM_ENABLE_RESPONSES_API_STORE=1), so the store and background mode are claimed too; conversations are
+not (no route).
 """
 
 from __future__ import annotations
@@ -53,7 +55,13 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
             *("--dtype", "float32", "--enforce-eager", "--max-model-len", "1024"),
             *("--enable-auto-tool-choice", "--tool-call-parser", "hermes"),  # tools as vLLM's docs set them up
         ],
-        env={**_offline(), "VLLM_API_KEY": key, "VLLM_CPU_KVCACHE_SPACE": "1", "DO_NOT_TRACK": "1"},
+        env={
+            **_offline(),
+            "VLLM_API_KEY": key,
+            "VLLM_CPU_KVCACHE_SPACE": "1",
+            "VLLM_ENABLE_RESPONSES_API_STORE": "1",
+            "DO_NOT_TRACK": "1",
+        },
         base_url=base + "/v1",
         ready_url=base + "/health",
         ready_timeout=300,
@@ -64,8 +72,8 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="vllm",
     version=f"vllm-cpu {VERSION}",
-    # The Responses API without a store (vLLM keeps responses only when VLLM_ENABLE_RESPONSES_API_STORE is set).
-    features=("models", "chat", "errors", "generated", "responses", "-responses.store", "-responses.background"),
+    # The whole Responses API: vLLM stores responses (in memory) when VLLM_ENABLE_RESPONSES_API_STORE is set.
+    features=("models", "chat", "errors", "generated", "responses"),
     models={"chat": MODEL_ID, "responses": MODEL_ID},
     install=install,
     launch=launch,
