@@ -485,7 +485,7 @@ def test_a_fixed_created_at_fails_a_live_answer() -> None:
     assert not list(create_created_at(spec.subject(), Context(live=True, now=spec.body["created_at"])))
     spec.body["created_at"] = 1741476542
     violations = list(create_created_at(spec.subject(), Context(live=True, now=1795334336.0)))
-    assert violations and "1741476542" in violations[0].message
+    assert violations and "created_at 1741476542" in violations[0].message
 
 
 

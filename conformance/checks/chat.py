@@ -36,13 +36,14 @@ def declined(exchange: Exchange, what: str) -> None:
 
 
 def created_violations(created: Any, ctx: Context, at: str = "$.created") -> Iterator[Violation]:
+    key = at.rsplit(".", 1)[-1]  # `created`, or the Responses API's `created_at`
     if not isinstance(created, int) or isinstance(created, bool):
-        yield Violation(f"Received: created {created!r}\nExpected: an integer Unix time in seconds", at)
+        yield Violation(f"Received: {key} {created!r}\nExpected: an integer Unix time in seconds", at)
     elif created > MILLISECONDS:
-        yield Violation(f"Received: created {created}, in milliseconds\nExpected: Unix time in seconds", at)
+        yield Violation(f"Received: {key} {created}, in milliseconds\nExpected: Unix time in seconds", at)
     elif ctx.live and ctx.now is not None and abs(created - ctx.now) > CLOCK_SKEW:
         yield Violation(
-            f"Received: created {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at
+            f"Received: {key} {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at
         )
 
 
