@@ -14,17 +14,12 @@ from typing import Any
 from conformance.checks import Broken, Context, Violation, check
 from conformance.checks._answer import answer, excerpt, is_error_answer, received, schema_violations
 from conformance.checks._lifecycle import Lifecycle
-from conformance.checks.chat import created_violations
+from conformance.checks.chat import asked, created_violations
 from conformance.checks.errors import expects_status
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
-
-
-def asked(exchange: Exchange) -> dict[str, Any]:
-    body = exchange.request.json
-    return body if isinstance(body, dict) else {}
 
 
 def output_texts(response: dict[str, Any]) -> list[str]:
@@ -60,20 +55,23 @@ def usage_violations(response: dict[str, Any], at: str = "$") -> Iterator[Violat
         )
 
 
+def output_tokens(response: dict[str, Any]) -> int | None:
+    usage = response.get("usage")
+    produced = usage.get("output_tokens") if isinstance(usage, dict) else None
+    return produced if isinstance(produced, int) else None
+
+
+def says_cut(response: dict[str, Any]) -> bool:
+    """Status `incomplete` with incomplete_details.reason `max_output_tokens`."""
+    details = response.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    return response.get("status") == "incomplete" and reason == "max_output_tokens"
+
+
 def ran_to_cap(response: dict[str, Any], request: dict[str, Any]) -> bool:
     """The response was cut by its cap, said so, and its usage shows the cap reached."""
-    cap = request.get("max_output_tokens")
-    usage: dict[str, Any] = response["usage"] if isinstance(response.get("usage"), dict) else {}
-    details: dict[str, Any] = (
-        response["incomplete_details"] if isinstance(response.get("incomplete_details"), dict) else {}
-    )
-    return (
-        isinstance(cap, int)
-        and response.get("status") == "incomplete"
-        and details.get("reason") == "max_output_tokens"
-        and isinstance(usage.get("output_tokens"), int)
-        and usage["output_tokens"] >= cap
-    )
+    cap, produced = request.get("max_output_tokens"), output_tokens(response)
+    return isinstance(cap, int) and produced is not None and produced >= cap and says_cut(response)
 
 
 def cut_violations(response: dict[str, Any], request: dict[str, Any], at: str = "$") -> Iterator[Violation]:
@@ -85,18 +83,12 @@ def cut_violations(response: dict[str, Any], request: dict[str, Any], at: str = 
     cap = request.get("max_output_tokens")
     if not isinstance(cap, int):
         raise NotApplicable("the request sets no max_output_tokens")
-    usage: Any = response.get("usage") if isinstance(response.get("usage"), dict) else {}
-    produced = usage.get("output_tokens") if isinstance(usage.get("output_tokens"), int) else None
+    produced = output_tokens(response)
     if produced is not None and produced > cap:
         yield Violation(f"Received: output_tokens {produced}\nExpected: at most max_output_tokens {cap}", f"{at}.usage")
     if produced is not None and produced < cap and response.get("status") == "completed":
         return  # the answer ended on its own before the cap
-    reason = (
-        (response.get("incomplete_details") or {}).get("reason")
-        if isinstance(response.get("incomplete_details"), dict)
-        else None
-    )
-    if response.get("status") != "incomplete" or reason != "max_output_tokens":
+    if not says_cut(response):
         yield Violation(
             f"Received: status {response.get('status')!r}, incomplete_details "
             f"{excerpt(response.get('incomplete_details'), 120)} with max_output_tokens {cap} and "
