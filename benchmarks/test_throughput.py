@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from conformance.case import chat_body
-from conformance.checks import Context, judge
 from conformance.checks.chat_stream import ChatStream
+from conformance.checks.rule import Context
 from conformance.client import Client
+from conformance.judgement import judge
 from conformance.reference import ServerConfig, serve
 from conformance.requirements import catalogue
 from conformance.target import Target

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from certify.lifecycle import CertifyError
+from conformance.expectations import Expectations
+from conformance.judgement import departs
 
-FAILED = ("fail", "warn", "error")
 _FIELDS = ("rule", "why", "evidence")
 
 
@@ -40,22 +41,16 @@ def false_alarms(path: Path) -> dict[str, dict[str, str]]:
     return data
 
 
-def differences(
-    results: dict[str, Any], expected: set[str], suspected: set[str], intermittent: frozenset[str] = frozenset()
-) -> list[str]:
-    """One line per departure of the run from the two files (empty: the run matches). An `intermittent`
-    expectation may pass without it being news."""
-    failed = {e["id"]: e for e in results["requirements"] if e["status"] in FAILED}
-    lines = []
-    for rid in sorted(set(failed) - expected - suspected):
-        messages = [str(f.get("message", "")) for f in failed[rid].get("failures", [])] or [""]
-        lines.append(f"+ {rid}: {failed[rid]['status']}, not in the expectations: {messages[0].splitlines()[0]}")
+def differences(results: dict[str, Any], expectations: Expectations | None, suspected: set[str]) -> list[str]:
+    """One line per departure of the run from the two files (empty: the run matches): the expectations file
+    compared strictly (`conformance.expectations`), the suspected false alarms tolerated while they fail."""
+    from conformance.expectations import apply
+    from conformance.expectations import differences as expectation_differences
+
+    departed = {e["id"] for e in results["requirements"] if departs(e["status"])}
+    judged = {**results, "requirements": [e for e in results["requirements"] if e["id"] not in suspected]}
+    lines = expectation_differences(apply(judged, expectations or Expectations("", "", {}), strict=True))
     lines += [
-        f"- {rid}: passed or not run, but the expectations list it"
-        for rid in sorted(expected - set(failed) - intermittent)
-    ]
-    lines += [
-        f"- {rid}: no longer fails: remove it from suspected-false-alarms.toml"
-        for rid in sorted(suspected - set(failed))
+        f"- {rid}: no longer fails: remove it from suspected-false-alarms.toml" for rid in sorted(suspected - departed)
     ]
     return lines

@@ -14,12 +14,12 @@ __all__ = ["ChatStream", "Client", "Failure", "Observation", "Outcome", "Status"
 _HOMES = {
     "ChatStream": "conformance.checks.chat_stream",
     "Client": "conformance.client",
-    "Failure": "conformance.outcome",
-    "Observation": "conformance.outcome",
-    "Outcome": "conformance.outcome",
-    "Status": "conformance.outcome",
+    "Failure": "conformance.judgement",
+    "Observation": "conformance.judgement",
+    "Outcome": "conformance.judgement",
+    "Status": "conformance.judgement",
     "Target": "conformance.target",
-    "judge": "conformance.checks",
+    "judge": "conformance.judgement",
     "validate": "conformance.schemas",
 }
 

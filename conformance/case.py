@@ -16,6 +16,7 @@ from conformance.checks.chat_stream import ChatStream
 from conformance.checks.embeddings import EmbeddingPair
 from conformance.checks.models import ModelProbes, listed_ids
 from conformance.checks.responses_stream import ResponseStream
+from conformance.judgement import not_claimed_reason
 from conformance.pagination import walk
 from conformance.target import MODEL_ROLES
 
@@ -58,6 +59,7 @@ __all__ = [
     "ResponseStream",
     "chat_body",
     "listed_ids",
+    "not_claimed_reason",
     "requirement",
     "responses_body",
     "walk",

@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -32,42 +31,19 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conformance.options import add_target_options
+    from conformance.options import add_options
 
     parser = _Parser(prog=PROG, description="Certify that a server speaks the OpenAI API, with evidence.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="certify a server (default: the bundled reference server)")
-    add_target_options(run.add_argument)
-    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports/)")
+    add_options(run.add_argument)
     run.add_argument("-n", "--workers", default=None, metavar="N", help="run the cases in N processes (pytest-xdist)")
     run.add_argument(
         "-k", "--select", default=None, metavar="EXPR", help="run only the cases matching EXPR (pytest -k)"
     )
-    generated = run.add_argument_group("the generated phase (requests drawn from the schemas; -k generated)")
-    generated.add_argument("--examples", default=None, metavar="N", help="requests per operation and mode (default 10)")
-    generated.add_argument(
-        "--seed", default=None, metavar="N", help="the seed of the generated requests (default 0: the same each run)"
-    )
-    generated.add_argument(
-        "--response-time-limit",
-        default=None,
-        metavar="SECONDS",
-        help="the longest a generated request may wait for its answer (default 30)",
-    )
     run.add_argument(
         "--baseline", default=None, metavar="FILE", help="compare with an earlier results.json (exit 1 on a regression)"
-    )
-    run.add_argument(
-        "--expectations",
-        default=None,
-        metavar="FILE",
-        help="the server's known deviations (TOML): listed failures are expected and do not fail the run",
-    )
-    run.add_argument(
-        "--strict-expectations",
-        action="store_true",
-        help="also exit 1 on a listed requirement that passed or an unlisted warning",
     )
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
@@ -161,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance.client import Client
-    from conformance.options import TARGET_OPTIONS, cli_values
+    from conformance.options import cli_values, pytest_arguments
     from conformance.reports.results import load_results
     from conformance.target import load_target
 
@@ -178,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
             client.check_reachable()
 
     _check_selection(args)
-    report_dir = _report_dir(args.report_dir)
+    report_dir = _report_dir(args.report_dir or "reports")
     pytest_args = [
         *cases_args(report_dir),
         "-q",
@@ -191,33 +167,21 @@ def _run(args: argparse.Namespace) -> int:
         # a developer's pytest-benchmark would leave .benchmarks/ in the user's folder
         "-p",
         "no:benchmark",
+        *pytest_arguments(args, leave_out={"report-dir"}),  # cases_args names the report dir
     ]
-    for option in TARGET_OPTIONS:
-        value = cli.get(option.dest)
-        for item in (value if isinstance(value, list) else [value]) if value is not None else []:
-            pytest_args += [option.flag("oai-"), str(item)]
-    for name in GENERATION_OPTIONS:
-        value = getattr(args, name.replace("-", "_"))
-        if value is not None:
-            pytest_args += [f"--oai-{name}", value]
     if args.workers:
         pytest_args += ["-n", str(args.workers)]
     if args.select:
         pytest_args += ["-k", args.select]
-    if args.expectations:
-        pytest_args += ["--oai-expectations", args.expectations]
-    if args.strict_expectations:
-        pytest_args += ["--oai-strict-expectations"]
     pytest_args += args.pytest_args
 
-    started = time.time()
-    code = pytest.main(pytest_args)
-    results_path = report_dir / "results.json"
+    run = _RunResults()
+    code = pytest.main(pytest_args, plugins=[run])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return _fail(f"the conformance run stopped: pytest exit code {int(code)} ({pytest.ExitCode(code).name})")
-    if not results_path.is_file() or results_path.stat().st_mtime < started:
-        return _fail(f"the run wrote no results to {results_path}")
-    results = json.loads(results_path.read_text(encoding="utf-8"))
+    results = run.results
+    if results is None:
+        return _fail(f"the run judged nothing and wrote no results to {report_dir}")
     if results.get("expectations"):
         from conformance.expectations import differences
 
@@ -225,11 +189,21 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{PROG}: {line}")
     print(
         f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
-        f"results: {results_path}"
+        f"results: {report_dir / 'results.json'}"
     )
     if baseline is None:
         return int(results["exit_code"])
     return max(int(results["exit_code"]), _compare_with_baseline(baseline, results, args.baseline, report_dir))
+
+
+class _RunResults:
+    """A pytest plugin that hands `run` the results the session built, in memory."""
+
+    results: dict[str, Any] | None = None
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        run = config.pluginmanager.get_plugin("oai-conformance-run")
+        self.results = getattr(run, "results", None)
 
 
 def _compare_with_baseline(baseline: dict[str, Any], results: dict[str, Any], name: str, report_dir: Path) -> int:
@@ -244,9 +218,6 @@ def _compare_with_baseline(baseline: dict[str, Any], results: dict[str, Any], na
         f"baseline — {report_dir / 'comparison.md'}"
     )
     return comparison.exit_code
-
-
-GENERATION_OPTIONS = ("examples", "seed", "response-time-limit")
 
 
 def cases_args(report_dir: Path, *cases: str) -> list[str]:
@@ -361,6 +332,8 @@ def _cell(text: str) -> str:
 
 
 def _requirements(args: argparse.Namespace) -> int:
+    from conformance.checks.rule import check_name
+    from conformance.judgement import judge  # noqa: F401  (loading it registers every check)
     from conformance.requirements import catalogue
 
     if args.format == "markdown":
@@ -376,6 +349,7 @@ def _requirements(args: argparse.Namespace) -> int:
                         "description": r.description,
                         "source": r.source,
                         "flags": list(r.flags),
+                        "check": check_name(r.id),
                     }
                     for r in catalogue().values()
                 ],
@@ -420,10 +394,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _check_stream(args: argparse.Namespace) -> int:
-    from conformance.checks import judge
-    from conformance.checks.chat_stream import ChatStream
+    from conformance.checks.chat_stream import REQUEST_RULES, ChatStream
     from conformance.checks.responses_stream import ResponseStream
-    from conformance.outcome import Status
+    from conformance.judgement import failing, judge
     from conformance.requirements import catalogue
 
     request = _read_json(args.request) if args.request else {}
@@ -431,7 +404,7 @@ def _check_stream(args: argparse.Namespace) -> int:
     body = _read(args.file)
     stream = ChatStream.from_bytes(body, request) if args.kind == "chat" else ResponseStream.from_bytes(body, request)
     prefixes = ("chat.stream.", "chat.tools.stream-") if args.kind == "chat" else ("responses.stream.",)
-    ids = [rid for rid in catalogue() if rid.startswith(prefixes) and rid not in STREAM_RULES_NEEDING_AN_EXCHANGE]
+    ids = [rid for rid in catalogue() if rid.startswith(prefixes) and rid not in REQUEST_RULES]
     worst = 0
     for obs in judge(stream, ids):
         print(f"{obs.status.value.upper():<5} {obs.requirement}{'  (' + obs.reason + ')' if obs.reason else ''}")
@@ -439,12 +412,8 @@ def _check_stream(args: argparse.Namespace) -> int:
             print(
                 f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}"
             )
-        worst = max(worst, 1 if obs.status is Status.FAIL else 0)
+        worst = max(worst, 1 if failing(obs.status) else 0)
     return worst
-
-
-# Rules about the request/answer pair rather than the stream body: a captured body alone cannot show them.
-STREAM_RULES_NEEDING_AN_EXCHANGE = frozenset({"chat.stream.options-require-stream", "chat.stream.errors-before-stream"})
 
 
 def _expectations(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.exceptions import TargetUnreachable
+from conformance.exceptions import TargetUnreachable, one_line
 from conformance.exchange import Exchange, redact_text
 from conformance.ledger import Ledger
 from conformance.sse import parse_events
@@ -289,11 +289,11 @@ class Client:
         try:
             response = self._http.send(request, stream=True)
         except RETRY_ERRORS as exc:
-            attempt.error = _one_line(exc)
+            attempt.error = one_line(exc, kind=True)
             attempt.retryable_error = True
             return attempt
         except httpx.TransportError as exc:
-            attempt.error = _one_line(exc)
+            attempt.error = one_line(exc, kind=True)
             return attempt
         attempt.status = response.status_code
         attempt.headers = response.headers
@@ -305,7 +305,7 @@ class Client:
         except httpx.TransportError as exc:
             # The status already arrived: a stream cut mid-body is a finding about the server, kept with
             # the bytes that did arrive, and not retried (the server may have billed the tokens).
-            attempt.error = _one_line(exc)
+            attempt.error = one_line(exc, kind=True)
         finally:
             response.close()
         attempt.body = b"".join(chunks)
@@ -385,11 +385,6 @@ def _retry_after(headers: httpx.Headers) -> float | None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, when.timestamp() - time.time())
     return seconds if seconds >= 0 else None
-
-
-def _one_line(exc: Exception) -> str:
-    detail = " ".join(str(exc).split()) or "no detail"
-    return f"{type(exc).__name__}: {detail}"
 
 
 def _reason(exc: httpx.TransportError, settings: ClientSettings) -> str:

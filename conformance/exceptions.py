@@ -23,3 +23,9 @@ class TargetUnreachable(ConformanceError):
 
 class NotApplicable(ConformanceError):
     """Raised by a check when the subject gives it nothing to judge; the reason is shown as the skip reason."""
+
+
+def one_line(error: object, *, kind: bool = False) -> str:
+    """An error's text on one line (for messages that must stay one line), with its type when `kind`."""
+    detail = " ".join(str(error).split())
+    return f"{type(error).__name__}: {detail or 'no detail'}" if kind else detail

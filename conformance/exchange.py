@@ -8,6 +8,7 @@ exception messages) can leak one.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,15 +44,20 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def redact_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[tuple[str, str], ...]:
+def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
+    """The headers with every credential replaced (a scheme such as `Bearer` is kept) and `secrets` removed."""
     secrets = tuple(secrets)
-    out = []
+    out = {}
     for name, value in headers.items():
         if is_sensitive_header(name):
             scheme = value.split(" ", 1)[0] if " " in value else ""
             value = f"{scheme} {REDACTED}".strip()
-        out.append((name.lower(), redact_text(value, secrets)))
-    return tuple(out)
+        out[name] = redact_text(value, secrets)
+    return out
+
+
+def _redacted_pairs(headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    return tuple(redact_headers({name.lower(): value for name, value in headers.items()}, secrets).items())
 
 
 def _redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
@@ -140,14 +146,14 @@ class Exchange:
         request = Request(
             method=method.upper(),
             url=redact_text(url, secrets),
-            headers=redact_headers(request_headers, secrets),
+            headers=_redacted_pairs(request_headers, secrets),
             body=_redact_bytes(request_body, secrets),
         )
         response = None
         if status is not None:
             response = Response(
                 status=status,
-                headers=redact_headers(response_headers or {}, secrets),
+                headers=_redacted_pairs(response_headers or {}, secrets),
                 body=_redact_bytes(response_body, secrets),
                 elapsed=elapsed,
             )
@@ -183,14 +189,34 @@ class Exchange:
 
     def curl(self) -> str:
         """A shell line that reproduces the request; the key is read from the environment, never written."""
-        parts = [f"curl -sS -X {self.request.method} '{self.request.url}'"]
-        for name, value in self.request.headers:
-            if is_sensitive_header(name):
-                value = "Bearer $OPENAI_API_KEY" if name == "authorization" else "$OPENAI_API_KEY"
-                parts.append(f'-H "{name}: {value}"')
-            elif name in {"content-type", "openai-organization", "openai-project", "accept"}:
-                parts.append(f"-H '{name}: {value}'")
-        if self.request.body:
-            text = self.request.body.decode("utf-8", "replace").replace("'", "'\\''")
-            parts.append(f"-d '{text}'")
-        return " ".join(parts)
+        return curl_line(self.to_json())
+
+
+_CURL_HEADERS = frozenset({"content-type", "accept", "openai-organization", "openai-project", "openai-beta"})
+
+
+def curl_line(record: Mapping[str, Any]) -> str:
+    """A shell line that reproduces the request of an exchange record; the key comes from the environment."""
+    request = record.get("request") or {}
+    method, url = str(request.get("method") or "GET"), str(request.get("url") or "")
+    parts = ["curl", "-sS", "-X", shlex.quote(method), shlex.quote(url)]
+    for name, value in (request.get("headers") or {}).items():
+        name = str(name).lower()
+        if is_sensitive_header(name):
+            parts.append(
+                '-H "Authorization: Bearer $OPENAI_API_KEY"'
+                if name == "authorization"
+                else f'-H "{name}: $OPENAI_API_KEY"'
+            )
+        elif name in _CURL_HEADERS:
+            parts.append("-H " + shlex.quote(f"{name}: {value}"))
+    body = request.get("body") or ""
+    if body:
+        parts.append("-d " + shlex.quote(str(body)))
+    return " ".join(parts)
+
+
+def excerpt(data: Any, limit: int = 300) -> str:
+    """At most `limit` characters of `data` (as compact JSON when it is not text), saying how long it was."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.exceptions import ConfigError
+from conformance.judgement import departs, failing
 from conformance.requirements import Level, catalogue
 
 _FIELDS = frozenset({"expected", "reason", "evidence", "intermittent"})
 _TOP = frozenset({"target", "generated-from"})
 _EXPECTED_FOR = {Level.MUST: "FAIL", Level.SHOULD: "WARN"}
-FAILED = ("fail", "warn", "error")
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,12 @@ def apply(results: dict[str, Any], expectations: Expectations, strict: bool = Fa
         if listed is not None:
             entry["expected"] = listed.to_json()
             passed = "not-observed" if listed.intermittent else "unexpected-pass"
-            kind = "expected-fail" if status in FAILED else passed if status == "pass" else "not-observed"
+            kind = "expected-fail" if departs(status) else passed if status == "pass" else "not-observed"
             entry["expectation"] = kind
             marked[
                 {"expected-fail": "expected_failures", "unexpected-pass": "unexpected_passes"}.get(kind, "not_observed")
             ].append(entry["id"])
-        elif status in ("fail", "error"):
+        elif failing(status):
             marked["unexpected_failures"].append(entry["id"])
         elif status == "warn":
             marked["unexpected_warnings"].append(entry["id"])
@@ -161,6 +161,11 @@ def differences(results: dict[str, Any]) -> list[str]:
         message = str(failures[0].get("message", "")).splitlines()[0] if failures[0] else ""
         lines.append(f"+ {rid}: {by_id[rid]['status']} but not in the expectations file: {message}")
     lines += [f"- {rid}: passed but the expectations file lists it" for rid in marks.get("unexpected_passes", [])]
+    lines += [
+        f"- {rid}: {by_id[rid]['status']} (not judged) but the expectations file lists it"
+        for rid in marks.get("not_observed", [])
+        if by_id[rid]["status"] != "pass" and not by_id[rid]["expected"].get("intermittent")
+    ]
     return lines
 
 
@@ -174,7 +179,7 @@ def update(results: dict[str, Any], previous: Expectations | None, generated_fro
     target = (previous.target if previous else "") or str(results.get("target", {}).get("name") or "")
     lines = [f"target = {_toml(target)}", f"generated-from = {_toml(generated_from)}", ""]
     for entry in results["requirements"]:
-        if entry["status"] not in FAILED:
+        if not departs(entry["status"]):
             continue
         expected = "FAIL" if entry["level"] == Level.MUST.value else "WARN"
         kept = old.get(entry["id"])

@@ -1,10 +1,14 @@
-"""The target options: one table, two front ends.
+"""The run options: one table, two front ends.
 
 The CLI registers them with argparse (`--base-url`), the pytest plugin with `parser.addoption` under a
-prefix (`--oai-base-url`). Both only collect strings: every value is checked in
-`conformance.target.load_target`, so a wrong value gets the same one-line message whether it came from the
-command line, the environment or the file. That is also why neither `type=` nor `choices=` is passed to the
-front end (the choices are shown in the metavar instead).
+prefix (`--oai-base-url`), and `oai-conformance run` hands what it was given to pytest by walking the same
+table. Both front ends only collect strings: target values are checked in `conformance.target.load_target`
+(also from the environment and the TOML file), generation values in `conformance.generation`, so a wrong value
+gets the same one-line message wherever it came from. That is also why neither `type=` nor `choices=` is passed
+to the front end (the choices are shown in the metavar instead).
+
+Sections: `target` (what is certified, and how it is reached; also settable by environment and file),
+`generation` (the generated phase), `expectations` (a server's reviewed deviations), `reports`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class Option:
     choices: tuple[str, ...] | None = None  # checked by load_target, shown in the help
     key: str | None = None  # TOML key and environment suffix when not dest ("headers" for --header)
     in_file: bool = True  # False: the option cannot be set in the TOML file (only --config)
+    section: str = "target"
+    switch: bool = False  # a flag without a value (store_true)
 
     @property
     def dest(self) -> str:
@@ -48,8 +54,7 @@ class Option:
 TARGET_OPTIONS: tuple[Option, ...] = (
     Option(
         "base-url",
-        "the API root of the server under test, e.g. http://localhost:8000/v1; "
-        "not given: the bundled reference server",
+        "the API root of the server under test, e.g. http://localhost:8000/v1; not given: the bundled reference server",
         metavar="URL",
     ),
     Option(
@@ -95,28 +100,94 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
+RUN_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "examples",
+        "generated phase: requests per operation and mode (default 10); each costs a few tokens",
+        metavar="N",
+        section="generation",
+    ),
+    Option(
+        "seed",
+        "generated phase: the seed of the generated requests (default 0: every run sends the same ones)",
+        metavar="N",
+        section="generation",
+    ),
+    Option(
+        "response-time-limit",
+        "generated phase: the longest a generated request may wait for its answer (default 30)",
+        metavar="SECONDS",
+        section="generation",
+    ),
+    Option(
+        "expectations",
+        "the server's known deviations (TOML): listed failures are expected and do not fail the run",
+        metavar="FILE",
+        section="expectations",
+    ),
+    Option(
+        "strict-expectations",
+        "also fail on a listed requirement that passed or an unlisted warning (compare a run with the file)",
+        section="expectations",
+        switch=True,
+    ),
+    Option(
+        "report-dir",
+        "write results.json, junit.xml, certificate.md/.html here (default: reports/)",
+        metavar="DIR",
+        section="reports",
+    ),
+)
+OPTIONS: tuple[Option, ...] = TARGET_OPTIONS + RUN_OPTIONS
 OPTIONS_BY_DEST: dict[str, Option] = {opt.dest: opt for opt in TARGET_OPTIONS}
 
 
 def _help(opt: Option) -> str:
+    if opt.section != "target":
+        return opt.help
     where = f"env {opt.env}" + (f", file key {opt.toml_key}" if opt.toml_key else "")
     return f"{opt.help} [{where}]"
 
 
-def add_target_options(addoption: Callable[..., Any], prefix: str = "") -> None:
-    """Register every target option with `addoption`: argparse's `add_argument` or pytest's `group.addoption`.
+def add_options(addoption: Callable[..., Any], prefix: str = "", options: tuple[Option, ...] = OPTIONS) -> None:
+    """Register `options` (default: all) with `addoption`: argparse's `add_argument` or pytest's `addoption`.
 
     `prefix` goes in front of the flag and, with dashes as underscores, of the dest: "oai-" gives
     `--oai-base-url` stored as `oai_base_url`.
     """
     dest_prefix = prefix.replace("-", "_")
-    for opt in TARGET_OPTIONS:
-        kwargs: dict[str, Any] = {"dest": dest_prefix + opt.dest, "help": _help(opt), "default": None}
+    for opt in options:
+        kwargs: dict[str, Any] = {"dest": dest_prefix + opt.dest, "help": _help(opt)}
+        if opt.switch:
+            kwargs.update(action="store_true", default=False)
+        else:
+            kwargs["default"] = None
         if opt.metavar:
             kwargs["metavar"] = opt.metavar
         if opt.multiple:
             kwargs["action"] = "append"
         addoption(opt.flag(prefix), **kwargs)
+
+
+def add_target_options(addoption: Callable[..., Any], prefix: str = "") -> None:
+    """Register the target options only (see `add_options`)."""
+    add_options(addoption, prefix, TARGET_OPTIONS)
+
+
+def pytest_arguments(values: argparse.Namespace, leave_out: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The plugin's flags (`--oai-...`) for every option given on the command line (but those named in
+    `leave_out`), so `oai-conformance run` hands pytest exactly what it was given."""
+    out: list[str] = []
+    for opt in OPTIONS:
+        if opt.name in leave_out:
+            continue
+        value = getattr(values, opt.dest, None)
+        if opt.switch:
+            out += [opt.flag("oai-")] if value else []
+            continue
+        for item in (value if isinstance(value, list) else [value]) if value is not None else []:
+            out += [opt.flag("oai-"), str(item)]
+    return out
 
 
 def cli_values(source: argparse.Namespace | Callable[[str], Any] | Any, prefix: str = "") -> dict[str, Any]:

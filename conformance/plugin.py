@@ -26,7 +26,7 @@ import pytest
 if TYPE_CHECKING:
     from conformance.client import Client
     from conformance.generation import GenerationSettings
-    from conformance.outcome import Observation
+    from conformance.judgement import Observation
     from conformance.target import Target
 
 OBSERVATIONS = "oai_observations"
@@ -36,52 +36,10 @@ REFERENCE_KEY_ENV = "OAI_CONFORMANCE_REFERENCE_KEY"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from conformance.options import add_target_options
+    from conformance.options import add_options
 
     group = parser.getgroup("oai", "oai-conformance: certify a server that speaks the OpenAI API")
-    add_target_options(group.addoption, prefix="oai-")
-    group.addoption(
-        "--oai-report-dir",
-        dest="oai_report_dir",
-        default=None,
-        metavar="DIR",
-        help="write results.json, junit.xml, certificate.md/.html here (default: reports/)",
-    )
-    group.addoption(
-        "--oai-examples",
-        dest="oai_examples",
-        default=None,
-        metavar="N",
-        help="generated phase: requests per operation and mode (default 10); each costs a few tokens",
-    )
-    group.addoption(
-        "--oai-seed",
-        dest="oai_seed",
-        default=None,
-        metavar="N",
-        help="generated phase: the seed of the generated requests (default 0: every run sends the same ones)",
-    )
-    group.addoption(
-        "--oai-response-time-limit",
-        dest="oai_response_time_limit",
-        default=None,
-        metavar="SECONDS",
-        help="generated phase: the longest a generated request may wait for its answer (default 30)",
-    )
-    group.addoption(
-        "--oai-expectations",
-        dest="oai_expectations",
-        default=None,
-        metavar="FILE",
-        help="the server's known deviations (TOML): listed failures are expected and do not fail the run",
-    )
-    group.addoption(
-        "--oai-strict-expectations",
-        dest="oai_strict_expectations",
-        action="store_true",
-        default=False,
-        help="also fail on a listed requirement that passed or an unlisted warning (compare a run with the file)",
-    )
+    add_options(group.addoption, prefix="oai-")
     group.addoption(
         "--oai-cases",
         dest="oai_cases",
@@ -136,7 +94,7 @@ class _Run:
         self.written: dict[str, str] = {}
 
     def absorb(self, properties: dict[str, Any]) -> None:
-        from conformance.outcome import Failure, Observation
+        from conformance.judgement import Observation
 
         # Exchange indices are per client (per xdist worker): renumber them into this run's log.
         renumber: dict[int, int] = {}
@@ -146,13 +104,10 @@ class _Run:
         for data in properties.get(OBSERVATIONS, []):
             obs = Observation.from_json(data)
             failures = tuple(
-                Failure(f.requirement, f.message, f.at, renumber.get(f.exchange) if f.exchange is not None else None)
-                for f in obs.failures
+                replace(f, exchange=renumber.get(f.exchange) if f.exchange is not None else None) for f in obs.failures
             )
             exchanges = tuple(renumber[i] for i in obs.exchanges if i in renumber)
-            self.observations.append(
-                Observation(obs.requirement, obs.status, failures, obs.reason, obs.case, exchanges)
-            )
+            self.observations.append(replace(obs, failures=failures, exchanges=exchanges))
         for key, value in properties.get(USAGE, {}).items():
             self.usage[key] = self.usage.get(key, 0) + value
         self.target_summary = self.target_summary or properties.get("oai_target")
@@ -180,7 +135,7 @@ class _Run:
         # and every exchange number the same as in a serial run.
         for _, properties in sorted(self.reports, key=lambda report: report[0]):
             self.absorb(properties)
-        from conformance.outcome import fold
+        from conformance.judgement import fold
         from conformance.reports import build_results, write_reports
         from conformance.requirements import catalogue, feature_claimed, features
 
@@ -243,9 +198,8 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The target under test; with no base URL, the bundled reference server, started for the session."""
     from conformance.exceptions import ConfigError
 
-    config = request.config
     try:
-        target = _load(config)
+        target = session_target(request.config)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     if target.base_url is not None:
@@ -260,18 +214,32 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV)
 
 
-def _load(config: pytest.Config) -> Target:
+_TARGET_LOADED = pytest.StashKey[Any]()
+
+
+def session_target(config: pytest.Config) -> Target:
+    """The target of the options, the environment and the TOML file, read once per session (a ConfigError is
+    kept and raised again to every caller)."""
+    from conformance.exceptions import ConfigError
     from conformance.options import cli_values
     from conformance.target import load_target
 
-    value = config.getoption("oai_config", None)
-    return load_target(
-        cli_values(config.getoption, prefix="oai-"),
-        os.environ,
-        Path(value) if value else None,
-        Path.cwd(),
-        cli_prefix="oai-",
-    )
+    if _TARGET_LOADED not in config.stash:
+        value = config.getoption("oai_config", None)
+        try:
+            config.stash[_TARGET_LOADED] = load_target(
+                cli_values(config.getoption, prefix="oai-"),
+                os.environ,
+                Path(value) if value else None,
+                Path.cwd(),
+                cli_prefix="oai-",
+            )
+        except ConfigError as exc:
+            config.stash[_TARGET_LOADED] = exc
+    loaded = config.stash[_TARGET_LOADED]
+    if isinstance(loaded, ConfigError):
+        raise loaded
+    return loaded
 
 
 @pytest.fixture(scope="session")
@@ -321,9 +289,8 @@ def oai_judge(
     Only ids declared with `@requirement(...)` on the case may be judged. A MUST violation fails the case when it
     ends (all judgements of the case are recorded first); a SHOULD violation is a warning.
     """
-    from conformance.checks import Context, judge
-    from conformance.outcome import Observation, Status
-    from conformance.requirements import feature_claimed, requirement
+    from conformance.checks.rule import Context
+    from conformance.judgement import judge
 
     declared = _declared_ids(request.node)
     recorded: list[Observation] = request.node.stash.setdefault(_OBSERVED, [])
@@ -336,16 +303,8 @@ def oai_judge(
             raise pytest.UsageError(
                 f"{request.node.nodeid}: judges {undeclared} without declaring them in @requirement"
             )
-        claimed = [i for i in ids if feature_claimed(requirement(i).feature, oai_target.features)]
         ctx = Context(mode=oai_target.mode, live=True, now=time.time(), expect=expect or {})
-        observations = judge(subject, claimed, ctx, case=request.node.nodeid)
-        observations += [
-            Observation(
-                i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=request.node.nodeid
-            )
-            for i in ids
-            if i not in claimed
-        ]
+        observations = judge(subject, ids, ctx, case=request.node.nodeid, claims=oai_target.features)
         recorded.extend(observations)
         return observations
 
@@ -407,26 +366,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     declared = _declared_ids(item)
     if not declared:
         return
-    from conformance.outcome import Observation, Status
-    from conformance.requirements import feature_claimed, requirement
-
-    claims = _claims(item.config)
-    features = {requirement(i).feature for i in declared}
-    if not any(feature_claimed(f, claims) for f in features):
-        item.stash[_OBSERVED] = [
-            Observation(i, Status.NOT_CLAIMED, reason=f"feature {requirement(i).feature} not claimed", case=item.nodeid)
-            for i in declared
-        ]
-        pytest.skip(f"not claimed: {', '.join(sorted(features))}")
-
-
-def _claims(config: pytest.Config) -> frozenset[str] | None:
     from conformance.exceptions import ConfigError
+    from conformance.judgement import not_claimed
+    from conformance.requirements import requirement
 
     try:
-        return _load(config).features
+        target = session_target(item.config)
     except ConfigError:
-        return None  # the oai_target fixture reports configuration errors with their message
+        return  # the oai_target fixture reports configuration errors with their message
+    features = sorted({requirement(i).feature for i in declared})
+    if not any(target.claims(f) for f in features):
+        item.stash[_OBSERVED] = [not_claimed(i, item.nodeid) for i in declared]
+        pytest.skip(f"not claimed: {', '.join(features)}")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -434,6 +385,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _note_unjudged(item, call)
     if report.when != "teardown" and not (report.when == "setup" and report.skipped):
         if report.when == "call":
             _fail_on_violations(item, report)
@@ -452,8 +405,28 @@ def pytest_runtest_makereport(
     return report
 
 
+def _note_unjudged(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """The declared requirements a case did not judge because it stopped: SKIP with the reason it gave when it
+    skipped (a precondition the server did not meet), ERROR when it raised (a crash is never a quiet skip)."""
+    if call.excinfo is None or not _declared_ids(item):
+        return
+    from conformance.exceptions import one_line
+    from conformance.judgement import Observation, Status
+
+    recorded: list[Observation] = item.stash.setdefault(_OBSERVED, [])
+    judged = {o.requirement for o in recorded}
+    if call.excinfo.errisinstance(pytest.skip.Exception):
+        status, reason = Status.SKIP, str(getattr(call.excinfo.value, "msg", "")) or "the case skipped"
+    else:
+        where = "could not start" if call.when == "setup" else "crashed"
+        status, reason = Status.ERROR, f"the case {where}: {one_line(call.excinfo.value, kind=True)}"
+    recorded += [
+        Observation(rid, status, reason=reason, case=item.nodeid) for rid in _declared_ids(item) if rid not in judged
+    ]
+
+
 def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
-    from conformance.outcome import Status
+    from conformance.judgement import Status
 
     failed = [f for o in item.stash.get(_OBSERVED, []) if o.status is Status.FAIL for f in o.failures]
     expectations = item.config.stash.get(_EXPECTATIONS, None)

@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError, relevance
 from jsonschema.protocols import Validator
 from referencing.jsonschema import DRAFT202012
 
-from conformance.exceptions import ConfigError
+from conformance.exceptions import ConfigError, one_line
 
 __all__ = ["FORMATS", "SCHEMAS_DIR", "SchemaError", "names", "registry", "validate", "validator"]
 
@@ -159,9 +159,9 @@ def _load(path: Path) -> dict[str, Any]:
     try:
         contents = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{where}: cannot be read ({_one_line(error)})") from None
+        raise ConfigError(f"{where}: cannot be read ({one_line(error)})") from None
     except json.JSONDecodeError as error:
-        raise ConfigError(f"{where}: not valid JSON ({_one_line(error)})") from None
+        raise ConfigError(f"{where}: not valid JSON ({one_line(error)})") from None
     if not isinstance(contents, dict):
         raise ConfigError(f"{where}: not a JSON object")
     if contents.get("$schema") != DIALECT:
@@ -175,7 +175,7 @@ def _load(path: Path) -> dict[str, Any]:
     except jsonschema.SchemaError as error:
         at = "".join(f"/{part}" for part in error.absolute_path) or "/"
         raise ConfigError(
-            f"{where}: not a valid 2020-12 schema at {at}: {_one_line(error.message)}"
+            f"{where}: not a valid 2020-12 schema at {at}: {one_line(error.message)}"
         ) from None
     return contents
 
@@ -203,7 +203,3 @@ def refs(node: object) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from refs(item)
-
-
-def _one_line(error: object) -> str:
-    return " ".join(str(error).split())

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from conformance import requirements
 from conformance.exceptions import ConfigError
-from conformance.exchange import REDACTED, is_sensitive_header
+from conformance.exchange import is_sensitive_header, redact_headers
 from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
 MODEL_ROLES = ("chat", "embeddings", "responses")  # the features a model id can be given for
@@ -50,10 +50,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 _FEATURE_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: REDACTED if is_sensitive_header(name) else value for name, value in headers.items()}
 
 
 def default_name(base_url: str | None) -> str:

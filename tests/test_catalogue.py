@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checks import CHECKS, load_check_modules
+from conformance.checks.rule import CHECKS
 from conformance.exceptions import ConfigError
+from conformance.judgement import judge  # noqa: F401  (loading it registers every check)
 from conformance.requirements import FLAGS, ID_PATTERN, Level, catalogue, features
 from tests._shared import SEEDS
 
 ROOT = Path(__file__).resolve().parents[1]
-load_check_modules()
 
 
 def slug(heading: str) -> str:
@@ -94,7 +94,7 @@ def test_a_broken_catalogue_is_one_clear_line(tmp_path, monkeypatch):
 
 
 def test_a_requirement_takes_one_check_though_its_module_may_be_imported_twice(monkeypatch):
-    from conformance import checks
+    from conformance.checks import rule as checks
 
     monkeypatch.setattr(checks, "CHECKS", {})
 

@@ -11,10 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.checks import judge
-from conformance.checks.pagination import RULES as INVARIANTS
+from conformance.checks.pagination import INVARIANTS
 from conformance.client import Client
-from conformance.outcome import Status
+from conformance.judgement import Status, judge
 from conformance.pagination import MAX_PAGES, walk, walk_pages
 from conformance.reference import ServerConfig, serve
 

@@ -11,17 +11,16 @@ import json
 
 import pytest
 
-from conformance.checks import CASE_BOUND, CHECKS, Context, judge, load_check_modules
 from conformance.checks.chat_stream import ChatStream
+from conformance.checks.rule import CASE_BOUND, CHECKS, Context
 from conformance.exchange import Exchange
-from conformance.outcome import Status
+from conformance.judgement import Status, judge
 from conformance.requirements import catalogue
 from tests._shared import RECORDINGS, recordings
 
 pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"the recordings are not at {RECORDINGS}")
 
 CONTEXT = Context(live=False)
-load_check_modules()
 
 # The rules that judge one exchange of each kind; the others need a subject a case builds (pairs, probes).
 COMPLETION_RULES = [

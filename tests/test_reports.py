@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from conformance.exceptions import ConfigError
-from conformance.exchange import Exchange
-from conformance.outcome import Failure, Observation, Status, fold
+from conformance.exchange import Exchange, curl_line
+from conformance.judgement import Failure, Observation, Status, fold, violated
 from conformance.reports import (
     build_results,
     load_results,
@@ -25,7 +25,7 @@ from conformance.reports import (
     write_reports,
 )
 from conformance.reports import writer as writer_module
-from conformance.reports.results import RESULTS_FORMAT, RESULTS_VERSION, curl_line
+from conformance.reports.results import RESULTS_FORMAT, RESULTS_VERSION
 from conformance.requirements import Feature, Level, Requirement
 
 SECRET = "sk-test-very-secret-0123456789"
@@ -124,8 +124,8 @@ def _outcomes() -> list:
             ),
         ],
         "chat.response.usage-total": [
-            # A SHOULD reported as FAIL by its check: the report normalises it to warn.
-            _obs("chat.response.usage-total", Status.FAIL, ("total_tokens 5 != 1 + 0", "$.usage", 3)),
+            # A SHOULD violation in compatible mode: the judgement made it a warning.
+            _obs("chat.response.usage-total", Status.WARN, ("total_tokens 5 != 1 + 0", "$.usage", 3)),
         ],
         "chat.response.fingerprint": [
             _obs("chat.response.fingerprint", Status.WARN, (XSS, "$.system_fingerprint", None), exchanges=(0,)),
@@ -212,7 +212,7 @@ def test_requirement_statuses(results):
     assert {rid: r["status"] for rid, r in by_id.items()} == {
         "chat.response.object": "fail",
         "chat.response.id-field": "fail",
-        "chat.response.usage-total": "warn",  # SHOULD + fail -> warn
+        "chat.response.usage-total": "warn",
         "chat.response.fingerprint": "warn",
         "chat.request.stop-four": "skip",
         "chat.response.never-run": "skip",
@@ -491,8 +491,8 @@ def test_body_excerpts_are_bounded():
         tool_version="x",
     )
     md = render_markdown(results)
-    assert "q" * 1024 + "… [3976 more bytes]" in md and "q" * 1025 not in md.split("curl")[0]
-    assert "r" * 2048 + "… [6952 more bytes]" in md and "r" * 2049 not in md
+    assert "q" * 1024 + "... (5000 chars)" in md and "q" * 1025 not in md.split("curl")[0]
+    assert "r" * 2048 + "... (9000 chars)" in md and "r" * 2049 not in md
 
 
 def test_curl_line_quotes_and_keeps_the_key_out():
@@ -587,13 +587,15 @@ def test_written_files_are_complete_after_rewrite(tmp_path, results):
 
 
 def test_strict_mode_makes_a_should_violation_a_failure():
-    compatible, strict = _build(mode="compatible"), _build(mode="strict")
-    assert _by_id(compatible)["chat.response.usage-total"]["status"] == "warn"
-    assert _by_id(strict)["chat.response.usage-total"]["status"] == "fail"
-    assert strict["summary"]["should_failed"] == 1 and compatible["summary"]["should_failed"] == 0
+    # The judgement decides a violation's status; the results count what it decided.
+    assert violated(Level.SHOULD, "compatible") is Status.WARN and violated(Level.SHOULD, "strict") is Status.FAIL
+    assert violated(Level.MUST, "compatible") is Status.FAIL
     only_should = [o for o in _outcomes() if o.requirement == "chat.response.usage-total"]
-    assert _build(only_should, mode="compatible")["verdict"] == "conformant"
-    strict_only_should = _build(only_should, mode="strict")
+    compatible = _build(only_should, mode="compatible")
+    assert compatible["verdict"] == "conformant" and compatible["summary"]["should_failed"] == 0
+    failed = _obs("chat.response.usage-total", Status.FAIL, ("total_tokens 5 != 1 + 0", "$.usage", 3))
+    strict_only_should = _build([fold("chat.response.usage-total", [failed])], mode="strict")
+    assert strict_only_should["summary"]["should_failed"] == 1
     assert strict_only_should["verdict"] == "not conformant" and strict_only_should["exit_code"] == 1
     assert "SHOULD requirement (strict mode) failed" in render_markdown(strict_only_should)
 

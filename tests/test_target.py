@@ -13,8 +13,9 @@ import pytest
 
 from conformance import requirements
 from conformance.exceptions import ConfigError
+from conformance.exchange import REDACTED
 from conformance.options import TARGET_OPTIONS, add_target_options, cli_values
-from conformance.target import DEFAULT_MODELS, MODEL_ROLES, REDACTED, Target, load_target
+from conformance.target import DEFAULT_MODELS, MODEL_ROLES, Target, load_target
 
 FEATURES_TOML = """
 [feature.models]

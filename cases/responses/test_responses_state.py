@@ -27,7 +27,7 @@ def create(oai_client, oai_target, **extra):
 def created_id(exchange) -> str:
     body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        pytest.fail(f"creating a response failed, so the stored-response rules cannot be judged: {exchange.response}")
+        pytest.skip(f"creating a response failed, so the stored-response rules cannot be judged: {exchange.response}")
     return body["id"]
 
 
@@ -84,7 +84,7 @@ def test_function_call_round_trip(oai_client, oai_target, oai_judge):
     call = next((i for i in made.response.json.get("output") or [] if i.get("type") == "function_call"), None)
     if call is None:
         oai_judge(made, "responses.function-call.shape")
-        pytest.fail("no function_call to answer (responses.function-call.shape reports it)")
+        pytest.skip("no function_call to answer (responses.function-call.shape reports it)")
     answer = [{"type": "function_call_output", "call_id": call.get("call_id"), "output": "Sunny, 21 degrees."}]
     follow = create(oai_client, oai_target, content=answer, tools=[WEATHER_TOOL], previous_response_id=ident)
     oai_judge(made, "responses.function-call.shape")

@@ -2,7 +2,15 @@
 
 import pytest
 
-from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT, WEATHER_TOOL, ResponseStream, requirement, responses_body
+from conformance.case import (
+    LONG_PROMPT,
+    SMALLEST_OUTPUT,
+    WEATHER_TOOL,
+    ResponseStream,
+    not_claimed_reason,
+    requirement,
+    responses_body,
+)
 
 EVERY_STREAM = (
     "responses.stream.content-type",
@@ -45,7 +53,7 @@ def test_stream_cut_by_max_output_tokens(oai_client, oai_target, oai_judge):
 @requirement(*EVERY_STREAM, "responses.stream.arguments-add-up")
 def test_function_call_stream(oai_client, oai_target, oai_judge):
     if not oai_target.claims("responses.tools"):
-        pytest.skip("not claimed: responses.tools")
+        pytest.skip(not_claimed_reason("responses.tools"))
     body = responses_body(
         oai_target.model("responses"), "What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required"
     )

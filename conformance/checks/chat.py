@@ -9,42 +9,26 @@ from typing import Any
 
 import jsonschema
 
-from conformance.checks import Context, Violation, check
-from conformance.checks._answer import answer, excerpt, is_error_answer, received, schema_violations
+from conformance.checks.evidence import (
+    answer,
+    asked,
+    created_violations,
+    declined,
+    excerpt,
+    schema_violations,
+    status_violations,
+    usage_violations,
+)
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
-MILLISECONDS = 10**11  # a `created` above this is in milliseconds: seconds reach it in the year 5138
-CLOCK_SKEW = 86_400
-
-
-def asked(exchange: Exchange) -> dict[str, Any]:
-    body = exchange.request.json
-    return body if isinstance(body, dict) else {}
 
 
 def choices(body: Any) -> list[dict]:
     items = body.get("choices") if isinstance(body, dict) else None
     return [c for c in items or [] if isinstance(c, dict)]
-
-
-def declined(exchange: Exchange, what: str) -> None:
-    """A server may decline an optional feature with an explicit 4xx: that is a skip with a reason, not a pass."""
-    if is_error_answer(exchange):
-        raise NotApplicable(f"the server declined {what} explicitly ({received(exchange)})")
-
-
-def created_violations(created: Any, ctx: Context, at: str = "$.created") -> Iterator[Violation]:
-    key = at.rsplit(".", 1)[-1]  # `created`, or the Responses API's `created_at`
-    if not isinstance(created, int) or isinstance(created, bool):
-        yield Violation(f"Received: {key} {created!r}\nExpected: an integer Unix time in seconds", at)
-    elif created > MILLISECONDS:
-        yield Violation(f"Received: {key} {created}, in milliseconds\nExpected: Unix time in seconds", at)
-    elif ctx.live and ctx.now is not None and abs(created - ctx.now) > CLOCK_SKEW:
-        yield Violation(
-            f"Received: {key} {created}\nExpected: Unix seconds near the time of the request ({int(ctx.now)})", at
-        )
 
 
 # What may follow a model id in its answered form: a date or version (gpt-4 -> gpt-4-0613, gpt-4o ->
@@ -104,24 +88,6 @@ def finish_reason_set(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
                 f"Expected: one of {', '.join(FINISH_REASONS)}",
                 f"$.choices[{n}].finish_reason",
             )
-
-
-def usage_violations(usage: Any, at: str = "$.usage") -> Iterator[Violation]:
-    if not isinstance(usage, dict):
-        yield Violation(f"Received: usage {excerpt(usage)}\nExpected: an object with token counts", at)
-        return
-    prompt: Any
-    completion: Any
-    total: Any
-    prompt, completion, total = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (prompt, completion, total)):
-        yield Violation(f"Received: usage {excerpt(usage)}\nExpected: non-negative integer token counts", at)
-    elif prompt + completion != total:
-        yield Violation(
-            f"Received: prompt_tokens {prompt} + completion_tokens {completion} = {prompt + completion}, "
-            f"total_tokens {total}\nExpected: total_tokens = prompt_tokens + completion_tokens",
-            at,
-        )
 
 
 @check("chat.usage.adds-up")
@@ -439,3 +405,11 @@ def top_count(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
         raise NotApplicable("the request does not ask for top_logprobs")
     for at, logprobs in logprob_entries(exchange):
         yield from top_count_violations(logprobs, wanted, at)
+
+
+@check("chat.token-limits.both-rejected")
+def both_limits_rejected(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    request = asked(exchange)
+    if request.get("max_tokens") is None or request.get("max_completion_tokens") is None:
+        raise NotApplicable("the request does not hold `max_tokens` and `max_completion_tokens` together")
+    yield from status_violations(exchange, 400, "`max_tokens` and `max_completion_tokens` together")

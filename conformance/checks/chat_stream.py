@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from conformance.checks import Context, Violation, check, first
-from conformance.checks._answer import excerpt, received, schema_violations
-from conformance.checks.chat import arguments_violation, created_violations, usage_violations
+from conformance.checks.chat import arguments_violation
+from conformance.checks.evidence import (
+    asked,
+    created_violations,
+    excerpt,
+    received,
+    schema_violations,
+    status_violations,
+    usage_violations,
+)
+from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 from conformance.sse import SseEvent, parse_events
@@ -356,3 +364,26 @@ def stream_arguments(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
         violation = arguments_violation("".join(pieces), f"choice {choice} tool call {index} arguments")
         if violation:
             yield violation
+
+
+# Rules about the request and its answer rather than a stream body: a captured body alone cannot show them.
+REQUEST_RULES = frozenset({"chat.stream.options-require-stream", "chat.stream.errors-before-stream"})
+
+
+@check("chat.stream.options-require-stream")
+def options_require_stream(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    request = asked(exchange)
+    if request.get("stream_options") is None or request.get("stream") is True:
+        raise NotApplicable("the request does not hold `stream_options` without `stream: true`")
+    yield from status_violations(exchange, 400, "`stream_options` without `stream: true`")
+
+
+@check("chat.stream.errors-before-stream")
+def errors_before_stream(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    response = exchange.response
+    if response is None or not 400 <= response.status < 500 or response.content_type != "application/json":
+        ctype = response.content_type if response is not None else "none"
+        yield Violation(
+            f"{received(exchange)} (content-type {ctype})\n"
+            "Expected: a 4xx JSON error, not a stream: errors known before generation are not sent as events"
+        )

@@ -11,10 +11,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks import Broken, Context, Violation, check
-from conformance.checks._answer import answer, excerpt, received, schema_violations
 from conformance.checks._lifecycle import Lifecycle
+from conformance.checks.evidence import answer, excerpt, received, schema_violations
 from conformance.checks.responses import deleted_violations, output_texts, sent_texts
+from conformance.checks.rule import Broken, Context, Violation, check
 from conformance.exchange import Exchange
 
 

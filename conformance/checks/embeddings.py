@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import Context, Violation, check
-from conformance.checks._answer import answer, excerpt, schema_violations
-from conformance.checks.chat import asked, declined
+from conformance.checks.evidence import answer, asked, declined, excerpt, schema_violations, status_violations
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
@@ -124,3 +123,8 @@ def dimensions_honoured(exchange: Exchange, ctx: Context) -> Iterator[Violation]
         if not isinstance(values, list) or len(values) != wanted:
             got = len(values) if isinstance(values, list) else values
             yield Violation(f"Received: {got} dimensions\nExpected: {wanted}, as requested", f"$.data[{n}].embedding")
+
+
+@check("embeddings.input.invalid", case_bound=True)
+def invalid_input(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "an invalid embeddings `input`")

@@ -2,59 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-from conformance.checks import CASE_BOUND, Context, Violation, check
-from conformance.checks._answer import received, schema_violations
+from conformance.checks.evidence import received, schema_violations, status_violations
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
 
-def expects_status(
-    requirement_id: str, status: int, mistake: str, when: Callable[[dict[str, Any]], bool] | None = None
-) -> None:
-    """Register a check that `mistake` is answered with exactly `status`.
-
-    `when` tells from the request whether it holds the mistake; without it only the case that made the mistake
-    knows, and the rule is case-bound (it is not run over captured traffic).
-    """
-    if when is None:
-        CASE_BOUND.add(requirement_id)
-
-    @check(requirement_id)
-    def status_check(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-        request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-        if when is not None and not when(request):
-            raise NotApplicable(f"the request does not hold {mistake}")
-        if exchange.response is None or exchange.response.status != status:
-            yield Violation(f"{received(exchange)}\nExpected: status {status} for {mistake}")
-
-    status_check.__name__ = status_check.__qualname__ = requirement_id.replace(".", "_").replace("-", "_")
+@check("errors.auth.missing-key", case_bound=True)
+def missing_key(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 401, "a request without an API key")
 
 
-expects_status("errors.auth.missing-key", 401, "a request without an API key")
-expects_status("errors.auth.wrong-key", 401, "a request with a wrong API key")
-expects_status("errors.model.unknown", 404, "an unknown model id")
-expects_status("errors.request.missing-parameter", 400, "a missing required parameter")
-expects_status("errors.request.wrong-type", 400, "a parameter of the wrong type")
-expects_status("errors.request.out-of-range", 400, "a parameter out of its range")
-expects_status("errors.request.malformed-json", 400, "a body that is not valid JSON")
-expects_status("errors.route.unknown", 404, "an unknown route")
-expects_status("models.retrieve.unknown", 404, "retrieving an unknown model id")
-expects_status(
-    "chat.stream.options-require-stream",
-    400,
-    "`stream_options` without `stream: true`",
-    when=lambda r: r.get("stream_options") is not None and r.get("stream") is not True,
-)
-expects_status(
-    "chat.token-limits.both-rejected",
-    400,
-    "`max_tokens` and `max_completion_tokens` together",
-    when=lambda r: r.get("max_tokens") is not None and r.get("max_completion_tokens") is not None,
-)
-expects_status("embeddings.input.invalid", 400, "an invalid embeddings `input`")
+@check("errors.auth.wrong-key", case_bound=True)
+def wrong_key(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 401, "a request with a wrong API key")
+
+
+@check("errors.model.unknown", case_bound=True)
+def unknown_model(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 404, "an unknown model id")
+
+
+@check("errors.request.missing-parameter", case_bound=True)
+def missing_parameter(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "a missing required parameter")
+
+
+@check("errors.request.wrong-type", case_bound=True)
+def wrong_type(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "a parameter of the wrong type")
+
+
+@check("errors.request.out-of-range", case_bound=True)
+def out_of_range(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "a parameter out of its range")
+
+
+@check("errors.request.malformed-json", case_bound=True)
+def malformed_json(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "a body that is not valid JSON")
+
+
+@check("errors.route.unknown", case_bound=True)
+def unknown_route(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 404, "an unknown route")
 
 
 def _error_object(exchange: Exchange) -> dict:
@@ -121,14 +114,3 @@ def unknown_model_code(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     error = _error_object(exchange)
     if error.get("code") != "model_not_found":
         yield Violation(f"Received: code {error.get('code')!r}\nExpected: code 'model_not_found'", "$.error.code")
-
-
-@check("chat.stream.errors-before-stream")
-def errors_before_stream(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    response = exchange.response
-    if response is None or not 400 <= response.status < 500 or response.content_type != "application/json":
-        ctype = response.content_type if response is not None else "none"
-        yield Violation(
-            f"{received(exchange)} (content-type {ctype})\n"
-            "Expected: a 4xx JSON error, not a stream: errors known before generation are not sent as events"
-        )

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from conformance.checks import Context, Violation, check, first, responses_stream
-from conformance.checks._answer import excerpt, received, schema_violations
+from conformance.checks import responses_stream
 from conformance.checks.chat_stream import ChatStream, chunk_schema, done_last, event_json, framing
+from conformance.checks.evidence import excerpt, received, schema_violations
+from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 from conformance.generation import DEFAULT_RESPONSE_TIME_LIMIT

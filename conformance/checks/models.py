@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from conformance.checks import Context, Violation, check
-from conformance.checks._answer import answer, received, schema_violations
+from conformance.checks.evidence import answer, received, schema_violations, status_violations
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
@@ -81,3 +81,8 @@ def use_listed(subject: ModelProbes, ctx: Context) -> Iterator[Violation]:
                 "",
                 exchange.index,
             )
+
+
+@check("models.retrieve.unknown", case_bound=True)
+def retrieve_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 404, "retrieving an unknown model id")

@@ -2,18 +2,18 @@
 
 The subject is a `Walk` of one list (built by `conformance.pagination.walk`): the whole list in one page, the
 same list walked in small pages with `after`, the list in the other order, and a request with a `limit` out of
-range. `register_page_rules("conversations.items.pages")` registers one check per invariant under that prefix,
-so every list endpoint gets the same rules under ids of its own.
+range. Each invariant is one check registered under an id per list endpoint (`<list>.pages.<invariant>`), so
+every list gets the same rules under ids of its own; a new list endpoint adds its ids to each `@check`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import Context, Violation, check
-from conformance.checks._answer import excerpt, received
+from conformance.checks.evidence import excerpt, received
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
@@ -45,14 +45,22 @@ def ids(exchange: Exchange) -> list[Any]:
     return [item.get("id") if isinstance(item, dict) else None for item in page(exchange)["data"]]
 
 
-def _limit(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.limit",
+    "conversations.items.pages.limit",
+)
+def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
         got = len(page(exchange)["data"])
         if got > walk.limit:
             yield Violation(f"Received: {got} items\nExpected: at most limit {walk.limit}", "$.data", exchange.index)
 
 
-def _has_more(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.has-more",
+    "conversations.items.pages.has-more",
+)
+def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
     for exchange in walk.pages:
         listed = ids(exchange)
@@ -69,7 +77,11 @@ def _has_more(walk: Walk) -> Iterator[Violation]:
             )
 
 
-def _first_last(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.first-last-ids",
+    "conversations.items.pages.first-last-ids",
+)
+def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, walk.reverse):
         body, listed = page(exchange), ids(exchange)
         for key, want in (("first_id", listed[0] if listed else None), ("last_id", listed[-1] if listed else None)):
@@ -81,7 +93,11 @@ def _first_last(walk: Walk) -> Iterator[Violation]:
                 )
 
 
-def _after(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.after-continues",
+    "conversations.items.pages.after-continues",
+)
+def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
     for previous, exchange in zip(walk.pages, walk.pages[1:], strict=False):
         before, listed = ids(previous), ids(exchange)
@@ -96,7 +112,11 @@ def _after(walk: Walk) -> Iterator[Violation]:
             )
 
 
-def _walk_once(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.walk-once",
+    "conversations.items.pages.walk-once",
+)
+def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
     walked = [i for exchange in walk.pages for i in ids(exchange)]
     repeated = sorted({str(i) for i in walked if walked.count(i) > 1})
@@ -110,7 +130,11 @@ def _walk_once(walk: Walk) -> Iterator[Violation]:
         )
 
 
-def _order(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.order-reverses",
+    "conversations.items.pages.order-reverses",
+)
+def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     forward, backward = ids(walk.whole), ids(walk.reverse)
     if backward != forward[::-1]:
         yield Violation(
@@ -120,33 +144,14 @@ def _order(walk: Walk) -> Iterator[Violation]:
         )
 
 
-def _invalid_limit(walk: Walk) -> Iterator[Violation]:
+@check(
+    "responses.input-items.pages.invalid-limit",
+    "conversations.items.pages.invalid-limit",
+)
+def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response
     if response is None or response.status != 400:
         yield Violation(f"{received(walk.invalid)}\nExpected: 400 for a limit out of range", "", walk.invalid.index)
 
 
-RULES: dict[str, Callable[[Walk], Iterator[Violation]]] = {
-    "limit": _limit,
-    "has-more": _has_more,
-    "first-last-ids": _first_last,
-    "after-continues": _after,
-    "walk-once": _walk_once,
-    "order-reverses": _order,
-    "invalid-limit": _invalid_limit,
-}
-
-
-def register_page_rules(prefix: str) -> None:
-    """One check per invariant, under `<prefix>.<invariant>`."""
-    for name, rule in RULES.items():
-
-        def run(walk: Walk, ctx: Context, rule: Callable[[Walk], Iterator[Violation]] = rule) -> Iterator[Violation]:
-            yield from rule(walk)
-
-        run.__name__ = run.__qualname__ = f"{prefix}.{name}".replace(".", "_").replace("-", "_")
-        check(f"{prefix}.{name}")(run)
-
-
-register_page_rules("responses.input-items.pages")
-register_page_rules("conversations.items.pages")
+INVARIANTS = ("limit", "has-more", "first-last-ids", "after-continues", "walk-once", "order-reverses", "invalid-limit")

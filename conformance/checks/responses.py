@@ -11,11 +11,20 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from conformance.checks import Broken, Context, Violation, check
-from conformance.checks._answer import answer, excerpt, is_error_answer, received, schema_violations
 from conformance.checks._lifecycle import Lifecycle
-from conformance.checks.chat import asked, created_violations
-from conformance.checks.errors import expects_status
+from conformance.checks.evidence import (
+    RESPONSES_TOKENS,
+    answer,
+    asked,
+    created_violations,
+    excerpt,
+    is_error_answer,
+    received,
+    schema_violations,
+    status_violations,
+    usage_violations,
+)
+from conformance.checks.rule import Broken, Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
@@ -38,21 +47,11 @@ def function_calls(response: dict[str, Any]) -> list[dict[str, Any]]:
     return [i for i in response.get("output") or [] if isinstance(i, dict) and i.get("type") == "function_call"]
 
 
-def usage_violations(response: dict[str, Any], at: str = "$") -> Iterator[Violation]:
-    """`total_tokens` is `input_tokens + output_tokens` (when the response reports usage at all)."""
-    usage = response.get("usage")
-    if not isinstance(usage, dict):
+def response_usage_violations(response: dict[str, Any], at: str = "$") -> Iterator[Violation]:
+    """`total_tokens` is `input_tokens + output_tokens`, when the response reports usage at all."""
+    if not isinstance(response.get("usage"), dict):
         raise NotApplicable("the response reports no usage")
-    counts: dict[str, Any] = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")}
-    if not all(isinstance(v, int) for v in counts.values()):
-        yield Violation(f"Received: usage {excerpt(usage, 200)}\nExpected: integer token counts", f"{at}.usage")
-        return
-    if counts["total_tokens"] != counts["input_tokens"] + counts["output_tokens"]:
-        yield Violation(
-            f"Received: input_tokens {counts['input_tokens']} + output_tokens {counts['output_tokens']} "
-            f"!= total_tokens {counts['total_tokens']}\nExpected: total_tokens = input_tokens + output_tokens",
-            f"{at}.usage.total_tokens",
-        )
+    yield from usage_violations(response["usage"], f"{at}.usage", RESPONSES_TOKENS)
 
 
 def output_tokens(response: dict[str, Any]) -> int | None:
@@ -168,7 +167,7 @@ def create_created_at(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("responses.create.usage-adds-up")
 def create_usage(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    yield from usage_violations(response_body(exchange))
+    yield from response_usage_violations(response_body(exchange))
 
 
 @check("responses.create.max-output-tokens")
@@ -399,5 +398,11 @@ def _unless_finished_first(life: Lifecycle) -> None:
         raise NotApplicable(f"the response was already {status} when the cancel arrived (nothing left to cancel)")
 
 
-expects_status("responses.previous.unknown", 400, "a `previous_response_id` the server never issued")
-expects_status("responses.retrieve.unknown", 404, "retrieving a response id the server never issued")
+@check("responses.previous.unknown", case_bound=True)
+def previous_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 400, "a `previous_response_id` the server never issued")
+
+
+@check("responses.retrieve.unknown", case_bound=True)
+def retrieve_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 404, "retrieving a response id the server never issued")

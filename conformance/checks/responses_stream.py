@@ -17,9 +17,9 @@ from functools import cached_property
 from typing import Any
 
 from conformance import schemas
-from conformance.checks import Context, Violation, check, first
-from conformance.checks._answer import excerpt, received, schema_violations
-from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, usage_violations
+from conformance.checks.evidence import excerpt, received, schema_violations
+from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, response_usage_violations
+from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 from conformance.sse import SseEvent, parse_events
@@ -286,7 +286,7 @@ def terminal_status(stream: ResponseStream, ctx: Context) -> Iterator[Violation]
 @check("responses.stream.usage-adds-up")
 def stream_usage(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     terminal, response = stream.final_response()
-    yield from usage_violations(response, f"{terminal.at} $.response")
+    yield from response_usage_violations(response, f"{terminal.at} $.response")
 
 
 @check("responses.stream.terminal-keys")

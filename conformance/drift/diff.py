@@ -74,7 +74,7 @@ def operations(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @dataclass
-class Walk:
+class ShapeComparison:
     """One comparison of our side with upstream: the differences, and which objects met which."""
 
     ours: Side
@@ -299,10 +299,12 @@ class Coverage:
         return len(self.covered) / len(self.upstream) if self.upstream else 0.0
 
 
-def compare_documents(ours: Mapping[str, Any], openapi: str, upstream: Mapping[str, Any]) -> tuple[Walk, Coverage]:
+def compare_documents(
+    ours: Mapping[str, Any], openapi: str, upstream: Mapping[str, Any]
+) -> tuple[ShapeComparison, Coverage]:
     """Walk every object our `openapi` document (a key of `ours`, the schema files by file name) shares with
     the upstream OpenAPI document."""
-    walk = Walk(Side(ours), Side({"upstream": upstream}, components=UPSTREAM_SCHEMAS))
+    walk = ShapeComparison(Side(ours), Side({"upstream": upstream}, components=UPSTREAM_SCHEMAS))
     mine, theirs = operations(ours[openapi]), operations(upstream)
     covered = [key for key in theirs if key in mine]
     coverage = Coverage(sorted(theirs), sorted(covered), sorted(key for key in mine if key not in theirs))
@@ -322,7 +324,7 @@ def _component(name: str) -> Node:
 
 
 def _bodies(
-    walk: Walk, openapi: str, mine: dict[str, Any], theirs: dict[str, Any]
+    walk: ShapeComparison, openapi: str, mine: dict[str, Any], theirs: dict[str, Any]
 ) -> Iterator[tuple[str, Expr, Expr, bool]]:
     """(label, our schema, upstream schema, is a stream item) for each body both operations describe."""
     pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]

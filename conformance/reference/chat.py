@@ -22,12 +22,10 @@ from ._errors import ApiError, invalid, model_not_found
 from ._generate import instance_for
 from ._ids import Ids
 from ._validation import (
-    CHAT_PARAMS,
     CHAT_SCHEMA,
     describe_chat,
-    fallback_chat,
     schema_errors,
-    schema_validator,
+    schema_properties,
     split_unknown,
     unrecognized,
 )
@@ -58,16 +56,10 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
     if isinstance(model, str) and config.model(model) is None and not config.has("unknown-model-200"):
         raise model_not_found(model)
 
-    errors, judged = schema_errors(CHAT_SCHEMA, body)
-    if judged:
-        kept, unknown = split_unknown(errors)
-        if kept:
-            raise describe_chat(kept[0])
-        unknown = unknown or [name for name in body if name not in _known_params()]
-    else:
-        for error in fallback_chat(body):
-            raise error
-        unknown = [name for name in body if name not in CHAT_PARAMS]
+    kept, unknown = split_unknown(schema_errors(CHAT_SCHEMA, body))
+    if kept:
+        raise describe_chat(kept[0])
+    unknown = unknown or [name for name in body if name not in schema_properties(CHAT_SCHEMA)]
 
     if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
         raise invalid("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs")
@@ -119,12 +111,6 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
                     "invalid_value",
                 )
     return body
-
-
-def _known_params() -> frozenset[str]:
-    validator = schema_validator(CHAT_SCHEMA)
-    properties = getattr(validator, "schema", {}).get("properties") if validator is not None else None
-    return frozenset(properties) if isinstance(properties, dict) else CHAT_PARAMS
 
 
 def _kind(value: Any) -> str:

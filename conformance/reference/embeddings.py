@@ -22,12 +22,10 @@ from starlette.responses import Response
 from ._config import DEFAULT_DIMENSIONS, ServerConfig
 from ._errors import invalid, model_not_found
 from ._validation import (
-    EMBEDDINGS_PARAMS,
     EMBEDDINGS_SCHEMA,
     INPUT_INVALID,
     bad_encoding_format,
     describe_embeddings,
-    fallback_embeddings,
     schema_errors,
     split_unknown,
     unrecognized,
@@ -46,18 +44,12 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
         raise invalid("You must provide a model parameter.")
     if isinstance(model, str) and config.model(model) is None and not config.has("unknown-model-200"):
         raise model_not_found(model)
-    errors, judged = schema_errors(EMBEDDINGS_SCHEMA, body)
-    if judged:
-        kept, unknown = split_unknown(errors)
-        # Token ids out of range have their own message; any other bad `input` is '$.input' is invalid.
-        if valid_embeddings_input(body.get("input")):
-            _check_token_ids(body["input"])
-        if kept:
-            raise describe_embeddings(kept[0])
-    else:
-        for error in fallback_embeddings(body):
-            raise error
-        unknown = [name for name in body if name not in EMBEDDINGS_PARAMS]
+    kept, unknown = split_unknown(schema_errors(EMBEDDINGS_SCHEMA, body))
+    # Token ids out of range have their own message; any other bad `input` is '$.input' is invalid.
+    if valid_embeddings_input(body.get("input")):
+        _check_token_ids(body["input"])
+    if kept:
+        raise describe_embeddings(kept[0])
     if unknown:
         raise unrecognized(unknown[:1])
     if not valid_embeddings_input(body.get("input")):

@@ -42,11 +42,11 @@ CREATE_PARAMS = frozenset({
 
 
 def schema_checked(name: str, body: Any) -> None:
-    """A 400 for the first way `body` breaks the request schema `name` (when the schema is there to judge)."""
+    """A 400 for the first way `body` breaks the request schema `name`."""
     from jsonschema.exceptions import best_match
 
-    errors, judged = schema_errors(name, body)
-    if judged and errors:
+    errors = schema_errors(name, body)
+    if errors:
         error = best_match(errors)
         param = param_of(error.absolute_path)
         raise invalid(f"Invalid value for '{param or 'body'}': {error.message[:200]}", param, "invalid_value")

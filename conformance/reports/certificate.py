@@ -15,7 +15,9 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from conformance.reports.results import clean_text, curl_line, excerpt
+from conformance.exchange import curl_line, excerpt
+from conformance.judgement import departs, failing
+from conformance.reports.results import clean_text
 
 TITLE = "OpenAI API conformance certificate"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -102,8 +104,8 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
 
     exchanges = results.get("exchanges", {})
     requirements = results.get("requirements", [])
-    must = [e for e in requirements if e["level"] == "MUST" and e["status"] in ("fail", "error")]
-    should = [e for e in requirements if e not in must and e["status"] in ("fail", "warn", "error")]
+    must = [e for e in requirements if e["level"] == "MUST" and failing(e["status"])]
+    should = [e for e in requirements if e not in must and departs(e["status"])]
     usage = results.get("usage", {})
     return {
         "title": TITLE,

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.checks._answer import DRIFT_HINT
+from conformance.judgement import failing
 from conformance.reports.results import load_results
 
 COMPARISON_FORMAT = "oai-conformance/comparison"
 COMPARISON_VERSION = 1
-FAILING = frozenset({"fail", "error"})
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def _messages(entry: Mapping[str, Any]) -> tuple[str, ...]:
         lines = str(failure.get("message", "")).splitlines()
         head = lines[0] if lines else ""
         at = f" at {failure['at']}" if failure.get("at") else ""
-        hint = next((line for line in lines if line.startswith(DRIFT_HINT)), "")
+        hint = str(failure.get("hint") or "")
         found.append(f"{head}{at}" + (f" — {hint}" if hint else ""))
     return tuple(dict.fromkeys(found))
 
@@ -115,13 +114,13 @@ def compare(
             result.new.append(change)
         elif was == now:
             continue
-        elif was == "pass" and now in FAILING:
+        elif was == "pass" and failing(now):
             result.regressions.append(change)
-        elif was in FAILING and now == "pass":
+        elif failing(was) and now == "pass":
             result.fixes.append(change)
-        elif now == "warn" and was not in FAILING:
+        elif now == "warn" and not failing(was):
             result.new_warnings.append(change)
-        elif was == "warn" and now not in FAILING:
+        elif was == "warn" and not failing(now):
             result.resolved_warnings.append(change)
         else:
             result.other.append(change)

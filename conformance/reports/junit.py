@@ -9,7 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.reports.results import clean_text, curl_line, excerpt
+from conformance.exchange import curl_line, excerpt
+from conformance.reports.results import clean_text
 
 _REQUEST_LIMIT = 1024
 _RESPONSE_LIMIT = 2048
@@ -40,7 +41,8 @@ def _details(entry: dict[str, Any], exchanges: dict[str, Any]) -> str:
         where = f" at {failure['at']}" if failure.get("at") else ""
         case = f" [{failure['case']}]" if failure.get("case") else ""
         ref = f" (exchange {failure['exchange']})" if failure.get("exchange") is not None else ""
-        lines.append(f"- {failure['message']}{where}{case}{ref}")
+        hint = f" ({failure['hint']})" if failure.get("hint") else ""
+        lines.append(f"- {failure['message']}{hint}{where}{case}{ref}")
         if failure.get("exchange") is not None:
             indices.append(str(failure["exchange"]))
     indices += [str(i) for i in entry.get("exchanges", [])]

@@ -12,26 +12,29 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from conformance.exceptions import ConfigError
-from conformance.exchange import SECRET_HEADERS, Exchange
-from conformance.outcome import Observation, Outcome, Status, fold
+from conformance.exchange import Exchange
+from conformance.judgement import (
+    DEPARTING,
+    NOT_RUN,
+    STATUSES,
+    Observation,
+    Outcome,
+    Status,
+    failing,
+    not_claimed_reason,
+    worst,
+)
 from conformance.requirements import Feature, Level, Requirement
 
 RESULTS_FORMAT = "oai-conformance/results"
 RESULTS_VERSION = 1
 TOOL_NAME = "oai-conformance"
-
-STATUSES = tuple(s.value for s in Status)  # pass, fail, warn, skip, not-claimed, error
-# The statuses whose observations make their exchanges evidence (ERROR too: it explains an error outcome).
-_EVIDENCE = frozenset({Status.WARN, Status.FAIL, Status.ERROR})
-_ORDER = [Status.NOT_CLAIMED, Status.SKIP, Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
-NOT_RUN = "not run"
 
 
 def _iso(timestamp: float) -> str:
@@ -42,43 +45,36 @@ def _merge(outcomes: Iterable[Outcome]) -> dict[str, tuple[Status, tuple[Observa
     """Outcomes by requirement id; several outcomes of one id fold together (the worst status wins)."""
     merged: dict[str, tuple[Status, tuple[Observation, ...]]] = {}
     for outcome in outcomes:
-        if outcome.requirement in merged:
-            status, seen = merged[outcome.requirement]
-            seen = seen + outcome.observations
-            status = max(status, outcome.status, key=_ORDER.index)
-            if seen:
-                status = max(status, fold(outcome.requirement, seen).status, key=_ORDER.index)
-            merged[outcome.requirement] = (status, seen)
-        else:
-            merged[outcome.requirement] = (outcome.status, outcome.observations)
+        status, seen = merged.get(outcome.requirement, (outcome.status, ()))
+        merged[outcome.requirement] = (worst((status, outcome.status)), seen + outcome.observations)
     return merged
 
 
 def _requirement_entry(
-    req: Requirement, merged: Mapping[str, tuple[Status, tuple[Observation, ...]]], claimed: bool, strict: bool
+    req: Requirement, merged: Mapping[str, tuple[Status, tuple[Observation, ...]]], claimed: bool
 ) -> tuple[dict[str, Any], set[int]]:
     """The record of one requirement and the indices of the exchanges that are its evidence."""
     status, observations = merged.get(req.id, (Status.SKIP, ()))
-    reasons = list(dict.fromkeys(o.reason for o in observations if o.reason))
+    # The reasons of the observations that gave the outcome its status (a pass has no skip reasons).
+    reasons = list(dict.fromkeys(o.reason for o in observations if o.reason and o.status is status))
     cases = list(dict.fromkeys(o.case for o in observations if o.case))
     failures: list[dict[str, Any]] = []
     evidence: set[int] = set()
     if not claimed:
         status = Status.NOT_CLAIMED
-        reasons = [f"feature {req.feature!r} is not claimed"]
+        reasons = [not_claimed_reason(req.feature)]
     else:
-        if not observations and status is Status.SKIP:
-            reasons = reasons or [NOT_RUN]
-        if req.level is Level.SHOULD and status is Status.FAIL and not strict:
-            status = Status.WARN
+        if status is Status.SKIP and not reasons:
+            reasons = [NOT_RUN]
         for obs in observations:
             for f in obs.failures:
-                failures.append({"message": f.message, "at": f.at, "case": obs.case, "exchange": f.exchange})
+                failure = {"message": f.message, "at": f.at, "case": obs.case, "exchange": f.exchange}
+                failures.append(failure | ({"hint": f.hint} if f.hint else {}))
                 if f.exchange is not None:
                     evidence.add(f.exchange)
             # Failures that name their exchanges are the evidence; an observation over a batch of exchanges
             # (the generated examples) would otherwise make every one of them evidence.
-            if obs.status in _EVIDENCE and not any(f.exchange is not None for f in obs.failures):
+            if obs.status in DEPARTING and not any(f.exchange is not None for f in obs.failures):
                 evidence.update(obs.exchanges)
     entry = {
         "id": req.id,
@@ -105,7 +101,7 @@ def _counts(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def _failed(entry: dict[str, Any], level: Level) -> bool:
-    return entry["level"] == level.value and entry["status"] in (Status.FAIL.value, Status.ERROR.value)
+    return entry["level"] == level.value and failing(entry["status"])
 
 
 def build_results(
@@ -127,23 +123,21 @@ def build_results(
     are ignored. An exchange is found by its `index`, or by its position in `exchanges` when it has none.
     """
     merged = _merge(outcomes)
-    # In strict mode a SHOULD violation is a failure like a MUST one: it keeps its `fail` and counts for the verdict.
-    strict = target.get("mode") == "strict"
     entries: list[dict[str, Any]] = []
     evidence: set[int] = set()
     for req in requirements.values():
-        entry, used = _requirement_entry(req, merged, claimed(req.feature), strict)
+        entry, used = _requirement_entry(req, merged, claimed(req.feature))
         entries.append(entry)
         evidence |= used
 
     must = [e for e in entries if e["level"] == Level.MUST.value]
     must_failed = sum(1 for e in must if _failed(e, Level.MUST))
-    should_failed = sum(1 for e in entries if _failed(e, Level.SHOULD))
+    should_failed = sum(1 for e in entries if _failed(e, Level.SHOULD))  # non-zero only in strict mode
     summary: dict[str, int] = {"requirements": len(entries), **_counts(entries)}
     summary["must"] = len(must)
     summary["must_passed"] = sum(1 for e in must if e["status"] == Status.PASS.value)
     summary["must_failed"] = must_failed
-    summary["should_failed"] = should_failed  # non-zero only in strict mode
+    summary["should_failed"] = should_failed
     # MUST requirements of claimed features that no case judged (a `-k` selection, a case that crashed): a
     # verdict over a partial run says so.
     summary["must_not_run"] = sum(1 for e in must if e["status"] == Status.SKIP.value and e["reasons"] == [NOT_RUN])
@@ -218,38 +212,9 @@ def load_results(path: Path) -> dict[str, Any]:
 
 # --- Helpers the renderers share to show an exchange record (the dict of Exchange.to_json()). ---
 
-_CURL_HEADERS = frozenset({"content-type", "accept", "openai-organization", "openai-project", "openai-beta"})
 _INVALID_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def clean_text(text: str) -> str:
     """The text without the control characters XML 1.0 cannot carry (and that terminals mangle)."""
     return _INVALID_XML.sub("", text)
-
-
-def excerpt(text: str, limit: int) -> str:
-    """At most `limit` bytes of `text` (UTF-8), saying how much was cut."""
-    raw = text.encode("utf-8")
-    if len(raw) <= limit:
-        return text
-    return raw[:limit].decode("utf-8", "ignore") + f"… [{len(raw) - limit} more bytes]"
-
-
-def curl_line(record: Mapping[str, Any]) -> str:
-    """A shell line that reproduces the request of an exchange record; the key comes from the environment."""
-    request = record.get("request") or {}
-    method, url = str(request.get("method") or "GET"), str(request.get("url") or "")
-    parts = ["curl", "-sS", "-X", shlex.quote(method), shlex.quote(url)]
-    for name, value in (request.get("headers") or {}).items():
-        name = str(name).lower()
-        if name in SECRET_HEADERS:
-            if name == "authorization":
-                parts.append('-H "Authorization: Bearer $OPENAI_API_KEY"')
-            else:
-                parts.append(f'-H "{name}: $OPENAI_API_KEY"')
-        elif name in _CURL_HEADERS:
-            parts.append("-H " + shlex.quote(f"{name}: {value}"))
-    body = request.get("body") or ""
-    if body:
-        parts.append("-d " + shlex.quote(str(body)))
-    return " ".join(parts)
