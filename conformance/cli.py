@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Certify that a server speaks the OpenAI API, with evidence.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = commands.add_parser("run", help="certify a server (default: the bundled reference server)")
+    run = commands.add_parser(
+        "run",
+        help="certify a server (default: the bundled reference server)",
+        description="Certify a server: run the conformance cases against it and write the certificate.",
+        epilog=_features_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_options(run.add_argument)
     run.add_argument("-n", "--workers", default=None, metavar="N", help="run the cases in N processes (pytest-xdist)")
     run.add_argument(
@@ -48,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra arguments for pytest")
 
     serve = commands.add_parser("serve", help="run the bundled reference server in the foreground")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", default="8000")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", default="8000", help="the port to listen on (default 8000); the API is under /v1")
     serve.add_argument(
         "--api-key-env",
         default=None,
@@ -84,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("schemas", help="list the schema names")
 
     compare = commands.add_parser("compare", help="compare two results.json files (exit 1 on a regression)")
-    compare.add_argument("baseline", metavar="BASELINE")
-    compare.add_argument("current", metavar="CURRENT")
+    compare.add_argument("baseline", metavar="BASELINE", help="the results.json of the earlier run")
+    compare.add_argument("current", metavar="CURRENT", help="the results.json of the run to judge against it")
     compare.add_argument("--format", choices=("markdown", "json"), default="markdown")
 
     drift = commands.add_parser("drift", help="compare our schemas with the upstream OpenAPI document")
@@ -106,8 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _features_epilog() -> str:
+    from conformance.requirements import features
+
+    lines = ["features (--features; a feature claims its sub-features):"]
+    lines += [f"  {f.name:<22} {f.description}" for f in features().values()]
+    lines += [
+        "",
+        "modes (--mode): compatible (default) fails a run on a MUST violation and warns on a SHOULD one;",
+        "strict fails it on either.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_dashed_values(list(sys.argv[1:] if argv is None else argv)))
     handler = {
         "run": _run,
         "serve": _serve,
@@ -128,6 +149,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
         sys.stderr.close()
         return 0
+
+
+# Options whose value may start with "-" (`--features -chat`): argparse would take the value for an option.
+_DASHED_VALUES = ("--features",)
+
+
+def _join_dashed_values(argv: list[str]) -> list[str]:
+    """`--features -chat` as `--features=-chat`, which argparse reads as a value."""
+    out: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item == "--":
+            out += [item, *items]
+            break
+        if item in _DASHED_VALUES:
+            value = next(items, None)
+            out.append(item if value is None else f"{item}={value}")
+        else:
+            out.append(item)
+    return out
 
 
 # run ---------------------------------------------------------------------------------------------------------------
@@ -152,15 +193,21 @@ def _run(args: argparse.Namespace) -> int:
     if target.base_url is not None:
         with Client(target) as client:  # type: ignore[arg-type]
             client.check_reachable()
+    if problem := target.missing_key():
+        raise ConformanceError(problem)
 
     _check_selection(args)
-    report_dir = _report_dir(args.report_dir or "reports")
+    report_dir = Path(args.report_dir or "reports")
+    created = not report_dir.exists()
+    _report_dir(report_dir)
+    # allure writes as the cases run: into a staging folder that replaces allure-results only when the run
+    # concludes, so a run stopped for a mistake leaves no half-written reports.
+    staging = Path(tempfile.mkdtemp(prefix=".allure-results-", dir=report_dir))
     pytest_args = [
         *cases_args(report_dir),
         "-q",
         "--alluredir",
-        str(report_dir / "allure-results"),
-        "--clean-alluredir",
+        str(staging),
         # the CLI imported the package before pytest started: nothing in it needs assertion rewriting
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
@@ -176,12 +223,21 @@ def _run(args: argparse.Namespace) -> int:
     pytest_args += args.pytest_args
 
     run = _RunResults()
-    code = pytest.main(pytest_args, plugins=[run])
+    try:
+        code = pytest.main(pytest_args, plugins=[run])
+    finally:
+        _keep_allure(staging, report_dir / "allure-results", keep=run.results is not None)
+        if created and not any(report_dir.iterdir()):
+            report_dir.rmdir()
+    if run.nothing_judged:
+        return _fail(f"the run judged nothing: {run.nothing_judged}")
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return _fail(f"no case was selected (-k {args.select!r})" if args.select else "no case was collected")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return _fail(f"the conformance run stopped: pytest exit code {int(code)} ({pytest.ExitCode(code).name})")
     results = run.results
     if results is None:
-        return _fail(f"the run judged nothing and wrote no results to {report_dir}")
+        return _fail(f"the run judged nothing and wrote no results to {report_dir} (no case was selected)")
     if results.get("expectations"):
         from conformance.expectations import differences
 
@@ -200,10 +256,12 @@ class _RunResults:
     """A pytest plugin that hands `run` the results the session built, in memory."""
 
     results: dict[str, Any] | None = None
+    nothing_judged = ""
 
     def pytest_unconfigure(self, config: Any) -> None:
         run = config.pluginmanager.get_plugin("oai-conformance-run")
         self.results = getattr(run, "results", None)
+        self.nothing_judged = getattr(run, "nothing_judged", "")
 
 
 def _compare_with_baseline(baseline: dict[str, Any], results: dict[str, Any], name: str, report_dir: Path) -> int:
@@ -239,7 +297,15 @@ def cases_args(report_dir: Path, *cases: str) -> list[str]:
     ]
 
 
-def _report_dir(value: str) -> Path:
+def _keep_allure(staging: Path, final: Path, *, keep: bool) -> None:
+    if keep:
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _report_dir(value: str | Path) -> Path:
     path = Path(value)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -283,6 +349,8 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(f"--port: {args.port!r} is not a port number (0-65535)")
     if unknown := [f for f in args.fault if f not in FAULTS]:
         return _fail(f"--fault: unknown fault {unknown[0]!r} (see {PROG} serve --list-faults)")
+    if problem := _cannot_listen(args.host, int(args.port)):
+        return _fail(f"--port: cannot listen on {args.host}:{args.port}: {problem}")
     key = None
     if args.api_key_env:
         key = os.environ.get(args.api_key_env)
@@ -295,6 +363,17 @@ def _serve(args: argparse.Namespace) -> int:
     )
     run_forever(ServerConfig(api_key=key, faults=frozenset(args.fault)), args.host, int(args.port))
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str:
+    """Why the server could not listen on host:port (a port in use, an address not of this machine), or ""."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            return ""
+    except OSError as exc:
+        return (exc.strerror or str(exc)).split(" (while")[0].lower()
 
 
 # requirements ------------------------------------------------------------------------------------------------------
@@ -399,8 +478,9 @@ def _check_stream(args: argparse.Namespace) -> int:
     from conformance.judgement import failing, judge
     from conformance.requirements import catalogue
 
-    request = _read_json(args.request) if args.request else {}
-    request = request if isinstance(request, dict) else {}
+    # No --request: the request is unknown, and the rules that depend on it skip (an empty one would judge them).
+    request = _read_json(args.request) if args.request else None
+    request = request if isinstance(request, dict) or request is None else {}
     body = _read(args.file)
     stream = ChatStream.from_bytes(body, request) if args.kind == "chat" else ResponseStream.from_bytes(body, request)
     prefixes = ("chat.stream.", "chat.tools.stream-") if args.kind == "chat" else ("responses.stream.",)
@@ -413,6 +493,8 @@ def _check_stream(args: argparse.Namespace) -> int:
                 f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}"
             )
         worst = max(worst, 1 if failing(obs.status) else 0)
+    if not args.request:
+        print("(rules that depend on the request are skipped: --request FILE judges them too)")
     return worst
 
 

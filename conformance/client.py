@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.exceptions import TargetUnreachable, one_line
+from conformance.exceptions import ConfigError, TargetUnreachable, one_line
 from conformance.exchange import Exchange, redact_text
 from conformance.ledger import Ledger
 from conformance.sse import parse_events
@@ -269,15 +269,29 @@ class Client:
         return exchange
 
     def check_reachable(self) -> None:
-        """Raise TargetUnreachable (one line) unless the server answers GET /models with any HTTP status.
+        """Raise TargetUnreachable (one line) unless the server answers GET /models with any HTTP status, and
+        ConfigError when it answers 404 there but the same URL with `/v1` answers: the base URL lacks its /v1
+        (every request would 404, and the certificate would blame the server for the user's mistake).
 
-        One attempt, no key sent, not recorded: this asks whether anything listens, not whether it conforms.
+        No key sent, nothing recorded: this asks whether anything listens, not whether it conforms.
         """
         url = self.url("/models")
+        if self._probe(url) != 404:
+            return
+        base = url.removesuffix("/models")
+        if base.endswith("/v1"):
+            return
+        if self._probe(f"{base}/v1/models", quiet=True) not in (None, 404):
+            raise ConfigError(f"--base-url: {base} answers 404 on GET /models but {base}/v1 answers: use {base}/v1")
+
+    def _probe(self, url: str, *, quiet: bool = False) -> int | None:
+        """The status of GET `url`; None when `quiet` and nothing answers, else TargetUnreachable."""
         try:
-            with self._http.stream("GET", url, headers={"user-agent": self._user_agent}):
-                pass
+            with self._http.stream("GET", url, headers={"user-agent": self._user_agent}) as response:
+                return response.status_code
         except httpx.TransportError as exc:
+            if quiet:
+                return None
             reason = _reason(exc, self._settings)
             raise TargetUnreachable(
                 redact_text(f"cannot reach {url}: {reason}", (self._settings.api_key() or "",))

@@ -94,6 +94,10 @@ def _entry(path: Path, rid: str, value: Any, expected: str) -> Expectation:
             raise ConfigError(f"{path}: [{rid!r}] needs a non-empty {name}")
     if "\n" in value["reason"].strip():
         raise ConfigError(f"{path}: [{rid!r}] reason must be one line")
+    if value["reason"].strip().upper().startswith("TODO"):
+        raise ConfigError(
+            f"{path}: [{rid!r}] reason still says TODO: write what the server does and what the API does instead"
+        )
     if not isinstance(value.get("intermittent", False), bool):
         raise ConfigError(f"{path}: [{rid!r}] intermittent must be true or false")
     return Expectation(

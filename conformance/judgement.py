@@ -164,6 +164,18 @@ def fold(requirement: str, observations: Iterable[Observation]) -> Outcome:
     return Outcome(requirement, worst(o.status for o in seen), seen)
 
 
+def nothing_judged(observations: Sequence[Observation]) -> str:
+    """Why a run judged nothing (every requirement it reached was not claimed or skipped), or "" when it did."""
+    if any(o.status not in (Status.SKIP, Status.NOT_CLAIMED) for o in observations):
+        return ""
+    unclaimed = len({o.requirement for o in observations if o.status is Status.NOT_CLAIMED})
+    skipped = len({o.requirement for o in observations if o.status is Status.SKIP})
+    return (
+        f"of the requirements its cases decide, {unclaimed} belong to features not claimed and {skipped} were "
+        "skipped; claim their features (--features) or select other cases (-k)"
+    )
+
+
 def not_claimed(requirement_id: str, case: str = "") -> Observation:
     """The observation of a requirement whose feature the target does not claim (no request was sent for it)."""
     return Observation(

@@ -64,6 +64,11 @@ TARGET_OPTIONS: tuple[Option, ...] = (
         metavar="VAR",
     ),
     Option(
+        "no-api-key",
+        "the target needs no key: send none (without it, a missing key stops the run before any request)",
+        switch=True,
+    ),
+    Option(
         "header",
         "an extra request header, e.g. 'OpenAI-Organization: org-123'; repeatable",
         metavar="'NAME: VALUE'",
@@ -79,12 +84,15 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "features",
-        "the features the server claims, comma-separated (a feature claims its sub-features); default: all",
+        "the features the server claims, comma-separated; a feature claims its sub-features, -NAME leaves one out "
+        "(responses,-responses.store), and a list of only -NAMEs claims all but those; default: all "
+        "(the features are listed below)",
         metavar="LIST",
     ),
     Option(
         "mode",
-        "how strictly the server is judged: strict or compatible (default compatible)",
+        "how strictly the server is judged: compatible (default: a SHOULD violation is a warning) or strict "
+        "(a SHOULD violation fails like a MUST one)",
         metavar="{strict,compatible}",
         choices=("strict", "compatible"),
     ),
@@ -158,10 +166,11 @@ def add_options(addoption: Callable[..., Any], prefix: str = "", options: tuple[
     dest_prefix = prefix.replace("-", "_")
     for opt in options:
         kwargs: dict[str, Any] = {"dest": dest_prefix + opt.dest, "help": _help(opt)}
+        # None, not False, when not given: a target switch given nowhere on the command line leaves the
+        # environment's or the file's value in force.
+        kwargs["default"] = None
         if opt.switch:
-            kwargs.update(action="store_true", default=False)
-        else:
-            kwargs["default"] = None
+            kwargs["action"] = "store_true"
         if opt.metavar:
             kwargs["metavar"] = opt.metavar
         if opt.multiple:
@@ -186,7 +195,7 @@ def pytest_arguments(values: argparse.Namespace, leave_out: frozenset[str] | set
             out += [opt.flag("oai-")] if value else []
             continue
         for item in (value if isinstance(value, list) else [value]) if value is not None else []:
-            out += [opt.flag("oai-"), str(item)]
+            out.append(f"{opt.flag('oai-')}={item}")  # joined: a value may start with "-" (-responses.store)
     return out
 
 

@@ -91,6 +91,7 @@ class _Run:
         self.target_summary: dict[str, Any] | None = None
         self.resources: list[dict[str, Any]] = []  # the ledger summary of each process that ran cases
         self.results: dict[str, Any] | None = None
+        self.nothing_judged = ""  # why a session that ran cases judged nothing (then no report is written)
         self.written: dict[str, str] = {}
 
     def absorb(self, properties: dict[str, Any]) -> None:
@@ -135,9 +136,14 @@ class _Run:
         # and every exchange number the same as in a serial run.
         for _, properties in sorted(self.reports, key=lambda report: report[0]):
             self.absorb(properties)
-        from conformance.judgement import fold
+        from conformance.judgement import fold, nothing_judged
         from conformance.reports import build_results, write_reports
         from conformance.requirements import catalogue, feature_claimed, features
+
+        # A run that judged nothing is not a pass: no certificate says "conformant" over zero judgements.
+        self.nothing_judged = nothing_judged(self.observations)
+        if self.nothing_judged:
+            return
 
         summary = self.target_summary or {}
         claims = summary.get("features")
@@ -165,15 +171,27 @@ class _Run:
 
             results = apply(results, expectations, self.config.getoption("oai_strict_expectations", False))
         self.results = results
-        report_dir = Path(self.config.getoption("oai_report_dir") or "reports")
-        self.written = {
-            name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()
-        }
+        # Reports only when asked (a report dir, or the bundled cases): a repository whose own tests use the
+        # fixtures does not get a reports/ folder it did not ask for.
+        if self.config.getoption("oai_report_dir") or self.config.getoption("oai_cases"):
+            report_dir = Path(self.config.getoption("oai_report_dir") or "reports")
+            self.written = {
+                name: str(path) for name, path in write_reports(self.results, report_dir, self.exchanges).items()
+            }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.nothing_judged:
+            terminalreporter.section("oai-conformance")
+            terminalreporter.write_line(f"nothing judged, no report written: {self.nothing_judged}")
         if self.results is None:
             return
         s = self.results["summary"]
+        if not self.written:
+            terminalreporter.write_line(
+                f"oai-conformance: {s['requirements'] - s['not-claimed'] - s['skip']} requirements judged; "
+                "--oai-report-dir DIR writes the results and the certificate"
+            )
+            return
         terminalreporter.section("oai-conformance")
         terminalreporter.write_line(
             f"{self.results['verdict']}: {s['must_passed']}/{s['must']} MUST passed, {s['fail']} failed, "
@@ -198,10 +216,15 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The target under test; with no base URL, the bundled reference server, started for the session."""
     from conformance.exceptions import ConfigError
 
+    # A wrong setting stops the whole session before any request: every case would fail for the same reason,
+    # and a certificate would blame the server for it.
     try:
         target = session_target(request.config)
     except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        pytest.exit(f"oai-conformance: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    if problem := target.missing_key():
+        problem = problem.replace("--api-key-env", "--oai-api-key-env").replace("--no-api-key", "--oai-no-api-key")
+        pytest.exit(f"oai-conformance: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
     if target.base_url is not None:
         yield target
         return
@@ -347,6 +370,43 @@ def _declared_ids(item: pytest.Item) -> tuple[str, ...]:
 
 
 # Hooks -------------------------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With `--oai-cases`, collect the bundled cases even where pytest skips their folder: an installed package
+    lies in a virtual environment (`./.venv`), which pytest ignores when it walks the user's folder, and it
+    drops the cases' own path as a duplicate of that walk. Only the way down to the cases is opened; the rest
+    of the environment stays ignored."""
+    gate = _cases_gate(config)
+    if gate is None:
+        return None
+    from conformance._paths import CASES_DIR
+
+    if collection_path == CASES_DIR or CASES_DIR in collection_path.parents or collection_path in CASES_DIR.parents:
+        return False
+    return True if gate in collection_path.parents else None
+
+
+_GATE = pytest.StashKey["Path | None"]()
+
+
+def _cases_gate(config: pytest.Config) -> Path | None:
+    """The highest folder above the bundled cases that pytest ignores when it walks (a virtual environment, or
+    a name in `norecursedirs` such as `.venv`), or None when nothing hides them or `--oai-cases` is off."""
+    if _GATE not in config.stash:
+        config.stash[_GATE] = None
+        if config.getoption("oai_cases", False):
+            from fnmatch import fnmatch
+
+            from conformance._paths import CASES_DIR
+
+            patterns = config.getini("norecursedirs")
+            for folder in reversed(CASES_DIR.parents):
+                if (folder / "pyvenv.cfg").is_file() or any(fnmatch(folder.name, p) for p in patterns):
+                    config.stash[_GATE] = folder
+                    break
+    return config.stash[_GATE]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

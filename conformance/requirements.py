@@ -107,10 +107,12 @@ def feature_claimed(feature: str, claimed: frozenset[str] | None) -> bool:
     """A feature is claimed when it or one of its ancestors is listed; None claims everything.
 
     `-name` leaves a feature out of an ancestor's claim (`responses,-responses.background`): the most specific
-    listing wins.
+    listing wins. A list of only `-name`s claims every feature but those.
     """
     if claimed is None:
         return True
+    if all(name.startswith("-") for name in claimed):
+        claimed = claimed | {name for name in features() if "." not in name}
     parts = feature.split(".")
     for prefix in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
         if f"-{prefix}" in claimed:

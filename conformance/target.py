@@ -75,6 +75,7 @@ class Target:
 
     base_url: str | None = None  # None = the bundled reference server (the CLI sets it with with_base_url)
     api_key_env: str = "OPENAI_API_KEY"  # the NAME of the variable holding the key; never the key itself
+    no_api_key: bool = False  # the target needs no key (a local server): none is sent, none is asked for
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     models: tuple[tuple[str, str], ...] = ()  # (role, model id); read with model(role)
     features: frozenset[str] | None = None  # claimed features; None = every feature
@@ -103,6 +104,7 @@ class Target:
             (
                 self.base_url,
                 self.api_key_env,
+                self.no_api_key,
                 tuple(sorted(self.headers.items())),
                 self.models,
                 self.features,
@@ -119,6 +121,7 @@ class Target:
         features = None if self.features is None else sorted(self.features)
         return (
             f"Target(base_url={self.base_url!r}, name={self.name!r}, api_key_env={self.api_key_env!r}, "
+            f"no_api_key={self.no_api_key!r}, "
             f"headers={redact_headers(self.headers)!r}, models={dict(self.models)!r}, features={features!r}, "
             f"mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
             f"read_timeout={self.read_timeout!r}, retries={self.retries!r})"
@@ -132,8 +135,18 @@ class Target:
         return dict(self.headers)
 
     def api_key(self) -> str | None:
-        """The key, read from the environment now; None when the variable is unset or empty."""
-        return os.environ.get(self.api_key_env, "").strip() or None
+        """The key, read from the environment now; None when the variable is unset or empty, or no key is sent."""
+        return None if self.no_api_key else os.environ.get(self.api_key_env, "").strip() or None
+
+    def missing_key(self) -> str | None:
+        """Why the run cannot start for want of a key (one line), or None. A run without its key would only
+        collect 401s and blame the server for them."""
+        if self.base_url is None or self.no_api_key or self.api_key() is not None:
+            return None
+        return (
+            f"the environment variable {self.api_key_env} holding the API key is not set; set it, name another "
+            "with --api-key-env, or pass --no-api-key for a server that needs none"
+        )
 
     def model(self, role: str) -> str:
         """The model id for a role: the configured one or DEFAULT_MODELS[role]."""
@@ -165,7 +178,7 @@ class Target:
         return {
             "base_url": self.base_url,
             "name": self.name,
-            "api_key_env": self.api_key_env,
+            "api_key_env": None if self.no_api_key else self.api_key_env,
             "api_key_present": self.api_key() is not None,
             "headers": redact_headers(self.headers),
             "models": {role: self.model(role) for role in MODEL_ROLES},
@@ -256,6 +269,7 @@ def load_target(
     return Target(
         base_url=values.get("base_url"),
         api_key_env=values.get("api_key_env", "OPENAI_API_KEY"),
+        no_api_key=values.get("no_api_key", False),
         headers=dict(headers.values()),
         models=tuple(models.items()),
         features=values.get("features"),
@@ -545,6 +559,18 @@ def _name(raw: Any, source: _Source) -> str:
     return text
 
 
+def _switch(raw: Any, source: _Source) -> bool:
+    """A yes/no setting: true on the command line, a TOML boolean, or 1/0, true/false, yes/no in the environment."""
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    raise _Problem(f"{text!r} is not one of true, false (1, 0, yes, no)")
+
+
 def _url_parser(raw: Any, source: _Source) -> str:
     return _base_url(raw)
 
@@ -552,6 +578,7 @@ def _url_parser(raw: Any, source: _Source) -> str:
 _PARSERS: dict[str, Callable[[Any, _Source], Any]] = {
     "base_url": _url_parser,
     "api_key_env": _api_key_env,
+    "no_api_key": _switch,
     "header": _headers,
     "model": _models,
     "features": _features,

@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.checks.chat import arguments_violation
 from conformance.checks.evidence import (
+    UNKNOWN_REQUEST,
     asked,
     created_violations,
     excerpt,
@@ -34,6 +35,7 @@ class ChatStream:
     content_type: str = "text/event-stream"
     request: dict[str, Any] = field(default_factory=dict)
     exchange: Exchange | None = None
+    request_known: bool = True  # False: a captured body alone (check-stream without --request)
 
     @classmethod
     def from_exchange(cls, exchange: Exchange) -> ChatStream:
@@ -46,14 +48,15 @@ class ChatStream:
 
     @classmethod
     def from_bytes(cls, body: bytes, request: dict[str, Any] | None = None) -> ChatStream:
+        """A captured stream; without `request`, the rules that depend on what was asked do not judge it."""
         events, faults = parse_events(body)
-        return cls(tuple(events), tuple(faults), "text/event-stream", request or {})
+        return cls(tuple(events), tuple(faults), "text/event-stream", request or {}, None, request is not None)
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[dict[str, Any]], request: dict[str, Any] | None = None) -> ChatStream:
         """A stream rebuilt from parsed chunks (the recordings keep chunks, not the SSE framing) and `[DONE]`."""
         body = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
-        return cls.from_bytes(body, request)
+        return cls.from_bytes(body, request or {})
 
     @cached_property
     def done_index(self) -> int | None:
@@ -83,9 +86,15 @@ class ChatStream:
                     out[choice["index"]].append((index, choice))
         return out
 
+    def asked(self) -> dict[str, Any]:
+        """The request that asked for the stream; NotApplicable when it is not known."""
+        if not self.request_known:
+            raise NotApplicable(UNKNOWN_REQUEST)
+        return self.request
+
     @property
     def usage_requested(self) -> bool:
-        options = self.request.get("stream_options")
+        options = self.asked().get("stream_options")
         return isinstance(options, dict) and options.get("include_usage") is True
 
 
@@ -231,7 +240,7 @@ def finish_reason_once(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
 
 @check("chat.stream.max-tokens-length")
 def stream_cut(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
-    if not any(isinstance(stream.request.get(k), int) for k in ("max_tokens", "max_completion_tokens")):
+    if not any(isinstance(stream.asked().get(k), int) for k in ("max_tokens", "max_completion_tokens")):
         raise NotApplicable("the request sets no token limit")
     for choice, deltas in sorted(_events(stream).choice_deltas().items()):
         reasons = [(i, d.get("finish_reason")) for i, d in deltas if d.get("finish_reason") is not None]

@@ -57,21 +57,26 @@ _DISCRIMINATORS = frozenset({"type", "object"})
 
 def drift_hint(error: schemas.SchemaError, at: str) -> str:
     """A line saying when the evidence fits an API that moved on rather than a server that broke the rule: a
-    value outside an enum, an unknown discriminator value, a field whose value has a type the schema does not
-    list. Empty otherwise (a missing key, a bad format, a wrong root are the server's)."""
+    value outside an enum, an unknown discriminator value, null where the schema wants a scalar (the API makes
+    fields nullable as it grows). Empty otherwise: a missing key, a bad format, a wrong root, and a value of
+    another type (an integer error `code` where the schema wants a string or null) are plainly the server's."""
     value = excerpt(json.dumps(error.instance, ensure_ascii=False), 60)
     if error.keyword == "enum":
         return f"{DRIFT_HINT}: new enum value {value} at {at}"
     if error.keyword == "const" and at.rsplit(".", 1)[-1] in _DISCRIMINATORS:
         return f"{DRIFT_HINT}: unknown discriminator value {value} at {at}"
     scalars_expected = not any(f"'{t}'" in error.message.rsplit("is not of type", 1)[-1] for t in ("object", "array"))
-    if error.keyword == "type" and at not in ("$", "") and scalars_expected:
+    if error.keyword == "type" and at not in ("$", "") and scalars_expected and error.instance is None:
         return f"{DRIFT_HINT}: a value of a new type ({value}) at {at}"
     return ""
 
 
 def is_error_answer(exchange: Exchange) -> bool:
     return exchange.response is not None and 400 <= exchange.response.status < 500
+
+
+# Why a rule that depends on the request skips a captured stream whose request is not known.
+UNKNOWN_REQUEST = "the request is not known (check-stream --request FILE judges this rule)"
 
 
 def asked(exchange: Exchange) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from conformance import schemas
-from conformance.checks.evidence import excerpt, received, schema_violations
+from conformance.checks.evidence import UNKNOWN_REQUEST, excerpt, received, schema_violations
 from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, response_usage_violations
 from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
@@ -55,6 +55,7 @@ class ResponseStream:
     content_type: str = "text/event-stream"
     request: dict[str, Any] = field(default_factory=dict)
     exchange: Exchange | None = None
+    request_known: bool = True  # False: a captured body alone (check-stream without --request)
 
     @classmethod
     def from_exchange(cls, exchange: Exchange) -> ResponseStream:
@@ -66,14 +67,21 @@ class ResponseStream:
 
     @classmethod
     def from_bytes(cls, body: bytes, request: dict[str, Any] | None = None) -> ResponseStream:
+        """A captured stream; without `request`, the rules that depend on what was asked do not judge it."""
         events, faults = parse_events(body)
-        return cls(tuple(events), tuple(faults), "text/event-stream", request or {})
+        return cls(tuple(events), tuple(faults), "text/event-stream", request or {}, None, request is not None)
 
     @classmethod
     def from_events(cls, events: Sequence[dict[str, Any]], request: dict[str, Any] | None = None) -> ResponseStream:
         """A stream framed as the real API frames it: `event: <type>` and `data: <json>` per event."""
         body = b"".join(f"event: {e.get('type')}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
-        return cls.from_bytes(body, request)
+        return cls.from_bytes(body, request or {})
+
+    def asked(self) -> dict[str, Any]:
+        """The request that asked for the stream; NotApplicable when it is not known."""
+        if not self.request_known:
+            raise NotApplicable(UNKNOWN_REQUEST)
+        return self.request
 
     def require_stream(self) -> None:
         """Only a 200 holds a stream to judge: any other status is responses.stream.content-type's failure."""
@@ -298,7 +306,7 @@ def terminal_keys(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
 @check("responses.stream.max-output-tokens")
 def stream_cut(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     terminal, response = stream.final_response()
-    yield from cut_violations(response, stream.request, f"{terminal.at} $.response")
+    yield from cut_violations(response, stream.asked(), f"{terminal.at} $.response")
     if response.get("status") == "incomplete" and terminal.type != "response.incomplete":
         yield Violation(
             f"Received: {terminal.type!r} for an incomplete response\nExpected: 'response.incomplete'", terminal.at
