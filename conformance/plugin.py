@@ -410,10 +410,13 @@ def _cases_gate(config: pytest.Config) -> Path | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    declaring = [item for item in items if _declared_ids(item)]
+    if not declaring:
+        return
     from conformance.exceptions import ConfigError
     from conformance.requirements import requirement
 
-    for item in items:
+    for item in declaring:
         for rid in _declared_ids(item):
             try:
                 requirement(rid)
@@ -486,6 +489,8 @@ def _note_unjudged(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
 
 
 def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
+    if not item.stash.get(_OBSERVED, []):
+        return  # not a conformance case (the plugin stays cheap for a repository's own tests)
     from conformance.judgement import Status
 
     failed = [f for o in item.stash.get(_OBSERVED, []) if o.status is Status.FAIL for f in o.failures]
