@@ -1,5 +1,5 @@
 """The published compatibility matrix: each committed certificate agrees with its expectations file, and the
-matrix is what the committed results give (regenerate with `python -m certify matrix`)."""
+matrix and the certificates are what the committed results give (regenerate with `python -m certify matrix`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import json
 import pytest
 
 from certify.compare import differences, false_alarms
-from certify.matrix import render
+from certify.matrix import certificates, render
 from certify.run import COMPATIBILITY
 from conformance.expectations import load
+from conformance.reports.certificate import must_share, must_tally
 
 SERVERS = sorted(p.parent.name for p in COMPATIBILITY.glob("*/results.json"))
 
@@ -47,4 +48,41 @@ def test_the_must_share_counts_only_what_the_server_claims(server: str) -> None:
     claimed = [r for r in results["requirements"] if r["level"] == "MUST" and r["status"] != "not-claimed"]
     assert len(claimed) < results["summary"]["must"], "every server leaves some feature unclaimed"
     row = next(line for line in render().splitlines() if line.startswith(f"| {server} |"))
-    assert row.split(" | ")[2].startswith(f"{results['summary']['must_passed']}/{len(claimed)} (")
+    assert row.split(" | ")[2].startswith(f"{results['summary']['must_passed']}/{len(claimed)}")
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_certificate_counts_its_must_requirements_as_the_matrix_does(server: str) -> None:
+    results = json.loads((COMPATIBILITY / server / "results.json").read_text(encoding="utf-8"))
+    tally = must_tally(results["requirements"])
+    row = next(line for line in render().splitlines() if line.startswith(f"| {server} |"))
+    assert row.split(" | ")[2] == must_share(tally)
+    certificate = (COMPATIBILITY / server / "certificate.md").read_text(encoding="utf-8")
+    assert f"{tally.passed} of the {tally.claimed} MUST requirements of the claimed features passed" in certificate
+
+
+def test_a_cell_shows_the_skipped_apart(tmp_path) -> None:
+    """0 of 7 passed with 6 skipped and 1 failed is not `0/7 (0%)`: that reads as seven failures."""
+    requirements = [{"id": "t.fail", "level": "MUST", "feature": "t", "status": "fail", "reasons": []}]
+    requirements += [
+        {"id": f"t.skip{i}", "level": "MUST", "feature": "t", "status": "skip", "reasons": ["nothing to judge"]}
+        for i in range(6)
+    ]
+    results = {
+        "summary": {"must_passed": 0},
+        "features": [{"name": "t", "claimed": True, "must": 7, "must_passed": 0}],
+        "requirements": requirements,
+    }
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    row = next(line for line in render(tmp_path).splitlines() if line.startswith("| srv |"))
+    assert row.split(" | ")[2:4] == ["0/7, 6 skipped", "0/7, 6 skipped"]
+    assert "0/7 (0%)" not in row
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_committed_certificate_is_rendered_from_its_results(server: str) -> None:
+    for name, text in certificates(COMPATIBILITY / server / "results.json").items():
+        committed = (COMPATIBILITY / server / name).read_text(encoding="utf-8")
+        assert committed == text, f"docs/compatibility/{server}/{name} is stale: run `python -m certify matrix`"
+        assert "seeds/" not in committed, "a source must link to public documentation"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from conformance.reports import (
     write_reports,
 )
 from conformance.reports import writer as writer_module
+from conformance.reports.certificate import must_share, must_tally
 from conformance.reports.results import RESULTS_FORMAT, RESULTS_VERSION
 from conformance.requirements import Feature, Level, Requirement
 
@@ -427,9 +429,9 @@ def test_markdown(results):
     md = render_markdown(results)
     assert md.startswith("# OpenAI API conformance certificate")
     assert "NOT CONFORMANT: 2 MUST requirements failed" in md
-    assert "| chat | yes | 0 / 4 | 2 | 2 | 2 |" in md
-    assert "| embeddings | no | 0 / 2 | 0 | 0 | 2 |" in md
-    assert "| models | yes | 1 / 1 | 0 | 0 | 0 |" in md
+    assert "| chat | yes | 0/4, 2 skipped | 2 | 2 | 2 |" in md
+    assert "| embeddings | no | — | — | — | — |" in md
+    assert "| models | yes | 1/1 (100%) | 0 | 0 | 0 |" in md
     assert "'chat.completions' is not 'chat.completion' — at $.object" in md
     assert "local-server" in md and BASE in md and "0.1.0" in md and "12.5 s" in md
     assert "6 requests, 10 prompt + 20 completion = 30 tokens" in md
@@ -441,9 +443,12 @@ def test_markdown(results):
     assert "(7 violations)" in md and "… and 2 more" in md
     assert "id 4: 7 is not of type" in md and "id 5: 7 is not of type" not in md
     # MUST departures before SHOULD ones; the HTML in a message is neutralised.
-    assert md.index("### chat.response.id-field") < md.index("### chat.response.usage-total")
+    assert md.index('### <a id="chat.response.id-field"></a>') < md.index('### <a id="chat.response.usage-total"></a>')
     assert "<script>" not in md and "&lt;script&gt;" in md
-    assert "| chat.response.never-run | MUST | chat | skip | a requirement no check observed |" in md
+    row = (
+        "| chat.response.never-run | MUST | chat | [skip](#chat.response.never-run) | a requirement no check observed |"
+    )
+    assert row in md
 
 
 def test_markdown_conformant():
@@ -459,7 +464,7 @@ def test_html(results):
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&#39;chat.completions&#39; is not &#39;chat.completion&#39;" in html
     assert "(7 violations)" in html and "… and 2 more" in html
-    assert "<code>chat</code>" in html and '<td class="n">0 / 4</td>' in html
+    assert "<code>chat</code>" in html and '<td class="n">0/4, 2 skipped</td>' in html
     assert "Response <strong>200</strong>" in html and "curl -sS -X POST" in html
     assert "Bearer $OPENAI_API_KEY" in html
     assert 'href="https://platform.openai.com/docs/chat"' in html
@@ -621,3 +626,209 @@ def test_a_failure_does_not_show_the_skip_reasons_of_other_cases():
     markdown = render_markdown(_build([mixed]))
     assert "'x' is not 'chat.completion'" in markdown
     assert "no stream in this case" not in markdown
+
+
+# --- certificates: the verdict first, what to look at, and every number accounted for ---
+
+
+def _errored() -> dict[str, Any]:
+    """The fixture's run, with a check that crashed on models.list.object (an error)."""
+    crashed = _obs("models.list.object", Status.ERROR, reason="the check crashed: KeyError: 'data'")
+    return _build(
+        [o for o in _outcomes() if o.requirement != "models.list.object"] + [fold("models.list.object", [crashed])]
+    )
+
+
+def test_the_index_at_the_top_links_each_failed_warned_errored_and_skipped_requirement():
+    results = _errored()
+    md, html = render_markdown(results), render_html(results)
+    groups = {
+        "Failed (2)": ["chat.response.object", "chat.response.id-field"],
+        "Errors (1)": ["models.list.object"],
+        "Warned (2)": ["chat.response.usage-total", "chat.response.fingerprint"],
+        "Skipped (2)": ["chat.request.stop-four", "chat.response.never-run"],
+    }
+    # Right after the verdict, before the target table.
+    index = md[md.index("## To look at") : md.index("| Target | |")]
+    assert md.index("**Verdict: NOT CONFORMANT") < md.index("## To look at")
+    for title, ids in groups.items():
+        line = next(line for line in index.splitlines() if line.startswith(f"- **{title}**"))
+        assert re.findall(r"\]\(#([^)]+)\)", line) == ids
+        for rid in ids:
+            assert md.count(f'<a id="{rid}"></a>') == 1, rid  # one section (or skip row) per link
+            assert html.count(f'id="{rid}"') == 1 and f'href="#{rid}"' in html, rid
+    assert "embeddings.response.order" not in index  # not claimed: nothing to look at
+    assert html.index("NOT CONFORMANT") < html.index('<nav class="index">') < html.index('<table class="meta">')
+
+
+def test_skip_reasons_are_shown_beside_each_skip():
+    md, html = render_markdown(_build()), render_html(_build())
+    assert (
+        '| <a id="chat.request.stop-four"></a>chat.request.stop-four | MUST | chat | the target has no stop support |'
+        in md
+    )
+    assert (
+        "chat.response.never-run</code></td><td>MUST</td><td>chat</td><td>not run: no case of this run judged it"
+        in html
+    )
+    assert "<td>the target has no stop support</td>" in html
+
+
+def test_the_must_numbers_add_up_to_the_must_total():
+    results = _build()
+    must = [r for r in results["requirements"] if r["level"] == "MUST"]
+    tally = must_tally(results["requirements"])
+    assert (tally.passed, tally.failed, tally.skipped, tally.not_run, tally.not_claimed) == (1, 2, 1, 1, 2)
+    assert tally.passed + tally.failed + tally.skipped + tally.not_run == tally.claimed == 5
+    assert tally.claimed + tally.not_claimed == tally.total == len(must) == results["summary"]["must"]
+    sentence = (
+        "1 of the 5 MUST requirements of the claimed features passed, 2 failed, 1 skipped with a reason and 1 not "
+        "run; 2 more belong to features not claimed (7 MUST in all)."
+    )
+    assert sentence in render_markdown(results) and sentence in render_html(results)
+    assert "(1 of 7 MUST requirements passed)" not in render_markdown(results)  # the old denominator
+
+
+def test_a_feature_cell_shows_the_skipped_apart_from_the_share():
+    assert must_share(must_tally([_must("a", "fail")] + [_must(f"s{i}", "skip") for i in range(6)])) == "0/7, 6 skipped"
+    assert must_share(must_tally([_must("a", "pass"), _must("b", "fail")])) == "1/2 (50%)"
+    assert must_share(must_tally([_must("a", "not-claimed")])) == "—"
+
+
+def _must(rid: str, status: str, reasons: list[str] | None = None) -> dict[str, Any]:
+    return {"id": rid, "level": "MUST", "feature": "chat", "status": status, "reasons": reasons or ["why"]}
+
+
+def _one_failure(
+    message: str, source: str = "https://platform.openai.com/docs/x", description: str = "d", **exchange: Any
+) -> dict[str, Any]:
+    requirement = Requirement("chat.response.object", Level.MUST, "chat", description, source)
+    failure = Failure("chat.response.object", message, "$.object", 0 if exchange else None)
+    records = [Exchange.build(method="POST", url=f"{BASE}/chat/completions", index=0, **exchange)] if exchange else []
+    return build_results(
+        outcomes=[fold(requirement.id, [Observation(requirement.id, Status.FAIL, (failure,), case="c")])],
+        requirements={requirement.id: requirement},
+        features=FEATURES,
+        claimed=lambda f: True,
+        target={},
+        usage={},
+        exchanges=records,
+        started=0.0,
+        finished=1.0,
+        tool_version="x",
+    )
+
+
+def test_escaped_unicode_in_json_bodies_shows_as_text():
+    body = '{"content": "caf\\u00e9 \\ud83d\\ude00", "nul": "\\u0000", "quote": "\\u0022", "literal": "\\\\u00e9"}'
+    results = _one_failure(
+        "Received: 'x'", request_headers={}, request_body=body.encode(), status=200, response_body=body.encode()
+    )
+    for text in (render_markdown(results), render_html(results)):
+        assert "café 😀" in text and "\\u00e9\\u00e9" not in text
+        assert "\\u0000" in text and "\\u0022" in text  # a control character and a quote stay escaped
+        assert "\\\\u00e9" in text  # an escaped backslash is not an escape
+    plain = _one_failure("m", request_headers={}, request_body=b"caf\\u00e9", status=500, response_body=b"x")
+    assert "caf\\u00e9" in render_markdown(plain).split("Reproduce")[0]  # not JSON: shown as it was sent
+
+
+def test_long_bodies_wrap_or_fold_in_html():
+    results = _one_failure(
+        "Received: " + "z" * 3000, request_headers={}, request_body=b"{}", status=200, response_body=b"{}"
+    )
+    html = render_html(results)
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "overflow-wrap: anywhere" in style.split("main {")[1].split("}")[0]  # any long word breaks
+    assert "white-space: pre-wrap" in style.split("\n  pre {")[1].split("}")[0]  # bodies wrap
+    assert '<details class="evidence" open>' in html  # and each exchange folds
+    assert "<details open><summary>Evidence, exchange 0: POST" in render_markdown(results)
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "url"),
+    [
+        (
+            "seeds/001_ba73c77052365818.txt#create-chat-completion",
+            "OpenAI API reference: Chat Completions › Create chat completion",
+            "https://platform.openai.com/docs/api-reference/chat/create",
+        ),
+        (
+            "seeds/000_9bed5940f43c9069.txt#responseoutput_textdelta",
+            "OpenAI API reference: Responses streaming events › response.output_text.delta",
+            "https://platform.openai.com/docs/api-reference/responses-streaming/response/output_text/delta",
+        ),
+        (
+            "seeds/001_ba73c77052365818.txt#error-handling",
+            "OpenAI Error codes guide",
+            "https://platform.openai.com/docs/guides/error-codes",
+        ),
+        (  # a section not mapped yet: the API reference, named by its heading
+            "seeds/003_464f4ddc75d6527e.txt#batch-api",
+            "OpenAI API reference (batch api)",
+            "https://platform.openai.com/docs/api-reference",
+        ),
+    ],
+    ids=["chat-create", "stream-event", "guide", "unmapped-section"],
+)
+def test_sources_link_to_public_documentation(source, text, url):
+    results = _one_failure("m", source=source)
+    md, html = render_markdown(results), render_html(results)
+    assert f"Source: [{text}]({url})" in md
+    assert f'Source: <a href="{url}">{text}</a>' in html
+    assert "seeds/" not in md and "seeds/" not in html
+
+
+def test_every_source_of_the_catalogue_has_its_public_page():
+    from conformance.reports.certificate import PUBLIC_SOURCES, public_source
+    from conformance.requirements import catalogue
+
+    sources = {r.source for r in catalogue().values()}
+    for source in sources:
+        _text, url = public_source(source)
+        assert url.startswith("https://platform.openai.com/docs/"), source
+        assert url != "https://platform.openai.com/docs/api-reference", f"{source} is not in PUBLIC_SOURCES"
+    assert sum(len(sections) for sections in PUBLIC_SOURCES.values()) >= len(sources)
+
+
+def test_target_rows_are_words_not_field_names():
+    target = {
+        "name": "t",
+        "base_url": BASE,
+        "api_key_env": "OAI_KEY",
+        "api_key_present": True,
+        "headers": {},
+        "models": {"chat": "m"},
+        "features": ["-conversations", "chat"],
+        "mode": "compatible",
+        "connect_timeout": 10.0,
+        "read_timeout": 60.0,
+        "retries": 2,
+    }
+    results = _build() | {"target": target}
+    md = render_markdown(results)
+    assert "| API key | present (read from $OAI_KEY) |" in md
+    assert "| Extra headers | none |" in md
+    assert "| Feature selection | chat, leaving out conversations |" in md
+    assert "| Timeouts | connect 10 s, read 60 s |" in md and "| Retries | up to 2 of a failed request |" in md
+    for field in ("api_key_present", "api_key_env", "connect_timeout", "read_timeout", "| retries", "| headers"):
+        assert field not in md and field not in render_html(results), field
+    keyless = render_markdown(_build() | {"target": {**target, "api_key_env": None, "api_key_present": False}})
+    assert "| API key | none (sent without a key) |" in keyless
+
+
+def test_backticks_in_text_are_code_in_html():
+    results = _one_failure("Received: 5\nExpected: a valid `error`", description="`created` is a Unix time")
+    html = render_html(results)
+    assert "<p><code>created</code> is a Unix time</p>" in html
+    assert "Received: 5<br>Expected: a valid <code>error</code>" in html
+    assert "`" not in html.split("<main>")[1]
+    assert "`created` is a Unix time" in render_markdown(results)  # Markdown renders its own backticks
+
+
+def test_a_stale_drift_hint_for_a_wrong_type_is_not_repeated():
+    """Older runs wrote the hint into the message; the integer error `code` one is the server's mistake."""
+    stale = "Possibly our schema is behind the API: a value of a new type (400) at $.error.code"
+    kept = "Possibly our schema is behind the API: a value of a new type (null) at $.usage.reasoning_tokens"
+    results = _one_failure(f"Received: 400\nExpected: a string or null\n{stale}\nReceived: null\n{kept}")
+    for text in (render_markdown(results), render_html(results)):
+        assert stale not in text and kept in text

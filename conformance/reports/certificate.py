@@ -1,13 +1,20 @@
 """The human certificate, in Markdown and in self-contained HTML, rendered from a results document.
 
-Both formats share one view model (`certificate_context`): the target, the verdict, the per-feature table, the
-departures from the OpenAI API with their evidence, and the full requirement table. The templates live in
-`templates/`; HTML is autoescaped, Markdown text goes through the `md` filter.
+Both formats share one view model (`certificate_context`): the verdict with the MUST requirements of the claimed
+features accounted for, an index of what to look at (failed, warned, errored and skipped requirements, each a link
+to its section), the target in words, the per-feature table, the departures from the OpenAI API with their
+evidence, the skipped requirements with their reasons, and the full requirement table. The templates live in
+`templates/`; HTML is autoescaped (backticks become code), Markdown text goes through the `md` filter.
+
+`must_tally` and `must_share` are also the compatibility matrix's (certify/matrix.py): one MUST denominator, the
+requirements of the claimed features, and the skipped ones shown apart from the share.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,8 +22,9 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from conformance.checks.evidence import DRIFT_HINT
 from conformance.exchange import curl_line, excerpt
-from conformance.judgement import departs, failing
+from conformance.judgement import NOT_RUN, Status, departs, failing
 from conformance.reports.results import clean_text
 
 TITLE = "OpenAI API conformance certificate"
@@ -39,6 +47,11 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
+def _number(value: Any) -> str:
+    """10.0 -> 10, 2.5 -> 2.5."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _value(value: Any) -> str:
     """A target value in one line: lists joined, mappings as `key: value` pairs."""
     if value is None or value == "":
@@ -50,6 +63,277 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+# --- The MUST requirements, accounted for (shared with the compatibility matrix) ---
+
+
+@dataclass(frozen=True)
+class MustTally:
+    """What became of the MUST requirements: `claimed` is passed + failed + skipped + not_run + other, and
+    `total` is claimed + not_claimed. `skipped` holds skips with a reason (nothing to judge, a declined option),
+    `not_run` the claimed requirements no case judged; `other` a status no MUST rule gives (a warning)."""
+
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    not_run: int = 0
+    not_claimed: int = 0
+    other: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.total - self.not_claimed
+
+    @property
+    def unjudged(self) -> int:
+        return self.skipped + self.not_run
+
+
+def _not_run(entry: dict[str, Any]) -> bool:
+    return entry["status"] == Status.SKIP.value and list(entry.get("reasons", [])) == [NOT_RUN]
+
+
+def must_tally(requirements: Iterable[dict[str, Any]], feature: str | None = None) -> MustTally:
+    """The MUST requirements of a results document (of one feature, when given), by what became of them."""
+    counts = dict.fromkeys(("passed", "failed", "skipped", "not_run", "not_claimed", "other"), 0)
+    total = 0
+    for entry in requirements:
+        if entry["level"] != "MUST" or (feature is not None and entry["feature"] != feature):
+            continue
+        total += 1
+        status = entry["status"]
+        if status == Status.NOT_CLAIMED.value:
+            counts["not_claimed"] += 1
+        elif status == Status.PASS.value:
+            counts["passed"] += 1
+        elif failing(status):
+            counts["failed"] += 1
+        elif _not_run(entry):
+            counts["not_run"] += 1
+        elif status == Status.SKIP.value:
+            counts["skipped"] += 1
+        else:
+            counts["other"] += 1
+    return MustTally(total=total, **counts)
+
+
+def must_share(tally: MustTally) -> str:
+    """`passed/claimed (share%)`; with the unjudged apart (`0/7, 6 skipped`) when some could not be judged, so a
+    share is never read as failures; `—` when the feature is not claimed."""
+    if not tally.claimed:
+        return "—"
+    if tally.unjudged:
+        return f"{tally.passed}/{tally.claimed}, {tally.unjudged} skipped"
+    return f"{tally.passed}/{tally.claimed} ({100 * tally.passed // tally.claimed}%)"
+
+
+def _must_breakdown(tally: MustTally) -> str:
+    """One sentence whose numbers add up to the MUST total."""
+    parts = [f"{tally.failed} failed"]
+    if tally.other:
+        parts.append(f"{tally.other} warned")
+    parts.append(f"{tally.skipped} skipped with a reason")
+    parts.append(f"{tally.not_run} not run")
+    text = (
+        f"{tally.passed} of the {_plural(tally.claimed, 'MUST requirement')} of the claimed features passed, "
+        + ", ".join(parts[:-1])
+        + f" and {parts[-1]}"
+    )
+    if tally.not_claimed:
+        text += f"; {tally.not_claimed} more belong to features not claimed ({tally.total} MUST in all)"
+    return text + "."
+
+
+# --- Sources: the public page of each seed section the catalogue cites ---
+
+API = "https://platform.openai.com/docs/api-reference"
+GUIDES = "https://platform.openai.com/docs/guides"
+STREAM_EVENTS = f"{API}/responses-streaming"
+# The catalogue cites sections of the seed documents the suite was written from (`seeds/<file>#<heading>`), which
+# a reader of a certificate does not have: each is shown as the public OpenAI page that says the same.
+# 000 "OpenAI API Reference - Complete Guide" (Responses, Conversations, streaming events); 001 "OpenAI Platform
+# API Documentation (Latest)" (authentication, errors, chat completions); 002 "API Reference" (the classic
+# reference: streaming, embeddings); 003 "OpenAI REST API - Complete Reference Guide" (every endpoint).
+PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
+    "000_9bed5940f43c9069": {
+        "cancel-a-response": ("Responses › Cancel a response", f"{API}/responses/cancel"),
+        "conversations-api": ("Conversations", f"{API}/conversations"),
+        "core-response-events": ("Responses streaming events", STREAM_EVENTS),
+        "create-a-conversation": ("Conversations › Create a conversation", f"{API}/conversations/create"),
+        "create-items": ("Conversations › Create items", f"{API}/conversations/create-items"),
+        "delete-a-conversation": ("Conversations › Delete a conversation", f"{API}/conversations/delete"),
+        "delete-a-model-response": ("Responses › Delete a model response", f"{API}/responses/delete"),
+        "delete-an-item": ("Conversations › Delete an item", f"{API}/conversations/delete-item"),
+        "embeddings-api": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
+        "function-calling": ("Function calling guide", f"{GUIDES}/function-calling"),
+        "get-a-model-response": ("Responses › Get a model response", f"{API}/responses/get"),
+        "list-input-items": ("Responses › List input items", f"{API}/responses/input-items"),
+        "list-items": ("Conversations › List items", f"{API}/conversations/list-items"),
+        "output-events": (
+            "Responses streaming events › response.output_item.added",
+            f"{STREAM_EVENTS}/response/output_item/added",
+        ),
+        "request-parameters": ("Responses › Create a model response", f"{API}/responses/create"),
+        "response-object-structure": ("Responses › The response object", f"{API}/responses/object"),
+        "responsecompleted": (
+            "Responses streaming events › response.completed",
+            f"{STREAM_EVENTS}/response/completed",
+        ),
+        "responsecreated": ("Responses streaming events › response.created", f"{STREAM_EVENTS}/response/created"),
+        "responseincomplete": (
+            "Responses streaming events › response.incomplete",
+            f"{STREAM_EVENTS}/response/incomplete",
+        ),
+        "responseoutput_itemdone": (
+            "Responses streaming events › response.output_item.done",
+            f"{STREAM_EVENTS}/response/output_item/done",
+        ),
+        "responseoutput_textdelta": (
+            "Responses streaming events › response.output_text.delta",
+            f"{STREAM_EVENTS}/response/output_text/delta",
+        ),
+        "retrieve-a-conversation": ("Conversations › Retrieve a conversation", f"{API}/conversations/retrieve"),
+        "retrieve-an-item": ("Conversations › Retrieve an item", f"{API}/conversations/get-item"),
+        "streaming-events": ("Responses streaming events", STREAM_EVENTS),
+        "tool-call-events": (
+            "Responses streaming events › response.function_call_arguments.delta",
+            f"{STREAM_EVENTS}/response/function_call_arguments/delta",
+        ),
+        "update-a-conversation": ("Conversations › Update a conversation", f"{API}/conversations/update"),
+    },
+    "001_ba73c77052365818": {
+        "authentication": ("Authentication", f"{API}/authentication"),
+        "create-chat-completion": ("Chat Completions › Create chat completion", f"{API}/chat/create"),
+        "error-handling": ("Error codes guide", f"{GUIDES}/error-codes"),
+        "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
+        "structured-outputs": ("Structured Outputs guide", f"{GUIDES}/structured-outputs"),
+    },
+    "002_1de040b6f462aa26": {
+        "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
+        "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
+    },
+    "003_464f4ddc75d6527e": {
+        "base-url-and-endpoints": ("Introduction", f"{API}/introduction"),
+        "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
+        "function-calling": ("Function calling guide", f"{GUIDES}/function-calling"),
+        "get-models": ("Models › List models", f"{API}/models/list"),
+        "get-modelsmodel": ("Models › Retrieve model", f"{API}/models/retrieve"),
+        "request-format": ("Introduction", f"{API}/introduction"),
+        # The seed's "Response Format" of the chat completions section: the object every such rule judges.
+        "response-format": ("Chat Completions › The chat completion object", f"{API}/chat/object"),
+    },
+}
+_SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
+
+
+def public_source(source: str) -> tuple[str, str]:
+    """(text, url) of a requirement's source: a URL as is; a seed section as its public OpenAI page; another
+    seed section as the API reference, named by its heading; anything else as text without a link."""
+    if _is_url(source):
+        return source, source
+    match = _SEED.search(source)
+    if not match:
+        return source, ""
+    known = PUBLIC_SOURCES.get(match["seed"], {}).get(match["section"])
+    if known:
+        return f"OpenAI API reference: {known[0]}" if known[1].startswith(API) else f"OpenAI {known[0]}", known[1]
+    return f"OpenAI API reference ({match['section'].replace('-', ' ')})", API
+
+
+# --- Target rows, in words ---
+
+
+def _feature_selection(value: Any) -> str:
+    if not value:
+        return "all features (the default)"
+    names = [str(v) for v in value]
+    kept = [n for n in names if not n.startswith("-")]
+    left = [n[1:] for n in names if n.startswith("-")]
+    text = ", ".join(kept) if kept else "all features"
+    return text + (f", leaving out {', '.join(left)}" if left else "")
+
+
+def _target_rows(target: dict[str, Any], claimed: list[str]) -> list[tuple[str, str]]:
+    rows = [
+        ("Name", _value(target.get("name"))),
+        ("Base URL", _value(target.get("base_url"))),
+    ]
+    mode = target.get("mode")
+    modes = {
+        "compatible": "compatible (a broken SHOULD rule is a warning)",
+        "strict": "strict (a broken SHOULD rule fails the run)",
+    }
+    rows.append(("Mode", modes.get(str(mode), _value(mode))))
+    rows.append(("Models", _value(target.get("models"))))
+    rows.append(("Claimed features", _value(claimed) if claimed else "none"))
+    shown = {"name", "base_url", "mode", "models"}
+    if "api_key_present" in target or "api_key_env" in target:
+        env = target.get("api_key_env")
+        if target.get("api_key_present"):
+            key = f"present (read from ${env})" if env else "present"
+        else:
+            key = f"none (${env} was not set)" if env else "none (sent without a key)"
+        rows.append(("API key", key))
+        shown |= {"api_key_present", "api_key_env"}
+    if "headers" in target:
+        rows.append(("Extra headers", _value(target["headers"]) if target["headers"] else "none"))
+        shown.add("headers")
+    if "features" in target:
+        rows.append(("Feature selection", _feature_selection(target["features"])))
+        shown.add("features")
+    if "connect_timeout" in target or "read_timeout" in target:
+        parts = [
+            f"{label} {_number(target[key])} s"
+            for key, label in (("connect_timeout", "connect"), ("read_timeout", "read"))
+            if target.get(key) is not None
+        ]
+        rows.append(("Timeouts", ", ".join(parts) or "—"))
+        shown |= {"connect_timeout", "read_timeout"}
+    if "retries" in target:
+        retries = target["retries"]
+        rows.append(("Retries", f"up to {retries} of a failed request" if retries else "none"))
+        shown.add("retries")
+    rows += [(str(k).replace("_", " ").capitalize(), _value(v)) for k, v in target.items() if k not in shown]
+    return rows
+
+
+# --- Evidence: failures and exchanges ---
+
+# `\uXXXX` escapes (a surrogate pair as one), and `\\` so that an escaped backslash is never read as an escape.
+_JSON_ESCAPE = re.compile(r"\\(\\|u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
+
+
+def _unescape_match(match: re.Match[str]) -> str:
+    token = match.group(1)
+    if token == "\\":
+        return match.group(0)
+    if len(token) == 11:  # a surrogate pair: u + 4 hex, \u + 4 hex
+        high, low = int(token[1:5], 16), int(token[7:11], 16)
+        char = chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    else:
+        char = chr(int(token[1:], 16))
+    # Control, format, private-use and unpaired surrogate characters stay escaped (they would vanish or mislead),
+    # and so do a quote and a backslash (the JSON around them would no longer read as JSON).
+    if not char.isprintable() or char in '"\\' or 0xD800 <= ord(char) <= 0xDFFF:
+        return match.group(0)
+    return char
+
+
+def readable(text: str) -> str:
+    """JSON text with its `\\u00e9` escapes shown as the characters they stand for (printable ones only)."""
+    return _JSON_ESCAPE.sub(_unescape_match, text)
+
+
+def _looks_like_json(body: str) -> bool:
+    start = body.lstrip()[:6]
+    return start[:1] in ("{", "[") or start.startswith(("data:", "event:"))
+
+
+def _body(body: str, limit: int) -> str:
+    shown = clean_text(excerpt(body, limit))
+    return readable(shown) if _looks_like_json(shown) else shown
+
+
 def _evidence(index: str, record: dict[str, Any]) -> dict[str, Any]:
     request = record.get("request") or {}
     response = record.get("response")
@@ -57,11 +341,26 @@ def _evidence(index: str, record: dict[str, Any]) -> dict[str, Any]:
         "index": index,
         "method": request.get("method", ""),
         "url": request.get("url", ""),
-        "request_body": clean_text(excerpt(request.get("body") or "", REQUEST_LIMIT)),
+        "request_body": _body(request.get("body") or "", REQUEST_LIMIT),
         "status": None if response is None else response.get("status"),
-        "response_body": clean_text(excerpt((response or {}).get("body") or "", RESPONSE_LIMIT)),
+        "response_body": _body((response or {}).get("body") or "", RESPONSE_LIMIT),
         "error": record.get("error", ""),
         "curl": clean_text(curl_line(record)),
+    }
+
+
+# A hint an older run wrote into the message itself; today's `drift_hint` gives a value of a new type only for
+# null (the API making a field nullable), so such a hint about any other value is not repeated.
+_STALE_HINT = re.compile(re.escape(DRIFT_HINT) + r": a value of a new type \((?!null\))")
+
+
+def _failure(failure: dict[str, Any]) -> dict[str, Any]:
+    lines = [readable(line) for line in str(failure.get("message", "")).split("\n") if line.strip()]
+    hint = readable(str(failure.get("hint") or ""))
+    return {
+        **failure,
+        "lines": [line for line in lines if not _STALE_HINT.match(line)],
+        "hint": "" if _STALE_HINT.match(hint) else hint,
     }
 
 
@@ -73,14 +372,43 @@ def _departure(entry: dict[str, Any], exchanges: dict[str, Any]) -> dict[str, An
         indices = [str(i) for i in entry.get("exchanges", [])]
     evidence = [_evidence(i, exchanges[i]) for i in dict.fromkeys(indices) if i in exchanges]
     return {
-        **entry,
+        **_entry(entry),
         # Reasons explain skips; beside a failure they would only echo other cases' skips of the same rule.
-        "reasons": entry.get("reasons", []) if entry.get("status") == "error" else [],
-        "failures": shown,
+        "reasons": entry.get("reasons", []) if entry.get("status") == Status.ERROR.value else [],
+        "failures": [_failure(f) for f in shown],
         "violations": len(failures),
         "hidden": len(failures) - len(shown),
         "evidence": evidence[:SHOWN_EXCHANGES],
     }
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A requirement with its public source and, when it was skipped, its reasons in words."""
+    text, url = public_source(str(entry.get("source", "")))
+    reasons = [readable(str(r)) for r in entry.get("reasons", [])]
+    if _not_run(entry):
+        reasons = ["not run: no case of this run judged it (a `-k` selection, or a case that stopped before it)"]
+    return {**entry, "source_text": text, "source_url": url, "reasons": reasons, "not_run": _not_run(entry)}
+
+
+# The groups of the index at the top, in the order shown: (title, which statuses).
+_GROUPS = (
+    ("Failed", lambda s: failing(s) and s != Status.ERROR.value),
+    ("Errors", lambda s: s == Status.ERROR.value),
+    ("Warned", lambda s: departs(s) and not failing(s)),
+    ("Skipped", lambda s: s == Status.SKIP.value),
+)
+
+
+def _index(requirements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed, errored, warned and skipped requirements, MUST first, each to be linked to its section."""
+    groups = []
+    for title, wanted in _GROUPS:
+        chosen = [r for r in requirements if wanted(r["status"])]
+        chosen.sort(key=lambda r: r["level"] != "MUST")  # stable: catalogue order within a level
+        if chosen:
+            groups.append({"title": title, "requirements": chosen})
+    return groups
 
 
 def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
@@ -88,30 +416,30 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
     summary = results["summary"]
     target = dict(results.get("target") or {})
     conformant = results["verdict"] == "conformant"
-    failed = summary.get("must_failed", 0)
-    failed_text = _plural(failed, "MUST requirement")
+    requirements = results.get("requirements", [])
+    tally = must_tally(requirements)
+    failed_text = _plural(tally.failed, "MUST requirement")
     if summary.get("should_failed"):
         failed_text += f" and {_plural(summary['should_failed'], 'SHOULD requirement')} (strict mode)"
     verdict = "conformant" if conformant else f"not conformant: {failed_text} failed"
-    not_run = summary.get("must_not_run", 0)
-    partial = f"{_plural(not_run, 'MUST requirement')} of claimed features not run" if not_run else ""
+    partial = f"{_plural(tally.not_run, 'MUST requirement')} of claimed features not run" if tally.not_run else ""
     claimed = [f["name"] for f in results.get("features", []) if f.get("claimed")]
 
-    known = {"name": "Name", "base_url": "Base URL", "mode": "Mode", "models": "Models"}
-    target_rows = [(label, _value(target.get(key))) for key, label in known.items()]
-    target_rows.append(("Claimed features", _value(claimed) if claimed else "none"))
-    target_rows += [(str(k), _value(v)) for k, v in target.items() if k not in known]
-
     exchanges = results.get("exchanges", {})
-    requirements = results.get("requirements", [])
     must = [e for e in requirements if e["level"] == "MUST" and failing(e["status"])]
     should = [e for e in requirements if e not in must and departs(e["status"])]
+    skipped = [_entry(e) for e in requirements if e["status"] == Status.SKIP.value]
+    skipped.sort(key=lambda r: r["level"] != "MUST")
+    features = [
+        {**f, "share": must_share(must_tally(requirements, f["name"])) if f.get("claimed") else "—"}
+        for f in results.get("features", [])
+    ]
     usage = results.get("usage", {})
     return {
         "title": TITLE,
         "tool": results.get("tool", {}),
         "target_name": _value(target.get("name")) if target.get("name") else "",
-        "target_rows": target_rows,
+        "target_rows": _target_rows(target, claimed),
         "started": results.get("started", ""),
         "finished": results.get("finished", ""),
         "duration": _duration(results.get("duration_s", 0.0)),
@@ -120,26 +448,53 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
         "conformant": conformant,
         "verdict": verdict,
         "failed_text": failed_text,
+        "must": tally,
+        "must_share": must_share(tally),
+        "breakdown": _must_breakdown(tally),
         "partial": partial,
         "summary": summary,
-        "features": results.get("features", []),
+        "index": _index(requirements),
+        "features": features,
         "departures": [_departure(e, exchanges) for e in must + should],
         "must_departures": len(must),
         "should_departures": len(should),
+        "skipped": skipped,
+        "linked": {e["id"] for e in must + should} | {e["id"] for e in skipped},
         "requirements": requirements,
         "plural": _plural,
         "expectations": results.get("expectations"),
     }
 
 
+# --- Filters ---
+
 _MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"}
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
 def _md(text: Any) -> str:
-    """Inline Markdown text: one line, no raw HTML, no table breaks."""
+    """Inline Markdown text: one line, no raw HTML, no table breaks. Code spans show their text literally, so
+    only their `|` (a table break even there) is escaped."""
+    text = re.sub(r"\s*\n\s*", " ", clean_text(str(text)))
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append("".join(_MD_ESCAPES.get(c, c) for c in text[last : match.start()]))
+        out.append(match.group(0).replace("|", "\\|"))
+        last = match.end()
+    out.append("".join(_MD_ESCAPES.get(c, c) for c in text[last:]))
+    return "".join(out)
+
+
+def _code(text: Any) -> markupsafe.Markup:
+    """HTML text with its Markdown code spans (`like this`) as <code>, everything else escaped."""
     text = clean_text(str(text))
-    text = re.sub(r"\s*\n\s*", " ", text)
-    return "".join(_MD_ESCAPES.get(c, c) for c in text)
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(markupsafe.escape(text[last : match.start()]))
+        out.append(markupsafe.Markup("<code>{}</code>").format(match.group(2)))
+        last = match.end()
+    out.append(markupsafe.escape(text[last:]))
+    return markupsafe.Markup("").join(out)
 
 
 def _fence(text: Any) -> str:
@@ -170,8 +525,10 @@ def _environment(html: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md
+    env.filters["code"] = _code
     env.filters["fence"] = _fence
     env.filters["clean"] = _clean
+    env.filters["h"] = lambda text: str(markupsafe.escape(clean_text(str(text))))
     env.tests["url"] = _is_url
     return env
 
