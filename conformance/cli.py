@@ -229,6 +229,8 @@ def _run(args: argparse.Namespace) -> int:
         _keep_allure(staging, report_dir / "allure-results", keep=run.results is not None)
         if created and not any(report_dir.iterdir()):
             report_dir.rmdir()
+    if run.fatal:
+        return _fail(run.fatal)
     if run.nothing_judged:
         return _fail(f"the run judged nothing: {run.nothing_judged}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -257,11 +259,13 @@ class _RunResults:
 
     results: dict[str, Any] | None = None
     nothing_judged = ""
+    fatal = ""
 
     def pytest_unconfigure(self, config: Any) -> None:
         run = config.pluginmanager.get_plugin("oai-conformance-run")
         self.results = getattr(run, "results", None)
         self.nothing_judged = getattr(run, "nothing_judged", "")
+        self.fatal = getattr(run, "fatal", "")
 
 
 def _compare_with_baseline(baseline: dict[str, Any], results: dict[str, Any], name: str, report_dir: Path) -> int:

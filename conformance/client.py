@@ -10,13 +10,11 @@ never stored on the client, so no repr, log line or exception message can carry 
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC
 from types import TracebackType
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
@@ -26,17 +24,15 @@ import httpx
 from conformance.exceptions import ConfigError, TargetUnreachable, one_line
 from conformance.exchange import Exchange, redact_text
 from conformance.ledger import Ledger
+from conformance.retry import Failure, RetryPolicy, StillTransient, transient
 from conformance.sse import parse_events
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Failures before any response arrived: nothing reached the model, so a retry cannot double a paid request
-# it did not make, and these are the ones that pass (a busy server, a dropped keep-alive connection).
-RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
-RETRY_AFTER_CAP = 30.0
+# The bounds of one answer, whatever the server sends: past one, the connection is closed and what arrived is
+# kept as the evidence (the time bound is the target's `answer_time_limit`).
+BODY_LIMIT = 32 * 1024 * 1024  # bytes
+EVENT_LIMIT = 100_000  # server-sent events (counted by their blank-line ends)
 
 
 class ClientSettings(Protocol):
@@ -52,6 +48,8 @@ class ClientSettings(Protocol):
     def read_timeout(self) -> float: ...
     @property
     def retries(self) -> int: ...
+    @property
+    def answer_time_limit(self) -> float: ...
     def api_key(self) -> str | None: ...
 
 
@@ -131,7 +129,8 @@ class _Attempt:
     body: bytes = b""
     elapsed: float = 0.0
     error: str = ""
-    retryable_error: bool = False
+    failure: Failure | None = None  # how it failed before an answer arrived
+    bound: str = ""  # the bound that stopped reading the answer
 
 
 class Client:
@@ -145,8 +144,10 @@ class Client:
         on_exchange: Callable[[Exchange], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "oai-conformance/0.1",
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._settings = settings
+        self._policy = policy or RetryPolicy(retries=settings.retries)
         self._base_url = settings.base_url.rstrip("/")
         self._on_exchange = on_exchange
         self._sleep = sleep
@@ -195,10 +196,11 @@ class Client:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         api_key: str | Literal[True] | None = True,
-        retry: bool = True,
         params: Mapping[str, Any] | None = None,
     ) -> Exchange:
-        """Send one request (retrying as configured) and record it; transport failures come back as `error`.
+        """Send one request (retrying transient answers: `conformance.retry`) and record it; transport failures
+        come back as `error`. Raises StillTransient (after recording the exchange) when the last attempt was
+        still transient, and QuotaExhausted on 429 insufficient_quota.
 
         api_key: True sends the configured key (if any), None sends no Authorization header, a string sends
         that literal instead (a wrong key); either way every key involved is redacted from the record.
@@ -222,14 +224,20 @@ class Client:
             method, self.url(path), json=json, content=content, headers=merged, params=params
         )
 
-        max_retries = self._settings.retries if retry else 0
         attempts = 0
         self._log_filter.literal = api_key if isinstance(api_key, str) else ""
         try:
             while True:
                 attempts += 1
                 attempt = self._send(request)
-                delay = self._retry_delay(attempt, attempts - 1) if attempts <= max_retries else None
+                delay = self._policy.delay(
+                    method=request.method,
+                    retry_number=attempts - 1,
+                    status=attempt.status,
+                    headers=attempt.headers or {},
+                    body=attempt.body,
+                    failure=attempt.failure,
+                )
                 if delay is None:
                     break
                 log.info(
@@ -258,6 +266,7 @@ class Client:
             index=len(self.exchanges),
             attempts=attempts,
             started=attempt.started,
+            notes=(attempt.bound,) if attempt.bound else (),
         )
         # Only a POST generates (and is billed): a retrieved response repeats the usage it was billed for.
         if exchange.response is not None and method.upper() == "POST":
@@ -266,6 +275,13 @@ class Client:
         self.ledger.observe(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+        # A 429 or 503 after the last retry says nothing about the rule the case checks. (A connection that
+        # fails on every attempt is returned: dropping it is the server's finding, e.g. connection.intact.)
+        if transient(attempt.status, attempt.body):
+            raise StillTransient(
+                f"the server kept answering {attempt.status} to {request.method} {exchange.request.url} "
+                f"({attempts} attempts)"
+            )
         return exchange
 
     def check_reachable(self) -> None:
@@ -302,20 +318,32 @@ class Client:
         clock = time.perf_counter()
         try:
             response = self._http.send(request, stream=True)
-        except RETRY_ERRORS as exc:
-            attempt.error = one_line(exc, kind=True)
-            attempt.retryable_error = True
-            return attempt
         except httpx.TransportError as exc:
             attempt.error = one_line(exc, kind=True)
+            attempt.failure = _failure(exc)
             return attempt
         attempt.status = response.status_code
         attempt.headers = response.headers
         chunks: list[bytes] = []
+        size = events = 0
+        limit = self._settings.answer_time_limit
         try:
-            # iter_bytes undoes content-encoding only: the body stays bytes, as the server framed it.
+            # iter_bytes undoes content-encoding only: the body stays bytes, as the server framed it. Each read
+            # waits at most the read timeout; the bounds below hold the whole answer, however it trickles.
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
+                size += len(chunk)
+                events += chunk.count(b"\n\n") + chunk.count(b"\r\n\r\n")
+                seconds = time.perf_counter() - clock
+                if seconds > limit:
+                    attempt.bound = f"the answer did not end within {limit:g} s (answer time limit): {events} events"
+                elif size > BODY_LIMIT:
+                    attempt.bound = f"the answer passed {BODY_LIMIT} bytes (body limit) after {seconds:.1f} s"
+                elif events > EVENT_LIMIT:
+                    attempt.bound = f"the stream passed {EVENT_LIMIT} events (event limit) after {seconds:.1f} s"
+                if attempt.bound:
+                    attempt.error = f"stopped reading: {attempt.bound}"
+                    break
         except httpx.TransportError as exc:
             # The status already arrived: a stream cut mid-body is a finding about the server, kept with
             # the bytes that did arrive, and not retried (the server may have billed the tokens).
@@ -325,16 +353,6 @@ class Client:
         attempt.body = b"".join(chunks)
         attempt.elapsed = time.perf_counter() - clock
         return attempt
-
-    def _retry_delay(self, attempt: _Attempt, retry_number: int) -> float | None:
-        """Seconds to wait before retrying, or None when this attempt's outcome is final."""
-        if attempt.status is None:
-            return _backoff(retry_number) if attempt.retryable_error else None
-        if attempt.status not in RETRY_STATUSES:
-            return None
-        assert attempt.headers is not None
-        asked = _retry_after(attempt.headers)
-        return _backoff(retry_number) if asked is None else min(asked, RETRY_AFTER_CAP)
 
     def _add_usage(self, exchange: Exchange) -> None:
         response = exchange.response
@@ -371,34 +389,16 @@ def _stream_usage(body: bytes) -> Any:
     return usage
 
 
-def _backoff(retry_number: int) -> float:
-    return min(BACKOFF_BASE * 2**retry_number, BACKOFF_CAP)
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """The wait the server asked for, in seconds: retry-after-ms, else Retry-After (seconds or HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            value = float(millis) / 1000
-        except ValueError:
-            value = -1.0
-        if value >= 0:
-            return value
-    text = headers.get("retry-after")
-    if text is None:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, when.timestamp() - time.time())
-    return seconds if seconds >= 0 else None
+def _failure(exc: httpx.TransportError) -> Failure | None:
+    """How a request failed before its answer: never sent, no answer at all, or a timeout while the server had
+    it (see conformance.retry for what each allows)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Failure.NOT_SENT
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.TIMEOUT
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return Failure.NO_ANSWER
+    return None
 
 
 def _reason(exc: httpx.TransportError, settings: ClientSettings) -> str:

@@ -139,6 +139,7 @@ class Exchange:
         index: int | None = None,
         attempts: int = 1,
         started: float = 0.0,
+        notes: tuple[str, ...] = (),
     ) -> Exchange:
         """Build an exchange, removing every secret from headers, bodies, the URL and the error text."""
         # The values of the request's secret headers are secrets too: a server may echo them anywhere.
@@ -157,7 +158,7 @@ class Exchange:
                 body=_redact_bytes(response_body, secrets),
                 elapsed=elapsed,
             )
-        return cls(request, response, redact_text(error, secrets), index, attempts, started)
+        return cls(request, response, redact_text(error, secrets), index, attempts, started, notes)
 
     def to_json(self, body_limit: int = 64_000) -> dict[str, Any]:
         """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
@@ -178,6 +179,8 @@ class Exchange:
             "error": self.error,
             "attempts": self.attempts,
         }
+        if self.notes:
+            record["notes"] = list(self.notes)
         if self.response is not None:
             record["response"] = {
                 "status": self.response.status,

@@ -98,7 +98,17 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     ),
     Option("connect-timeout", "seconds to wait for a connection (default 10)", metavar="SECONDS"),
     Option("read-timeout", "seconds to wait for a response (default 60)", metavar="SECONDS"),
-    Option("retries", "how often the client retries a failed request, 0 to 10 (default 2)", metavar="N"),
+    Option(
+        "answer-time-limit",
+        "seconds one whole answer may take, a stream to its end included (default 120); past it the suite stops "
+        "reading, keeps what arrived and judges it",
+        metavar="SECONDS",
+    ),
+    Option(
+        "retries",
+        "how often a request answered 429 or 503, or not at all, is sent again, 0 to 10 (default 2)",
+        metavar="N",
+    ),
     Option("name", "a short name for the target in reports (default: the host:port)", metavar="NAME"),
     Option(
         "config",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 OBSERVATIONS = "oai_observations"
 EXCHANGES = "oai_exchanges"
 USAGE = "oai_usage"
+FATAL = "oai_fatal"
 REFERENCE_KEY_ENV = "OAI_CONFORMANCE_REFERENCE_KEY"
 
 
@@ -92,6 +93,8 @@ class _Run:
         self.resources: list[dict[str, Any]] = []  # the ledger summary of each process that ran cases
         self.results: dict[str, Any] | None = None
         self.nothing_judged = ""  # why a session that ran cases judged nothing (then no report is written)
+        self.fatal = ""  # why the run stopped before it could judge (no quota): no report either
+        self.session: Any = None
         self.written: dict[str, str] = {}
 
     def absorb(self, properties: dict[str, Any]) -> None:
@@ -115,9 +118,13 @@ class _Run:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started = time.time()
+        self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
+        if FATAL in properties:  # from this process, or from an xdist worker: the whole run stops
+            self.fatal = str(properties[FATAL])
+            self.session.shouldstop = self.fatal
         if OBSERVATIONS in properties:
             self.reports.append((report.nodeid, properties))
 
@@ -130,8 +137,8 @@ class _Run:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session fixtures (the ledger's clean-up)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if hasattr(self.config, "workerinput") or not self.reports:
-            return  # an xdist worker (the controller writes), or a session that judged nothing
+        if hasattr(self.config, "workerinput") or not self.reports or self.fatal:
+            return  # an xdist worker (the controller writes), a session that judged nothing, or one that stopped
         # xdist workers report in whatever order they finish: absorbing in test-id order makes the exchange log
         # and every exchange number the same as in a serial run.
         for _, properties in sorted(self.reports, key=lambda report: report[0]):
@@ -275,7 +282,7 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
             yield client
         finally:
             # Also after a failed or interrupted run: pytest tears the session's fixtures down on Ctrl-C too.
-            summary = client.ledger.clean_up(lambda path: client.request("DELETE", path, retry=False))
+            summary = client.ledger.clean_up(lambda path: client.request("DELETE", path))
             run = request.config.pluginmanager.get_plugin("oai-conformance-run")
             if isinstance(run, _Run):
                 run.resources.append(summary)
@@ -360,6 +367,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
 
 
 _OBSERVED = pytest.StashKey[list]()
+_FATAL = pytest.StashKey[str]()
 _EXPECTATIONS = pytest.StashKey[Any]()
 _CLIENT = pytest.StashKey["Client"]()
 _TARGET = pytest.StashKey["Target"]()
@@ -450,6 +458,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _note_unjudged(item, call)
+        if _FATAL in item.stash:
+            report.user_properties.append((FATAL, item.stash[_FATAL]))
     if report.when != "teardown" and not (report.when == "setup" and report.skipped):
         if report.when == "call":
             _fail_on_violations(item, report)
@@ -475,11 +485,19 @@ def _note_unjudged(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         return
     from conformance.exceptions import one_line
     from conformance.judgement import Observation, Status
+    from conformance.retry import QuotaExhausted, StillTransient
 
     recorded: list[Observation] = item.stash.setdefault(_OBSERVED, [])
     judged = {o.requirement for o in recorded}
     if call.excinfo.errisinstance(pytest.skip.Exception):
         status, reason = Status.SKIP, str(getattr(call.excinfo.value, "msg", "")) or "the case skipped"
+    elif call.excinfo.errisinstance(StillTransient):
+        status, reason = Status.ERROR, str(call.excinfo.value)
+    elif call.excinfo.errisinstance(QuotaExhausted):
+        # No request will be answered: the run stops (see _Run.pytest_runtest_logreport), and no certificate
+        # blames the server for it.
+        item.stash[_FATAL] = str(call.excinfo.value)
+        return
     else:
         where = "could not start" if call.when == "setup" else "crashed"
         status, reason = Status.ERROR, f"the case {where}: {one_line(call.excinfo.value, kind=True)}"

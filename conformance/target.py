@@ -82,6 +82,7 @@ class Target:
     mode: Literal["strict", "compatible"] = "compatible"
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    answer_time_limit: float = 120.0
     retries: int = 2
     name: str = ""  # default: "reference" when base_url is None, else host:port
 
@@ -111,6 +112,7 @@ class Target:
                 self.mode,
                 self.connect_timeout,
                 self.read_timeout,
+                self.answer_time_limit,
                 self.retries,
                 self.name,
             )
@@ -124,7 +126,8 @@ class Target:
             f"no_api_key={self.no_api_key!r}, "
             f"headers={redact_headers(self.headers)!r}, models={dict(self.models)!r}, features={features!r}, "
             f"mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
-            f"read_timeout={self.read_timeout!r}, retries={self.retries!r})"
+            f"read_timeout={self.read_timeout!r}, answer_time_limit={self.answer_time_limit!r}, "
+            f"retries={self.retries!r})"
         )
 
     __str__ = __repr__
@@ -186,6 +189,7 @@ class Target:
             "mode": self.mode,
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
+            "answer_time_limit": self.answer_time_limit,
             "retries": self.retries,
         }
 
@@ -276,6 +280,7 @@ def load_target(
         mode=values.get("mode", "compatible"),
         connect_timeout=values.get("connect_timeout", 10.0),
         read_timeout=values.get("read_timeout", 60.0),
+        answer_time_limit=values.get("answer_time_limit", 120.0),
         retries=values.get("retries", 2),
         name=values.get("name", ""),
     )
@@ -585,6 +590,7 @@ _PARSERS: dict[str, Callable[[Any, _Source], Any]] = {
     "mode": _mode,
     "connect_timeout": _positive_number,
     "read_timeout": _positive_number,
+    "answer_time_limit": _positive_number,
     "retries": _retries,
     "name": _name,
 }

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from conformance.client import Client, TokenUsage
 from conformance.exceptions import TargetUnreachable
 from conformance.exchange import REDACTED, Exchange
+from conformance.retry import QuotaExhausted, RetryPolicy, StillTransient
 
 KEY_ENV = "OAI_CONFORMANCE_TEST_KEY"
 KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -34,6 +35,7 @@ class Settings:
     connect_timeout: float = 2.0
     read_timeout: float = 5.0
     retries: int = 2
+    answer_time_limit: float = 120.0
 
     def api_key(self) -> str | None:
         return os.environ.get(KEY_ENV)
@@ -178,7 +180,10 @@ def make() -> Iterator[Make]:
         base_url: str, *, transport: httpx.BaseTransport | None = None, **options: Any
     ) -> tuple[Client, list[float]]:
         sleeps: list[float] = []
-        client = Client(Settings(base_url, **options), transport=transport, sleep=sleeps.append)
+        settings = Settings(base_url, **options)
+        # No jitter: each back-off is its ceiling (0.5, 1, 2, ... s), so the sleeps can be compared.
+        policy = RetryPolicy(retries=settings.retries, jitter=lambda: 1.0)
+        client = Client(settings, transport=transport, sleep=sleeps.append, policy=policy)
         clients.append(client)
         return client, sleeps
 
@@ -290,11 +295,11 @@ def test_key_echoed_by_the_server_never_reaches_records_reprs_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client, _ = make(server.base_url, retries=1)
-    exchanges = [
-        client.request("GET", "/echo-key"),
-        client.request("GET", "/echo-key", api_key=WRONG_KEY),
-        client.request("POST", "/busy", json={"key": KEY}),
-    ]
+    exchanges = [client.request("GET", "/echo-key"), client.request("GET", "/echo-key", api_key=WRONG_KEY)]
+    with pytest.raises(StillTransient) as still:
+        client.request("POST", "/busy", json={"key": KEY})
+    exchanges.append(client.exchanges[-1])
+    assert_no_key(str(still.value))
     assert server.seen[1][2]["authorization"] == f"Bearer {WRONG_KEY}"
     for exchange in exchanges:
         assert exchange.response is not None
@@ -323,31 +328,42 @@ def test_503_then_200_is_retried_once(server: Server, make: Make) -> None:
     assert len(client.exchanges) == 1
 
 
-def test_retries_are_bounded(server: Server, make: Make) -> None:
+def test_retries_are_bounded_and_a_last_transient_answer_is_not_judged(server: Server, make: Make) -> None:
     client, sleeps = make(server.base_url, retries=2)
-    exchange = client.request("POST", "/busy", json={})
+    with pytest.raises(StillTransient, match=r"kept answering 503 to POST .*/busy \(3 attempts\)"):
+        client.request("POST", "/busy", json={})
+    exchange = client.exchanges[-1]  # recorded all the same: the certificate shows the attempts
     assert exchange.response is not None and exchange.response.status == 503
     assert (exchange.attempts, sleeps, len(server.seen)) == (3, [0.5, 1.0], 3)
 
 
-def test_retry_false_and_zero_retries_send_once(server: Server, make: Make) -> None:
-    client, sleeps = make(server.base_url)
-    assert client.request("POST", "/busy", retry=False).attempts == 1
+def test_zero_retries_send_once(server: Server, make: Make) -> None:
     client, sleeps = make(server.base_url, retries=0)
-    assert client.request("POST", "/busy").attempts == 1
-    assert sleeps == [] and len(server.seen) == 2
+    with pytest.raises(StillTransient):
+        client.request("POST", "/busy")
+    assert client.exchanges[-1].attempts == 1
+    assert sleeps == [] and len(server.seen) == 1
 
 
 def test_backoff_doubles_and_is_capped(make: Make) -> None:
-    client, sleeps = make("http://h/v1", retries=7, transport=mock(lambda r: httpx.Response(500)))
-    assert client.request("GET", "/x").attempts == 8
+    client, sleeps = make("http://h/v1", retries=7, transport=mock(lambda r: httpx.Response(503)))
+    with pytest.raises(StillTransient):
+        client.request("GET", "/x")
+    assert client.exchanges[-1].attempts == 8
     assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
 
 
-@pytest.mark.parametrize("status", [502, 504])
-def test_gateway_errors_are_retried(make: Make, status: int) -> None:
-    client, sleeps = make("http://h/v1", retries=1, transport=mock(lambda r: httpx.Response(status)))
-    assert (client.request("GET", "/x").attempts, sleeps) == (2, [0.5])
+def test_backoff_is_jittered_within_its_upper_half() -> None:
+    draws = iter([0.0, 0.999, 0.5])
+    policy = RetryPolicy(retries=3, jitter=lambda: next(draws))
+    waits = [policy.delay(method="GET", retry_number=1, status=503) for _ in range(3)]
+    assert waits == [0.5, pytest.approx(0.9995), 0.75]  # the ceiling is 1 s at the second retry
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_errors_other_than_503_are_answers_not_retried(make: Make, status: int) -> None:
+    client, sleeps = make("http://h/v1", retries=3, transport=mock(lambda r: httpx.Response(status)))
+    assert (client.request("GET", "/x").attempts, sleeps) == (1, [])
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
@@ -366,8 +382,8 @@ def test_404_from_a_real_server_is_not_retried(server: Server, make: Make) -> No
 
 def test_retry_after_seconds_from_a_real_server(server: Server, make: Make) -> None:
     client, sleeps = make(server.base_url, retries=2)
-    exchange = client.request("POST", "/limited", json={})
-    assert exchange.response is not None and exchange.response.status == 429
+    with pytest.raises(StillTransient, match="kept answering 429"):
+        client.request("POST", "/limited", json={})
     assert sleeps == [3.0, 3.0]
 
 
@@ -389,7 +405,8 @@ def test_retry_after_headers(make: Make, headers: dict[str, str], expected: floa
     client, sleeps = make(
         "http://h/v1", retries=1, transport=mock(lambda r: httpx.Response(429, headers=headers))
     )
-    client.request("GET", "/x")
+    with pytest.raises(StillTransient):
+        client.request("GET", "/x")
     assert sleeps == [expected]
 
 
@@ -398,7 +415,8 @@ def test_retry_after_http_date(make: Make) -> None:
     client, sleeps = make(
         "http://h/v1", retries=1, transport=mock(lambda r: httpx.Response(503, headers={"retry-after": when}))
     )
-    client.request("GET", "/x")
+    with pytest.raises(StillTransient):
+        client.request("GET", "/x")
     assert len(sleeps) == 1 and 8.5 <= sleeps[0] <= 10.0
 
 
@@ -407,7 +425,8 @@ def test_retry_after_http_date_in_the_past_means_now(make: Make) -> None:
     client, sleeps = make(
         "http://h/v1", retries=1, transport=mock(lambda r: httpx.Response(503, headers={"retry-after": when}))
     )
-    client.request("GET", "/x")
+    with pytest.raises(StillTransient):
+        client.request("GET", "/x")
     assert sleeps == [0.0]
 
 
@@ -442,6 +461,58 @@ def test_timeouts_and_dropped_connections_are_retried(make: Make, error: httpx.T
     client, sleeps = make("http://h/v1", transport=mock(handler))
     exchange = client.request("GET", "/x")
     assert exchange.response is not None and (exchange.attempts, sleeps) == (2, [0.5])
+
+
+@pytest.mark.parametrize(
+    ("error", "attempts"),
+    [
+        (httpx.ConnectError("refused"), 2),  # never sent: safe to send again
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), 2),  # no answer at all
+        (httpx.ReadTimeout("timed out"), 1),  # the server had it and may have created something: not resent
+    ],
+    ids=["not sent", "no answer", "timeout"],
+)
+def test_a_post_is_resent_only_when_the_server_cannot_have_processed_it(
+    make: Make, error: httpx.TransportError, attempts: int
+) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise error
+        return httpx.Response(200, json={"id": "resp_1", "object": "response"})
+
+    client, _ = make("http://h/v1", retries=2, transport=mock(handler))
+    exchange = client.request("POST", "/responses", json={"model": "m", "input": "hi"})
+    assert exchange.attempts == attempts == len(calls)
+    if attempts == 1:
+        assert exchange.response is None and "ReadTimeout" in exchange.error  # the case says so
+
+
+def test_no_quota_stops_without_a_retry(make: Make) -> None:
+    body = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
+                      "code": "insufficient_quota"}}  # fmt: skip
+    client, sleeps = make("http://h/v1", retries=3, transport=mock(lambda r: httpx.Response(429, json=body)))
+    with pytest.raises(QuotaExhausted, match="insufficient_quota"):
+        client.request("POST", "/chat/completions", json={})
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (429, {"retry-after": "7"}, 7.0),
+        (503, {"retry-after-ms": "120000"}, 30.0),  # capped
+        (429, {}, 0.5),  # no wait asked: the back-off
+        (500, {"retry-after": "1"}, None),  # an answer, not a transient one
+        (404, {}, None),
+    ],
+)
+def test_the_policy_alone(status: int, headers: dict[str, str], expected: float | None) -> None:
+    policy = RetryPolicy(retries=1, jitter=lambda: 1.0)
+    assert policy.delay(method="POST", retry_number=0, status=status, headers=headers) == expected
+    assert policy.delay(method="POST", retry_number=1, status=status, headers=headers) is None  # out of retries
 
 
 def test_unretryable_transport_error_is_recorded_once(make: Make) -> None:

@@ -297,10 +297,10 @@ ERRORS = [
     (FILE, 'openai-api-key = "abc"', f"openai-api-key: {NEVER_IN_FILE} (from oai.toml)"),
     (FILE, 'colour = "red"\nbogus = 1',
      "unknown keys 'bogus', 'colour'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "mode, connect_timeout, read_timeout, retries, name (from oai.toml)"),
+     "mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
     (FILE, 'config = "other.toml"',
      "unknown key 'config'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, mode, "
-     "connect_timeout, read_timeout, retries, name (from oai.toml)"),
+     "connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
     (FILE, 'mode = "strict"\nbase_url http://x',
      "oai.toml: not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 10)"),
     # the config file option
@@ -427,6 +427,7 @@ def test_summary_is_json_ready_and_complete() -> None:
         "mode": "strict",
         "connect_timeout": 10.0,
         "read_timeout": 60.0,
+        "answer_time_limit": 120.0,
         "retries": 2,
     }
 

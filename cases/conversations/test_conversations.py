@@ -41,7 +41,7 @@ def test_conversation_life(oai_client, oai_judge):
         ("update", oai_client.request("POST", path, json={"metadata": {"case": "life", "step": "updated"}})),
         ("retrieve-updated", oai_client.request("GET", path)),
         ("delete", oai_client.request("DELETE", path)),
-        ("retrieve-deleted", oai_client.request("GET", path, retry=False)),
+        ("retrieve-deleted", oai_client.request("GET", path)),
     )
     oai_judge(
         Lifecycle(made, steps),

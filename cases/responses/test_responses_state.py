@@ -45,7 +45,7 @@ def test_stored_response_life(oai_client, oai_target, oai_judge):
         ("input_items", oai_client.request("GET", f"/responses/{ident}/input_items")),
         ("continue", create(oai_client, oai_target, content="And then?", previous_response_id=ident)),
         ("delete", oai_client.request("DELETE", f"/responses/{ident}")),
-        ("retrieve-deleted", oai_client.request("GET", f"/responses/{ident}", retry=False)),
+        ("retrieve-deleted", oai_client.request("GET", f"/responses/{ident}")),
     ]
     oai_judge(
         Lifecycle(made, tuple(steps)),
@@ -72,7 +72,7 @@ def test_unknown_previous_response(oai_client, oai_target, oai_judge):
 
 @requirement("responses.retrieve.unknown", "errors.envelope.schema")
 def test_unknown_response(oai_client, oai_judge):
-    exchange = oai_client.request("GET", "/responses/resp_0000000000000000000000000000000000000000", retry=False)
+    exchange = oai_client.request("GET", "/responses/resp_0000000000000000000000000000000000000000")
     oai_judge(exchange, "responses.retrieve.unknown", "errors.envelope.schema")
 
 

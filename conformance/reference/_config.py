@@ -114,6 +114,10 @@ class ServerConfig:
     faults: frozenset[str] = frozenset()
     models: tuple[ModelInfo, ...] = DEFAULT_MODELS
     system_fingerprint: str = "fp_reference"
+    # Transient trouble (see _transient.py): every `transient_every`th request gets `transient` (429, 503 or
+    # reset) instead of its answer; 0 = never.
+    transient_every: int = 0
+    transient: str = "429"
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.faults) - FAULTS.keys())

@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from ._transient import TransientTrouble
 from .app import ServerConfig, create_app
 
 STARTUP_TIMEOUT = 10.0
@@ -69,7 +70,7 @@ def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int
     """Start the reference server, wait until it answers, yield it, and always stop it on exit."""
     sock = _bind(host, port)
     uv_config = uvicorn.Config(
-        create_app(config if config is not None else ServerConfig()),
+        _app(config if config is not None else ServerConfig()),
         log_level="warning",
         log_config=None,
         access_log=False,
@@ -95,7 +96,12 @@ def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int
         running.stop()
 
 
+def _app(config: ServerConfig) -> Any:
+    app = create_app(config)
+    return TransientTrouble(app, config.transient_every, config.transient) if config.transient_every else app
+
+
 def run_forever(config: ServerConfig, host: str, port: int) -> None:
     """Serve in the foreground until Ctrl-C (the `oai-conformance serve` command)."""
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.run(_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
