@@ -24,7 +24,7 @@ import httpx
 from conformance.exceptions import ConfigError, TargetUnreachable, one_line
 from conformance.exchange import Exchange, redact_text
 from conformance.ledger import Ledger
-from conformance.retry import Failure, RetryPolicy, StillTransient, transient
+from conformance.retry import Failure, RetryPolicy, StillTransient, failure_of, transient
 from conformance.sse import parse_events
 
 log = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ class Client:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             attempt.error = one_line(exc, kind=True)
-            attempt.failure = _failure(exc)
+            attempt.failure = failure_of(exc)
             return attempt
         attempt.status = response.status_code
         attempt.headers = response.headers
@@ -387,18 +387,6 @@ def _stream_usage(body: bytes) -> Any:
         if isinstance(found, dict):
             usage = found
     return usage
-
-
-def _failure(exc: httpx.TransportError) -> Failure | None:
-    """How a request failed before its answer: never sent, no answer at all, or a timeout while the server had
-    it (see conformance.retry for what each allows)."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return Failure.NOT_SENT
-    if isinstance(exc, httpx.TimeoutException):
-        return Failure.TIMEOUT
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return Failure.NO_ANSWER
-    return None
 
 
 def _reason(exc: httpx.TransportError, settings: ClientSettings) -> str:

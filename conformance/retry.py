@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from enum import Enum
 
+import httpx
+
 from conformance.exceptions import ConformanceError
 
 TRANSIENT_STATUSES = frozenset({429, 503})
@@ -88,6 +90,18 @@ class RetryPolicy:
         """Exponential, capped, with full jitter in its upper half (so workers that failed together spread out)."""
         ceiling = min(self.backoff_base * 2**retry_number, self.backoff_cap)
         return ceiling * (0.5 + self.jitter() / 2)
+
+
+def failure_of(exc: httpx.TransportError) -> Failure | None:
+    """How a request failed before its answer: never sent, no answer at all, or a timeout while the server had
+    it; None for a failure no retry mends (a malformed URL, an unsupported protocol)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Failure.NOT_SENT
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.TIMEOUT
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return Failure.NO_ANSWER
+    return None
 
 
 def transient(status: int | None, body: bytes = b"") -> bool:

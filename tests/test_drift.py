@@ -675,3 +675,35 @@ def test_an_if_that_tests_presence_makes_then_and_else_alternatives_of_equal_sta
     }
     report = _check(tmp_path, upstream, ours=ours)
     assert _found(report) == set(), drift.render(report, "markdown")
+
+
+def test_the_upstream_fetch_retries_a_transient_answer() -> None:
+    """The drift fetch goes through the suite's one retry policy: a 503 with Retry-After: 0, then the document."""
+    import http.server
+    import threading
+
+    from conformance.drift import _fetch
+    from conformance.retry import RetryPolicy
+
+    answers = [(503, b'{"error": {"message": "busy"}}'), (200, b'{"openapi": "3.1.0", "paths": {}}')]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = answers.pop(0)
+            self.send_response(status)
+            self.send_header("retry-after", "0")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        text = _fetch(f"http://127.0.0.1:{server.server_port}/openapi.json", 5.0, RetryPolicy(retries=2))
+    finally:
+        server.shutdown()
+    assert text == '{"openapi": "3.1.0", "paths": {}}' and answers == []

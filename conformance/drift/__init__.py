@@ -7,6 +7,7 @@ OpenAPI document, the published one of openai/openai-openapi by default.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from conformance.drift.diff import KINDS, MAPPING, Difference, compare_documents
 from conformance.drift.report import DriftReport, accepted_toml, build_report, load_accepted, render
 from conformance.exceptions import ConfigError
+from conformance.retry import RetryPolicy, failure_of
 
 __all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "render", "update_accepted"]
 
@@ -26,15 +28,7 @@ OPENAPI_FILE = "openapi.json"
 def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
     """The upstream OpenAPI document (JSON) from a URL or a path; anything else is a ConfigError."""
     if source.startswith(("http://", "https://")):
-        import httpx
-
-        try:
-            response = httpx.get(source, timeout=timeout, follow_redirects=True)
-        except httpx.HTTPError as exc:
-            raise ConfigError(f"--upstream: cannot fetch {source}: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            raise ConfigError(f"--upstream: {source} answered {response.status_code}")
-        text = response.text
+        text = _fetch(source, timeout)
     else:
         try:
             text = Path(source).read_text(encoding="utf-8")
@@ -47,6 +41,30 @@ def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise ConfigError(f"--upstream: {source} is not an OpenAPI document (no `paths`)")
     return document
+
+
+def _fetch(url: str, timeout: float, policy: RetryPolicy | None = None) -> str:
+    """GET a document, retried by the suite's one retry policy (GitHub rate-limits too)."""
+    import httpx
+
+    policy = policy or RetryPolicy()
+    for retry_number in itertools.count():
+        try:
+            response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        except httpx.TransportError as exc:
+            delay = policy.delay(method="GET", retry_number=retry_number, failure=failure_of(exc))
+            if delay is None:
+                raise ConfigError(f"--upstream: cannot fetch {url}: {type(exc).__name__}: {exc}") from None
+        else:
+            delay = policy.delay(
+                method="GET", retry_number=retry_number, status=response.status_code, headers=response.headers
+            )
+            if delay is None:
+                if response.status_code != 200:
+                    raise ConfigError(f"--upstream: {url} answered {response.status_code}")
+                return response.text
+        time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def our_documents(directory: Path) -> dict[str, Any]:
