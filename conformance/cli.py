@@ -178,6 +178,7 @@ def _run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance.client import Client
+    from conformance.exchange import printable
     from conformance.options import cli_values, pytest_arguments
     from conformance.reports.results import load_results
     from conformance.target import load_target
@@ -244,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
         from conformance.expectations import differences
 
         for line in differences(results):
-            print(f"{PROG}: {line}")
+            print(f"{PROG}: {printable(line)}")
     print(
         f"{PROG}: {results['verdict']} — certificate: {report_dir / 'certificate.md'} (and .html); "
         f"results: {report_dir / 'results.json'}"
@@ -479,6 +480,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _check_stream(args: argparse.Namespace) -> int:
     from conformance.checks.chat_stream import REQUEST_RULES, ChatStream
     from conformance.checks.responses_stream import ResponseStream
+    from conformance.exchange import printable
     from conformance.judgement import failing, judge
     from conformance.requirements import catalogue
 
@@ -491,11 +493,11 @@ def _check_stream(args: argparse.Namespace) -> int:
     ids = [rid for rid in catalogue() if rid.startswith(prefixes) and rid not in REQUEST_RULES]
     worst = 0
     for obs in judge(stream, ids):
-        print(f"{obs.status.value.upper():<5} {obs.requirement}{'  (' + obs.reason + ')' if obs.reason else ''}")
+        reason = f"  ({printable(obs.reason)})" if obs.reason else ""
+        print(f"{obs.status.value.upper():<5} {obs.requirement}{reason}")
         for failure in obs.failures:
-            print(
-                f"      {failure.at + ': ' if failure.at else ''}{failure.message.replace(chr(10), chr(10) + '      ')}"
-            )
+            at = f"{printable(failure.at)}: " if failure.at else ""
+            print(f"      {at}{printable(failure.message).replace(chr(10), chr(10) + '      ')}")
         worst = max(worst, 1 if failing(obs.status) else 0)
     if not args.request:
         print("(rules that depend on the request are skipped: --request FILE judges them too)")

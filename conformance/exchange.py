@@ -8,11 +8,14 @@ exception messages) can leak one.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from conformance import jsonvalue
 
 REDACTED = "[REDACTED]"
 # Headers whose whole value is a credential, whatever the key looks like.
@@ -69,8 +72,8 @@ def _redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
 
 def _json_or_none(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return jsonvalue.parse(body)
+    except ValueError:  # UnicodeDecodeError is one
         return None
 
 
@@ -217,6 +220,18 @@ def curl_line(record: Mapping[str, Any]) -> str:
     if body:
         parts.append("-d " + shlex.quote(str(body)))
     return " ".join(parts)
+
+
+# What a terminal, XML 1.0 or a Markdown viewer must not get raw from a server: C0 controls (ESC starts ANSI
+# sequences) but tab and newline, DEL and C1 controls, lone surrogates, and the two non-characters XML refuses.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Server-controlled text made safe to show: every unprintable character written as its escape (`\x1b`)."""
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def excerpt(data: Any, limit: int = 300) -> str:

@@ -8,13 +8,13 @@ created, what was deleted and what could not be.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import jsonvalue
 from conformance.exceptions import ConformanceError
 from conformance.exchange import Exchange
 from conformance.sse import parse_events
@@ -87,7 +87,7 @@ def _created_id(exchange: Exchange) -> str | None:
         return None
     for event in parse_events(exchange.response.body)[0]:
         try:
-            data = json.loads(event.data)
+            data = jsonvalue.parse(event.data)
         except ValueError:
             continue
         response = data.get("response") if isinstance(data, dict) else None

@@ -519,8 +519,12 @@ def _fail_on_violations(item: pytest.Item, report: pytest.TestReport) -> None:
         return
     if failed and report.passed:
         report.outcome = "failed"
+        from conformance.exchange import printable
+
+        # The messages quote the server: escape what a terminal would act on (ANSI sequences, controls).
         shown = "\n".join(
-            f"- {f.requirement}{' at ' + f.at if f.at else ''}:\n    " + f.message.replace("\n", "\n    ")
+            f"- {f.requirement}{' at ' + printable(f.at) if f.at else ''}:\n    "
+            + printable(f.message).replace("\n", "\n    ")
             for f in failed[:10]
         )
         more = f"\n... and {len(failed) - 10} more" if len(failed) > 10 else ""

@@ -16,7 +16,6 @@ decides for itself. Only the final answer is judged; the exchange records how ma
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from enum import Enum
 
 import httpx
 
+from conformance import jsonvalue
 from conformance.exceptions import ConformanceError
 
 TRANSIENT_STATUSES = frozenset({429, 503})
@@ -112,8 +112,8 @@ def transient(status: int | None, body: bytes = b"") -> bool:
 def quota_exhausted(body: bytes) -> bool:
     """A 429 body whose error says `insufficient_quota` (as `code` or `type`)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = jsonvalue.parse(body)
+    except ValueError:
         return False
     error = data.get("error") if isinstance(data, dict) else None
     return isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type"))

@@ -11,11 +11,12 @@ order mark in the middle of the stream. Unknown fields are not faults: the spec 
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from conformance import jsonvalue
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 _BOM = "\ufeff"
@@ -42,7 +43,7 @@ class SseEvent:
 
     def json(self) -> Any:
         """The data parsed as JSON; raises ValueError when it is not JSON."""
-        return json.loads(self.data)
+        return jsonvalue.parse(self.data)
 
 
 class SseParser:

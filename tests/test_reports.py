@@ -418,7 +418,7 @@ def test_junit_error_and_control_characters():
     outcome = fold("models.list.object", [_obs("models.list.object", Status.ERROR, (bad, "$", 0), reason="crash")])
     root = ET.fromstring(render_junit(_build([outcome])))
     error = next(root.iter("error"))
-    assert error.get("message") == "bad byte[31m and bell"
+    assert error.get("message") == "bad \\x00byte\\x1b[31m and \\x07bell"  # escaped, shown: never raw
     assert root.get("errors") == "1"
 
 

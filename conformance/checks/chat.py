@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
 
+from conformance import jsonvalue
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -239,7 +239,7 @@ def arguments_violation(arguments: Any, at: str) -> Violation | None:
             at,
         )
     try:
-        parsed = json.loads(arguments)
+        parsed = jsonvalue.parse(arguments)
     except ValueError as exc:
         return Violation(
             f"Received: arguments {excerpt(arguments, 120)!r} ({exc})\nExpected: a string holding JSON", at
@@ -307,7 +307,7 @@ def _json_contents(exchange: Exchange, what: str) -> Iterator[tuple[str, Any, st
             continue  # a cut output may be cut JSON: nothing to judge
         content: Any = (choice.get("message") or {}).get("content")
         try:
-            yield at, json.loads(content), str(content)
+            yield at, jsonvalue.parse(content), str(content)
         except (TypeError, ValueError):
             yield at, ValueError, content if isinstance(content, str) else repr(content)
 

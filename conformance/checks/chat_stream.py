@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from conformance import jsonvalue
 from conformance.checks.chat import arguments_violation
 from conformance.checks.evidence import (
     UNKNOWN_REQUEST,
@@ -70,7 +71,7 @@ class ChatStream:
             if event.is_done:
                 break
             try:
-                data = json.loads(event.data)
+                data = jsonvalue.parse(event.data)
             except ValueError:
                 continue
             if isinstance(data, dict):
@@ -125,7 +126,7 @@ def event_json(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
             if event.is_done:
                 return
             try:
-                data = json.loads(event.data)
+                data = jsonvalue.parse(event.data)
             except ValueError:
                 yield Violation(
                     f"Received: data {excerpt(event.data, 120)!r}\nExpected: a JSON object or [DONE]",

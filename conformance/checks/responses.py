@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from conformance import jsonvalue
 from conformance.checks._lifecycle import Lifecycle
 from conformance.checks.evidence import (
     RESPONSES_TOKENS,
@@ -325,7 +326,7 @@ def function_call_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]
         if call.get("name") not in names:
             problems.append(f"a name among the tools {sorted(map(str, names))}")
         try:
-            parsed = json.loads(call.get("arguments"))  # type: ignore[arg-type]  # a TypeError is the answer
+            parsed = jsonvalue.parse(call.get("arguments"))  # type: ignore[arg-type]  # a TypeError is the answer
         except (TypeError, ValueError):
             parsed = None
         if not isinstance(parsed, dict):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from conformance import schemas
+from conformance import jsonvalue, schemas
 from conformance.checks.evidence import UNKNOWN_REQUEST, excerpt, received, schema_violations
 from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, response_usage_violations
 from conformance.checks.rule import Context, Violation, check, first
@@ -94,7 +94,7 @@ class ResponseStream:
         out = []
         for event in self.events:
             try:
-                data = json.loads(event.data)
+                data = jsonvalue.parse(event.data)
             except ValueError:
                 continue
             if isinstance(data, dict):
@@ -142,7 +142,7 @@ def event_json(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
             if event.is_done:
                 continue  # responses.stream.no-done judges it
             try:
-                data = json.loads(event.data)
+                data = jsonvalue.parse(event.data)
             except ValueError:
                 data = None
             if not isinstance(data, dict):

@@ -23,9 +23,8 @@ import jinja2
 import markupsafe
 
 from conformance.checks.evidence import DRIFT_HINT
-from conformance.exchange import curl_line, excerpt
+from conformance.exchange import curl_line, excerpt, printable
 from conformance.judgement import NOT_RUN, Status, departs, failing
-from conformance.reports.results import clean_text
 
 TITLE = "OpenAI API conformance certificate"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -330,7 +329,7 @@ def _looks_like_json(body: str) -> bool:
 
 
 def _body(body: str, limit: int) -> str:
-    shown = clean_text(excerpt(body, limit))
+    shown = printable(excerpt(body, limit))
     return readable(shown) if _looks_like_json(shown) else shown
 
 
@@ -345,7 +344,7 @@ def _evidence(index: str, record: dict[str, Any]) -> dict[str, Any]:
         "status": None if response is None else response.get("status"),
         "response_body": _body((response or {}).get("body") or "", RESPONSE_LIMIT),
         "error": record.get("error", ""),
-        "curl": clean_text(curl_line(record)),
+        "curl": printable(curl_line(record)),
     }
 
 
@@ -475,7 +474,7 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 def _md(text: Any) -> str:
     """Inline Markdown text: one line, no raw HTML, no table breaks. Code spans show their text literally, so
     only their `|` (a table break even there) is escaped."""
-    text = re.sub(r"\s*\n\s*", " ", clean_text(str(text)))
+    text = re.sub(r"\s*\n\s*", " ", printable(str(text)))
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
         out.append("".join(_MD_ESCAPES.get(c, c) for c in text[last : match.start()]))
@@ -487,7 +486,7 @@ def _md(text: Any) -> str:
 
 def _code(text: Any) -> markupsafe.Markup:
     """HTML text with its Markdown code spans (`like this`) as <code>, everything else escaped."""
-    text = clean_text(str(text))
+    text = printable(str(text))
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
         out.append(markupsafe.escape(text[last : match.start()]))
@@ -506,8 +505,8 @@ def _fence(text: Any) -> str:
 def _clean(text: Any) -> str:
     """Text without control characters; markup stays markup, so nothing is escaped twice."""
     if isinstance(text, markupsafe.Markup):
-        return markupsafe.Markup(clean_text(str(text)))
-    return clean_text(str(text))
+        return markupsafe.Markup(printable(str(text)))
+    return printable(str(text))
 
 
 def _is_url(text: Any) -> bool:
@@ -528,7 +527,7 @@ def _environment(html: bool) -> jinja2.Environment:
     env.filters["code"] = _code
     env.filters["fence"] = _fence
     env.filters["clean"] = _clean
-    env.filters["h"] = lambda text: str(markupsafe.escape(clean_text(str(text))))
+    env.filters["h"] = lambda text: str(markupsafe.escape(printable(str(text))))
     env.tests["url"] = _is_url
     return env
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.exchange import curl_line, excerpt
-from conformance.reports.results import clean_text
+from conformance.exchange import curl_line, excerpt, printable
 
 _REQUEST_LIMIT = 1024
 _RESPONSE_LIMIT = 2048
@@ -62,7 +61,7 @@ def _first_message(entry: dict[str, Any], default: str) -> str:
 
 def _set(element: ET.Element, **attributes: Any) -> None:
     for name, value in attributes.items():
-        element.set(name, clean_text(str(value)))
+        element.set(name, printable(str(value)))
 
 
 def render_junit(results: dict[str, Any]) -> str:
@@ -85,19 +84,19 @@ def render_junit(results: dict[str, Any]) -> str:
                 counts["failures"] += 1
                 element = ET.SubElement(case, "failure")
                 _set(element, message=_first_message(entry, "failed"), type=entry["level"])
-                element.text = clean_text(_details(entry, exchanges))
+                element.text = printable(_details(entry, exchanges))
             elif status == "error":
                 counts["errors"] += 1
                 element = ET.SubElement(case, "error")
                 _set(element, message=_first_message(entry, "error"), type="error")
-                element.text = clean_text(_details(entry, exchanges))
+                element.text = printable(_details(entry, exchanges))
             elif status in ("skip", "not-claimed"):
                 counts["skipped"] += 1
                 element = ET.SubElement(case, "skipped")
                 _set(element, message=_first_message(entry, status))
             elif status == "warn":
                 out = ET.SubElement(case, "system-out")
-                out.text = clean_text("WARN " + _details(entry, exchanges))
+                out.text = printable("WARN " + _details(entry, exchanges))
         _set(suite, name=feature, **counts, time="0")
         for key in totals:
             totals[key] += counts[key]

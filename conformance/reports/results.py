@@ -11,7 +11,6 @@ The module also holds the small helpers the renderers share to show an exchange 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,13 +207,3 @@ def load_results(path: Path) -> dict[str, Any]:
             f"{path}: results version {data.get('version')!r} is not supported (expected {RESULTS_VERSION})"
         )
     return data
-
-
-# --- Helpers the renderers share to show an exchange record (the dict of Exchange.to_json()). ---
-
-_INVALID_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def clean_text(text: str) -> str:
-    """The text without the control characters XML 1.0 cannot carry (and that terminals mangle)."""
-    return _INVALID_XML.sub("", text)
