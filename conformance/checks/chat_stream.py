@@ -14,6 +14,7 @@ from conformance.checks.chat import arguments_violation
 from conformance.checks.evidence import (
     UNKNOWN_REQUEST,
     asked,
+    bound_hit,
     created_violations,
     excerpt,
     received,
@@ -144,7 +145,10 @@ def event_json(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
 @check("chat.stream.done-last")
 def done_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     if stream.done_index is None:
-        yield Violation(f"Received: {len(stream.events)} events and no `data: [DONE]`\nExpected: `data: [DONE]` last")
+        yield Violation(
+            f"Received: {len(stream.events)} events and no `data: [DONE]`{bound_hit(stream.exchange)}\n"
+            "Expected: `data: [DONE]` last"
+        )
     elif stream.done_index != len(stream.events) - 1:
         after = len(stream.events) - 1 - stream.done_index
         yield Violation(

@@ -71,6 +71,12 @@ def drift_hint(error: schemas.SchemaError, at: str) -> str:
     return ""
 
 
+def bound_hit(exchange: Exchange | None) -> str:
+    """`; stopped reading: <the bound>` when the client stopped reading the answer at one of its bounds (an
+    endless stream, a body past the size limit), else "": the evidence a stream's ending rules add."""
+    return f"; stopped reading: {exchange.notes[0]}" if exchange is not None and exchange.notes else ""
+
+
 def is_error_answer(exchange: Exchange) -> bool:
     return exchange.response is not None and 400 <= exchange.response.status < 500
 

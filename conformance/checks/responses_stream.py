@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from conformance import jsonvalue, schemas
-from conformance.checks.evidence import UNKNOWN_REQUEST, excerpt, received, schema_violations
+from conformance.checks.evidence import UNKNOWN_REQUEST, bound_hit, excerpt, received, schema_violations
 from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, response_usage_violations
 from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
@@ -261,7 +261,8 @@ def one_terminal(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     terminals = stream.terminals
     if len(terminals) != 1:
         yield Violation(
-            f"Received: {len(terminals)} terminal events ({', '.join(p.type for p in terminals) or 'none'})\n"
+            f"Received: {len(terminals)} terminal events ({', '.join(p.type for p in terminals) or 'none'})"
+            f"{bound_hit(stream.exchange)}\n"
             "Expected: exactly one of response.completed, response.failed, response.incomplete",
             terminals[1].at if len(terminals) > 1 else "",
         )
