@@ -216,3 +216,24 @@ def test_the_plugin_stops_at_an_unset_key(pytester: pytest.Pytester, server: Run
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*oai-conformance: the environment variable NOPE_KEY*--oai-no-api-key*"])
     assert not (pytester.path / "reports").exists()
+
+
+def test_the_bundled_cases_are_collected_from_a_virtual_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed into ./.venv (which pytest skips when it walks a folder), the bundled cases still run, and
+    nothing else of the environment is collected."""
+    from conformance import _paths
+
+    site = pytester.path / ".venv" / "lib" / "python3.11" / "site-packages"
+    cases = site / "conformance" / "bundled" / "cases" / "chat"
+    cases.mkdir(parents=True)
+    (pytester.path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (cases / "test_bundled.py").write_text("def test_bundled():\n    pass\n")
+    (site / "other").mkdir()
+    (site / "other" / "test_decoy.py").write_text("def test_decoy():\n    raise AssertionError('collected')\n")
+    pytester.makepyfile(test_mine="def test_mine():\n    pass\n")
+    monkeypatch.setattr(_paths, "CASES_DIR", cases.parent)
+    result = pytester.runpytest_inprocess("--oai-cases", "-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_bundled.py::test_bundled PASSED*", "*test_mine.py::test_mine PASSED*"])
