@@ -5,6 +5,7 @@
 - `--check`: the same run, not published, compared strictly with the server's expectations file.
 - `install SERVER...`: only fill the caches (CI does this in the background while the other tests run).
 - `matrix`: regenerate docs/compatibility/README.md from the committed results.
+- `progress`: while installs run, print every 30 s what is being built and for how long (`.ci/run` does).
 
 Exit codes: 0 the run matches (no unexpected MUST failure), 1 it does not, 2 a usage error or a failed step
 (one line, no traceback), 130 interrupted.
@@ -30,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m certify", description="Certify real OpenAI-compatible servers.")
-    parser.add_argument("server", help=f"one of {', '.join(RECIPES)}; or `install SERVER...`; or `matrix`")
+    parser.add_argument(
+        "server", help=f"one of {', '.join(RECIPES)}; or `install SERVER...`; or `matrix`; or `progress`"
+    )
     parser.add_argument("servers", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help="compare the run with the expectations file strictly")
     parser.add_argument(
@@ -46,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from certify.matrix import write_matrix
 
             print(f"certify: wrote {write_matrix()}")
+            return 0
+        if args.server == "progress":
+            from certify.progress import watch
+
+            watch()
             return 0
         if args.server == "install":
             names = args.servers or list(RECIPES)
