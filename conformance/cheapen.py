@@ -67,6 +67,8 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
                 shaped["model"] = model
             if operation.path == "/chat/completions":
                 _chat(shaped, stream)
+            elif operation.path == "/completions":
+                _completions(shaped, stream)
             elif operation.path == "/embeddings":
                 _embeddings(shaped)
             elif operation.path == "/responses":
@@ -105,7 +107,8 @@ def _negative(body: Any, model: str) -> Any:
     shaped = dict(body)
     if isinstance(shaped.get("model"), str) and shaped["model"]:
         shaped["model"] = model
-    if "messages" in shaped and "max_tokens" not in shaped and "max_completion_tokens" not in shaped:
+    limited = "max_tokens" in shaped or "max_completion_tokens" in shaped
+    if ("messages" in shaped or "prompt" in shaped) and not limited:
         shaped["max_tokens"] = MAX_TOKENS
     return shaped
 
@@ -144,6 +147,36 @@ def _chat(body: dict[str, Any], stream: Streaming) -> None:
     if isinstance(body.get("stop"), list):
         body["stop"] = body["stop"][:MAX_ITEMS]
     body["messages"] = [_short_message(m) for m in body["messages"][-MAX_MESSAGES:]]
+
+
+def _completions(body: dict[str, Any], stream: Streaming) -> None:
+    """A legacy completion of a few tokens, one choice per prompt, a few short prompts."""
+    body["n"] = 1
+    body.pop("best_of", None)  # more candidates cost more, and best_of > 1 cannot be streamed
+    body["max_tokens"] = min(body.get("max_tokens") or MAX_TOKENS, MAX_TOKENS)
+    if isinstance(body.get("logprobs"), int):
+        body["logprobs"] = min(body["logprobs"], 2)
+    if stream == "off":
+        body.pop("stream", None)
+    elif stream == "on":
+        body["stream"] = True
+    if body.get("stream") is not True:
+        body.pop("stream_options", None)
+    bias = body.get("logit_bias")
+    if isinstance(bias, dict):
+        body["logit_bias"] = {str(i): v for i, v in enumerate(list(bias.values())[:MAX_ITEMS])}
+    if isinstance(body.get("stop"), list):
+        body["stop"] = body["stop"][:MAX_ITEMS]
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and prompt and isinstance(prompt[0], list):
+        body["prompt"] = [[_short_item(t) for t in p[:MAX_TEXT]] for p in prompt[:MAX_ITEMS]]
+    elif isinstance(prompt, list):
+        tokens = bool(prompt) and isinstance(prompt[0], int)
+        body["prompt"] = [_short_item(p) for p in prompt[: MAX_TEXT if tokens else MAX_ITEMS]]
+    elif isinstance(prompt, str):
+        body["prompt"] = prompt[:MAX_TEXT]
+    if isinstance(body.get("suffix"), str):
+        body["suffix"] = body["suffix"][:MAX_TEXT]
 
 
 # Responses arguments that point at objects a generated request cannot know (a drawn id is a 404), run tools or

@@ -21,6 +21,7 @@ from typing import Any
 from conformance.checks import (  # noqa: F401
     chat,
     chat_stream,
+    completions,
     conversations,
     embeddings,
     errors,

@@ -223,8 +223,10 @@ def test_the_bundled_cases_are_collected_from_a_virtual_environment(
 ) -> None:
     """Installed into ./.venv (which pytest skips when it walks a folder), the bundled cases still run, and
     nothing else of the environment is collected."""
-    from conformance import _paths
+    import importlib
 
+    # The module the plugin will import (an earlier in-process run may have replaced it in sys.modules).
+    _paths = importlib.import_module("conformance._paths")
     site = pytester.path / ".venv" / "lib" / "python3.11" / "site-packages"
     cases = site / "conformance" / "bundled" / "cases" / "chat"
     cases.mkdir(parents=True)

@@ -60,6 +60,7 @@ def test_every_operation_is_wired():
         "GET /models",
         "GET /models/{model}",
         "POST /chat/completions",
+        "POST /completions",
         "POST /embeddings",
         "POST /responses",
         "POST /conversations",
@@ -67,6 +68,9 @@ def test_every_operation_is_wired():
     assert wired["POST /chat/completions"].request_schema == "chat.completion.request"
     assert wired["POST /chat/completions"].response_schema == "chat.completion"
     assert wired["POST /chat/completions"].event_schema == "chat.completion.chunk"
+    assert wired["POST /completions"].request_schema == "completion.request"
+    assert wired["POST /completions"].response_schema == "completion"
+    assert wired["POST /completions"].event_schema == "completion.chunk"
     assert wired["POST /embeddings"].request_schema == "embeddings.request"
     assert wired["POST /embeddings"].response_schema == "embeddings.list"
     assert wired["GET /models"].response_schema == "models.list"

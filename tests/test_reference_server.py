@@ -141,7 +141,7 @@ def test_models_list_and_retrieve(client: httpx.Client) -> None:
     body = listed.json()
     conforms("models.list", body)
     ids = [m["id"] for m in body["data"]]
-    assert ids == ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed"]
+    assert ids == ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed", "gpt-3.5-turbo-instruct"]
     for model in body["data"]:
         assert model["object"] == "model" and model["owned_by"] == "oai-conformance"
         assert isinstance(model["created"], int)
@@ -155,7 +155,9 @@ def test_unknown_model_retrieve_is_404(client: httpx.Client) -> None:
     conforms("error", response.json())
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed"])
+@pytest.mark.parametrize(
+    "model", ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed", "gpt-3.5-turbo-instruct"]
+)
 def test_every_listed_model_is_usable_everywhere(model: str) -> None:
     assert chat({"model": model}).status_code == 200
     assert call("POST", "/embeddings", {"model": model, "input": "hi"}).status_code == 200
@@ -852,6 +854,11 @@ def _conversation_after_a_response(faults: frozenset[str]) -> httpx.Response:
     return call("GET", f"/conversations/{conversation}/items", faults=faults)
 
 
+def _complete(**body: Any) -> Request:
+    request = {"model": "gpt-3.5-turbo-instruct", "prompt": "one two three four", "max_tokens": 8, **body}
+    return lambda faults: call("POST", "/completions", request, faults=faults)
+
+
 def _text_tokens(response: httpx.Response) -> int:
     return int(response.json()["usage"]["output_tokens"])
 
@@ -984,6 +991,21 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "responses-not-stored": (_stored_then_retrieved, lambda r: r.status_code != 200),
     "pages-no-has-more": (_first_of_two_item_page, lambda r: r.json()["has_more"] is not True),
     "conversation-not-appended": (_conversation_after_a_response, lambda r: r.json()["data"] == []),
+    "completions-no-done": (_complete(**STREAM), lambda r: data_of(r)[-1] != "[DONE]"),
+    "completions-stream-content-type": (
+        _complete(**STREAM),
+        lambda r: not r.headers["content-type"].startswith("text/event-stream"),
+    ),
+    "completions-chat-chunks": (
+        _complete(**STREAM),
+        lambda r: any(c["object"] != "text_completion" for c in chunks_of(r)),
+    ),
+    "completions-no-usage-chunk": (_complete(**USAGE), lambda r: not any(c.get("usage") for c in chunks_of(r))),
+    "completions-usage-always": (_complete(**STREAM), lambda r: any("usage" in c for c in chunks_of(r))),
+    "completions-echo-ignored": (_complete(echo=True), lambda r: not _first(r)["text"].startswith("one two")),
+    "completions-prompts-joined": (_complete(prompt=["a", "b"]), lambda r: len(r.json()["choices"]) != 2),
+    "completions-logprobs-chat-shape": (_complete(logprobs=2), lambda r: "tokens" not in _first(r)["logprobs"]),
+    "completions-finish-stop-at-length": (_complete(max_tokens=1), lambda r: _first(r)["finish_reason"] != "length"),
 }
 
 

@@ -20,9 +20,9 @@ NEGATIVE = ("generated.invalid.rejected",)
 ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "generated.connection.intact")
 # The model a generated request names, by the operation's feature.
 MODEL_ROLE = {"chat": "chat", "embeddings": "embeddings", "models": "chat", "responses": "responses",
-              "conversations": "responses"}  # fmt: skip
+              "conversations": "responses", "completions": "completions"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
-STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream"}
+STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
 # (operation, mode, streamed): valid streams get a round of their own, since generators seldom draw `stream: true`.
 PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [

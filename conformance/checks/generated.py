@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from conformance.checks import responses_stream
+from conformance.checks import completions, responses_stream
 from conformance.checks.chat_stream import ChatStream, chunk_schema, done_last, event_json, framing
 from conformance.checks.evidence import excerpt, received, schema_violations
 from conformance.checks.rule import Context, Violation, check, first
@@ -171,6 +171,8 @@ def _stream_violations(example: GeneratedExchange) -> Iterator[Violation]:
         (responses_stream.event_json, responses_stream.event_schema, responses_stream.one_terminal)
         if responses
         else (framing, event_json, done_last, chunk_schema)
+        if example.event_schema != "completion.chunk"
+        else (framing, done_last, completions.chunk_schema)
     )
     for rule in rules:
         try:

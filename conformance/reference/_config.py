@@ -24,6 +24,7 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("text-embedding-3-small", "embeddings"),
     ModelInfo("ref-chat", "chat"),
     ModelInfo("ref-embed", "embeddings"),
+    ModelInfo("gpt-3.5-turbo-instruct", "chat"),  # the legacy completions model (POST /v1/completions)
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
@@ -94,8 +95,18 @@ FAULTS: dict[str, str] = {
     "base64-big-endian": "base64 embeddings are big-endian float32",
     "embeddings-reversed": "embeddings `data` is in reverse order",
     "dimensions-ignored": "`dimensions` is ignored: full-length vectors",
+    # legacy completions (POST /v1/completions)
+    "completions-no-done": "legacy completion streams end without `data: [DONE]`",
+    "completions-stream-content-type": "legacy completion streams are sent with content-type application/json",
+    "completions-chat-chunks": "legacy completion streams send `chat.completion.chunk` objects with deltas",
+    "completions-no-usage-chunk": "legacy completion streams ignore `stream_options.include_usage`",
+    "completions-usage-always": "legacy completion streams end with a usage chunk even when not asked for",
+    "completions-echo-ignored": "`echo: true` is ignored: the prompt is not put before the text",
+    "completions-prompts-joined": "an array of prompts is answered with one choice for all of them",
+    "completions-logprobs-chat-shape": "legacy completion logprobs come in the chat shape `{content: [...]}`",
+    "completions-finish-stop-at-length": "legacy completions cut at `max_tokens` say `finish_reason: stop`",
     # any request
-    "accept-anything": "chat and embeddings requests that fail validation are answered 200 all the same",
+    "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
     "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
 }

@@ -3,6 +3,7 @@
     GET  /v1/models               the configured models
     GET  /v1/models/{id}          one of them, or 404 model_not_found
     POST /v1/chat/completions     chat.py
+    POST /v1/completions          completions.py (the legacy text completions API)
     POST /v1/embeddings           embeddings.py
     /v1/responses, /v1/conversations and below: responses.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
@@ -23,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import chat, embeddings, responses
+from . import chat, completions, embeddings, responses
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
@@ -174,6 +175,16 @@ class _Server:
                 return chat.error_stream(error)
             return self.error(error)
 
+    async def create_completion(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return completions.complete(completions.validate(body, self.config), self.config, self.ids)
+        except ApiError as error:
+            if self.config.has("accept-anything") and error.status == 400:
+                return completions.complete(self.anything("completions"), self.config, self.ids)
+            return self.error(error)
+
     async def create_embeddings(self, request: Request) -> Response:
         try:
             self.authenticate(request)
@@ -288,9 +299,11 @@ class _Server:
 
     def anything(self, kind: str) -> dict[str, Any]:
         """The request the `accept-anything` fault answers instead of the one it was sent."""
-        model = next(m.id for m in self.config.models if m.kind == kind)
+        model = next(m.id for m in self.config.models if m.kind == ("chat" if kind == "completions" else kind))
         if kind == "chat":
             return {"model": model, "messages": [{"role": "user", "content": "OK"}]}
+        if kind == "completions":
+            return {"model": model, "prompt": "OK"}
         return {"model": model, "input": "OK"}
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
@@ -334,6 +347,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/models", server.list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET"]),
         Route("/v1/chat/completions", server.chat_completions, methods=["POST"]),
+        Route("/v1/completions", server.create_completion, methods=["POST"]),
         Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
         Route("/v1/responses", server.create_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", server.response_resource, methods=["GET", "DELETE"]),

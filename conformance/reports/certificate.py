@@ -213,6 +213,10 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "003_464f4ddc75d6527e": {
         "base-url-and-endpoints": ("Introduction", f"{API}/introduction"),
+        "completionusage": ("Completions › The completion object", f"{API}/completions/object"),
+        "create-completion": ("Completions › Create completion", f"{API}/completions/create"),
+        "createcompletionrequest": ("Completions › Create completion", f"{API}/completions/create"),
+        "createcompletionresponse": ("Completions › The completion object", f"{API}/completions/object"),
         "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
         "function-calling": ("Function calling guide", f"{GUIDES}/function-calling"),
         "get-models": ("Models › List models", f"{API}/models/list"),
