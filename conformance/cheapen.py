@@ -71,6 +71,8 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
                 _completions(shaped, stream)
             elif operation.path == "/embeddings":
                 _embeddings(shaped)
+            elif operation.path == "/moderations":
+                _moderations(shaped)
             elif operation.path == "/responses":
                 _responses(shaped, stream)
             elif operation.path == "/conversations":
@@ -177,6 +179,23 @@ def _completions(body: dict[str, Any], stream: Streaming) -> None:
         body["prompt"] = prompt[:MAX_TEXT]
     if isinstance(body.get("suffix"), str):
         body["suffix"] = body["suffix"][:MAX_TEXT]
+
+
+def _moderations(body: dict[str, Any]) -> None:
+    """A few short texts. Image parts become text: a drawn URL is nothing the API can fetch (a 400 for a valid
+    body), and images cost more; cases/moderations judges an image of its own."""
+    value = body.get("input")
+    if isinstance(value, str):
+        body["input"] = value[:MAX_TEXT]
+    elif isinstance(value, list):
+        body["input"] = [
+            item[:MAX_TEXT]
+            if isinstance(item, str)
+            else {"type": "text", "text": str(item.get("text", ""))[:MAX_TEXT]}
+            if isinstance(item, dict)
+            else item
+            for item in value[:MAX_ITEMS]
+        ]
 
 
 # Responses arguments that point at objects a generated request cannot know (a drawn id is a 404), run tools or

@@ -27,6 +27,7 @@ from conformance.checks import (  # noqa: F401
     errors,
     generated,
     models,
+    moderations,
     pagination,
     responses,
     responses_stream,

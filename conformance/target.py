@@ -32,12 +32,14 @@ from conformance.exceptions import ConfigError
 from conformance.exchange import is_sensitive_header, redact_headers
 from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
-MODEL_ROLES = ("chat", "embeddings", "responses", "completions")  # the features a model id can be given for
+# The features a model id can be given for.
+MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations")
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini",
     "embeddings": "text-embedding-3-small",
     "responses": "gpt-4o-mini",
     "completions": "gpt-3.5-turbo-instruct",
+    "moderations": "omni-moderation-latest",
 }
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"

@@ -62,6 +62,7 @@ def test_every_operation_is_wired():
         "POST /chat/completions",
         "POST /completions",
         "POST /embeddings",
+        "POST /moderations",
         "POST /responses",
         "POST /conversations",
     }
@@ -73,6 +74,9 @@ def test_every_operation_is_wired():
     assert wired["POST /completions"].event_schema == "completion.chunk"
     assert wired["POST /embeddings"].request_schema == "embeddings.request"
     assert wired["POST /embeddings"].response_schema == "embeddings.list"
+    assert wired["POST /moderations"].request_schema == "moderation.request"
+    assert wired["POST /moderations"].response_schema == "moderation"
+    assert wired["POST /moderations"].event_schema is None
     assert wired["GET /models"].response_schema == "models.list"
     assert wired["GET /models/{model}"].response_schema == "model"
     assert wired["POST /responses"].request_schema == "response.create.request"

@@ -141,7 +141,14 @@ def test_models_list_and_retrieve(client: httpx.Client) -> None:
     body = listed.json()
     conforms("models.list", body)
     ids = [m["id"] for m in body["data"]]
-    assert ids == ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed", "gpt-3.5-turbo-instruct"]
+    assert ids == [
+        "gpt-4o-mini",
+        "text-embedding-3-small",
+        "ref-chat",
+        "ref-embed",
+        "gpt-3.5-turbo-instruct",
+        "omni-moderation-latest",
+    ]
     for model in body["data"]:
         assert model["object"] == "model" and model["owned_by"] == "oai-conformance"
         assert isinstance(model["created"], int)
@@ -156,11 +163,58 @@ def test_unknown_model_retrieve_is_404(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "model", ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed", "gpt-3.5-turbo-instruct"]
-)
+    "model",
+    ["gpt-4o-mini", "text-embedding-3-small", "ref-chat", "ref-embed", "gpt-3.5-turbo-instruct",
+     "omni-moderation-latest"],
+)  # fmt: skip
 def test_every_listed_model_is_usable_everywhere(model: str) -> None:
     assert chat({"model": model}).status_code == 200
     assert call("POST", "/embeddings", {"model": model, "input": "hi"}).status_code == 200
+    assert call("POST", "/moderations", {"model": model, "input": "hi"}).status_code == 200
+
+
+# --- moderations --------------------------------------------------------------------------------------------
+
+MODERATION_PARTS = [{"type": "text", "text": "a lake"}, {"type": "image_url", "image_url": {"url": "data:,x"}}]
+
+
+@pytest.mark.parametrize(
+    ("value", "count"), [("hi", 1), (["a", "b", "c"], 3), (MODERATION_PARTS, 1)], ids=["string", "strings", "parts"]
+)
+def test_moderation_answers_one_valid_result_per_input(value: Any, count: int) -> None:
+    response = call("POST", "/moderations", {"input": value})
+    assert response.status_code == 200
+    body = response.json()
+    conforms("moderation", body)
+    assert body["id"].startswith("modr-") and body["model"] == "omni-moderation-latest"
+    assert len(body["results"]) == count
+    for result in body["results"]:
+        assert set(result["categories"]) == set(result["category_scores"]) == set(
+            result["category_applied_input_types"]
+        )
+        assert result["flagged"] is False and all(0 <= s <= 1 for s in result["category_scores"].values())
+
+
+def test_moderation_flags_the_documented_example() -> None:
+    [result] = call("POST", "/moderations", {"input": "I want to kill them."}).json()["results"]
+    assert result["flagged"] is True and result["categories"]["violence"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        ({}, 400, "input"),
+        ({"input": []}, 400, "input"),
+        ({"input": "x", "temperature": 0}, 400, None),
+        ({"input": "x", "model": "nope-model"}, 404, None),
+    ],
+    ids=["no-input", "empty-array", "unknown-argument", "unknown-model"],
+)
+def test_moderation_validation(body: dict[str, Any], status: int, param: str | None) -> None:
+    response = call("POST", "/moderations", body)
+    assert response.status_code == status
+    conforms("error", response.json())
+    assert response.json()["error"]["param"] == param
 
 
 # --- chat ---------------------------------------------------------------------------------------------------
@@ -859,6 +913,16 @@ def _complete(**body: Any) -> Request:
     return lambda faults: call("POST", "/completions", request, faults=faults)
 
 
+def _moderate(value: Any = "I want to kill them.") -> Request:
+    return lambda faults: call("POST", "/moderations", {"model": "omni-moderation-latest", "input": value},
+                               faults=faults)  # fmt: skip
+
+
+def _moderation(response: httpx.Response) -> dict[str, Any]:
+    result: dict[str, Any] = response.json()["results"][0]
+    return result
+
+
 def _text_tokens(response: httpx.Response) -> int:
     return int(response.json()["usage"]["output_tokens"])
 
@@ -1006,6 +1070,15 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "completions-prompts-joined": (_complete(prompt=["a", "b"]), lambda r: len(r.json()["choices"]) != 2),
     "completions-logprobs-chat-shape": (_complete(logprobs=2), lambda r: "tokens" not in _first(r)["logprobs"]),
     "completions-finish-stop-at-length": (_complete(max_tokens=1), lambda r: _first(r)["finish_reason"] != "length"),
+    "moderations-score-missing": (_moderate(), lambda r: "violence/graphic" not in _moderation(r)["category_scores"]),
+    "moderations-flagged-inconsistent": (_moderate(), lambda r: _moderation(r)["flagged"] is not True),
+    "moderations-scores-percent": (_moderate(), lambda r: _moderation(r)["category_scores"]["violence"] > 1),
+    "moderations-one-result": (_moderate(["a", "b"]), lambda r: len(r.json()["results"]) != 2),
+    "moderations-no-applied-types": (_moderate(), lambda r: "category_applied_input_types" not in _moderation(r)),
+    "moderations-model-required": (
+        lambda faults: call("POST", "/moderations", {"input": "hi"}, faults=faults),
+        lambda r: r.status_code != 200,
+    ),
 }
 
 

@@ -114,6 +114,8 @@ EXPECTED_NAMES = [
     "list",
     "model",
     "models.list",
+    "moderation",
+    "moderation.request",
     "response",
     "response.create.request",
     "response.deleted",

@@ -25,6 +25,7 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("ref-chat", "chat"),
     ModelInfo("ref-embed", "embeddings"),
     ModelInfo("gpt-3.5-turbo-instruct", "chat"),  # the legacy completions model (POST /v1/completions)
+    ModelInfo("omni-moderation-latest", "chat"),  # the moderation model (POST /v1/moderations)
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
@@ -105,6 +106,13 @@ FAULTS: dict[str, str] = {
     "completions-prompts-joined": "an array of prompts is answered with one choice for all of them",
     "completions-logprobs-chat-shape": "legacy completion logprobs come in the chat shape `{content: [...]}`",
     "completions-finish-stop-at-length": "legacy completions cut at `max_tokens` say `finish_reason: stop`",
+    # moderations (POST /v1/moderations)
+    "moderations-score-missing": "moderation results have no `violence/graphic` in `category_scores`",
+    "moderations-flagged-inconsistent": "moderation results say `flagged: false` even when a category is true",
+    "moderations-scores-percent": "moderation scores are percentages (0-100) instead of numbers in [0, 1]",
+    "moderations-one-result": "an array of inputs is answered with one moderation result",
+    "moderations-no-applied-types": "omni moderation results have no `category_applied_input_types`",
+    "moderations-model-required": "a moderation request without `model` is rejected with 400",
     # any request
     "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",

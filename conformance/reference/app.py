@@ -5,6 +5,7 @@
     POST /v1/chat/completions     chat.py
     POST /v1/completions          completions.py (the legacy text completions API)
     POST /v1/embeddings           embeddings.py
+    POST /v1/moderations          moderations.py
     /v1/responses, /v1/conversations and below: responses.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
@@ -24,7 +25,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import chat, completions, embeddings, responses
+from . import chat, completions, embeddings, moderations, responses
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
@@ -183,6 +184,14 @@ class _Server:
         except ApiError as error:
             if self.config.has("accept-anything") and error.status == 400:
                 return completions.complete(self.anything("completions"), self.config, self.ids)
+            return self.error(error)
+
+    async def create_moderation(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return moderations.moderate(moderations.validate(body, self.config), self.config, self.ids)
+        except ApiError as error:
             return self.error(error)
 
     async def create_embeddings(self, request: Request) -> Response:
@@ -349,6 +358,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/chat/completions", server.chat_completions, methods=["POST"]),
         Route("/v1/completions", server.create_completion, methods=["POST"]),
         Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
+        Route("/v1/moderations", server.create_moderation, methods=["POST"]),
         Route("/v1/responses", server.create_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", server.response_resource, methods=["GET", "DELETE"]),
         Route("/v1/responses/{response_id}/cancel", server.cancel_response, methods=["POST"]),

@@ -168,6 +168,7 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "get-a-model-response": ("Responses › Get a model response", f"{API}/responses/get"),
         "list-input-items": ("Responses › List input items", f"{API}/responses/input-items"),
         "list-items": ("Conversations › List items", f"{API}/conversations/list-items"),
+        "moderation-response": ("Moderations › The moderation object", f"{API}/moderations/object"),
         "output-events": (
             "Responses streaming events › response.output_item.added",
             f"{STREAM_EVENTS}/response/output_item/added",
@@ -203,12 +204,14 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
     "001_ba73c77052365818": {
         "authentication": ("Authentication", f"{API}/authentication"),
         "create-chat-completion": ("Chat Completions › Create chat completion", f"{API}/chat/create"),
+        "create-moderation": ("Moderations › Create moderation", f"{API}/moderations/create"),
         "error-handling": ("Error codes guide", f"{GUIDES}/error-codes"),
         "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
         "structured-outputs": ("Structured Outputs guide", f"{GUIDES}/structured-outputs"),
     },
     "002_1de040b6f462aa26": {
         "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
+        "create-moderation": ("Moderations › Create moderation", f"{API}/moderations/create"),
         "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
     },
     "003_464f4ddc75d6527e": {
@@ -218,6 +221,8 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "createcompletionrequest": ("Completions › Create completion", f"{API}/completions/create"),
         "createcompletionresponse": ("Completions › The completion object", f"{API}/completions/object"),
         "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
+        "createmoderationrequest": ("Moderations › Create moderation", f"{API}/moderations/create"),
+        "createmoderationresponse": ("Moderations › The moderation object", f"{API}/moderations/object"),
         "function-calling": ("Function calling guide", f"{GUIDES}/function-calling"),
         "get-models": ("Models › List models", f"{API}/models/list"),
         "get-modelsmodel": ("Models › Retrieve model", f"{API}/models/retrieve"),
