@@ -1,8 +1,9 @@
 """The ledger of what a run creates on the server, so that the run can delete it again.
 
-The client shows the ledger every exchange. A 2xx answer to `POST /responses` (stored: `store` not false) or to
-`POST /conversations` names a new object; a 2xx or 404 answer to its `DELETE` ends it. At the end of the run
-(`clean_up`) every object still alive is deleted, whatever the cases did, and the run's report says what was
+The client shows the ledger every exchange. A 2xx answer to `POST /responses` (stored: `store` not false), to
+`POST /conversations`, or to `POST /chat/completions` whose request said `store: true` (the whole answer or the
+chunks of a stream carry its id) names a new object; a 2xx or 404 answer to its `DELETE` ends it. At the end of
+the run (`clean_up`) every object still alive is deleted, whatever the cases did, and the run's report says what was
 created, what was deleted and what could not be.
 """
 
@@ -20,12 +21,12 @@ from conformance.exchange import Exchange
 from conformance.sse import parse_events
 
 # The collections whose objects a run creates, by the path that creates them.
-CREATED_BY = {"/responses": "response", "/conversations": "conversation"}
+CREATED_BY = {"/responses": "response", "/conversations": "conversation", "/chat/completions": "chat.completion"}
 
 
 @dataclass
 class Entry:
-    kind: str  # "response" or "conversation"
+    kind: str  # "response", "conversation" or "chat.completion"
     id: str
     path: str  # the object's path relative to the API root, e.g. /responses/resp_123
     deleted: bool = False
@@ -48,9 +49,8 @@ class Ledger:
         method, path = exchange.request.method.upper(), self._relative(exchange.request.url).rstrip("/")
         with self._lock:
             if method == "POST" and path in CREATED_BY and 200 <= response.status < 300:
-                ident = _created_id(exchange)
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-                if ident and not (CREATED_BY[path] == "response" and request.get("store") is False):
+                if _stores(CREATED_BY[path], request) and (ident := _created_id(exchange)):
                     self.entries.setdefault(ident, Entry(CREATED_BY[path], ident, f"{path}/{ident}"))
             elif method == "DELETE" and (response.status < 300 or response.status == 404):
                 ident = path.rsplit("/", 1)[-1]
@@ -77,8 +77,17 @@ class Ledger:
         }
 
 
+def _stores(kind: str, request: dict[str, Any]) -> bool:
+    """Whether a successful create request keeps an object: responses unless `store: false`, chat completions
+    only with `store: true`, conversations always."""
+    if kind == "chat.completion":
+        return request.get("store") is True
+    return not (kind == "response" and request.get("store") is False)
+
+
 def _created_id(exchange: Exchange) -> str | None:
-    """The new object's id: from the JSON body, or from a stream's first event that carries a response."""
+    """The new object's id: from the JSON body, or from a stream's first event that carries a response (a
+    Responses stream) or an id of its own (a chat completion's chunks)."""
     assert exchange.response is not None
     body = exchange.response.json
     if isinstance(body, dict) and isinstance(body.get("id"), str):
@@ -93,6 +102,8 @@ def _created_id(exchange: Exchange) -> str | None:
         response = data.get("response") if isinstance(data, dict) else None
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             return response["id"]
+        if isinstance(data, dict) and data.get("object") == "chat.completion.chunk" and isinstance(data.get("id"), str):
+            return data["id"]
     return None
 
 

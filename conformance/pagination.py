@@ -20,13 +20,19 @@ class Requester(Protocol):
     def request(self, method: str, path: str, *, params: Any = None) -> Exchange: ...
 
 
-def walk_pages(client: Requester, path: str, limit: int, order: str = "asc") -> tuple[Exchange, ...]:
-    """The pages of `path` in `order`, `limit` items each, from the first until `has_more` is false."""
+def walk_pages(
+    client: Requester, path: str, limit: int, order: str = "asc", params: dict[str, Any] | None = None
+) -> tuple[Exchange, ...]:
+    """The pages of `path` in `order`, `limit` items each, from the first until `has_more` is false.
+
+    `params` are sent with every page: the filter that makes a shared list the case's own (`metadata[k]=v`).
+    """
     pages: list[Exchange] = []
     after: str | None = None
     while len(pages) < MAX_PAGES:
-        params: dict[str, Any] = {"limit": limit, "order": order, **({"after": after} if after else {})}
-        exchange = client.request("GET", path, params=params)
+        query: dict[str, Any] = {**(params or {}), "limit": limit, "order": order}
+        query.update({"after": after} if after else {})
+        exchange = client.request("GET", path, params=query)
         pages.append(exchange)
         body: Any = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else {}
         data = body.get("data") if isinstance(body, dict) else None
@@ -39,12 +45,17 @@ def walk_pages(client: Requester, path: str, limit: int, order: str = "asc") -> 
     return tuple(pages)
 
 
-def walk(client: Requester, path: str, limit: int = 2) -> Walk:
-    """The list whole, in pages of `limit`, reversed, and asked for with a limit out of range."""
+def walk(client: Requester, path: str, limit: int = 2, params: dict[str, Any] | None = None) -> Walk:
+    """The list whole, in pages of `limit`, reversed, and asked for with a limit out of range.
+
+    `params` (a filter) go with every request, so a list shared with other cases can be walked over the items one
+    case made.
+    """
+    extra = params or {}
     return Walk(
-        whole=client.request("GET", path, params={"limit": WHOLE, "order": "asc"}),
-        pages=walk_pages(client, path, limit),
-        reverse=client.request("GET", path, params={"limit": WHOLE, "order": "desc"}),
-        invalid=client.request("GET", path, params={"limit": 0}),
+        whole=client.request("GET", path, params={**extra, "limit": WHOLE, "order": "asc"}),
+        pages=walk_pages(client, path, limit, params=extra),
+        reverse=client.request("GET", path, params={**extra, "limit": WHOLE, "order": "desc"}),
+        invalid=client.request("GET", path, params={**extra, "limit": 0}),
         limit=limit,
     )

@@ -59,6 +59,7 @@ def test_every_operation_is_wired():
     assert set(wired) == {
         "GET /models",
         "GET /models/{model}",
+        "GET /chat/completions",
         "POST /chat/completions",
         "POST /completions",
         "POST /embeddings",
@@ -78,6 +79,9 @@ def test_every_operation_is_wired():
     assert wired["POST /moderations"].response_schema == "moderation"
     assert wired["POST /moderations"].event_schema is None
     assert wired["GET /models"].response_schema == "models.list"
+    assert wired["GET /chat/completions"].response_schema == "chat.completion.list"
+    assert wired["GET /chat/completions"].feature == "chat.store"
+    assert wired["GET /chat/completions"].request_schema is None
     assert wired["GET /models/{model}"].response_schema == "model"
     assert wired["POST /responses"].request_schema == "response.create.request"
     assert wired["POST /responses"].response_schema == "response"

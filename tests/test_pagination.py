@@ -27,6 +27,7 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     retries: int = 0
+    answer_time_limit: float = 60.0
 
     def api_key(self) -> str | None:
         return None
@@ -101,3 +102,17 @@ def test_the_walker_stops_on_a_cursor_that_does_not_move(client: Client) -> None
 
     pages = walk_pages(Stuck(), path, 1)
     assert 1 < len(pages) <= MAX_PAGES and Stuck.calls == len(pages)
+
+
+def test_a_filter_walks_only_the_stored_chat_completions_it_names(client: Client) -> None:
+    """`params` go with every request of the walk: the shared list of stored completions, walked by a tag."""
+    for n in range(5):
+        tag = "mine" if n != 2 else "other"
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Item {n}."}], "store": True,
+                "metadata": {"tag": tag}}  # fmt: skip
+        client.request("POST", "/chat/completions", json=body)
+    subject = walk(client, "/chat/completions", limit=2, params={"metadata[tag]": "mine"})
+    assert all("metadata%5Btag%5D=mine" in e.request.url for e in subject.exchanges)
+    assert len(subject.whole.response.json["data"]) == 4  # type: ignore[union-attr]
+    rules = [f"chat.store.pages.{rule}" for rule in INVARIANTS]
+    assert {o.status for o in judge(subject, rules)} == {Status.PASS}

@@ -760,7 +760,7 @@ def test_malformed_json_is_400() -> None:
     assert (error["param"], error["code"]) == (None, None)
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("POST", "/models"), ("GET", "/chat/completions")])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("POST", "/models"), ("PUT", "/chat/completions")])
 def test_unknown_routes_are_invalid_url(method: str, path: str) -> None:
     response = call(method, path)
     assert response.status_code == 404
@@ -927,6 +927,32 @@ def _text_tokens(response: httpx.Response) -> int:
     return int(response.json()["usage"]["output_tokens"])
 
 
+def _stored(faults: frozenset[str], metadata: dict[str, str] | None = None) -> str:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say OK."}], "store": True,
+            "metadata": metadata or {"tag": "t"}}  # fmt: skip
+    return str(call("POST", "/chat/completions", body, faults=faults).json()["id"])
+
+
+def _stored_then(then: Callable[[str, frozenset[str]], httpx.Response]) -> Request:
+    return lambda faults: then(_stored(faults), faults)
+
+
+def _walk_second_page(faults: frozenset[str]) -> httpx.Response:
+    first = [_stored(faults, {"tag": "pages"}) for _ in range(3)][0]
+    return call("GET", f"/chat/completions?metadata[tag]=pages&limit=1&after={first}", faults=faults)
+
+
+def _filtered(faults: frozenset[str]) -> httpx.Response:
+    _stored(faults, {"tag": "a"})
+    _stored(faults, {"tag": "b"})
+    return call("GET", "/chat/completions?metadata[tag]=a", faults=faults)
+
+
+def _deleted(ident: str, faults: frozenset[str]) -> httpx.Response:
+    call("DELETE", f"/chat/completions/{ident}", faults=faults)
+    return call("GET", f"/chat/completions/{ident}", faults=faults)
+
+
 STREAM = {"stream": True}
 USAGE = {"stream": True, "stream_options": {"include_usage": True}}
 BAD = {"temperature": 9}
@@ -1078,6 +1104,21 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "moderations-model-required": (
         lambda faults: call("POST", "/moderations", {"input": "hi"}, faults=faults),
         lambda r: r.status_code != 200,
+    ),
+    "chat-store-not-stored": (
+        _stored_then(lambda i, f: call("GET", f"/chat/completions/{i}", faults=f)),
+        lambda r: r.status_code != 200,
+    ),
+    "chat-store-delete-kept": (_stored_then(_deleted), lambda r: r.status_code != 404),
+    "chat-store-after-ignored": (_walk_second_page, lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"]),
+    "chat-store-metadata-not-updated": (
+        _stored_then(lambda i, f: call("POST", f"/chat/completions/{i}", {"metadata": {"x": "y"}}, faults=f)),
+        lambda r: r.json()["metadata"] != {"x": "y"},
+    ),
+    "chat-store-filter-ignored": (_filtered, lambda r: len(r.json()["data"]) != 1),
+    "chat-store-messages-empty": (
+        _stored_then(lambda i, f: call("GET", f"/chat/completions/{i}/messages", faults=f)),
+        lambda r: r.json()["data"] == [],
     ),
 }
 

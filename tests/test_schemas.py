@@ -91,7 +91,11 @@ def assert_none_failed(failures: list[str], checked: int, what: str) -> None:
 EXPECTED_NAMES = [
     "chat.completion",
     "chat.completion.chunk",
+    "chat.completion.deleted",
+    "chat.completion.list",
+    "chat.completion.messages.list",
     "chat.completion.request",
+    "chat.completion.update.request",
     "chat.logprobs",
     "chat.message",
     "chat.tool-call",

@@ -19,8 +19,9 @@ POSITIVE = ("generated.valid.answered", "generated.valid.accepted")
 NEGATIVE = ("generated.invalid.rejected",)
 ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "generated.connection.intact")
 # The model a generated request names, by the operation's feature.
-MODEL_ROLE = {"chat": "chat", "embeddings": "embeddings", "models": "chat", "responses": "responses",
-              "conversations": "responses", "completions": "completions", "moderations": "moderations"}  # fmt: skip
+MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", "models": "chat",
+              "responses": "responses", "conversations": "responses", "completions": "completions",
+              "moderations": "moderations"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

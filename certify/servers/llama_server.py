@@ -97,8 +97,10 @@ RECIPE = Recipe(
     name="llama-server",
     version=f"llama-cpp-python {VERSION}",
     # The Responses API without what needs a store (llama-server keeps no responses): no conversations either.
+    # Stored chat completions were never checked against it.
     features=(
-        "models", "chat", "embeddings", "errors", "generated", "responses", "-responses.store", "-responses.background"
+        "models", "chat", "-chat.store", "embeddings", "errors", "generated",
+        "responses", "-responses.store", "-responses.background",
     ),
     models={"chat": MODEL_ID, "embeddings": MODEL_ID, "responses": MODEL_ID},
     install=install,

@@ -48,6 +48,7 @@ def ids(exchange: Exchange) -> list[Any]:
 @check(
     "responses.input-items.pages.limit",
     "conversations.items.pages.limit",
+    "chat.store.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -59,6 +60,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.has-more",
     "conversations.items.pages.has-more",
+    "chat.store.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -80,6 +82,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.first-last-ids",
     "conversations.items.pages.first-last-ids",
+    "chat.store.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, walk.reverse):
@@ -96,6 +99,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.after-continues",
     "conversations.items.pages.after-continues",
+    "chat.store.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -115,6 +119,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.walk-once",
     "conversations.items.pages.walk-once",
+    "chat.store.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -133,6 +138,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.order-reverses",
     "conversations.items.pages.order-reverses",
+    "chat.store.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     forward, backward = ids(walk.whole), ids(walk.reverse)
@@ -147,6 +153,7 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
 @check(
     "responses.input-items.pages.invalid-limit",
     "conversations.items.pages.invalid-limit",
+    "chat.store.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response

@@ -76,6 +76,13 @@ FAULTS: dict[str, str] = {
     "developer-rejected": "messages with `role: developer` are rejected with 400",
     "logprobs-legacy": "logprobs in the legacy completions shape `{tokens, token_logprobs, top_logprobs}`",
     "top-logprobs-short": "each token has one `top_logprobs` entry fewer than asked",
+    # stored chat completions (store: true)
+    "chat-store-not-stored": "chat completions created with `store: true` are not stored: retrieve is a 404",
+    "chat-store-delete-kept": "deleting a stored chat completion answers deleted but keeps it",
+    "chat-store-after-ignored": "the list of stored chat completions ignores `after`: every page starts at the first",
+    "chat-store-metadata-not-updated": "updating a stored chat completion's metadata answers and keeps the old",
+    "chat-store-filter-ignored": "the list of stored chat completions ignores `metadata[key]=value` filters",
+    "chat-store-messages-empty": "the messages of a stored chat completion are an empty list",
     # errors
     "error-422": 'validation errors are 422 with FastAPI\'s `{"detail": [...]}`',
     "error-flat": 'errors are flat: `{"object": "error", "message": ..., "code": 400}`',

@@ -3,6 +3,7 @@
     GET  /v1/models               the configured models
     GET  /v1/models/{id}          one of them, or 404 model_not_found
     POST /v1/chat/completions     chat.py
+    GET  /v1/chat/completions and /v1/chat/completions/{id}[/messages]: stored chat completions, chat_store.py
     POST /v1/completions          completions.py (the legacy text completions API)
     POST /v1/embeddings           embeddings.py
     POST /v1/moderations          moderations.py
@@ -25,7 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import chat, completions, embeddings, moderations, responses
+from . import chat, chat_store, completions, embeddings, moderations, responses
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
@@ -62,6 +63,7 @@ class _Server:
         self.config = config
         self.ids = Ids()
         self.store = responses.Store()
+        self.chat_store = chat_store.ChatStore()
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -162,18 +164,45 @@ class _Server:
         body: Any = None
         try:
             self.authenticate(request)
+            if request.method == "GET":
+                return self._json(chat_store.listing(dict(request.query_params), self.config, self.chat_store))
             body = await self.json_body(request)
             valid = chat.validate(body, self.config)
             if self.config.has("server-error-sometimes") and any(
                 isinstance(m, dict) and isinstance(m.get("content"), list) for m in valid["messages"]
             ):
                 raise ApiError(500, SERVER_ERROR, type="server_error", client=False, validation=False)
-            return chat.complete(valid, self.config, self.ids)
+            answered = chat.complete(valid, self.config, self.ids)
+            if valid.get("store") is True and not isinstance(answered, StreamingResponse):
+                chat_store.keep(valid, json.loads(answered.body), self.config, self.chat_store)
+            return answered
         except ApiError as error:
             if self.config.has("accept-anything") and error.status == 400:
                 return chat.complete(self.anything("chat"), self.config, self.ids)
             if self.config.has("stream-error-200") and isinstance(body, dict) and body.get("stream") is True:
                 return chat.error_stream(error)
+            return self.error(error)
+
+    async def chat_completion_resource(self, request: Request) -> Response:
+        ident = request.path_params["completion_id"]
+        try:
+            self.authenticate(request)
+            if request.method == "DELETE":
+                return self._json(chat_store.delete(ident, self.config, self.chat_store))
+            if request.method == "POST":
+                body = await self.json_body(request)
+                return self._json(chat_store.update(ident, body, self.config, self.chat_store))
+            with self.chat_store.lock:
+                return self._json(self.chat_store.get(ident).body)
+        except ApiError as error:
+            return self.error(error)
+
+    async def chat_completion_messages(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            ident, query = request.path_params["completion_id"], dict(request.query_params)
+            return self._json(chat_store.messages(ident, query, self.config, self.chat_store))
+        except ApiError as error:
             return self.error(error)
 
     async def create_completion(self, request: Request) -> Response:
@@ -355,7 +384,13 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     routes = [
         Route("/v1/models", server.list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET"]),
-        Route("/v1/chat/completions", server.chat_completions, methods=["POST"]),
+        Route("/v1/chat/completions", server.chat_completions, methods=["GET", "POST"]),
+        Route(
+            "/v1/chat/completions/{completion_id}",
+            server.chat_completion_resource,
+            methods=["GET", "POST", "DELETE"],
+        ),
+        Route("/v1/chat/completions/{completion_id}/messages", server.chat_completion_messages, methods=["GET"]),
         Route("/v1/completions", server.create_completion, methods=["POST"]),
         Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
         Route("/v1/moderations", server.create_moderation, methods=["POST"]),
@@ -379,4 +414,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.add_middleware(_RequestId, ids=server.ids)
     app.state.config = config
     app.state.store = server.store
+    app.state.chat_store = server.chat_store
     return app

@@ -216,6 +216,11 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "003_464f4ddc75d6527e": {
         "base-url-and-endpoints": ("Introduction", f"{API}/introduction"),
+        "list-chat-completions": ("Chat Completions › List Chat Completions", f"{API}/chat/list"),
+        "retrieve-chat-completion": ("Chat Completions › Get chat completion", f"{API}/chat/get"),
+        "update-chat-completion": ("Chat Completions › Update chat completion", f"{API}/chat/update"),
+        "delete-chat-completion": ("Chat Completions › Delete chat completion", f"{API}/chat/delete"),
+        "get-chat-messages": ("Chat Completions › Get chat messages", f"{API}/chat/getMessages"),
         "completionusage": ("Completions › The completion object", f"{API}/completions/object"),
         "create-completion": ("Completions › Create completion", f"{API}/completions/create"),
         "createcompletionrequest": ("Completions › Create completion", f"{API}/completions/create"),
