@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from conformance.exceptions import ConfigError, TargetUnreachable, one_line
@@ -30,9 +32,46 @@ from conformance.sse import parse_events
 log = logging.getLogger(__name__)
 
 # The bounds of one answer, whatever the server sends: past one, the connection is closed and what arrived is
-# kept as the evidence (the time bound is the target's `answer_time_limit`).
-BODY_LIMIT = 32 * 1024 * 1024  # bytes
-EVENT_LIMIT = 100_000  # server-sent events (counted by their blank-line ends)
+# kept as the evidence (the time bound is the target's `answer_time_limit`, headers included). The suite's own
+# requests are small: its answers are kilobytes, so these bounds only ever stop a broken or hostile server.
+BODY_LIMIT = 8 * 1024 * 1024  # bytes
+EVENT_LIMIT = 10_000  # server-sent events (counted by their blank-line ends)
+# What the run's log keeps of each body once its case has judged it: the reports show at most this much.
+LOGGED_BODY = 64_000
+
+
+class _Deadline(threading.local):
+    """When the answer being read must have ended (a monotonic time), per thread; None when no request is."""
+
+    at: float | None = None
+
+
+class _DeadlineStream:
+    """A connection whose reads stop at the deadline: httpx's read timeout restarts at every byte, so a server
+    that trickles its headers one byte a second would otherwise hold a request for hours."""
+
+    def __init__(self, stream: Any, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._deadline.at is not None:
+            left = self._deadline.at - time.monotonic()
+            if left <= 0:
+                raise httpcore.ReadTimeout("the answer did not end within the answer time limit")
+            timeout = left if timeout is None else min(timeout, left)
+        return bytes(self._stream.read(max_bytes, timeout))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def __init__(self, deadline: _Deadline) -> None:
+        self._deadline = deadline
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _DeadlineStream(super().connect_tcp(*args, **kwargs), self._deadline)
 
 
 class ClientSettings(Protocol):
@@ -165,6 +204,11 @@ class Client:
             ),
             follow_redirects=False,
         )
+        self._deadline = _Deadline()
+        pool = getattr(self._http._transport, "_pool", None)
+        if transport is None and isinstance(pool, httpcore.ConnectionPool):
+            # httpx has no public hook for the network backend; its pool's is replaced once, here.
+            pool._network_backend = _DeadlineBackend(self._deadline)
         self._log_filter = _RedactLogs(settings)
         self._log_filter.install()
 
@@ -266,12 +310,13 @@ class Client:
             index=len(self.exchanges),
             attempts=attempts,
             started=attempt.started,
-            notes=(attempt.bound,) if attempt.bound else (),
+            bound=attempt.bound,
         )
         # Only a POST generates (and is billed): a retrieved response repeats the usage it was billed for.
         if exchange.response is not None and method.upper() == "POST":
             self._add_usage(exchange)
-        self.exchanges.append(exchange)
+        # The log keeps what the reports can show: a run of many large answers must not hold them all.
+        self.exchanges.append(exchange.trimmed(LOGGED_BODY))
         self.ledger.observe(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
@@ -316,17 +361,21 @@ class Client:
     def _send(self, request: httpx.Request) -> _Attempt:
         attempt = _Attempt(started=time.time())
         clock = time.perf_counter()
+        limit = self._settings.answer_time_limit
+        self._deadline.at = time.monotonic() + limit
         try:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             attempt.error = one_line(exc, kind=True)
             attempt.failure = failure_of(exc)
+            if time.monotonic() >= self._deadline.at:
+                attempt.bound = f"no answer within {limit:g} s (answer time limit)"
+            self._deadline.at = None
             return attempt
         attempt.status = response.status_code
         attempt.headers = response.headers
         chunks: list[bytes] = []
         size = events = 0
-        limit = self._settings.answer_time_limit
         try:
             # iter_bytes undoes content-encoding only: the body stays bytes, as the server framed it. Each read
             # waits at most the read timeout; the bounds below hold the whole answer, however it trickles.
@@ -348,7 +397,12 @@ class Client:
             # The status already arrived: a stream cut mid-body is a finding about the server, kept with
             # the bytes that did arrive, and not retried (the server may have billed the tokens).
             attempt.error = one_line(exc, kind=True)
+            if time.monotonic() >= self._deadline.at:
+                seconds = time.perf_counter() - clock
+                attempt.bound = f"the answer did not end within {limit:g} s (answer time limit): {events} events"
+                attempt.error = f"stopped reading after {seconds:.1f} s: {attempt.bound}"
         finally:
+            self._deadline.at = None
             response.close()
         attempt.body = b"".join(chunks)
         attempt.elapsed = time.perf_counter() - clock

@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -92,6 +92,17 @@ class Request:
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k == name.lower()), None)
 
+    def __repr__(self) -> str:
+        return f"Request({self.method} {self.url}, body {_shown(self.body)})"
+
+
+def _shown(body: bytes, limit: int = 200) -> str:
+    """A body in a repr or a message: its size and its start (a server may send megabytes)."""
+    if not body:
+        return "empty"
+    start = body[:limit].decode("utf-8", "replace")
+    return f"{len(body)} bytes: {start}" + ("..." if len(body) > limit else "")
+
 
 @dataclass(frozen=True)
 class Response:
@@ -112,6 +123,9 @@ class Response:
     def content_type(self) -> str:
         return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
 
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {self.content_type or 'no content-type'}, body {_shown(self.body)})"
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -124,6 +138,7 @@ class Exchange:
     attempts: int = 1
     started: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    bound: str = ""  # the bound at which the client stopped reading the answer (an endless stream, a huge body)
 
     @classmethod
     def build(
@@ -143,6 +158,7 @@ class Exchange:
         attempts: int = 1,
         started: float = 0.0,
         notes: tuple[str, ...] = (),
+        bound: str = "",
     ) -> Exchange:
         """Build an exchange, removing every secret from headers, bodies, the URL and the error text."""
         # The values of the request's secret headers are secrets too: a server may echo them anywhere.
@@ -161,7 +177,7 @@ class Exchange:
                 body=_redact_bytes(response_body, secrets),
                 elapsed=elapsed,
             )
-        return cls(request, response, redact_text(error, secrets), index, attempts, started, notes)
+        return cls(request, response, redact_text(error, secrets), index, attempts, started, notes, bound)
 
     def to_json(self, body_limit: int = 64_000) -> dict[str, Any]:
         """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
@@ -184,6 +200,8 @@ class Exchange:
         }
         if self.notes:
             record["notes"] = list(self.notes)
+        if self.bound:
+            record["bound"] = self.bound
         if self.response is not None:
             record["response"] = {
                 "status": self.response.status,
@@ -192,6 +210,20 @@ class Exchange:
                 "elapsed": round(self.response.elapsed, 4),
             }
         return record
+
+    def trimmed(self, limit: int) -> Exchange:
+        """The same exchange with each body cut to `limit` bytes (what a report can show of it), saying so."""
+        cut = [part for part in (self.request.body, self.response.body if self.response else b"") if len(part) > limit]
+        if not cut:
+            return self
+        response = self.response
+        if response is not None and len(response.body) > limit:
+            response = replace(response, body=response.body[:limit])
+        note = f"bodies of over {limit} bytes are kept cut to {limit} in the run's log"
+        return replace(
+            self, request=replace(self.request, body=self.request.body[:limit]), response=response,
+            notes=(*self.notes, note),
+        )  # fmt: skip
 
     def curl(self) -> str:
         """A shell line that reproduces the request; the key is read from the environment, never written."""

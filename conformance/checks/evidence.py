@@ -74,7 +74,7 @@ def drift_hint(error: schemas.SchemaError, at: str) -> str:
 def bound_hit(exchange: Exchange | None) -> str:
     """`; stopped reading: <the bound>` when the client stopped reading the answer at one of its bounds (an
     endless stream, a body past the size limit), else "": the evidence a stream's ending rules add."""
-    return f"; stopped reading: {exchange.notes[0]}" if exchange is not None and exchange.notes else ""
+    return f"; stopped reading: {exchange.bound}" if exchange is not None and exchange.bound else ""
 
 
 def is_error_answer(exchange: Exchange) -> bool:

@@ -174,7 +174,7 @@ class _Server:
                 raise ApiError(500, SERVER_ERROR, type="server_error", client=False, validation=False)
             answered = chat.complete(valid, self.config, self.ids)
             if valid.get("store") is True and not isinstance(answered, StreamingResponse):
-                chat_store.keep(valid, json.loads(answered.body), self.config, self.chat_store)
+                chat_store.keep(valid, json.loads(bytes(answered.body)), self.config, self.chat_store)
             return answered
         except ApiError as error:
             if self.config.has("accept-anything") and error.status == 400:
