@@ -108,6 +108,10 @@ DRIVER = textwrap.dedent(
 )
 
 
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
 def test_an_interrupted_run_stops_the_server(tmp_path: Path, sig: signal.Signals) -> None:
@@ -118,6 +122,9 @@ def test_an_interrupted_run_stops_the_server(tmp_path: Path, sig: signal.Signals
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         text=True,
+        # A shell that starts pytest in the background makes it ignore SIGINT, and a child inherits an ignored
+        # signal: the driver starts with the default, which Python makes KeyboardInterrupt, as a user's run does.
+        preexec_fn=default_sigint,
     )
     try:
         assert driver.stdout is not None

@@ -21,28 +21,13 @@ import pytest
 
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.requirements import catalogue
+from tests._runs import TIMEOUT, CliRun, clean_env, cli
 
 REPO = Path(__file__).resolve().parents[1]
 PROG = "oai-conformance"
-KEY_ENV = "OAI_CLI_TEST_KEY"
-TIMEOUT = 180
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment of a user's shell: none of this suite's settings, and no trace of the outer pytest."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OAI_CONFORMANCE_", "PYTEST_")) and k not in ("OPENAI_API_KEY", "PYTHONPATH")}
-    env.update(extra)
-    return env
-
-
-def cli(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=cwd, env=env or clean_env(),
-                          input=stdin, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
 def free_port() -> int:
@@ -90,20 +75,15 @@ def reference() -> Iterator[RunningServer]:
 
 
 # --- run: the reference server ------------------------------------------------------------------------------
+# Both read the session's shared default run (tests/conftest.py): `oai-conformance run --report-dir out`.
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    cwd = tmp_path_factory.mktemp("cli-run")
-    return cli(cwd, "run", "--report-dir", "out"), cwd / "out"
-
-
-def test_run_certifies_the_reference_server(default_run):
-    proc, out = default_run
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-    assert str(Path("out") / "certificate.md") in proc.stdout
-    data = results(out)
+@pytest.mark.slow
+def test_run_certifies_the_reference_server(default_run: CliRun):
+    assert default_run.returncode == 0, default_run.output
+    assert "Traceback" not in default_run.stdout + default_run.stderr
+    assert str(Path("out") / "certificate.md") in default_run.stdout
+    data = default_run.results
     assert data["format"] == "oai-conformance/results"
     assert data["version"] == 1
     assert data["verdict"] == "conformant"
@@ -111,8 +91,9 @@ def test_run_certifies_the_reference_server(default_run):
     assert data["summary"]["must_passed"] == data["summary"]["must"] > 0
 
 
-def test_run_writes_every_report(default_run):
-    _, out = default_run
+@pytest.mark.slow
+def test_run_writes_every_report(default_run: CliRun):
+    out = default_run.out
     for name in ("results.json", "junit.xml", "certificate.md", "certificate.html", "exchanges.jsonl"):
         assert (out / name).is_file(), name
         assert (out / name).stat().st_size > 0, name
@@ -127,20 +108,16 @@ def test_run_writes_every_report(default_run):
         json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_run_fails_a_faulty_server(tmp_path):
-    key = "sk-test-cli-" + os.urandom(8).hex()
-    with serve(ServerConfig(api_key=key, faults=frozenset({"no-done"}))) as server:
-        proc = cli(tmp_path, "run", "--base-url", server.base_url, "--api-key-env", KEY_ENV,
-                   "--report-dir", "out", env=clean_env(**{KEY_ENV: key}))
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-    data = results(tmp_path / "out")
+def test_run_fails_a_faulty_server(no_done_run: CliRun):
+    """The shared run of the stream cases against a server whose streams end without data: [DONE]."""
+    assert no_done_run.returncode == 1, no_done_run.output
+    assert "Traceback" not in no_done_run.stdout + no_done_run.stderr
+    data = no_done_run.results
     assert data["verdict"] != "conformant"
     assert data["exit_code"] == 1
-    found = statuses(tmp_path / "out")
-    assert found["chat.stream.done-last"] == "fail"
+    assert statuses(no_done_run.out)["chat.stream.done-last"] == "fail"
     assert data["summary"]["fail"] >= 1
-    assert (tmp_path / "out" / "certificate.md").is_file()
+    assert (no_done_run.out / "certificate.md").is_file()
 
 
 # --- bad input: exit 2, one line, no traceback, no report ---------------------------------------------------

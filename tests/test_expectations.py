@@ -7,7 +7,6 @@ requirement that passes is an unexpected pass, which `--strict-expectations` tur
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from conformance.exceptions import ConfigError
 from conformance.expectations import apply, differences, load, update
 from conformance.reference import RunningServer, ServerConfig, serve
+from tests._runs import CliRun, clean_env, cli_run, serving, shared_run
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_ENV = "OAI_EXPECTATIONS_TEST_KEY"
@@ -163,30 +163,40 @@ def run_streams(tmp_path: Path, server: RunningServer, *extra: str) -> subproces
     )
 
 
+@shared_run(read=CliRun.read)
+def listed_run(cwd: Path) -> None:
+    """The stream cases against a `no-done` server, with a file that lists the failing `chat.stream.done-last` and,
+    by mistake, the passing `chat.stream.content-type` (not strict): made once per session, started early."""
+    path = write(cwd, DONE_LAST + PASSING)
+    key = "sk-expectations-" + os.urandom(8).hex()
+    with serving("no-done", key_env=KEY_ENV, key=key) as base_url:
+        cli_run(cwd, "--base-url", base_url, "--api-key-env", KEY_ENV, "--features", "chat.stream",
+                "--select", "test_stream", "--expectations", str(path), env=clean_env(**{KEY_ENV: key}))
+
+
 @pytest.mark.slow
-def test_a_listed_failure_is_expected_and_shown_with_its_reason(tmp_path: Path, no_done: RunningServer) -> None:
-    assert run_streams(tmp_path, no_done).returncode == 1
-    proc = run_streams(tmp_path, no_done, "--expectations", str(write(tmp_path, DONE_LAST)))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    certificate = (tmp_path / "out" / "certificate.md").read_text(encoding="utf-8")
+def test_a_listed_failure_is_expected_and_shown_with_its_reason(no_done_run: CliRun, listed_run: CliRun) -> None:
+    assert no_done_run.returncode == 1, no_done_run.output  # the same run without the file (tests/conftest.py)
+    assert listed_run.returncode == 0, listed_run.output
+    certificate = (listed_run.out / "certificate.md").read_text(encoding="utf-8")
     assert "**Known deviation** (expectations file): the stream ends without data: [DONE]" in certificate
-    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
-    assert results["expectations"]["expected_failures"] == ["chat.stream.done-last"]
+    assert listed_run.results["expectations"]["expected_failures"] == ["chat.stream.done-last"]
 
 
 @pytest.mark.slow
-def test_strict_expectations_fail_on_an_unexpected_pass(tmp_path: Path, no_done: RunningServer) -> None:
+def test_strict_expectations_fail_on_an_unexpected_pass(
+    tmp_path: Path, no_done: RunningServer, listed_run: CliRun
+) -> None:
+    assert listed_run.returncode == 0, listed_run.output  # the same file, not strict
     path = write(tmp_path, DONE_LAST + PASSING)
-    assert run_streams(tmp_path, no_done, "--expectations", str(path)).returncode == 0
     proc = run_streams(tmp_path, no_done, "--expectations", str(path), "--strict-expectations")
     assert proc.returncode == 1
     assert "- chat.stream.content-type: passed but the expectations file lists it" in proc.stdout
 
 
-@pytest.mark.slow
-def test_update_writes_the_failures_and_keeps_reviewed_reasons(tmp_path: Path, no_done: RunningServer) -> None:
-    assert run_streams(tmp_path, no_done).returncode == 1
-    results = tmp_path / "out" / "results.json"
+def test_update_writes_the_failures_and_keeps_reviewed_reasons(tmp_path: Path, no_done_run: CliRun) -> None:
+    assert no_done_run.returncode == 1, no_done_run.output  # the session's shared run (tests/conftest.py)
+    results = no_done_run.out / "results.json"
     out = tmp_path / "new.toml"
     proc = cli(tmp_path, "expectations", "update", "--results", str(results), "--out", str(out))
     assert proc.returncode == 0, proc.stderr

@@ -1,30 +1,25 @@
-"""The generated phase end to end: the reference server passes it, servers that break its rules are caught, and
-`-n 2` concludes what a serial run concludes."""
+"""The generated phase end to end: the reference server passes it, and servers that break its rules are caught.
+(That `-n 2` concludes and sends what a serial run does is test_plugin.py's test_parallel_run_matches_serial_run.)"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 
-from conformance.cli import cases_args
-from tests.test_violating_servers import certify, statuses
+from tests._runs import CliRun, certify, statuses
+from tests.test_violating_servers import CAUGHT, COMPLETION, GENERATED, caught
 
 pytest_plugins = ["pytester"]
-
-GENERATED = "generated/test_generated.py"
-# Few examples and no retries: a 500 is final, and the tests stay fast.
-CHEAP = ("--oai-examples", "5", "--oai-retries", "0")
 
 
 def generated(results: dict) -> dict[str, str]:
     return {rid: s for rid, s in statuses(results).items() if rid.startswith("generated.")}
 
 
-def test_the_reference_server_passes(pytester, monkeypatch):
-    results = certify(pytester, monkeypatch, frozenset(), GENERATED, *CHEAP)
+@pytest.mark.slow
+def test_the_reference_server_passes(default_run: CliRun):
+    """The session's shared default run: every case, the generated phase with its default examples."""
+    results = default_run.results
+    assert generated(results), "the phase ran"
     assert set(generated(results).values()) == {"pass"}, generated(results)
     assert results["exit_code"] == 0
 
@@ -37,8 +32,9 @@ def test_the_reference_server_passes(pytester, monkeypatch):
         ("missing-field", "generated.valid.answered"),
     ],
 )
-def test_a_broken_server_is_caught(pytester, monkeypatch, fault, rule):
-    results = certify(pytester, monkeypatch, frozenset({fault}), GENERATED, *CHEAP)
+def test_a_broken_server_is_caught(pytester, monkeypatch, shared_runs, fault, rule):
+    assert CAUGHT[fault] == (GENERATED, [rule])
+    results = caught(pytester, monkeypatch, shared_runs, fault)  # the run test_violating_servers.py reads too
     assert generated(results)[rule] == "fail", generated(results)
     entry = next(r for r in results["requirements"] if r["id"] == rule)
     for failure in entry["failures"]:
@@ -52,37 +48,6 @@ def test_a_broken_server_is_caught(pytester, monkeypatch, fault, rule):
 
 
 def test_the_marker_leaves_the_phase_out(pytester, monkeypatch):
-    results = certify(pytester, monkeypatch, frozenset(), "", "-m", "not generated")
+    results = certify(pytester, monkeypatch, frozenset(), (GENERATED, COMPLETION), "-m", "not generated")
     assert set(generated(results).values()) == {"skip"}, "not run"
     assert statuses(results)["chat.completion.schema"] == "pass", "the other cases ran"
-
-
-@pytest.mark.slow
-def test_two_workers_send_and_conclude_what_one_does(pytester, monkeypatch):
-    serial = _subprocess_run(pytester, "serial")
-    parallel = _subprocess_run(pytester, "parallel", "-n", "2")
-    assert generated(results(serial)) == generated(results(parallel))
-    assert sent(serial) == sent(parallel), "the same seed sends the same requests, in the same report order"
-    assert len(sent(serial)) > 10
-
-
-def results(report_dir: Path) -> dict:
-    return json.loads((report_dir / "results.json").read_text())
-
-
-def sent(report_dir: Path) -> list[tuple[str, str, str | None]]:
-    """What each exchange of the run sent: method, path and body (ports and timings differ from run to run)."""
-    out = []
-    for line in (report_dir / "exchanges.jsonl").read_text().splitlines():
-        request = json.loads(line)["request"]
-        out.append((request["method"], urlsplit(request["url"]).path, request.get("body")))
-    return out
-
-
-def _subprocess_run(pytester: pytest.Pytester, name: str, *extra: str) -> Path:
-    report_dir = pytester.path / name
-    result = pytester.runpytest_subprocess(
-        *cases_args(report_dir, GENERATED), "--oai-examples", "3", "--oai-retries", "0", *extra
-    )
-    assert result.ret == 0, result.stdout.str()[-2000:]
-    return report_dir

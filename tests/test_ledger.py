@@ -4,9 +4,12 @@ store after real runs of the real plugin."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import textwrap
+from collections.abc import Iterator
 
 import pytest
 
@@ -63,6 +66,7 @@ def test_a_failed_delete_is_reported_as_left():
     assert summary["left"] == ["conv_9"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "two workers"])
 def test_a_run_leaves_nothing_behind_even_when_cases_fail(pytester, monkeypatch, workers):
     monkeypatch.setenv(KEY_ENV, KEY)
@@ -100,11 +104,27 @@ INTERRUPTED = """
 """
 
 
+@contextlib.contextmanager
+def children_get_the_default_sigint() -> Iterator[None]:
+    """A shell that starts a command in the background (`pytest &` in a script) makes it ignore SIGINT, and its
+    children inherit that: the inner run would never see its Ctrl-C. A handled signal, unlike an ignored one, is
+    back to its default in a child that execs, where Python then makes it KeyboardInterrupt; so while a child
+    starts, this process handles SIGINT (as an interactive Python would)."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_cleans_up(pytester, monkeypatch, sig):
     monkeypatch.setenv(KEY_ENV, KEY)
     pytester.makepyfile(test_interrupted=textwrap.dedent(INTERRUPTED).replace("{signal}", sig))
-    with serve(ServerConfig(api_key=KEY)) as server:
+    with serve(ServerConfig(api_key=KEY)) as server, children_get_the_default_sigint():
         result = pytester.runpytest_subprocess(
             "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", "out"
         )

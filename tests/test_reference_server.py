@@ -938,7 +938,8 @@ def _stored_then(then: Callable[[str, frozenset[str]], httpx.Response]) -> Reque
 
 
 def _walk_second_page(faults: frozenset[str]) -> httpx.Response:
-    first = [_stored(faults, {"tag": "pages"}) for _ in range(3)][0]
+    stored = [_stored(faults, {"tag": "pages"}) for _ in range(3)]  # three on the list, the walk starts after one
+    first = stored[0]
     return call("GET", f"/chat/completions?metadata[tag]=pages&limit=1&after={first}", faults=faults)
 
 
@@ -1110,7 +1111,10 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
         lambda r: r.status_code != 200,
     ),
     "chat-store-delete-kept": (_stored_then(_deleted), lambda r: r.status_code != 404),
-    "chat-store-after-ignored": (_walk_second_page, lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"]),
+    "chat-store-after-ignored": (
+        _walk_second_page,
+        lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"],
+    ),
     "chat-store-metadata-not-updated": (
         _stored_then(lambda i, f: call("POST", f"/chat/completions/{i}", {"metadata": {"x": "y"}}, faults=f)),
         lambda r: r.json()["metadata"] != {"x": "y"},

@@ -82,7 +82,7 @@ def test_requests_reject_unknown_top_level_arguments(name: str) -> None:
 
 def test_every_cited_decision_is_in_the_table() -> None:
     table = (schemas.SCHEMAS_DIR / "DECISIONS.md").read_text(encoding="utf-8")
-    section = table.split("## Responses API and Conversations", 1)[1]
+    section = table.split("## Responses API and Conversations", 1)[1].split("\n## ", 1)[0]
     rows = set(re.findall(r"^\| ([a-z0-9-]+) \|", table, flags=re.MULTILINE))
     cited = set()
     for name in NEW_NAMES:

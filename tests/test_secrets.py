@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,10 @@ from conformance._paths import CASES_DIR
 from conformance.client import Client
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.target import load_target
+from tests._runs import CliRun, clean_env, cli_run, serving, shared_run
+
+# Each test of the run reads the session's one run of every case (a subprocess); the in-process tests below do not.
+slow = pytest.mark.slow
 
 KEY = "sk-test-" + secrets.token_hex(20)  # 40 random hex characters
 KEY_ENV = "MY_KEY"
@@ -53,62 +55,78 @@ def leaks(text: str | bytes, secret: str) -> list[str]:
     return [n for n in needles(secret) if n.encode() in data]
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OAI_CONFORMANCE_", "PYTEST_")) and k not in ("OPENAI_API_KEY", "PYTHONPATH")}
-    env.update(extra)
-    return env
-
-
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[RunningServer]:
     with serve(ServerConfig(api_key=KEY, faults=FAULTS)) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def keyed_run(faulty: RunningServer, tmp_path_factory: pytest.TempPathFactory):
-    cwd = tmp_path_factory.mktemp("secrets-run")
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--base-url", faulty.base_url,
-         "--api-key-env", KEY_ENV, "--report-dir", "out"],
-        cwd=cwd, env=clean_env(**{KEY_ENV: KEY, "OAI_CONFORMANCE_HEADERS": HEADER}),
-        capture_output=True, timeout=180, check=False,
-    )
-    return proc, cwd / "out"
+@dataclass(frozen=True)
+class KeyedRun:
+    """The run, and the secrets it was given (an xdist worker that did not make it has secrets of its own)."""
+
+    run: CliRun
+    key: str
+    token: str
+
+    @property
+    def output(self) -> str:
+        return self.run.stdout + self.run.stderr
+
+    @classmethod
+    def read(cls, cwd: Path) -> KeyedRun:
+        given = json.loads((cwd / "secrets.json").read_text(encoding="utf-8"))
+        return cls(CliRun.read(cwd), given["key"], given["token"])
+
+
+@shared_run(read=KeyedRun.read)
+def keyed_run(cwd: Path) -> None:
+    """Every case against the faulty server, with the key and the header in the environment: one subprocess run
+    per session, which the tests below read. One example per round of the generated phase: each round sends the
+    key and, failing, writes its evidence as the others would."""
+    (cwd / "secrets.json").write_text(json.dumps({"key": KEY, "token": GATEWAY_TOKEN}), encoding="utf-8")
+    with serving(*sorted(FAULTS), key_env=KEY_ENV, key=KEY) as base_url:
+        cli_run(cwd, "--base-url", base_url, "--api-key-env", KEY_ENV, "--examples", "1",
+                env=clean_env(**{KEY_ENV: KEY, "OAI_CONFORMANCE_HEADERS": HEADER}))
 
 
 def report_files(report_dir: Path) -> list[Path]:
     return sorted(p for p in report_dir.rglob("*") if p.is_file())
 
 
-def test_the_run_failed_and_wrote_evidence(keyed_run):
-    proc, out = keyed_run
-    assert proc.returncode == 1, proc.stdout.decode() + proc.stderr.decode()
+@slow
+def test_the_run_failed_and_wrote_evidence(keyed_run: KeyedRun):
+    out = keyed_run.run.out
+    assert keyed_run.run.returncode == 1, keyed_run.run.output
     exchanges = (out / "exchanges.jsonl").read_text(encoding="utf-8")
     assert "Bearer [REDACTED]" in exchanges  # the key was sent, and recorded redacted
     allure = out / "allure-results"
     assert list(allure.glob("*-attachment*")), "no allure attachment: nothing for the key to leak into"
     assert any("authorization" in p.read_text(encoding="utf-8", errors="replace").lower()
                for p in allure.glob("*-attachment*"))
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    failed = {r["id"] for r in data["requirements"] if r["status"] == "fail"}
+    assert any(rid.startswith("generated.") for rid in failed), f"no evidence of the generated phase: {failed}"
 
 
-def test_key_is_in_no_report_file(keyed_run):
-    _, out = keyed_run
+@slow
+def test_key_is_in_no_report_file(keyed_run: KeyedRun):
+    out = keyed_run.run.out
     files = report_files(out)
     assert len(files) > 5
-    leaked = {str(p.relative_to(out)): found for p in files if (found := leaks(p.read_bytes(), KEY))}
+    leaked = {str(p.relative_to(out)): found for p in files if (found := leaks(p.read_bytes(), keyed_run.key))}
     assert leaked == {}
 
 
-def test_key_is_not_on_stdout_or_stderr(keyed_run):
-    proc, _ = keyed_run
-    assert leaks(proc.stdout, KEY) == []
-    assert leaks(proc.stderr, KEY) == []
+@slow
+def test_key_is_not_on_stdout_or_stderr(keyed_run: KeyedRun):
+    assert leaks(keyed_run.run.stdout, keyed_run.key) == []
+    assert leaks(keyed_run.run.stderr, keyed_run.key) == []
 
 
-def test_wrong_key_literal_is_in_no_report_file(keyed_run):
-    proc, out = keyed_run
+@slow
+def test_wrong_key_literal_is_in_no_report_file(keyed_run: KeyedRun):
+    out = keyed_run.run.out
     wrong = wrong_key_literal()
     # The wrong-key case failed (the server accepts any key), so its exchange is among the evidence.
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -117,21 +135,22 @@ def test_wrong_key_literal_is_in_no_report_file(keyed_run):
     assert wrong_key["exchanges"] or any(f.get("exchange") is not None for f in wrong_key["failures"])
     leaked = [str(p.relative_to(out)) for p in report_files(out) if wrong.encode() in p.read_bytes()]
     assert leaked == []
-    assert wrong.encode() not in proc.stdout + proc.stderr
+    assert wrong not in keyed_run.output
 
 
-def test_sensitive_header_is_redacted_in_the_target_summary(keyed_run):
-    _, out = keyed_run
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+@slow
+def test_sensitive_header_is_redacted_in_the_target_summary(keyed_run: KeyedRun):
+    data = json.loads((keyed_run.run.out / "results.json").read_text(encoding="utf-8"))
     assert "X-Gateway-Token" in data["target"]["headers"]
-    assert GATEWAY_TOKEN not in json.dumps(data["target"])
+    assert keyed_run.token not in json.dumps(data["target"])
 
 
-def test_sensitive_header_value_is_in_no_report_file(keyed_run):
-    proc, out = keyed_run
-    leaked = [str(p.relative_to(out)) for p in report_files(out) if GATEWAY_TOKEN.encode() in p.read_bytes()]
+@slow
+def test_sensitive_header_value_is_in_no_report_file(keyed_run: KeyedRun):
+    out = keyed_run.run.out
+    leaked = [str(p.relative_to(out)) for p in report_files(out) if keyed_run.token.encode() in p.read_bytes()]
     assert leaked == []
-    assert GATEWAY_TOKEN.encode() not in proc.stdout + proc.stderr
+    assert keyed_run.token not in keyed_run.output
 
 
 # --- in process ---------------------------------------------------------------------------------------------

@@ -8,17 +8,13 @@ requirement; this file proves the whole path (client, SSE parser, cases, plugin,
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from conformance.cli import cases_args
-from conformance.reference import FAULTS, ServerConfig, serve
+from conformance.reference import FAULTS
+from tests._runs import CliRun, SharedRuns, certify, slug, statuses
 
 pytest_plugins = ["pytester"]
-
-KEY_ENV = "OAI_TEST_VIOLATING_KEY"
-KEY = "sk-violating-" + os.urandom(8).hex()
 
 STREAM, TOOLS, COMPLETION = "chat/test_chat_stream.py", "chat/test_chat_tools.py", "chat/test_chat_completion.py"
 STRUCTURED, ERRORS, MODELS, EMBEDDINGS = (
@@ -99,36 +95,51 @@ CAUGHT = {
 }
 
 
-def certify(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, faults: frozenset[str], cases: str, *extra: str
-) -> dict:
-    monkeypatch.setenv(KEY_ENV, KEY)
-    report_dir = pytester.path / "reports"
-    with serve(ServerConfig(api_key=KEY, faults=faults)) as server:
-        pytester.runpytest_inprocess(
-            *cases_args(report_dir, cases),
-            "--oai-base-url",
-            server.base_url,
-            "--oai-api-key-env",
-            KEY_ENV,
-            *extra,
-        )
-    return json.loads((report_dir / "results.json").read_text())
+# Faults are deterministic: a retried 500 is a 500 again, after a back-off that only slows the test.
+CHEAP = ("--oai-retries", "0")
+# The generated case declares every generated.* id in each of its rounds (operation and mode), and these faults
+# touch only some (see `oai-conformance serve --list-faults`): fault -> (-k of the rounds, examples per round).
+# Every invalid chat or embeddings request is answered 200, every valid answer lacks its list: two examples meet
+# them; a 500 needs a message whose content is a list of parts, which five examples of the fixed seed draw.
+SELECT = {
+    "accept-anything": ("negative and (chat or embeddings)", "2"),
+    "missing-field": ("positive and (chat or embeddings)", "2"),
+    "server-error-sometimes": ("chat", "5"),
+}
 
 
-def statuses(results: dict) -> dict[str, str]:
-    return {r["id"]: r["status"] for r in results["requirements"]}
+def caught(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared_runs: SharedRuns, fault: str) -> dict:
+    """The results of CAUGHT[fault]'s case file against a server with `fault`, run in process: only the cases that
+    declare one of its rules (and SELECT's rounds). Made once per session: test_generated_phase reads them too."""
+    cases, rules = CAUGHT[fault]
+    extra = CHEAP
+    if fault in SELECT:
+        rounds, examples = SELECT[fault]
+        extra = (*CHEAP, "-k", rounds, "--oai-examples", examples)
+
+    def make(folder):
+        certify(pytester, monkeypatch, frozenset({fault}), cases, *extra, only=rules, report_dir=folder / "reports")
+
+    folder = shared_runs.folder(slug("fault", fault, cases, *extra), make)
+    return json.loads((folder / "reports" / "results.json").read_text(encoding="utf-8"))
 
 
 def test_every_fault_is_caught_here():
-    assert set(CAUGHT) == set(FAULTS), set(CAUGHT) ^ set(FAULTS)
+    """Every fault of the reference server is caught end to end: here, or in its family's end-to-end tests."""
+    from test_chat_store_end_to_end import CAUGHT as CHAT_STORE
+    from test_completions_end_to_end import CAUGHT as COMPLETIONS
+    from test_moderations_end_to_end import CAUGHT as MODERATIONS
+
+    families = (CHAT_STORE, COMPLETIONS, MODERATIONS)
+    caught = set(CAUGHT).union(*families)
+    assert caught == set(FAULTS), caught ^ set(FAULTS)
+    assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"
 
 
 @pytest.mark.parametrize("fault", sorted(CAUGHT))
-def test_fault_is_reported(pytester, monkeypatch, fault):
-    cases, rules = CAUGHT[fault]
-    # Faults are deterministic: a retried 500 is a 500 again, after a back-off that only slows the test.
-    results = certify(pytester, monkeypatch, frozenset({fault}), cases, "--oai-retries", "0")
+def test_fault_is_reported(pytester, monkeypatch, shared_runs, fault):
+    _, rules = CAUGHT[fault]
+    results = caught(pytester, monkeypatch, shared_runs, fault)
     got = statuses(results)
     for rid in rules:
         assert got[rid] in ("fail", "warn"), f"{fault}: {rid} is {got[rid]}"
@@ -140,12 +151,20 @@ def test_fault_is_reported(pytester, monkeypatch, fault):
         assert results["verdict"] == "not conformant" and results["exit_code"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cases", sorted({c for c, _ in CAUGHT.values()}))
-def test_the_same_cases_pass_without_the_fault(pytester, monkeypatch, cases):
-    """The control: what fails above fails because of the fault."""
-    results = certify(pytester, monkeypatch, frozenset(), cases)
-    bad = {rid: s for rid, s in statuses(results).items() if s in ("fail", "warn", "error")}
+def test_the_same_cases_pass_without_the_fault(default_run: CliRun, cases):
+    """The control: what fails above fails because of the fault. The session's shared default run ran every case
+    file against the reference server without a fault: what the cases of this file judged there passed."""
+    judged = {
+        r["id"]: r["status"] for r in default_run.results["requirements"]
+        if any(case.startswith(f"{cases}::") for case in r["cases"])
+    }  # fmt: skip
+    assert judged, f"no case of {cases} judged anything"
+    bad = {rid: s for rid, s in judged.items() if s in ("fail", "warn", "error")}
     assert not bad
+    rules = {rid for file, ids in CAUGHT.values() if file == cases for rid in ids}
+    assert {rid: judged.get(rid) for rid in rules} == dict.fromkeys(rules, "pass")
 
 
 @pytest.mark.parametrize(
@@ -153,7 +172,10 @@ def test_the_same_cases_pass_without_the_fault(pytester, monkeypatch, cases):
 )
 def test_strict_mode_fails_on_a_should_violation(pytester, monkeypatch, mode, status, verdict):
     """`empty-success` breaks only a SHOULD rule: a warning by default, a failure in strict mode."""
-    results = certify(pytester, monkeypatch, frozenset({"empty-success"}), COMPLETION, "--oai-mode", mode)
+    results = certify(
+        pytester, monkeypatch, frozenset({"empty-success"}), COMPLETION, "--oai-mode", mode,
+        only=["chat.completion.not-empty"],
+    )  # fmt: skip
     assert statuses(results)["chat.completion.not-empty"] == status
     assert results["verdict"] == verdict
 
@@ -162,6 +184,7 @@ def test_strict_mode_fails_on_a_should_violation(pytester, monkeypatch, mode, st
 def test_only_claimed_models_must_be_listed(pytester, monkeypatch, features, status):
     """A server that claims no embeddings need not list an embeddings model (vLLM serving one chat model)."""
     results = certify(
-        pytester, monkeypatch, frozenset(), MODELS, "--oai-features", features, "--oai-model", "embeddings=not-served"
-    )
+        pytester, monkeypatch, frozenset(), MODELS, "--oai-features", features, "--oai-model", "embeddings=not-served",
+        only=["models.list.contains-configured"],
+    )  # fmt: skip
     assert statuses(results)["models.list.contains-configured"] == status

@@ -5,6 +5,9 @@ Dependencies are resolved by pip from the index configured on the machine (pip.c
 user's install would; this machine's configuration serves them without reaching the internet. The isolated
 build fetches hatchling the same way; where that fails the build is retried with --no-isolation, using the
 hatchling installed next to the interpreter running these tests.
+
+Building, installing and running take ~20 s of subprocesses: they start in the background with the session's
+shared runs (tests/_runs.py), and the test reads what each step did.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import subprocess
 import sys
 import venv
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conformance.schemas import NOT_A_SCHEMA
+from tests._runs import STARTING_ENV, shared_run
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = "Scripts" if os.name == "nt" else "bin"
@@ -29,31 +34,88 @@ pytestmark = pytest.mark.slow
 
 def run(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     # No PYTHONPATH and none of the outer run's settings: the installed copy alone must do the work.
-    env = {k: v for k, v in os.environ.items()
+    env = {k: v for k, v in STARTING_ENV.items()
            if not k.startswith(("OAI_CONFORMANCE_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"))}
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
                           check=False)
 
 
-def shown(proc: subprocess.CompletedProcess[str]) -> str:
+@dataclass(frozen=True)
+class Step:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def shown(proc: Step | subprocess.CompletedProcess[str]) -> str:
     return (f"{proc.args}\nexit {proc.returncode}\n"
             f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
 
 
-def build_wheel(outdir: Path) -> Path:
-    outdir.mkdir(parents=True, exist_ok=True)
-    proc = run([sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(REPO)], cwd=outdir)
-    if proc.returncode != 0:  # the isolated build could not install hatchling: use the one installed here
-        proc = run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir),
-                    str(REPO)], cwd=outdir)
-    assert proc.returncode == 0, shown(proc)
-    wheels = list(outdir.glob("oai_conformance-*.whl"))
+@dataclass(frozen=True)
+class Installed:
+    """What the steps of `installed_wheel` did, in their folder: dist/ (the wheel), venv/, elsewhere/."""
+
+    folder: Path
+    steps: dict[str, Step]
+
+    @classmethod
+    def read(cls, folder: Path) -> Installed:
+        steps = json.loads((folder / "steps.json").read_text(encoding="utf-8"))
+        return cls(folder, {name: Step(**step) for name, step in steps.items()})
+
+    def step(self, name: str) -> Step:
+        assert name in self.steps, f"not run: {name} (an earlier step failed: {list(self.steps)})"
+        step = self.steps[name]
+        assert step.returncode == 0, shown(step)
+        return step
+
+
+@shared_run(read=Installed.read)
+def installed_wheel(folder: Path) -> None:
+    """Build the wheel into dist/, install it into a fresh venv/, and from elsewhere/ (outside the checkout) ask
+    where the package lives, certify the reference server and list the schemas; each step's command and output go
+    to steps.json, up to the first that fails."""
+    steps: dict[str, dict[str, object]] = {}
+
+    def step(name: str, args: list[str], cwd: Path, timeout: float = 120) -> bool:
+        proc = run(args, cwd, timeout)
+        steps[name] = {"args": [str(a) for a in proc.args], "returncode": proc.returncode, "stdout": proc.stdout,
+                       "stderr": proc.stderr}
+        (folder / "steps.json").write_text(json.dumps(steps), encoding="utf-8")
+        return proc.returncode == 0
+
+    dist, env_dir, elsewhere = folder / "dist", folder / "venv", folder / "elsewhere"
+    dist.mkdir()
+    elsewhere.mkdir()
+    (folder / "steps.json").write_text("{}", encoding="utf-8")
+    build = [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)]
+    # Where the isolated build could not install hatchling: the one installed here.
+    if not step("build", build, dist) and not step("build", [*build[:4], "--no-isolation", *build[4:]], dist):
+        return
+    venv.EnvBuilder(clear=True).create(env_dir)  # a clean venv: no system site-packages
+    python = env_dir / BIN / "python"
+    # This interpreter's pip installs into it (pip --python): the venv needs no pip of its own, which would cost
+    # seconds to install and play no part in what is tested.
+    wheels = [str(p) for p in dist.glob("oai_conformance-*.whl")]
+    if not step("install", [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", *wheels],
+                folder, timeout=300):
+        return
+    script = env_dir / BIN / "oai-conformance"
+    step("where", [str(python), "-c", "import conformance, conformance._paths as p, conformance.schemas as s; "
+                   "print(conformance.__file__); print(p.CASES_DIR); print(s.SCHEMAS_DIR)"], elsewhere)
+    # One example per round of the generated phase: every requirement is judged all the same, and more requests
+    # would test the server, not what the wheel carries.
+    step("certify", [str(script), "run", "--report-dir", "out", "--examples", "1"], elsewhere, timeout=180)
+    step("schemas", [str(script), "schemas"], elsewhere)
+
+
+def test_wheel_installs_and_certifies_from_anywhere(installed_wheel: Installed):
+    installed_wheel.step("build")
+    wheels = list((installed_wheel.folder / "dist").glob("oai_conformance-*.whl"))
     assert len(wheels) == 1, wheels
-    return wheels[0]
-
-
-def test_wheel_installs_and_certifies_from_anywhere(tmp_path: Path):
-    wheel = build_wheel(tmp_path / "dist")
+    wheel = wheels[0]
 
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("conformance/bundled/schemas/chat.completion.json",
@@ -73,37 +135,26 @@ def test_wheel_installs_and_certifies_from_anywhere(tmp_path: Path):
     assert "oai-conformance = conformance.cli:main" in text
     assert "oai_conformance = conformance.plugin" in text
 
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)  # a clean venv: no system site-packages
-    python = env_dir / BIN / "python"
-    proc = run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], cwd=tmp_path, timeout=300)
-    assert proc.returncode == 0, shown(proc)
-
+    installed_wheel.step("install")
     # A directory outside the repository: nothing there but what the wheel installed.
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    env_dir, elsewhere = installed_wheel.folder / "venv", installed_wheel.folder / "elsewhere"
     assert REPO not in elsewhere.parents
 
-    where = run([str(python), "-c", "import conformance, conformance._paths as p, conformance.schemas as s; "
-                 "print(conformance.__file__); print(p.CASES_DIR); print(s.SCHEMAS_DIR)"], cwd=elsewhere)
-    assert where.returncode == 0, shown(where)
+    where = installed_wheel.step("where")
     package, cases, schemas_dir = (Path(line) for line in where.stdout.splitlines())
     for path in (package, cases, schemas_dir):
         assert env_dir in path.parents, f"{path} is not inside the fresh venv"
     assert cases.parts[-2:] == ("bundled", "cases")
     assert schemas_dir.parts[-2:] == ("bundled", "schemas")
 
-    script = env_dir / BIN / "oai-conformance"
-    certify = run([str(script), "run", "--report-dir", "out"], cwd=elsewhere, timeout=180)
-    assert certify.returncode == 0, shown(certify)
+    installed_wheel.step("certify")
     results = json.loads((elsewhere / "out" / "results.json").read_text(encoding="utf-8"))
     assert results["verdict"] == "conformant"
     assert results["summary"]["fail"] == 0
     assert results["summary"]["must_passed"] == results["summary"]["must"] > 0
     assert results["tool"] and "0+unknown" not in json.dumps(results["tool"])
 
-    listed = run([str(script), "schemas"], cwd=elsewhere)
-    assert listed.returncode == 0, shown(listed)
+    listed = installed_wheel.step("schemas")
     assert set(listed.stdout.split()) == {p.stem for p in (REPO / "schemas").glob("*.json")
                                           if p.name not in NOT_A_SCHEMA}
     assert "chat.completion" in listed.stdout.split()

@@ -1,0 +1,317 @@
+"""Runs of the bundled cases that several tests read, made once per test session, and the helpers that make runs.
+
+A run of the whole bundled suite takes ~10 s. The tests that only read what a run concluded (its results and
+reports, its output, its exit code) share one, declared with `@shared_run`:
+
+- it is made once per test session, also under pytest-xdist: in a folder that every worker of the session sees
+  (the parent of the workers' basetemp), under a file lock, as in pytest-xdist's docs ("Making session-scoped
+  fixtures execute only once");
+- it starts in the background when the session starts, if a selected test uses it (tests/conftest.py), and the
+  shared runs are made one after the other in one background thread, so a serial session uses a second core
+  for them. A maker therefore only starts subprocesses (reference servers included) and writes files in its
+  folder: no pytest machinery, no in-process server, no reading of the environment, which tests change.
+
+A test that reads a shared run must not write into its folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from conformance.cli import cases_args
+from conformance.reference import RunningServer, ServerConfig, serve
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, so each xdist worker makes the runs it reads itself
+    fcntl = None  # type: ignore[assignment]
+
+T = TypeVar("T")
+TIMEOUT = 180
+# The key of the reference servers that the in-process runs below start (they read it from the environment).
+KEY_ENV = "OAI_TEST_RUNS_KEY"
+KEY = "sk-runs-" + os.urandom(8).hex()
+_DONE = ".done"
+# The environment this session started with: a maker runs in a background thread while tests change os.environ.
+STARTING_ENV = dict(os.environ)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a user's shell: none of this suite's settings, and no trace of the outer pytest."""
+    env = {k: v for k, v in STARTING_ENV.items()
+           if not k.startswith(("OAI_CONFORMANCE_", "PYTEST_")) and k not in ("OPENAI_API_KEY", "PYTHONPATH")}
+    env.update(extra)
+    return env
+
+
+def cli(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    """`oai-conformance ARGS` in a subprocess, in `cwd`, in a user's environment (or `env`)."""
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=cwd, env=env or clean_env(),
+                          input=stdin, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """A finished `oai-conformance run --report-dir out`: its exit code and output, where it ran, its reports."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    cwd: Path
+
+    @property
+    def out(self) -> Path:
+        return self.cwd / "out"
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return json.loads((self.out / "results.json").read_text(encoding="utf-8"))
+
+    @property
+    def output(self) -> str:
+        return f"exit {self.returncode}\nstdout:\n{self.stdout[-3000:]}\nstderr:\n{self.stderr[-3000:]}"
+
+    @classmethod
+    def read(cls, cwd: Path) -> CliRun:
+        return cls(cwd=cwd, **json.loads((cwd / "process.json").read_text(encoding="utf-8")))
+
+
+def cli_run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> CliRun:
+    """`oai-conformance run --report-dir out ARGS` in `cwd`; its exit code and output are kept in cwd/process.json."""
+    proc = cli(cwd, "run", "--report-dir", "out", *args, env=env)
+    kept = {"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+    (cwd / "process.json").write_text(json.dumps(kept), encoding="utf-8")
+    return CliRun(cwd=cwd, **kept)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(*faults: str, key_env: str, key: str) -> Iterator[str]:
+    """`oai-conformance serve` with `faults`, requiring `key`, in a subprocess: its base URL while it runs."""
+    port = free_port()
+    command = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--api-key-env", key_env]
+    command += [arg for fault in faults for arg in ("--fault", fault)]
+    # Its output goes to a file, not a pipe, which a talkative server could fill.
+    with tempfile.TemporaryFile() as said, subprocess.Popen(
+        command, env=clean_env(**{key_env: key}), stdout=said, stderr=subprocess.STDOUT
+    ) as server:
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    said.seek(0)
+                    told = said.read().decode(errors="replace")
+                    raise RuntimeError(f"{command} exited with {server.returncode}: {told}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{command} did not listen within 60 s")
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+# Shared runs ------------------------------------------------------------------------------------------------------
+
+# name -> the maker of the shared run of that name (and of the session fixture that returns it)
+MAKERS: dict[str, Callable[[Path], object]] = {}
+
+
+class SharedRuns:
+    """Folders made once per test session: started in the background, or made by the first test that asks."""
+
+    def __init__(self, root: Path, lock: bool) -> None:
+        self.root = root
+        self._lock_files = lock and fcntl is not None
+        root.mkdir(parents=True, exist_ok=True)
+        self._jobs: dict[str, Future[Path]] = {}
+        self._queue: queue.SimpleQueue[tuple[str, Callable[[Path], object], Future[Path]]] = queue.SimpleQueue()
+        self._lane: threading.Thread | None = None
+
+    @classmethod
+    def for_session(cls, config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
+        basetemp = tmp_path_factory.getbasetemp()
+        if hasattr(config, "workerinput") and fcntl is not None:  # an xdist worker: basetemp is <session>/popen-gwN
+            return cls(basetemp.parent / "shared-runs", lock=True)
+        return cls(basetemp / "shared-runs", lock=False)
+
+    @contextlib.contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        if not self._lock_files:
+            yield
+            return
+        with open(self.root / f"{name}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _make(self, name: str, make: Callable[[Path], object]) -> Path:
+        folder = self.root / name
+        with self._locked(name):
+            if not (folder / _DONE).is_file():  # neither this process nor another xdist worker has made it
+                shutil.rmtree(folder, ignore_errors=True)  # a failed attempt
+                folder.mkdir(parents=True)
+                make(folder)
+                (folder / _DONE).touch()
+        return folder
+
+    def start(self, name: str, make: Callable[[Path], object]) -> None:
+        """Make `name` in the background, after the runs started before it, unless it is started already."""
+        if name in self._jobs:
+            return
+        self._jobs[name] = job = Future()
+        self._queue.put((name, make, job))
+        if self._lane is None:
+            self._lane = threading.Thread(target=self._work, name="shared-runs", daemon=True)
+            self._lane.start()
+
+    def _work(self) -> None:
+        while True:
+            name, make, job = self._queue.get()
+            if job.set_running_or_notify_cancel():
+                try:
+                    job.set_result(self._make(name, make))
+                except BaseException as exc:
+                    job.set_exception(exc)
+
+    def close(self) -> None:
+        """At the end of the session: the runs not started are dropped; the one being made is finished (another
+        xdist worker may be waiting for it, and a thread cut short would leave its subprocesses behind)."""
+        for job in self._jobs.values():
+            job.cancel()
+        for job in self._jobs.values():
+            if not job.cancelled():
+                job.exception()  # waits
+
+    def folder(self, name: str, make: Callable[[Path], object]) -> Path:
+        """The folder `name`, filled by `make(folder)` unless a test of this session has done so already. A run
+        that is started but still waits for its turn in the background is made here and now instead."""
+        job = self._jobs.get(name)
+        if job is None or job.cancel():
+            self._jobs[name] = job = Future()
+            job.set_running_or_notify_cancel()
+            try:
+                job.set_result(self._make(name, make))
+            except BaseException as exc:
+                job.set_exception(exc)
+        return job.result()
+
+
+def shared_run(read: Callable[[Path], T]) -> Callable[[Callable[[Path], object]], Any]:
+    """Declares a shared run: the decorated `maker(folder)` fills the folder; it becomes a session fixture of the
+    same name, which returns `read(folder)`. See the module doc for what a maker may do."""
+
+    def declare(maker: Callable[[Path], object]) -> Any:
+        name = maker.__name__
+        MAKERS[name] = maker
+
+        def fixture(shared_runs: SharedRuns) -> T:
+            return read(shared_runs.folder(name, maker))
+
+        fixture.__doc__ = maker.__doc__
+        return pytest.fixture(scope="session", name=name)(fixture)
+
+    return declare
+
+
+# In-process runs of the cases (pytester) ---------------------------------------------------------------------------
+
+_STOPPING: list[threading.Thread] = []
+
+
+@contextlib.contextmanager
+def briefly_serve(config: ServerConfig) -> Iterator[RunningServer]:
+    """`serve(config)`, stopped in the background: a stop waits ~0.2 s for uvicorn's main loop, which dozens of
+    fault runs would otherwise wait in turn. `join_stopping()` (at the end of the session) waits for them all."""
+    context = serve(config)
+    server = context.__enter__()
+    try:
+        yield server
+    finally:
+        stopping = threading.Thread(target=context.__exit__, args=(None, None, None), daemon=True)
+        stopping.start()
+        _STOPPING.append(stopping)
+
+
+def join_stopping() -> None:
+    while _STOPPING:
+        _STOPPING.pop().join(10)
+
+
+class OnlyCasesDeclaring:
+    """An in-process plugin of the inner run: it keeps only the cases that declare one of `rules`
+    (`@requirement`), the others are deselected."""
+
+    def __init__(self, rules: Iterable[str]) -> None:
+        self.rules = frozenset(rules)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        def declares(item: pytest.Item) -> bool:
+            return any(rid in self.rules for mark in item.iter_markers("requirement") for rid in mark.args)
+
+        kept = [item for item in items if declares(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not declares(item)])
+        items[:] = kept
+
+
+def certify(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    faults: frozenset[str],
+    cases: str | Sequence[str],
+    *extra: str,
+    only: Iterable[str] = (),
+    report_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The results of the bundled cases (the files `cases` under cases/; "" for all) run in process by the real
+    plugin against a reference server with `faults`; with `only`, just the cases that declare one of those ids."""
+    monkeypatch.setenv(KEY_ENV, KEY)
+    report_dir = report_dir or pytester.path / "reports"
+    paths = (cases,) if isinstance(cases, str) else tuple(cases)
+    plugins = [OnlyCasesDeclaring(only)] if only else []
+    with briefly_serve(ServerConfig(api_key=KEY, faults=faults)) as server:
+        pytester.runpytest_inprocess(
+            *cases_args(report_dir, *paths), "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, *extra,
+            plugins=plugins,
+        )  # fmt: skip
+    return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def statuses(results: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in results["requirements"]}
+
+
+def slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", "-".join(parts)).strip("-")

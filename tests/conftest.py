@@ -1,0 +1,53 @@
+"""Runs of the bundled suite that the tests share (tests/_runs.py says how): each made once per test session, also
+under pytest-xdist, and started in the background as the session starts. A test that reads one must not write
+into its folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._runs import MAKERS, CliRun, SharedRuns, clean_env, cli_run, join_stopping, serving, shared_run
+
+SHARED_KEY_ENV = "OAI_SHARED_RUN_KEY"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    join_stopping()  # the reference servers of in-process runs, stopping in the background
+
+
+@pytest.fixture(scope="session")
+def shared_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedRuns]:
+    runs = SharedRuns.for_session(request.config, tmp_path_factory)
+    yield runs
+    runs.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_shared_runs(request: pytest.FixtureRequest, shared_runs: SharedRuns) -> None:
+    """Starts the shared runs that the selected tests read, in the order they first need them (an xdist worker
+    starts those of every test; the other workers find them made)."""
+    for item in request.session.items:
+        for name in item.fixturenames:
+            if name in MAKERS:
+                shared_runs.start(name, MAKERS[name])
+
+
+@shared_run(read=CliRun.read)
+def default_run(cwd: Path) -> None:
+    """`oai-conformance run --report-dir out` with nothing else: every bundled case against the bundled reference
+    server, as a user's first command. Read its exit code, output and reports (out/); write nothing there."""
+    cli_run(cwd)
+
+
+@shared_run(read=CliRun.read)
+def no_done_run(cwd: Path) -> None:
+    """`oai-conformance run` of the stream cases (`--features chat.stream --select test_stream`) against a reference
+    server with the `no-done` fault (its streams end without data: [DONE]), which fails `chat.stream.done-last`."""
+    key = "sk-no-done-" + os.urandom(8).hex()
+    with serving("no-done", key_env=SHARED_KEY_ENV, key=key) as base_url:
+        cli_run(cwd, "--base-url", base_url, "--api-key-env", SHARED_KEY_ENV,
+                "--features", "chat.stream", "--select", "test_stream", env=clean_env(**{SHARED_KEY_ENV: key}))
