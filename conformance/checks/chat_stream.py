@@ -20,6 +20,8 @@ from conformance.checks.evidence import (
     received,
     schema_violations,
     status_violations,
+    unrequested_usage_violations,
+    usage_chunk_violations,
     usage_violations,
 )
 from conformance.checks.rule import Context, Violation, check, first
@@ -266,21 +268,7 @@ def _usage_chunks(stream: ChatStream) -> list[tuple[int, dict[str, Any]]]:
 def usage_last(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     if not _events(stream).usage_requested:
         raise NotApplicable("the request does not set stream_options.include_usage")
-    with_usage = _usage_chunks(stream)
-    if len(with_usage) != 1:
-        yield Violation(f"Received: {len(with_usage)} chunks with usage\nExpected: exactly one, the last chunk")
-        return
-    index, chunk = with_usage[0]
-    if index != stream.chunks[-1][0]:
-        yield Violation(
-            "Received: usage in a chunk that is not the last\nExpected: the usage chunk last before [DONE]",
-            f"event {index}",
-        )
-    if chunk.get("choices") != []:
-        yield Violation(
-            f"Received: choices {excerpt(chunk.get('choices'), 120)} in the usage chunk\nExpected: choices []",
-            f"event {index} $.choices",
-        )
+    yield from usage_chunk_violations(stream.chunks)
 
 
 @check("chat.stream.usage-adds-up")
@@ -296,14 +284,7 @@ def stream_usage_adds_up(stream: ChatStream, ctx: Context) -> Iterator[Violation
 def no_usage_unrequested(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
     if _events(stream).usage_requested:
         raise NotApplicable("the request asks for usage")
-    for index, chunk in stream.chunks:
-        if chunk.get("usage") is not None or chunk.get("choices") == []:
-            yield Violation(
-                f"Received: {excerpt(chunk, 160)}\nExpected: no usage chunk (and no chunk without choices) "
-                "unless stream_options.include_usage is true",
-                f"event {index}",
-            )
-            return
+    yield from unrequested_usage_violations(stream.chunks)
 
 
 # Tool-call deltas ----------------------------------------------------------------------------------------------

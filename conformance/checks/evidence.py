@@ -5,7 +5,7 @@ an expected error status)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from conformance import schemas
@@ -69,6 +69,41 @@ def drift_hint(error: schemas.SchemaError, at: str) -> str:
     if error.keyword == "type" and at not in ("$", "") and scalars_expected and error.instance is None:
         return f"{DRIFT_HINT}: a value of a new type ({value}) at {at}"
     return ""
+
+
+Chunks = Sequence[tuple[int, dict[str, Any]]]  # a stream's parsed chunks with their event positions
+
+
+def usage_chunk_violations(chunks: Chunks) -> Iterator[Violation]:
+    """With `stream_options.include_usage`, exactly one chunk carries usage: the last, with `choices: []`
+    (chat completions and legacy completions stream alike)."""
+    with_usage = [(i, c) for i, c in chunks if c.get("usage") is not None]
+    if len(with_usage) != 1:
+        yield Violation(f"Received: {len(with_usage)} chunks with usage\nExpected: exactly one, the last chunk")
+        return
+    index, chunk = with_usage[0]
+    if index != chunks[-1][0]:
+        yield Violation(
+            "Received: usage in a chunk that is not the last\nExpected: the usage chunk last before [DONE]",
+            f"event {index}",
+        )
+    if chunk.get("choices") != []:
+        yield Violation(
+            f"Received: choices {excerpt(chunk.get('choices'), 120)} in the usage chunk\nExpected: choices []",
+            f"event {index} $.choices",
+        )
+
+
+def unrequested_usage_violations(chunks: Chunks) -> Iterator[Violation]:
+    """Without `stream_options.include_usage`, no chunk carries usage and none comes without choices."""
+    for index, chunk in chunks:
+        if chunk.get("usage") is not None or chunk.get("choices") == []:
+            yield Violation(
+                f"Received: {excerpt(chunk, 160)}\nExpected: no usage chunk (and no chunk without choices) "
+                "unless stream_options.include_usage is true",
+                f"event {index}",
+            )
+            return
 
 
 def bound_hit(exchange: Exchange | None) -> str:
