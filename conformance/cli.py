@@ -198,6 +198,10 @@ def _run(args: argparse.Namespace) -> int:
         raise ConformanceError(problem)
 
     _check_selection(args)
+    from conformance.generation import missing_engine
+
+    if reason := missing_engine():
+        print(f"{PROG}: note: {reason}; its requirements are reported as skipped", file=sys.stderr)
     report_dir = Path(args.report_dir or "reports")
     created = not report_dir.exists()
     _report_dir(report_dir)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,15 @@ OPENAPI = "openapi.json"
 DEFAULT_EXAMPLES = 10
 DEFAULT_SEED = 0
 DEFAULT_RESPONSE_TIME_LIMIT = 30.0
+EXTRA = "oai-conformance[generated]"
+
+
+def missing_engine() -> str | None:
+    """Why the generated phase cannot run in this environment (its extra is not installed), or None."""
+    missing = [name for name in ("schemathesis", "hypothesis") if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return f"the generated phase needs {' and '.join(missing)}, which the suite installs apart: pip install '{EXTRA}'"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,19 @@ class Installed:
         return step
 
 
+# What a pytest start in a repository that does not use the suite loaded: written where the test reads it.
+MODULES_LOADED = """\
+import json, sys
+from pathlib import Path
+
+
+def pytest_unconfigure(config):
+    loaded = {"plugin": config.pluginmanager.has_plugin("oai_conformance"),
+              "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("schemathesis", "hypothesis"))}
+    Path("loaded.json").write_text(json.dumps(loaded))
+"""
+
+
 @shared_run(read=Installed.read)
 def installed_wheel(folder: Path) -> None:
     """Build the wheel into dist/, install it into a fresh venv/, and from elsewhere/ (outside the checkout) ask
@@ -99,14 +112,23 @@ def installed_wheel(folder: Path) -> None:
     # This interpreter's pip installs into it (pip --python): the venv needs no pip of its own, which would cost
     # seconds to install and play no part in what is tested.
     wheels = [str(p) for p in dist.glob("oai_conformance-*.whl")]
-    if not step("install", [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", *wheels],
-                folder, timeout=300):
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    # First the package alone, as a repository that wants only the fixtures and hand-written cases installs it.
+    if not step("install", [*install, *wheels], folder, timeout=300):
         return
     script = env_dir / BIN / "oai-conformance"
     step("where", [str(python), "-c", "import conformance, conformance._paths as p, conformance.schemas as s; "
                    "print(conformance.__file__); print(p.CASES_DIR); print(s.SCHEMAS_DIR)"], elsewhere)
+    light = elsewhere / "light"
+    light.mkdir()
+    (light / "test_nothing.py").write_text("def test_nothing():\n    pass\n", encoding="utf-8")
+    (light / "conftest.py").write_text(MODULES_LOADED, encoding="utf-8")
+    step("light", [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], light)
     # One example per round of the generated phase: every requirement is judged all the same, and more requests
     # would test the server, not what the wheel carries.
+    step("certify-alone", [str(script), "run", "--report-dir", "alone", "--examples", "1"], elsewhere, timeout=180)
+    if not step("install-generated", [*install, *(f"{w}[generated]" for w in wheels)], folder, timeout=300):
+        return
     step("certify", [str(script), "run", "--report-dir", "out", "--examples", "1"], elsewhere, timeout=180)
     step("schemas", [str(script), "schemas"], elsewhere)
 
@@ -147,6 +169,19 @@ def test_wheel_installs_and_certifies_from_anywhere(installed_wheel: Installed):
     assert cases.parts[-2:] == ("bundled", "cases")
     assert schemas_dir.parts[-2:] == ("bundled", "schemas")
 
+    loaded = json.loads((elsewhere / "light" / "loaded.json").read_text(encoding="utf-8"))
+    assert loaded == {"plugin": True, "heavy": []}, shown(installed_wheel.step("light"))
+
+    # Without the generated extra the run judges all the rest and says which rules it left out, and why.
+    alone = installed_wheel.step("certify-alone")
+    assert "pip install 'oai-conformance[generated]'" in alone.stderr, shown(alone)
+    results = json.loads((elsewhere / "alone" / "results.json").read_text(encoding="utf-8"))
+    generated = [r for r in results["requirements"] if r["feature"] == "generated"]
+    assert generated and all(r["status"] == "skip" for r in generated), generated
+    assert all("oai-conformance[generated]" in " ".join(r["reasons"]) for r in generated), generated
+    assert results["summary"]["fail"] == 0 and results["verdict"] == "conformant"
+
+    installed_wheel.step("install-generated")
     installed_wheel.step("certify")
     results = json.loads((elsewhere / "out" / "results.json").read_text(encoding="utf-8"))
     assert results["verdict"] == "conformant"

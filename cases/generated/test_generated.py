@@ -11,7 +11,7 @@ import pytest
 from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
-from conformance.generation import Request, draw_requests, operations
+from conformance.generation import Request, draw_requests, missing_engine, operations
 
 pytestmark = pytest.mark.generated
 
@@ -38,6 +38,8 @@ PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
     ids=[f"{mode}{' streamed' if streamed else ''} {op.label}" for op, mode, streamed in PLAN],
 )
 def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
+    if reason := missing_engine():
+        pytest.skip(reason)
     if not oai_target.claims(operation.feature):
         pytest.skip(not_claimed_reason(operation.feature))
     stream_feature = STREAM_FEATURE.get(operation.feature, "")
