@@ -49,6 +49,10 @@ DROPPED = (
 Streaming = Literal["off", "drawn", "on"]
 
 
+# The operations whose body names the model that answers (the others act on objects the run made).
+NAMES_A_MODEL = frozenset({"/chat/completions", "/completions", "/embeddings", "/moderations", "/responses"})
+
+
 def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: Streaming = "drawn") -> Any:
     """The body to send for `operation`, or REJECT.
 
@@ -63,7 +67,7 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
     else:
         shaped = _whole_numbers(copy.deepcopy(body))
         if isinstance(shaped, dict):
-            if operation.path != "/conversations":
+            if operation.path in NAMES_A_MODEL:
                 shaped["model"] = model
             if operation.path == "/chat/completions":
                 _chat(shaped, stream)
@@ -75,7 +79,7 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
                 _moderations(shaped)
             elif operation.path == "/responses":
                 _responses(shaped, stream)
-            elif operation.path == "/conversations":
+            elif operation.path in ("/conversations", "/conversations/{conversation_id}/items"):
                 shaped["items"] = _short_items(shaped.get("items"))
         wanted_valid = True
     if _is_valid(operation.request_schema, shaped) != wanted_valid:

@@ -87,6 +87,9 @@ class Operation:
     event_schema: str | None  # each event of a 200 text/event-stream: "chat.completion.chunk"
     error_schema: str  # the body of every error status: "error"
     path_parameters: tuple[str, ...] = ()
+    # The path parameters that name one object, with the kind of object (x-oai-created-by): conformance.provision
+    # creates one of each before the operation's requests are drawn.
+    created_by: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -130,6 +133,7 @@ def operations() -> tuple[Operation, ...]:
             stream = ok.get("text/event-stream", {}).get("x-oai-item-schema")
             body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             error = next(r for code, r in responses.items() if code.startswith("4"))
+            path_parameters = [p for p in spec.get("parameters", []) if p["in"] == "path"]
             out.append(
                 Operation(
                     method=method.upper(),
@@ -139,7 +143,10 @@ def operations() -> tuple[Operation, ...]:
                     response_schema=_schema_name(ok["application/json"]["schema"]["$ref"]),
                     event_schema=_schema_name(stream["$ref"]) if stream else None,
                     error_schema=_schema_name(error["content"]["application/json"]["schema"]["$ref"]),
-                    path_parameters=tuple(p["name"] for p in spec.get("parameters", []) if p["in"] == "path"),
+                    path_parameters=tuple(p["name"] for p in path_parameters),
+                    created_by=tuple(
+                        (p["name"], p["x-oai-created-by"]) for p in path_parameters if "x-oai-created-by" in p
+                    ),
                 )
             )
     return tuple(out)

@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
+from conformance.client import Client
+from conformance.generation import operations
+from conformance.provision import NotProvided, provide
+from conformance.reference import ServerConfig, serve
+from conformance.target import load_target
 from tests._runs import CliRun, certify, statuses
 from tests.test_violating_servers import CAUGHT, COMPLETION, GENERATED, caught
 
@@ -22,6 +31,37 @@ def test_the_reference_server_passes(default_run: CliRun):
     assert generated(results), "the phase ran"
     assert set(generated(results).values()) == {"pass"}, generated(results)
     assert results["exit_code"] == 0
+
+
+@pytest.mark.slow
+def test_requests_on_one_object_name_one_the_run_made(default_run: CliRun):
+    """Every operation whose path names an object got a 2xx for an object of the run's own, which the run deleted."""
+    exchanges = [json.loads(line) for line in (default_run.out / "exchanges.jsonl").read_text().splitlines()]
+    resources = default_run.results["resources"]
+    made = {entry["id"] for entry in resources["created"]}
+    assert resources["left"] == [], "the ledger deleted every object the phase made"
+    for op in (op for op in operations() if op.created_by):
+        template = "/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", op.path)
+        answered = [
+            match.groupdict() for e in exchanges
+            if e["request"]["method"] == op.method and e["response"] and 200 <= e["response"]["status"] < 300
+            and (match := re.fullmatch(template, urlsplit(e["request"]["url"]).path))
+        ]  # fmt: skip
+        assert answered, f"{op.label}: no request answered 2xx"
+        first = op.created_by[0][0]  # the object the others belong to
+        assert all(ids[first] in made for ids in answered), (op.label, answered)
+
+
+def test_an_object_the_server_will_not_make_is_a_reason_not_a_failure(tmp_path):
+    """provide() names the request that failed and the answer, so the generated case skips with it."""
+    with serve(ServerConfig()) as server:
+        target = load_target({"base_url": server.base_url, "no_api_key": True,
+                              "model": ["chat=oai-conformance-no-such-model"]}, {}, None, tmp_path)  # fmt: skip
+        with Client(target) as client, pytest.raises(NotProvided) as raised:
+            provide({"completion_id": "chat.completion"}, client, target)
+    assert "creating a stored chat completion" in str(raised.value)
+    assert "/v1/chat/completions: 404" in str(raised.value)
+    assert "so the operation is judged by its cases only" in str(raised.value)
 
 
 @pytest.mark.parametrize(

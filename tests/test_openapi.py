@@ -12,7 +12,9 @@ from schemathesis.core.result import Ok
 
 from conformance import schemas
 from conformance.generation import OPENAPI, operations
+from conformance.provision import MAKERS
 from conformance.schemas import SCHEMAS_DIR, names
+from tests._shared import SHARED
 
 DOCUMENT = json.loads((SCHEMAS_DIR / OPENAPI).read_text(encoding="utf-8"))
 
@@ -54,19 +56,36 @@ def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
         pointer(json.loads((SCHEMAS_DIR / file).read_text(encoding="utf-8")), fragment)
 
 
+# The families whose every documented operation is wired (issue 12); the others follow family by family.
+WIRED_FAMILIES = {"models", "chat", "completions", "embeddings", "moderations", "responses", "conversations"}
+# Documented, but not wired yet (each says why).
+NOT_WIRED = {
+    "DELETE /models/{model}",  # being added with its case: a generated example must never delete a real model
+}
+
+
+DOCUMENTED = SHARED / "documented-operations.tsv"
+
+
+@pytest.mark.skipif(not DOCUMENTED.is_file(), reason=f"no {DOCUMENTED}")
+def test_every_documented_operation_of_the_wired_families_is_wired():
+    rows = [line.split("\t") for line in DOCUMENTED.read_text(encoding="utf-8").splitlines()]
+    documented = {f"{method} {path.removeprefix('/v1')}" for method, path, feature, *_ in rows[1:]
+                  if feature in WIRED_FAMILIES}  # fmt: skip
+    wired = {op.label for op in operations()}
+    assert documented - wired == NOT_WIRED - wired
+    assert wired <= documented | {"POST /responses/input_tokens", "POST /responses/compact"}, wired - documented
+
+
+def test_every_path_parameter_names_a_model_or_an_object_the_run_creates():
+    for op in operations():
+        created = dict(op.created_by)
+        for name in op.path_parameters:
+            assert name == "model" or created.get(name) in MAKERS, f"{op.label}: {{{name}}} names nothing the run makes"
+
+
 def test_every_operation_is_wired():
     wired = {op.label: op for op in operations()}
-    assert set(wired) == {
-        "GET /models",
-        "GET /models/{model}",
-        "GET /chat/completions",
-        "POST /chat/completions",
-        "POST /completions",
-        "POST /embeddings",
-        "POST /moderations",
-        "POST /responses",
-        "POST /conversations",
-    }
     assert wired["POST /chat/completions"].request_schema == "chat.completion.request"
     assert wired["POST /chat/completions"].response_schema == "chat.completion"
     assert wired["POST /chat/completions"].event_schema == "chat.completion.chunk"

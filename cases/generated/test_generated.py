@@ -12,6 +12,7 @@ from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.generation import Request, draw_requests, missing_engine, operations
+from conformance.provision import NotProvided, provide
 
 pytestmark = pytest.mark.generated
 
@@ -20,8 +21,8 @@ NEGATIVE = ("generated.invalid.rejected",)
 ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "generated.connection.intact")
 # The model a generated request names, by the operation's feature.
 MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", "models": "chat",
-              "responses": "responses", "conversations": "responses", "completions": "completions",
-              "moderations": "moderations"}  # fmt: skip
+              "responses": "responses", "responses.store": "responses", "responses.background": "responses",
+              "conversations": "responses", "completions": "completions", "moderations": "moderations"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
@@ -46,6 +47,13 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     if streamed and not oai_target.claims(stream_feature):
         pytest.skip(not_claimed_reason(stream_feature))
     model = oai_target.model(MODEL_ROLE[operation.feature])
+    # Valid requests name a model the server has, and the objects the run made for them (both modes: an invalid
+    # body must be refused for what it is, not for a path that names nothing); otherwise whatever was drawn.
+    try:
+        made = provide(dict(operation.created_by), oai_client, oai_target)
+    except NotProvided as reason:
+        pytest.skip(str(reason))
+    path_parameters = {name: model for name in operation.path_parameters if name == "model"} | made
     examples = []
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
@@ -69,8 +77,7 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         oai_generation,
         shape=lambda body: shape(operation, mode, body, model=model, stream=streaming),
         send=send,
-        # Valid requests name a model the server has; an invalid one keeps whatever was drawn.
-        path_parameters={name: model for name in operation.path_parameters} if mode == "positive" else None,
+        path_parameters=path_parameters if mode == "positive" else made or None,
     )
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
     oai_judge(

@@ -299,10 +299,7 @@ class _Server:
                     del self.store.conversations[ident]
                     return self._json({"id": ident, "object": "conversation.deleted", "deleted": True})
                 if request.method == "POST":
-                    metadata = body.get("metadata") if isinstance(body, dict) else None
-                    if not isinstance(metadata, dict):
-                        raise invalid("Missing required parameter: 'metadata'.", "metadata", "missing_parameter")
-                    conversation.body["metadata"] = metadata
+                    return self._json(responses.update_conversation(conversation, body))
                 return self._json(conversation.body)
         except ApiError as error:
             return self.error(error)

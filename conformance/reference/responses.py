@@ -452,11 +452,21 @@ def create_conversation(body: Any, ids: Ids, store: Store) -> dict[str, Any]:
 
 def add_items(conversation: Conversation, body: Any, ids: Ids) -> dict[str, Any]:
     given = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(given, list) or not given:
+    if not isinstance(given, list):
         raise invalid("Missing required parameter: 'items'.", "items", "missing_required_parameter")
     if len(given) > 20:
         raise invalid("Invalid 'items': array too long. Expected an array with maximum length 20.", "items")
-    items = as_items(given, ids)
+    schema_checked("conversation.items.create.request", body)
+    items = as_items(given, ids)  # none is allowed (upstream sets no minimum): an empty page comes back
     conversation.items.extend(items)
-    return {"object": "list", "data": items, "first_id": items[0]["id"], "last_id": items[-1]["id"],
-            "has_more": False}  # fmt: skip
+    return {"object": "list", "data": items, "first_id": items[0]["id"] if items else None,
+            "last_id": items[-1]["id"] if items else None, "has_more": False}  # fmt: skip
+
+
+def update_conversation(conversation: Conversation, body: Any) -> dict[str, Any]:
+    """New metadata replaces the old; `null` (which the API's Metadata type allows) clears it."""
+    if not isinstance(body, dict) or "metadata" not in body:
+        raise invalid("Missing required parameter: 'metadata'.", "metadata", "missing_parameter")
+    schema_checked("conversation.update.request", body)
+    conversation.body["metadata"] = body["metadata"] or {}
+    return conversation.body
