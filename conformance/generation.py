@@ -90,6 +90,8 @@ class Operation:
     # The path parameters that name one object, with the kind of object (x-oai-created-by): conformance.provision
     # creates one of each before the operation's requests are drawn.
     created_by: tuple[tuple[str, str], ...] = ()
+    # False where no request may be drawn (x-oai-generate): it would destroy what the run did not make.
+    generate: bool = True
 
     @property
     def label(self) -> str:
@@ -147,6 +149,7 @@ def operations() -> tuple[Operation, ...]:
                     created_by=tuple(
                         (p["name"], p["x-oai-created-by"]) for p in path_parameters if "x-oai-created-by" in p
                     ),
+                    generate=spec.get("x-oai-generate", True),
                 )
             )
     return tuple(out)

@@ -27,8 +27,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
 # (operation, mode, streamed): valid streams get a round of their own, since generators seldom draw `stream: true`.
-PLAN = [(op, mode, False) for op in operations() for mode in op.modes()] + [
-    (op, "positive", True) for op in operations() if op.event_schema is not None
+PLAN = [(op, mode, False) for op in operations() if op.generate for mode in op.modes()] + [
+    (op, "positive", True) for op in operations() if op.generate and op.event_schema is not None
 ]
 
 
