@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
@@ -92,16 +92,28 @@ class ClientSettings(Protocol):
     def api_key(self) -> str | None: ...
 
 
+COUNTS = ("requests", "prompt_tokens", "completion_tokens", "total_tokens")
+
+
 @dataclass
 class TokenUsage:
-    """Tokens billed over a run, so a run against a paid API states its cost."""
+    """Tokens billed over a run, so a run against a paid API states its cost; also per endpoint (the method and
+    the path below the API root, "POST /chat/completions"), which the reports group by feature."""
 
     requests: int = 0  # HTTP requests sent, retries included: the client counts them, not `add`
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, usage: Mapping[str, Any]) -> None:
+    def sent(self, endpoint: str, attempts: int) -> None:
+        self.requests += attempts
+        self._at(endpoint)["requests"] += attempts
+
+    def _at(self, endpoint: str) -> dict[str, int]:
+        return self.endpoints.setdefault(endpoint, dict.fromkeys(COUNTS, 0))
+
+    def add(self, usage: Mapping[str, Any], endpoint: str = "") -> None:
         """Add one `usage` object: chat/embeddings names (prompt_tokens) or Responses names (input_tokens).
 
         Values that are not non-negative integers are ignored: the usage comes from the server under test.
@@ -118,9 +130,15 @@ class TokenUsage:
         self.prompt_tokens += prompt or 0
         self.completion_tokens += completion or 0
         self.total_tokens += total
+        if endpoint:
+            counts = self._at(endpoint)
+            counts["prompt_tokens"] += prompt or 0
+            counts["completion_tokens"] += completion or 0
+            counts["total_tokens"] += total
 
-    def to_json(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def to_json(self) -> dict[str, Any]:
+        return {**{name: getattr(self, name) for name in COUNTS},
+                "endpoints": {e: dict(c) for e, c in self.endpoints.items()}}  # fmt: skip
 
 
 def _count(value: Any) -> int | None:
@@ -294,7 +312,8 @@ class Client:
                 self._sleep(delay)
         finally:
             self._log_filter.literal = ""
-        self.usage.requests += attempts
+        endpoint = f"{method.upper()} {self.ledger.relative(str(request.url))}"
+        self.usage.sent(endpoint, attempts)
 
         exchange = Exchange.build(
             method=request.method,
@@ -314,7 +333,7 @@ class Client:
         )
         # Only a POST generates (and is billed): a retrieved response repeats the usage it was billed for.
         if exchange.response is not None and method.upper() == "POST":
-            self._add_usage(exchange)
+            self._add_usage(exchange, endpoint)
         # The log keeps what the reports can show: a run of many large answers must not hold them all.
         self.exchanges.append(exchange.trimmed(LOGGED_BODY))
         self.ledger.observe(exchange)
@@ -408,7 +427,7 @@ class Client:
         attempt.elapsed = time.perf_counter() - clock
         return attempt
 
-    def _add_usage(self, exchange: Exchange) -> None:
+    def _add_usage(self, exchange: Exchange, endpoint: str) -> None:
         response = exchange.response
         assert response is not None
         if response.content_type == "text/event-stream":
@@ -417,7 +436,7 @@ class Client:
             body = response.json
             usage = body.get("usage") if isinstance(body, dict) else None
         if isinstance(usage, Mapping):
-            self.usage.add(usage)
+            self.usage.add(usage, endpoint)
 
 
 def _stream_usage(body: bytes) -> Any:

@@ -38,7 +38,8 @@ class Ledger:
         self.entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
 
-    def _relative(self, url: str) -> str:
+    def relative(self, url: str) -> str:
+        """The path of `url` below the API root ("/responses/resp_1")."""
         path = urlsplit(url).path
         return path[len(self.root) :] if self.root and path.startswith(self.root) else path
 
@@ -46,7 +47,7 @@ class Ledger:
         response = exchange.response
         if response is None:
             return
-        method, path = exchange.request.method.upper(), self._relative(exchange.request.url).rstrip("/")
+        method, path = exchange.request.method.upper(), self.relative(exchange.request.url).rstrip("/")
         with self._lock:
             if method == "POST" and path in CREATED_BY and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}

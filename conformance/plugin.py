@@ -88,7 +88,8 @@ class _Run:
         self.reports: list[tuple[str, dict[str, Any]]] = []  # (test id, its user properties), as they arrive
         self.observations: list[Observation] = []
         self.exchanges: list[dict[str, Any]] = []
-        self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        self.usage: dict[str, Any] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
+                                      "endpoints": {}}  # fmt: skip
         self.target_summary: dict[str, Any] | None = None
         self.resources: list[dict[str, Any]] = []  # the ledger summary of each process that ran cases
         self.results: dict[str, Any] | None = None
@@ -112,8 +113,7 @@ class _Run:
             )
             exchanges = tuple(renumber[i] for i in obs.exchanges if i in renumber)
             self.observations.append(replace(obs, failures=failures, exchanges=exchanges))
-        for key, value in properties.get(USAGE, {}).items():
-            self.usage[key] = self.usage.get(key, 0) + value
+        _add_counts(self.usage, properties.get(USAGE, {}))
         self.target_summary = self.target_summary or properties.get("oai_target")
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -545,11 +545,26 @@ def _cited_exchanges(observations: list[Observation], client: Client | None) -> 
 _USAGE_SEEN = pytest.StashKey[dict]()
 
 
-def _usage_delta(item: pytest.Item, client: Client) -> dict[str, int]:
+def _usage_delta(item: pytest.Item, client: Client) -> dict[str, Any]:
+    """What the client spent since the last test: the totals and each endpoint's counts."""
     now = client.usage.to_json()
     seen = item.config.stash.get(_USAGE_SEEN, {})
     item.config.stash[_USAGE_SEEN] = now
-    return {k: v - seen.get(k, 0) for k, v in now.items()}
+
+    def minus(mine: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+        return {k: minus(v, before.get(k, {})) if isinstance(v, dict) else v - before.get(k, 0)
+                for k, v in mine.items()}  # fmt: skip
+
+    return minus(now, seen)
+
+
+def _add_counts(total: dict[str, Any], more: dict[str, Any]) -> None:
+    """Sum `more` into `total`, nested counts (each endpoint's) included."""
+    for key, value in more.items():
+        if isinstance(value, dict):
+            _add_counts(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
 
 
 def _attach_to_allure(item: pytest.Item, exchanges: dict[int, dict[str, Any]]) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from conformance.client import Client, TokenUsage
 from conformance.exceptions import TargetUnreachable
 from conformance.exchange import REDACTED, Exchange
+from conformance.reports.results import usage_by_feature
 from conformance.retry import QuotaExhausted, RetryPolicy, StillTransient
 
 KEY_ENV = "OAI_CONFORMANCE_TEST_KEY"
@@ -575,6 +576,12 @@ def test_usage_is_summed_from_json_bodies(server: Server, make: Make) -> None:
         "prompt_tokens": 17,
         "completion_tokens": 8,
         "total_tokens": 25,
+        # each endpoint's share, by the path below the API root: the reports sum them by feature
+        "endpoints": {
+            "POST /chat/completions": {"requests": 1, "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            "POST /responses": {"requests": 1, "prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+            "GET /models": {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        },
     }
 
 
@@ -584,7 +591,8 @@ def test_stream_body_is_kept_raw_and_its_usage_counted(server: Server, make: Mak
     responses = client.request("POST", "/responses-stream", json={"stream": True})
     assert chat.response is not None and chat.response.body == b"".join(SSE_CHAT)
     assert responses.response is not None and responses.response.body == b"".join(SSE_RESPONSES)
-    assert client.usage == TokenUsage(requests=2, prompt_tokens=31, completion_tokens=10, total_tokens=41)
+    assert {k: v for k, v in client.usage.to_json().items() if k != "endpoints"} == {
+        "requests": 2, "prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41}  # fmt: skip
 
 
 def test_stream_with_a_running_total_counts_the_last_usage_only(make: Make) -> None:
@@ -595,7 +603,7 @@ def test_stream_with_a_running_total_counts_the_last_usage_only(make: Make) -> N
     response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
     client, _ = make("http://h/v1", transport=mock(lambda r: response))
     client.request("POST", "/x")
-    assert client.usage.to_json() == {
+    assert {k: v for k, v in client.usage.to_json().items() if k != "endpoints"} == {
         "requests": 1,
         "prompt_tokens": 5,
         "completion_tokens": 3,
@@ -608,7 +616,23 @@ def test_usage_add_handles_every_shape() -> None:
     usage.add({"prompt_tokens": 3, "total_tokens": 3})  # embeddings
     usage.add({"input_tokens": 2, "output_tokens": 1})  # no total: computed
     usage.add({"prompt_tokens": "5", "completion_tokens": True, "total_tokens": -1, "input_tokens": None})
-    assert usage.to_json() == {"requests": 0, "prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+    assert usage.to_json() == {"requests": 0, "prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6,
+                               "endpoints": {}}  # fmt: skip
+
+
+def test_usage_by_feature_sums_endpoints_by_their_operation() -> None:
+    endpoints = {
+        "POST /chat/completions": {"requests": 2, "total_tokens": 30},
+        "GET /chat/completions/chatcmpl-1": {"requests": 1, "total_tokens": 0},  # chat.store counts as chat
+        "POST /responses": {"requests": 1, "total_tokens": 12},
+        "DELETE /responses/resp_1": {"requests": 1, "total_tokens": 0},
+        "GET /no-such-route": {"requests": 1, "total_tokens": 0},
+    }
+    assert usage_by_feature(endpoints) == {
+        "chat": {"requests": 3, "total_tokens": 30},
+        "other": {"requests": 1, "total_tokens": 0},
+        "responses": {"requests": 2, "total_tokens": 12},
+    }
 
 
 json_values = st.recursive(
@@ -626,4 +650,6 @@ usage_keys = st.sampled_from(
 def test_usage_add_never_fails_and_never_goes_negative(raw: dict[str, Any]) -> None:
     usage = TokenUsage()
     usage.add(raw)
-    assert all(isinstance(v, int) and v >= 0 for v in usage.to_json().values())
+    usage.add(raw, "POST /chat/completions")
+    counts = [usage.to_json(), *usage.to_json()["endpoints"].values()]
+    assert all(isinstance(v, int) and v >= 0 for c in counts for k, v in c.items() if k != "endpoints")

@@ -157,7 +157,8 @@ def _build(
         features=FEATURES,
         claimed=lambda f: f.split(".")[0] in claimed,
         target={"name": "local-server", "base_url": BASE, "mode": mode, "models": {"chat": "m"}},
-        usage={"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+        usage={"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
+               "endpoints": {"POST /chat/completions": {"requests": 6, "total_tokens": 30}}},  # fmt: skip
         exchanges=EXCHANGES,
         started=1_700_000_000.0,
         finished=1_700_000_012.5,
@@ -204,6 +205,7 @@ def test_results_shape(results):
         "prompt_tokens": 10,
         "completion_tokens": 20,
         "total_tokens": 30,
+        "by_feature": {"chat": {"requests": 6, "total_tokens": 30}},
     }
     assert [r["id"] for r in results["requirements"]] == list(REQUIREMENTS)
     json.dumps(results)  # JSON-ready
@@ -342,7 +344,8 @@ def test_exchange_found_by_position_when_unindexed():
         tool_version="x",
     )
     assert results["exchanges"]["0"]["request"]["url"] == f"{BASE}/models"
-    assert results["usage"] == {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    assert results["usage"] == {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
+                                "by_feature": {}}
 
 
 # --- load_results ---

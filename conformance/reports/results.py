@@ -110,7 +110,7 @@ def build_results(
     features: Mapping[str, Feature],
     claimed: Callable[[str], bool],
     target: Mapping[str, Any],
-    usage: Mapping[str, int],
+    usage: Mapping[str, Any],
     exchanges: Sequence[Exchange | Mapping[str, Any]],
     started: float,
     finished: float,
@@ -180,9 +180,31 @@ def build_results(
             "prompt_tokens": int(usage.get("prompt_tokens", 0)),
             "completion_tokens": int(usage.get("completion_tokens", 0)),
             "total_tokens": int(usage.get("total_tokens", 0)),
+            "by_feature": usage_by_feature(usage.get("endpoints", {})),
         },
         "exchanges": records,
     }
+
+
+OTHER_ENDPOINTS = "other"  # requests to paths the API does not have (the errors cases' unknown routes)
+
+
+def usage_by_feature(endpoints: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """The counts of each endpoint ("POST /chat/completions") summed by the feature of its operation."""
+    import re
+
+    from conformance.generation import operations
+
+    templates = [(op.method, re.compile(re.sub(r"\{\w+\}", "[^/]+", op.path)), op.feature.split(".")[0])
+                 for op in operations()]  # fmt: skip
+    by_feature: dict[str, dict[str, int]] = {}
+    for endpoint, counts in endpoints.items():
+        method, _, path = endpoint.partition(" ")
+        feature = next((f for m, pattern, f in templates if m == method and pattern.fullmatch(path)), OTHER_ENDPOINTS)
+        into = by_feature.setdefault(feature, {})
+        for name, value in counts.items():
+            into[name] = into.get(name, 0) + int(value)
+    return dict(sorted(by_feature.items()))
 
 
 def exchange_records(exchanges: Sequence[Exchange | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
