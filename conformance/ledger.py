@@ -2,9 +2,10 @@
 
 The client shows the ledger every exchange. A 2xx answer to `POST /responses` (stored: `store` not false), to
 `POST /conversations`, or to `POST /chat/completions` whose request said `store: true` (the whole answer or the
-chunks of a stream carry its id) names a new object; a 2xx or 404 answer to its `DELETE` ends it. At the end of
-the run (`clean_up`) every object still alive is deleted, whatever the cases did, and the run's report says what was
-created, what was deleted and what could not be.
+chunks of a stream carry its id) names a new object; a 2xx or 404 answer to its `DELETE` (or to the request that
+ends its kind, `ENDED_BY`: a cancel) ends it. At the end of the run (`clean_up`) every object still alive is
+ended, whatever the cases did, and the run's report says what was created, what was ended ("deleted") and what
+could not be.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from conformance.sse import parse_events
 
 # The collections whose objects a run creates, by the path that creates them.
 CREATED_BY = {"/responses": "response", "/conversations": "conversation", "/chat/completions": "chat.completion"}
+# How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
+# it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
+ENDED_BY: dict[str, tuple[str, str]] = {}
 
 
 @dataclass
@@ -53,18 +57,19 @@ class Ledger:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
                 if _stores(CREATED_BY[path], request) and (ident := _created_id(exchange)):
                     self.entries.setdefault(ident, Entry(CREATED_BY[path], ident, f"{path}/{ident}"))
-            elif method == "DELETE" and (response.status < 300 or response.status == 404):
-                ident = path.rsplit("/", 1)[-1]
-                entry = self.entries.get(ident)
-                if entry is not None and entry.path == path:
-                    entry.deleted = True
+            elif response.status < 300 or response.status == 404:
+                # A 404: someone else (the case itself, an expiry) ended it already.
+                for entry in self.entries.values():
+                    if not entry.deleted and (method, path) == _ending(entry):
+                        entry.deleted = True
 
-    def clean_up(self, delete: Callable[[str], Exchange]) -> dict[str, Any]:
-        """Delete every object still alive with `delete(path)`; the summary the reports show."""
+    def clean_up(self, send: Callable[[str, str], Exchange]) -> dict[str, Any]:
+        """End every object still alive with `send(method, path)` (a DELETE, or the cancel of its kind); the
+        summary the reports show."""
         for entry in list(self.entries.values()):
             if not entry.deleted:
                 try:
-                    self.observe(delete(entry.path))
+                    self.observe(send(*_ending(entry)))
                 except ConformanceError:
                     continue  # still 429 after every retry, or no quota: the summary lists it as left
         return self.summary()
@@ -76,6 +81,12 @@ class Ledger:
             "deleted": [e.id for e in entries if e.deleted],
             "left": [e.id for e in entries if not e.deleted],
         }
+
+
+def _ending(entry: Entry) -> tuple[str, str]:
+    """The request that ends `entry`: (method, path)."""
+    method, suffix = ENDED_BY.get(entry.kind, ("DELETE", ""))
+    return method, entry.path + suffix
 
 
 def _stores(kind: str, request: dict[str, Any]) -> bool:

@@ -282,7 +282,7 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
             yield client
         finally:
             # Also after a failed or interrupted run: pytest tears the session's fixtures down on Ctrl-C too.
-            summary = client.ledger.clean_up(lambda path: client.request("DELETE", path))
+            summary = client.ledger.clean_up(lambda method, path: client.request(method, path))
             run = request.config.pluginmanager.get_plugin("oai-conformance-run")
             if isinstance(run, _Run):
                 run.resources.append(summary)

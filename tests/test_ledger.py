@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance import ledger as ledger_module
 from conformance.cli import cases_args
 from conformance.exchange import Exchange
 from conformance.ledger import Ledger
@@ -50,7 +51,8 @@ def test_the_ledger_records_creations_and_deletions():
     }  # fmt: skip
     deleted = []
 
-    def delete(path: str) -> Exchange:
+    def delete(method: str, path: str) -> Exchange:
+        assert method == "DELETE"
         deleted.append(path)
         return exchange("DELETE", path, 404 if path.endswith("resp_3") else 200, {})
 
@@ -62,8 +64,22 @@ def test_the_ledger_records_creations_and_deletions():
 def test_a_failed_delete_is_reported_as_left():
     ledger = Ledger("/v1")
     ledger.observe(exchange("POST", "/conversations", 200, {"id": "conv_9"}))
-    summary = ledger.clean_up(lambda path: exchange("DELETE", path, 500, {"error": {"message": "down"}}))
+    summary = ledger.clean_up(lambda method, path: exchange(method, path, 500, {"error": {"message": "down"}}))
     assert summary["left"] == ["conv_9"]
+
+
+def test_what_cannot_be_deleted_is_ended_by_its_kind(monkeypatch):
+    monkeypatch.setitem(ledger_module.CREATED_BY, "/batches", "batch")
+    monkeypatch.setitem(ledger_module.ENDED_BY, "batch", ("POST", "/cancel"))
+    ledger = Ledger("/v1")
+    ledger.observe(exchange("POST", "/batches", 200, {"id": "batch_1"}))
+    ledger.observe(exchange("POST", "/batches", 200, {"id": "batch_2"}))
+    ledger.observe(exchange("DELETE", "/batches/batch_1", 200, {}))  # not how a batch ends: still alive
+    ledger.observe(exchange("POST", "/batches/batch_2/cancel", 200, {"id": "batch_2", "status": "cancelling"}))
+    sent = []
+    summary = ledger.clean_up(lambda method, path: sent.append((method, path)) or exchange(method, path, 200, {}))
+    assert sent == [("POST", "/batches/batch_1/cancel")]
+    assert summary["left"] == [] and summary["deleted"] == ["batch_1", "batch_2"]
 
 
 @pytest.mark.slow
