@@ -93,7 +93,17 @@ def _is_valid(schema: str, body: Any) -> bool:
             body = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return False
+    if isinstance(body, dict):  # a multipart body's files are bytes: judged as the strings a schema says they are
+        body = {k: _as_text(v) for k, v in body.items()}
     return not schemas.validate(schema, body)
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, tuple) or isinstance(getattr(value, "data", None), bytes):
+        return "<file>"
+    return value
 
 
 def _whole_numbers(value: Any) -> Any:

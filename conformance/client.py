@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -259,6 +259,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         api_key: str | Literal[True] | None = True,
         params: Mapping[str, Any] | None = None,
+        files: Sequence[tuple[str, Any]] | None = None,
     ) -> Exchange:
         """Send one request (retrying transient answers: `conformance.retry`) and record it; transport failures
         come back as `error`. Raises StillTransient (after recording the exchange) when the last attempt was
@@ -267,9 +268,11 @@ class Client:
         api_key: True sends the configured key (if any), None sends no Authorization header, a string sends
         that literal instead (a wrong key); either way every key involved is redacted from the record.
         `content` sends raw bytes as application/json, to test how a server handles a malformed body.
+        `files` sends a multipart/form-data body: (field, value) pairs as httpx takes them, a file being
+        (filename, bytes, content type) and a plain field (None, text).
         """
-        if json is not None and content is not None:
-            raise TypeError("request() takes json or content, not both")
+        if sum(x is not None for x in (json, content, files)) > 1:
+            raise TypeError("request() takes one of json, content or files")
         key = self._settings.api_key()
         secrets = tuple(s for s in (key, api_key if isinstance(api_key, str) else None) if s)
         send_key = (key or None) if api_key is True else api_key
@@ -283,8 +286,9 @@ class Client:
         # Per-request headers win over everything, so a check can send a malformed Authorization itself.
         merged.update(headers or {})
         request = self._http.build_request(
-            method, self.url(path), json=json, content=content, headers=merged, params=params
+            method, self.url(path), json=json, content=content, headers=merged, params=params, files=files
         )
+        request.read()  # a multipart body is a stream until read: the record needs its bytes
 
         attempts = 0
         self._log_filter.literal = api_key if isinstance(api_key, str) else ""

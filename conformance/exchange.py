@@ -250,7 +250,9 @@ def curl_line(record: Mapping[str, Any]) -> str:
             parts.append("-H " + shlex.quote(f"{name}: {value}"))
     body = request.get("body") or ""
     if body:
-        parts.append("-d " + shlex.quote(str(body)))
+        multipart = str((request.get("headers") or {}).get("content-type", "")).startswith("multipart/")
+        # --data-binary sends a multipart body byte for byte (its CR LF line ends included)
+        parts.append(("--data-binary " if multipart else "-d ") + shlex.quote(str(body)))
     return " ".join(parts)
 
 

@@ -92,6 +92,7 @@ class Operation:
     created_by: tuple[tuple[str, str], ...] = ()
     # False where no request may be drawn (x-oai-generate): it would destroy what the run did not make.
     generate: bool = True
+    multipart: bool = False  # the body is multipart/form-data (an upload), not JSON
 
     @property
     def label(self) -> str:
@@ -133,7 +134,10 @@ def operations() -> tuple[Operation, ...]:
             responses = {code: _resolve(doc, r) for code, r in spec["responses"].items()}
             ok = responses["200"]["content"]
             stream = ok.get("text/event-stream", {}).get("x-oai-item-schema")
-            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            media, body = next(
+                ((m, c.get("schema")) for m, c in spec.get("requestBody", {}).get("content", {}).items()),
+                ("application/json", None),
+            )
             error = next(r for code, r in responses.items() if code.startswith("4"))
             path_parameters = [p for p in spec.get("parameters", []) if p["in"] == "path"]
             out.append(
@@ -150,6 +154,7 @@ def operations() -> tuple[Operation, ...]:
                         (p["name"], p["x-oai-created-by"]) for p in path_parameters if "x-oai-created-by" in p
                     ),
                     generate=spec.get("x-oai-generate", True),
+                    multipart=media == "multipart/form-data",
                 )
             )
     return tuple(out)
@@ -171,6 +176,25 @@ class Request:
     path: str
     body: bytes | None
     query: dict[str, Any]
+    # A multipart body instead: (field, value) pairs as httpx sends them (see `multipart_fields`).
+    files: list[tuple[str, Any]] | None = None
+
+
+def multipart_fields(body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A drawn (and shaped) multipart body as httpx's `files`: a file is drawn as bytes (schemathesis wraps them
+    in a `str` subclass with `.data`) or shaped into a (filename, bytes, content type) tuple; a list repeats its
+    field; any other value is sent as text (JSON for what is not a string)."""
+    fields: list[tuple[str, Any]] = []
+    for name, value in body.items():
+        for one in value if isinstance(value, list) else [value]:
+            data = getattr(one, "data", one)
+            if isinstance(one, tuple):
+                fields.append((name, one))
+            elif isinstance(data, bytes):
+                fields.append((name, (name, data, "application/octet-stream")))
+            else:
+                fields.append((name, (None, one if isinstance(one, str) else json.dumps(one))))
+    return fields
 
 
 def draw_requests(
@@ -209,12 +233,15 @@ def draw_requests(
     )
     @given(case=strategy)
     def one(case: Any) -> None:
-        body = None
+        body, files = None, None
         if operation.request_schema is not None and case.body is not NOT_SET:
             shaped = shape(case.body)
             hypothesis.assume(shaped is not REJECT)
-            body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
-        send(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {})))
+            if operation.multipart and isinstance(shaped, dict):
+                files = multipart_fields(shaped)
+            else:
+                body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
+        send(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {}), files))
 
     with _without_local_constants(), contextlib.suppress(Unsatisfiable):
         one()  # Unsatisfiable: no example fitted the mode; the checks see none and say so

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from conformance.client import Client
-from conformance.generation import operations
+from conformance.generation import multipart_fields, operations
 from conformance.provision import NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.target import load_target
@@ -91,3 +92,28 @@ def test_the_marker_leaves_the_phase_out(pytester, monkeypatch):
     results = certify(pytester, monkeypatch, frozenset(), (GENERATED, COMPLETION), "-m", "not generated")
     assert set(generated(results).values()) == {"skip"}, "not run"
     assert statuses(results)["chat.completion.schema"] == "pass", "the other cases ran"
+
+
+def test_a_multipart_body_is_sent_as_its_fields():
+    """What schemathesis draws for a multipart body (bytes in a str subclass with `.data`), and what a shaping
+    hook makes of it, become httpx's `files`, and the client sends them as multipart/form-data."""
+    from schemathesis.transport.serialization import Binary
+
+    fields = multipart_fields({
+        "file": Binary(b"\x00\x01"), "upload": ("a.jsonl", b"{}\n", "application/jsonl"),
+        "purpose": "batch", "expires_after": {"anchor": "created_at", "seconds": 3600}, "tags": ["a", "b"],
+    })  # fmt: skip
+    assert fields == [
+        ("file", ("file", b"\x00\x01", "application/octet-stream")),
+        ("upload", ("a.jsonl", b"{}\n", "application/jsonl")),
+        ("purpose", (None, "batch")),
+        ("expires_after", (None, '{"anchor": "created_at", "seconds": 3600}')),
+        ("tags", (None, "a")),
+        ("tags", (None, "b")),
+    ]
+    with serve(ServerConfig()) as server:
+        target = load_target({"base_url": server.base_url, "no_api_key": True}, {}, None, Path.cwd())
+        with Client(target) as client:
+            sent = client.request("POST", "/files", files=fields).request
+    assert (sent.header("content-type") or "").startswith("multipart/form-data; boundary=")
+    assert b'name="upload"; filename="a.jsonl"' in sent.body and b"\r\n{}\n\r\n" in sent.body

@@ -58,7 +58,9 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
     def send(request: Request) -> None:
-        exchange = oai_client.request(request.method, request.path, content=request.body, params=request.query or None)
+        exchange = oai_client.request(
+            request.method, request.path, content=request.body, files=request.files, params=request.query or None
+        )
         examples.append(
             GeneratedExchange(
                 exchange,
