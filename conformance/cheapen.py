@@ -50,7 +50,8 @@ Streaming = Literal["off", "drawn", "on"]
 
 
 # The operations whose body names the model that answers (the others act on objects the run made).
-NAMES_A_MODEL = frozenset({"/chat/completions", "/completions", "/embeddings", "/moderations", "/responses"})
+NAMES_A_MODEL = frozenset({"/chat/completions", "/completions", "/embeddings", "/moderations", "/responses",
+                           "/responses/input_tokens", "/responses/compact"})  # fmt: skip
 
 
 def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: Streaming = "drawn") -> Any:
@@ -79,6 +80,8 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
                 _moderations(shaped)
             elif operation.path == "/responses":
                 _responses(shaped, stream)
+            elif operation.path in ("/responses/input_tokens", "/responses/compact"):
+                _counted(shaped)
             elif operation.path in ("/conversations", "/conversations/{conversation_id}/items"):
                 shaped["items"] = _short_items(shaped.get("items"))
         wanted_valid = True
@@ -239,6 +242,23 @@ def _responses(body: dict[str, Any], stream: Streaming) -> None:
         body["tools"] = tools[:MAX_ITEMS]
         if not isinstance(body.get("tool_choice"), str):  # a named tool must be one of `tools`: not worth matching
             body.pop("tool_choice", None)
+    else:
+        for name in ("tools", "tool_choice", "parallel_tool_calls"):
+            body.pop(name, None)
+
+
+def _counted(body: dict[str, Any]) -> None:
+    """A context to count or compact: short, and naming nothing the run did not make (a previous response, a
+    conversation) nor built-in tools."""
+    for name in ("previous_response_id", "conversation", "prompt_cache_key", "service_tier", "image"):
+        body.pop(name, None)
+    body["input"] = (body["input"][:MAX_TEXT] or "OK") if isinstance(body.get("input"), str) else (
+        _short_items(body.get("input")) or "OK"
+    )
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    if tools:
+        body["tools"] = tools[:MAX_ITEMS]
+        body.pop("tool_choice", None)
     else:
         for name in ("tools", "tool_choice", "parallel_tool_calls"):
             body.pop(name, None)

@@ -908,6 +908,27 @@ def _conversation_after_a_response(faults: frozenset[str]) -> httpx.Response:
     return call("GET", f"/conversations/{conversation}/items", faults=faults)
 
 
+def _post(path: str, **body: Any) -> Request:
+    return lambda faults: call("POST", path, {"model": RESPONSES_MODEL, **body}, faults=faults)
+
+
+PIXEL = "data:image/png;base64,iVBORw0KGgo="
+PHASED = [{"role": "assistant", "phase": "final_answer", "content": "OK"}, {"role": "user", "content": "Again."}]
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+REPLAYED = [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello."}]
+
+
+def _looking_at(image: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [{"type": "input_text", "text": "What is it?"}, image]}]
+
+
+def _counts_the_same(faults: frozenset[str]) -> httpx.Response:
+    """The count of ten times the text, with the count of the text as `short` in its JSON."""
+    short = call("POST", "/responses/input_tokens", {"input": "Tell me a joke."}, faults=faults).json()
+    longer = call("POST", "/responses/input_tokens", {"input": "Tell me a joke. " * 10}, faults=faults)
+    return httpx.Response(longer.status_code, json={**longer.json(), "short": short["input_tokens"]})
+
+
 def _complete(**body: Any) -> Request:
     request = {"model": "gpt-3.5-turbo-instruct", "prompt": "one two three four", "max_tokens": 8, **body}
     return lambda faults: call("POST", "/completions", request, faults=faults)
@@ -1082,6 +1103,33 @@ FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "responses-not-stored": (_stored_then_retrieved, lambda r: r.status_code != 200),
     "pages-no-has-more": (_first_of_two_item_page, lambda r: r.json()["has_more"] is not True),
     "conversation-not-appended": (_conversation_after_a_response, lambda r: r.json()["data"] == []),
+    "responses-fewer-keys": (_respond(), lambda r: "completed_at" not in r.json()),
+    "responses-json-schema-ignored": (
+        _post("/responses", input="Paris", text={"format": {"type": "json_schema", "name": "c", "schema": CITY}}),
+        lambda r: r.json()["output"][0]["content"][0]["text"] != '{"city": "Paris"}',
+    ),
+    "responses-phase-rejected": (_post("/responses", input=PHASED), lambda r: r.status_code != 200),
+    "responses-image-500": (
+        _post("/responses", input=_looking_at({"type": "input_image", "image_url": PIXEL})),
+        lambda r: r.status_code != 200,
+    ),
+    "responses-unknown-file-accepted": (
+        _post("/responses", input=_looking_at({"type": "input_image", "file_id": "file-none"})),
+        lambda r: r.status_code == 200,
+    ),
+    "responses-input-tokens-wrong-object": (
+        _post("/responses/input_tokens", input="Hi."),
+        lambda r: r.json()["object"] != "response.input_tokens",
+    ),
+    "responses-input-tokens-constant": (_counts_the_same, lambda r: r.json()["input_tokens"] <= r.json()["short"]),
+    "responses-compact-wrong-object": (
+        _post("/responses/compact", input=REPLAYED),
+        lambda r: r.json()["object"] != "response.compaction",
+    ),
+    "responses-compact-no-compaction-item": (
+        _post("/responses/compact", input=REPLAYED),
+        lambda r: r.json()["output"][-1]["type"] != "compaction",
+    ),
     "completions-no-done": (_complete(**STREAM), lambda r: data_of(r)[-1] != "[DONE]"),
     "completions-stream-content-type": (
         _complete(**STREAM),

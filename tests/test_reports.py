@@ -157,8 +157,10 @@ def _build(
         features=FEATURES,
         claimed=lambda f: f.split(".")[0] in claimed,
         target={"name": "local-server", "base_url": BASE, "mode": mode, "models": {"chat": "m"}},
-        usage={"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
-               "endpoints": {"POST /chat/completions": {"requests": 6, "total_tokens": 30}}},  # fmt: skip
+        usage={
+            **{"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+            "endpoints": {"POST /chat/completions": {"requests": 6, "total_tokens": 30}},
+        },
         exchanges=EXCHANGES,
         started=1_700_000_000.0,
         finished=1_700_000_012.5,

@@ -129,8 +129,9 @@ def test_every_fault_is_caught_here():
     from test_chat_store_end_to_end import CAUGHT as CHAT_STORE
     from test_completions_end_to_end import CAUGHT as COMPLETIONS
     from test_moderations_end_to_end import CAUGHT as MODERATIONS
+    from test_responses_end_to_end import CAUGHT as RESPONSES
 
-    families = (CHAT_STORE, COMPLETIONS, MODERATIONS)
+    families = (CHAT_STORE, COMPLETIONS, MODERATIONS, RESPONSES)
     caught = set(CAUGHT).union(*families)
     assert caught == set(FAULTS), caught ^ set(FAULTS)
     assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"

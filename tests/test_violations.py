@@ -323,6 +323,43 @@ def unknown_retrieved() -> Http:
                  request=None, path=f"/models/{UNKNOWN}", method="GET")
 
 
+FINE_TUNED = "ft:gpt-4o-mini:oai-conformance::nonexist"
+
+
+def delete_unknown() -> Http:
+    return error(404, f"The model '{FINE_TUNED}' does not exist", param="model", code="model_not_found",
+                 request=None, path=f"/models/{FINE_TUNED}", method="DELETE")
+
+
+def deleted() -> Http:
+    return Http(None, {"id": FINE_TUNED, "object": "model", "deleted": True}, path=f"/models/{FINE_TUNED}",
+                method="DELETE")
+
+
+def unknown_object() -> Http:
+    ident = "resp_" + "0" * 50
+    return error(404, f"Response with id '{ident}' not found.", param=None, request=None,
+                 path=f"/responses/{ident}", method="GET")
+
+
+def too_long() -> Http:
+    """The real API's refusal of a prompt past the context (the recorded one names messages and the code)."""
+    return error(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in "
+                 "150007 tokens. Please reduce the length of the messages.", param="messages",
+                 code="context_length_exceeded",
+                 request={**CHAT_REQUEST, "messages": [{"role": "user", "content": "the of " * 75_000}]})
+
+
+def rate_limited() -> Http:
+    return error(429, "Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM).",
+                 type="requests", param=None, code="rate_limit_exceeded", request=CHAT_REQUEST)
+
+
+def no_quota() -> Http:
+    return error(429, "You exceeded your current quota, please check your plan and billing details.",
+                 type="insufficient_quota", param=None, code="insufficient_quota", request=CHAT_REQUEST)
+
+
 INPUTS = ["alpha", "beta", "gamma"]
 VECTORS = [[0.0123, -0.0456, 0.0789, 0.0012, -0.0345, 0.0678, -0.0901, 0.0234],
            [-0.0521, 0.0333, 0.0107, -0.0874, 0.0655, 0.0019, -0.0412, 0.0298],
@@ -742,7 +779,13 @@ VIOLATIONS: list[V] = [
       error, answer(400, b"<html>Bad Request</html>", "text/html"), shows="<html>"),
     V("errors.auth.missing-key", "no key, answered 200 by a server without auth",
       no_key, answer(200, COMPLETION), shows="200"),
+    V("errors.auth.missing-key-code", "no key refused with code missing_api_key",
+      no_key, put("body.error.code", "missing_api_key"), shows="missing_api_key"),
     V("errors.auth.wrong-key", "a wrong key answered 403", wrong_key, put("status", 403), shows="403"),
+    V("errors.auth.wrong-key-code", "a wrong key refused with code '401' (a gateway's)",
+      wrong_key, put("body.error.code", "401"), shows="'401'"),
+    V("errors.auth.wrong-key-code", "a wrong key refused without a code", wrong_key, put("body.error.code", None),
+      shows="None"),
     V("errors.model.unknown", "served by whatever model is loaded (row 8)",
       unknown_model, answer(200, COMPLETION), shows="200"),
     V("errors.model.unknown-code", "404 without code model_not_found (row 8)",
@@ -757,6 +800,23 @@ VIOLATIONS: list[V] = [
       malformed, answer(500, INTERNAL), shows="500"),
     V("errors.request.type", "type BadRequestError (row 5)", error, put("body.error.type", "BadRequestError"),
       shows="BadRequestError"),
+    V("errors.request.type", "a wrong key with type authentication_error", wrong_key,
+      put("body.error.type", "authentication_error"), shows="authentication_error"),
+    V("errors.request.type", "an unknown model with type not_found_error", unknown_model,
+      put("body.error.type", "not_found_error"), shows="not_found_error"),
+    V("errors.object.unknown", "an unknown response id answered 200", unknown_object,
+      answer(200, {"id": "resp_" + "0" * 50, "object": "response"}), shows="200"),
+    V("errors.object.unknown", "an unknown response id answered 500", unknown_object, answer(500, INTERNAL),
+      shows="500"),
+    V("errors.request.context-length", "a prompt past the context truncated and answered 200",
+      too_long, answer(200, COMPLETION), shows="200"),
+    V("errors.request.context-length", "refused without the code", too_long, put("body.error.code", None),
+      shows="None"),
+    V("errors.rate-limit.code", "a 429 without a code", rate_limited, put("body.error.code", None), shows="None"),
+    V("errors.rate-limit.code", "a 429 that is not an error object", rate_limited,
+      put("body", {"detail": "Too Many Requests"}), shows="Too Many Requests"),
+    V("errors.rate-limit.code", "insufficient_quota with type requests", no_quota,
+      put("body.error.type", "requests"), shows="'requests'"),
     V("errors.request.param-named", "param null for a string temperature",
       error, put("body.error.param", None), expect={"param": "temperature"}, shows="None"),
     V("errors.route.unknown", "an unknown route answered 200 with an HTML page",
@@ -786,6 +846,17 @@ VIOLATIONS: list[V] = [
     V("models.retrieve.unknown", "an unknown id answered 200", unknown_retrieved,
       answer(200, {"id": "oai-conformance-no-such-model", "object": "model", "created": 0, "owned_by": "me"}),
       shows="200"),
+    V("models.delete.unknown", "a made-up fine-tuned model deleted", delete_unknown, answer(200, deleted().body),
+      shows="200"),
+    V("models.delete.unknown", "405 from a server without the route", delete_unknown,
+      put("status", 405), shows="405"),
+    V("models.delete.unknown-code", "code not_found", delete_unknown, put("body.error.code", "not_found"),
+      shows="not_found"),
+    V("models.delete.shape", "deleted false in a 200", deleted, put("body.deleted", False), shows="Received: false"),
+    V("models.delete.shape", "object model.deleted", deleted, put("body.object", "model.deleted"),
+      shows="model.deleted"),
+    V("models.delete.shape", "another id deleted", deleted, put("body.id", "ft:gpt-4o-mini:other::x"),
+      shows="ft:gpt-4o-mini:other::x"),
 ]
 
 
@@ -877,6 +948,11 @@ NOT_APPLICABLE = [
     ("chat.stream.max-tokens-length", "no token limit", stream),
     ("chat.tools.stream-index", "no tool call in the stream", stream),
     ("models.retrieve.listed", "an empty list", lambda: Probes(models(), [])),
+    ("errors.request.type", "a 500 (its type is the server's)", lambda: error(500, "boom", type="server_error")),
+    ("errors.rate-limit.code", "a 400", error),
+    ("models.delete.shape", "the deletion refused", delete_unknown),
+    ("models.delete.shape", "a request that deletes no model", chat),
+    ("models.delete.unknown-code", "the deletion answered 200", deleted),
     ("embeddings.dimensions.honoured", NO_DIMENSIONS_ROW, embeddings),
 ]
 
@@ -914,6 +990,14 @@ LOOSER = [
     ("chat.stream.chunk-schema", "system_fingerprint null and undocumented fields in chunks", _loose_stream),
     ("chat.tools.stream-first-delta", "id, type and name only in each call's first delta", tool_stream),
     ("errors.envelope.schema", "param and code null", lambda: error(param=None, code=None)),
+    ("errors.auth.missing-key-code", "code invalid_api_key, seed 001's name for invalid authentication",
+     mutated(no_key, put("body.error.code", "invalid_api_key"))),
+    ("models.delete.unknown-code", "code null, as the API refused a deletion (openai/openai-node#14)",
+     mutated(delete_unknown, put("body.error.code", None), put("body.error.message", "That model does not exist"))),
+    ("errors.rate-limit.code", "insufficient_quota", no_quota),
+    ("errors.rate-limit.code", "a tokens-per-minute limit", mutated(rate_limited, put("body.error.type", "tokens"))),
+    ("models.delete.shape", "an id percent-encoded in the path",
+     mutated(deleted, put("path", "/models/ft%3Agpt-4o-mini%3Aoai-conformance%3A%3Anonexist"))),
     ("chat.completion.model-related", "a dated version of the requested id", chat),
     ("chat.completion.model-related", "a provider-prefixed id",
      mutated(chat, put("body.model", "openai/gpt-4o-mini"))),

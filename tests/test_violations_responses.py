@@ -160,6 +160,69 @@ def background(status: str = "completed") -> Life:
                  ["after", Http(None, {**made, "status": "cancelled"}, path=f"/responses/{made['id']}", method="GET")]])
 
 
+# Input parts, structured output, counting and compacting ------------------------------------------------------
+
+CITY = {"type": "object", "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+        "required": ["city", "country"], "additionalProperties": False}  # fmt: skip
+PIXEL = ("data:image/png;base64,"
+         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+REPLAY = [
+    {"role": "user", "content": "Say OK."},
+    {"type": "message", "role": "assistant", "phase": "final_answer",
+     "content": [{"type": "output_text", "text": "OK"}]},
+    {"role": "user", "content": "Once more."},
+]  # fmt: skip
+
+
+def json_answer() -> Http:
+    fmt = {"type": "json_schema", "name": "city", "schema": CITY, "strict": True}
+    return answer({"model": MODEL, "input": "Paris", "text": {"format": fmt}})
+
+
+def output_text(spec: Http, text: str) -> None:
+    spec.body["output"][0]["content"][0]["text"] = text
+
+
+def looking_at(image: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [{"type": "input_text", "text": "What is it?"}, image]}]
+
+
+def image_answer() -> Http:
+    return answer({"model": MODEL, "input": looking_at({"type": "input_image", "image_url": PIXEL})})
+
+
+def unknown_file() -> Http:
+    request = {"model": MODEL, "input": looking_at({"type": "input_image", "file_id": "file-none"})}
+    return error(400, "The file 'file-none' does not exist.", "/responses", "POST", request)
+
+
+def refused(spec: Http, status: int, message: str) -> None:
+    spec.status = status
+    spec.body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
+
+
+def counted(text: str) -> Http:
+    request = {"model": MODEL, "input": text}
+    body = ref.count_input_tokens(copy.deepcopy(request), ServerConfig(), Ids(), ref.Store())
+    return Http(request, body, path="/responses/input_tokens")
+
+
+def count_pair() -> Life:
+    return Life(counted("Tell me a joke."), [["longer", counted(" ".join(["Tell me a joke."] * 10))]])
+
+
+COMPACT_REQUEST = {"model": MODEL, "input": [
+    {"role": "user", "content": "Create a greeting."},
+    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Welcome!"}]},
+    {"role": "user", "content": "Make it shorter."},
+]}  # fmt: skip
+
+
+def compaction() -> Http:
+    body = ref.compact(copy.deepcopy(COMPACT_REQUEST), ServerConfig(), Ids(), ref.Store())
+    return Http(copy.deepcopy(COMPACT_REQUEST), body, path="/responses/compact")
+
+
 # Conversations ---------------------------------------------------------------------------------------------
 
 
@@ -373,6 +436,36 @@ VIOLATIONS: list[V] = [
       lambda: error(400, "Previous response with id 'resp_0' not found.", "/responses", "POST",
                     {"model": MODEL, "input": "x", "previous_response_id": "resp_0"}),
       lambda s: setattr(s, "status", 404), "404"),
+    V("responses.create.optional-keys", "no completed_at, safety_identifier or prompt_cache_key", answer,
+      lambda s: [s.body.pop(k) for k in ("completed_at", "safety_identifier", "prompt_cache_key")],
+      "without `completed_at`, `safety_identifier`, `prompt_cache_key`"),
+    V("responses.create.optional-keys", "usage without its details", answer,
+      lambda s: [s.body["usage"].pop(k) for k in ("input_tokens_details", "output_tokens_details")],
+      "usage without `input_tokens_details`, `output_tokens_details`"),
+    V("responses.create.optional-keys", "a function tool echoed without strict", call_answer,
+      lambda s: s.body["tools"][0].pop("strict"), "without `strict`"),
+    V("responses.text.json-schema", "plain text for a json_schema", json_answer, lambda s: output_text(s, "Paris"),
+      "'Paris'"),
+    V("responses.text.json-schema", "JSON without a required key", json_answer,
+      lambda s: output_text(s, '{"city": "Paris"}'), "'country' is a required property"),
+    V("responses.input.phase", "phase refused with 400", lambda: answer({"model": MODEL, "input": REPLAY}),
+      lambda s: refused(s, 400, "Unknown parameter: 'input[1].phase'."), "input[1].phase"),
+    V("responses.input.image", "an image answered 500", image_answer,
+      lambda s: refused(s, 500, "The server had an error while processing your request."), "500"),
+    V("responses.input.image-unknown-file", "an unknown file answered 200", unknown_file,
+      lambda s: (setattr(s, "status", 200), setattr(s, "body", image_answer().body)), "200"),
+    V("responses.input-tokens.shape", "object input_tokens", lambda: counted("Hello."),
+      lambda s: s.body.update(object="input_tokens"), "'response.input_tokens' was expected"),
+    V("responses.input-tokens.shape", "a count as a string", lambda: counted("Hello."),
+      lambda s: s.body.update(input_tokens="3"), "'3'"),
+    V("responses.input-tokens.grows", "the same count for ten times the text", count_pair,
+      lambda s: s.step("longer").body.update(input_tokens=s.created.body["input_tokens"]), "for the longer input"),
+    V("responses.compact.shape", "object response", compaction, lambda s: s.body.update(object="response"),
+      "'response.compaction' was expected"),
+    V("responses.compact.output", "no compaction item", compaction, lambda s: s.body["output"].pop(),
+      "exactly one `compaction` item"),
+    V("responses.compact.output", "a user message dropped", compaction, lambda s: s.body["output"].pop(0),
+      "'Create a greeting.'"),
     # Lifecycles
     V("responses.retrieve.same", "retrieve gives other output", stored_life,
       lambda s: s.step("retrieve").body["output"][0]["content"][0].update(text="else"), "as created"),
@@ -533,3 +626,60 @@ def test_a_continuation_that_ran_to_its_cap_still_continues() -> None:
     follow.body["usage"].update(output_tokens=3, total_tokens=follow.body["usage"]["input_tokens"] + 3)
     [obs] = judge(life.subject(), ["responses.previous.continues"])
     assert obs.status is Status.FAIL, obs
+
+
+# The keys a whole response carries (responses.create.optional-keys, schemas/response.keys.md) ---------------------
+
+
+def test_the_optional_keys_rule_accepts_every_seed_example_of_a_response() -> None:
+    """The seeds' examples (000 Response Object Structure, 001 Response Format, 000 response.created's `response`, 001
+    Rate Limits and Usage) are abbreviated: the rule never warns on them, whatever they leave out."""
+    from tests.test_responses_schemas import NEEDS_SEEDS, answer_examples
+
+    if NEEDS_SEEDS.args[0]:
+        pytest.skip(NEEDS_SEEDS.kwargs["reason"])
+    bodies = [(label, body) for label, name, body in answer_examples() if name == "response"]
+    bodies += [(label, body["response"]) for label, name, body in answer_examples()
+               if name == "response.stream-event" and isinstance(body.get("response"), dict)]  # fmt: skip
+    assert len(bodies) >= 4, bodies
+    for label, body in bodies:
+        [obs] = judge(Http({"model": MODEL, "input": WORDS}, body, path="/responses").subject(),
+                      ["responses.create.optional-keys"])  # fmt: skip
+        assert obs.status in (Status.PASS, Status.SKIP), (label, obs)
+
+
+def test_a_response_without_an_upstream_required_key_is_left_to_all_keys() -> None:
+    spec = answer()
+    spec.body.pop("top_p")
+    spec.body.pop("completed_at")
+    [optional, every] = judge(spec.subject(), ["responses.create.optional-keys", "responses.create.all-keys"])
+    assert optional.status is Status.SKIP and "responses.create.all-keys" in optional.reason, optional
+    assert every.status is Status.WARN, every
+
+
+def test_the_keys_table_lists_every_key_the_rule_asks_for_and_the_reference_sends_them() -> None:
+    from conformance.checks.responses import FUNCTION_TOOL_KEYS, OPTIONAL_KEYS, USAGE_DETAILS
+    from conformance.schemas import SCHEMAS_DIR
+
+    table = (SCHEMAS_DIR / "response.keys.md").read_text(encoding="utf-8")
+    listed = {key for key in OPTIONAL_KEYS} | {f"usage.{k}" for k in USAGE_DETAILS}
+    listed |= {f"tools[].{k}" for k in FUNCTION_TOOL_KEYS}
+    for key in listed:
+        assert f"| `{key}`" in table, f"{key} has no row in schemas/response.keys.md"
+    body = call_answer().body
+    assert set(OPTIONAL_KEYS) <= set(body) and set(USAGE_DETAILS) <= set(body["usage"])
+    assert all(set(FUNCTION_TOOL_KEYS) <= set(tool) for tool in body["tools"])
+
+
+def test_a_declined_json_schema_is_a_skip() -> None:
+    spec = json_answer()
+    refused(spec, 400, "Invalid parameter: 'text.format' of type 'json_schema' is not supported with this model.")
+    [obs] = judge(spec.subject(), ["responses.text.json-schema"])
+    assert obs.status is Status.SKIP and "declined" in obs.reason, obs
+
+
+def test_a_declined_image_is_a_skip_and_a_crash_a_failure() -> None:
+    spec = image_answer()
+    refused(spec, 400, "Invalid content type. image_url is only supported by certain models.")
+    [obs] = judge(spec.subject(), ["responses.input.image"])
+    assert obs.status is Status.SKIP and "declined" in obs.reason, obs

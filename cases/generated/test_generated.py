@@ -22,6 +22,7 @@ ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "genera
 # The model a generated request names, by the operation's feature.
 MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", "models": "chat",
               "responses": "responses", "responses.store": "responses", "responses.background": "responses",
+              "responses.input-tokens": "responses", "responses.compact": "responses", "models.delete": "chat",
               "conversations": "responses", "completions": "completions", "moderations": "moderations"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}

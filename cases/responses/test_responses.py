@@ -9,6 +9,7 @@ CREATE = (
     "responses.create.completed",
     "responses.create.core-keys",
     "responses.create.all-keys",
+    "responses.create.optional-keys",
     "responses.create.created-at",
     "responses.create.usage-adds-up",
     "responses.create.echoes-request",

@@ -1,9 +1,10 @@
-"""Models: the list, retrieving each listed id, and using each as `model`."""
+"""Models: the list, retrieving each listed id, using each as `model`, and deleting a fine-tuned model."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from conformance.checks.evidence import answer, received, schema_violations, status_violations
 from conformance.checks.rule import Context, Violation, check
@@ -86,3 +87,51 @@ def use_listed(subject: ModelProbes, ctx: Context) -> Iterator[Violation]:
 @check("models.retrieve.unknown", case_bound=True)
 def retrieve_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     yield from status_violations(exchange, 404, "retrieving an unknown model id")
+
+
+@check("models.delete.unknown", case_bound=True)
+def delete_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from status_violations(exchange, 404, "deleting a fine-tuned model id that does not exist")
+
+
+# The real API has answered a refused deletion with code null (openai/openai-node#14) and an unknown model with
+# model_not_found: either is the API's; anything else names a cause no client of the API knows.
+DELETE_UNKNOWN_CODES = ("model_not_found", None)
+
+
+@check("models.delete.unknown-code", case_bound=True)
+def delete_unknown_code(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    if exchange.response is None or exchange.response.status < 400:
+        raise NotApplicable("the deletion was not refused (models.delete.unknown judges that)")
+    body = exchange.response.json
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        raise NotApplicable("the answer has no error object (errors.envelope.schema judges that)")
+    if error.get("code") not in DELETE_UNKNOWN_CODES:
+        yield Violation(
+            f"Received: code {error.get('code')!r}\nExpected: code 'model_not_found' or null", "$.error.code"
+        )
+
+
+def deleted_model(exchange: Exchange) -> str | None:
+    """The model id a `DELETE .../models/{model}` names (None for any other request)."""
+    path = urlsplit(exchange.request.url).path
+    _, found, model = path.rpartition("/models/")
+    if exchange.request.method.upper() != "DELETE" or not found or not model:
+        return None
+    return unquote(model)
+
+
+@check("models.delete.shape")
+def delete_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    model = deleted_model(exchange)
+    if model is None:
+        raise NotApplicable("the request deletes no model")
+    if exchange.response is None or exchange.response.status != 200:
+        # A run never deletes: it names a model that does not exist. Captured traffic and the reference
+        # server's own tests bring the deletions this rule judges.
+        raise NotApplicable("nothing was deleted (a run only asks to delete a model that does not exist)")
+    body = answer(exchange)
+    yield from schema_violations("model.deleted", body)
+    if isinstance(body, dict) and body.get("id") != model:
+        yield Violation(f"Received: id {body.get('id')!r}\nExpected: id {model!r}, the model deleted", "$.id")

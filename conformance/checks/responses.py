@@ -1,4 +1,5 @@
-"""The Responses API without streaming: the `response` object, and what a stored response promises afterwards.
+"""The Responses API without streaming: the `response` object, what a stored response promises afterwards, the
+input parts a request may send, and the two operations beside it (counting input tokens, compacting a conversation).
 
 Subjects: an `Exchange` for one answer, or a `Lifecycle` for a rule that needs several (create, then
 retrieve, delete, continue, list input items). The rules shared with streams (usage, the token cap) take a
@@ -11,6 +12,8 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import jsonschema
+
 from conformance import jsonvalue
 from conformance.checks._lifecycle import Lifecycle
 from conformance.checks.evidence import (
@@ -18,6 +21,7 @@ from conformance.checks.evidence import (
     answer,
     asked,
     created_violations,
+    declined,
     excerpt,
     is_error_answer,
     received,
@@ -159,6 +163,50 @@ def create_core_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("responses.create.all-keys")
 def create_all_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     yield from missing_keys(response_body(exchange), UPSTREAM_KEYS)
+
+
+# The keys upstream declares optional that the real API sends all the same (schemas/response.keys.md gives each
+# one's source). Asked only of a whole response, one that carries every key upstream requires: the seeds' examples
+# are abbreviated for the page and leave out even those, and a response that does is all-keys' matter.
+OPTIONAL_KEYS = (
+    "completed_at", "background", "max_output_tokens", "max_tool_calls", "previous_response_id", "reasoning",
+    "service_tier", "store", "text", "top_logprobs", "truncation", "usage", "user", "safety_identifier",
+    "prompt_cache_key",
+)  # fmt: skip
+USAGE_DETAILS = ("input_tokens_details", "output_tokens_details")
+FUNCTION_TOOL_KEYS = ("parameters", "strict")
+
+
+def optional_key_violations(body: dict[str, Any]) -> Iterator[Violation]:
+    upstream_required = ("id", "model", *CORE_KEYS, *UPSTREAM_KEYS)
+    if short := [key for key in upstream_required if key not in body]:
+        raise NotApplicable(
+            f"an abbreviated response (without {', '.join(short)}): responses.create.all-keys and "
+            "responses.create.core-keys judge what it leaves out"
+        )
+    yield from missing_keys(body, OPTIONAL_KEYS)
+    if isinstance(usage := body.get("usage"), dict) and (gone := [k for k in USAGE_DETAILS if k not in usage]):
+        yield Violation(
+            f"Received: usage without {', '.join(f'`{k}`' for k in gone)}\n"
+            "Expected: both token details, as the real API sends (upstream ResponseUsage requires them)",
+            "$.usage",
+        )
+    functions = [
+        (n, t) for n, t in enumerate(body.get("tools") or []) if isinstance(t, dict) and t.get("type") == "function"
+    ]
+    for n, tool in functions:
+        if gone := [k for k in FUNCTION_TOOL_KEYS if k not in tool]:
+            yield Violation(
+                f"Received: the function tool {excerpt(tool.get('name'), 60)} echoed without "
+                f"{', '.join(f'`{k}`' for k in gone)}\n"
+                "Expected: parameters and strict on every function tool (upstream FunctionTool requires them)",
+                f"$.tools[{n}]",
+            )
+
+
+@check("responses.create.optional-keys")
+def create_optional_keys(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from optional_key_violations(response_body(exchange))
 
 
 @check("responses.create.created-at")
@@ -407,3 +455,166 @@ def previous_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("responses.retrieve.unknown", case_bound=True)
 def retrieve_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     yield from status_violations(exchange, 404, "retrieving a response id the server never issued")
+
+
+# --- structured output and input parts ---------------------------------------------------------------------------
+
+
+@check("responses.text.json-schema")
+def text_json_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    """The output text parses as JSON valid against `text.format.schema` (what `responses.parse` reads back)."""
+    fmt = (asked(exchange).get("text") or {}).get("format") or {}
+    schema = fmt.get("schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
+    if not isinstance(schema, dict):
+        raise NotApplicable("the request gives no text.format json_schema")
+    declined(exchange, "text.format json_schema")
+    body = response_body(exchange)
+    if says_cut(body):
+        raise NotApplicable("the response was cut by max_output_tokens: a cut output may be cut JSON")
+    text = "".join(output_texts(body))
+    try:
+        parsed = jsonvalue.parse(text)
+    except ValueError:
+        yield Violation(
+            f"Received: output text {excerpt(text, 160)!r}\nExpected: JSON valid against the given schema", "$.output"
+        )
+        return
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(parsed))
+    if error is not None:
+        yield Violation(
+            f"Received: {excerpt(text, 160)} ({error.message})\nExpected: JSON valid against the given schema",
+            "$.output",
+        )
+
+
+def input_parts(request: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(where, message, part) of every content part of every input message the request sends."""
+    given = request.get("input")
+    for n, item in enumerate(given if isinstance(given, list) else []):
+        content = item.get("content") if isinstance(item, dict) else None
+        for m, part in enumerate(content if isinstance(content, list) else []):
+            if isinstance(part, dict):
+                yield f"input[{n}].content[{m}]", item, part
+
+
+def accepted_violations(exchange: Exchange, what: str) -> Iterator[Violation]:
+    """The request was answered with a response that ran: 200, and a status other than failed."""
+    try:
+        body = response_body(exchange)
+    except Broken as exc:
+        yield Violation(f"{exc.violation.message} for {what}")
+        return
+    if body.get("status") not in ("completed", "incomplete") or body.get("error") is not None:
+        yield Violation(
+            f"Received: status {body.get('status')!r}, error {excerpt(body.get('error'), 120)} for {what}\n"
+            "Expected: a completed response (or incomplete at max_output_tokens)",
+            "$.status",
+        )
+
+
+@check("responses.input.phase")
+def input_phase(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    given = asked(exchange).get("input")
+    items = given if isinstance(given, list) else []
+    phases = [i.get("phase") for i in items if isinstance(i, dict) and i.get("phase")]
+    if not phases:
+        raise NotApplicable("the request sends no message with a phase")
+    yield from accepted_violations(exchange, f"input messages with phase {', '.join(map(str, phases))}")
+
+
+@check("responses.input.image")
+def input_image(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    if not any(p.get("type") == "input_image" and p.get("image_url") for _, _, p in input_parts(asked(exchange))):
+        raise NotApplicable("the request sends no input_image by image_url")
+    declined(exchange, "an input_image part (a model without vision)")
+    yield from accepted_violations(exchange, "an input_image part")
+
+
+@check("responses.input.image-unknown-file", case_bound=True)
+def input_image_unknown_file(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    if exchange.response is None or exchange.response.status not in (400, 404):
+        yield Violation(f"{received(exchange)}\nExpected: status 400 or 404 for an input_image naming no file")
+
+
+# --- counting input tokens ---------------------------------------------------------------------------------------
+
+
+def counted(exchange: Exchange) -> int:
+    """The `input_tokens` of a count answer; `Broken` when there is none."""
+    body = answer(exchange)
+    tokens = body.get("input_tokens") if isinstance(body, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool):
+        raise Broken(f"{received(exchange)}\nExpected: a `response.input_tokens` object with an integer count")
+    return tokens
+
+
+@check("responses.input-tokens.shape")
+def input_tokens_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from schema_violations("response.input-tokens", answer(exchange))
+
+
+@check("responses.input-tokens.grows")
+def input_tokens_grow(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    """The case counts a short input (`created`), then the same text many times over (`longer`)."""
+    short = counted(life.created)
+    longer = life.step("longer")
+    try:
+        more = counted(longer)
+    except Broken as exc:
+        yield _at(longer, exc.violation.message)
+        return
+    if more <= short:
+        yield _at(
+            longer,
+            f"Received: input_tokens {more} for the longer input, {short} for the shorter one\n"
+            "Expected: more input tokens for the longer input",
+            "$.input_tokens",
+        )
+
+
+# --- compaction --------------------------------------------------------------------------------------------------
+
+
+def compaction_body(exchange: Exchange) -> dict[str, Any]:
+    body = answer(exchange)
+    if not isinstance(body, dict):
+        raise Broken(f"{received(exchange)}\nExpected: a `response.compaction` object")
+    return body
+
+
+@check("responses.compact.shape")
+def compact_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    yield from schema_violations("response.compaction", compaction_body(exchange))
+
+
+def user_texts(request: dict[str, Any]) -> list[str]:
+    """The text of every user message the request sends (a string input is one)."""
+    given = request.get("input")
+    if isinstance(given, str):
+        return [given]
+    users = [i for i in given if isinstance(i, dict) and i.get("role") == "user"] if isinstance(given, list) else []
+    return _texts_of(users)
+
+
+@check("responses.compact.output")
+def compact_output(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    output = compaction_body(exchange).get("output")
+    items = [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+    kept = _texts_of([i for i in items if i.get("type") == "message" and i.get("role") == "user"])
+    position = 0
+    for text in user_texts(asked(exchange)):
+        found = next((n for n in range(position, len(kept)) if kept[n] == text), None)
+        if found is None:
+            yield Violation(
+                f"Received: user texts {excerpt(kept, 160)}\nExpected: {text!r}, sent, kept in its place", "$.output"
+            )
+            return
+        position = found + 1
+    compactions = [n for n, i in enumerate(items) if i.get("type") == "compaction"]
+    last = items[-1] if items else {}
+    if compactions != [len(items) - 1] or not isinstance(last.get("encrypted_content"), str):
+        yield Violation(
+            f"Received: output item types {[i.get('type') for i in items]}\n"
+            "Expected: exactly one `compaction` item, last, with its encrypted_content",
+            "$.output",
+        )

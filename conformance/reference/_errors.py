@@ -46,3 +46,33 @@ def model_not_found(model: str) -> ApiError:
         code="model_not_found",
         validation=False,
     )
+
+
+def model_does_not_exist(model: str) -> ApiError:
+    """GET or DELETE /models/{model} of a model the server does not hold: the real API's retrieve answer."""
+    return ApiError(
+        404, f"The model '{model}' does not exist", param="model", code="model_not_found", validation=False
+    )
+
+
+def base_model_not_deletable(model: str) -> ApiError:
+    """DELETE /models/{model} of a model the server serves but did not fine-tune. No source records the real
+    API's words (schemas/DECISIONS.md: model-delete-errors): a 403 permission refusal, shaped as its others."""
+    return ApiError(
+        403,
+        f"You have insufficient permissions for this operation: '{model}' is a base model, and only "
+        "fine-tuned models can be deleted.",
+        param="model",
+        validation=False,
+    )
+
+
+def context_length_exceeded(limit: int, tokens: int) -> ApiError:
+    """A prompt longer than the model's context, refused before any generation (as the real API does)."""
+    return ApiError(
+        400,
+        f"This model's maximum context length is {limit} tokens. However, your messages resulted in {tokens} "
+        "tokens. Please reduce the length of the messages.",
+        param="messages",
+        code="context_length_exceeded",
+    )

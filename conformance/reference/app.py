@@ -2,6 +2,7 @@
 
     GET  /v1/models               the configured models
     GET  /v1/models/{id}          one of them, or 404 model_not_found
+    DELETE /v1/models/{id}        the fine-tuned model it holds (FINE_TUNED), once; 403 for a base model
     POST /v1/chat/completions     chat.py
     GET  /v1/chat/completions and /v1/chat/completions/{id}[/messages]: stored chat completions, chat_store.py
     POST /v1/completions          completions.py (the legacy text completions API)
@@ -28,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import chat, chat_store, completions, embeddings, moderations, responses
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
-from ._errors import ApiError, invalid
+from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
@@ -47,6 +48,11 @@ NO_KEY = (
 )
 
 SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+# The one fine-tuned model a server holds (not listed: the listed set is what runs use): deletable once, so
+# tests and SDKs can see a deletion answer. A run never deletes it: it names a model that does not exist.
+FINE_TUNED = "ft:gpt-4o-mini:reference::demo"
+# Every reference model's context (gpt-4o-mini's), in the server's tokens (words): longer prompts are refused.
+CONTEXT_TOKENS = 128_000
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -64,6 +70,7 @@ class _Server:
         self.ids = Ids()
         self.store = responses.Store()
         self.chat_store = chat_store.ChatStore()
+        self.fine_tuned = {FINE_TUNED}
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -147,15 +154,15 @@ class _Server:
         try:
             self.authenticate(request)
             model_id = request.path_params["model_id"]
-            model = self.config.model(model_id)
+            model = self.config.model(model_id) or (ModelInfo(model_id) if model_id in self.fine_tuned else None)
+            if request.method == "DELETE":
+                if model_id in self.fine_tuned:
+                    self.fine_tuned.discard(model_id)
+                    return self._json({"id": model_id, "object": "model", "deleted": True})
+                if model is not None:
+                    raise base_model_not_deletable(model_id)
             if model is None:
-                raise ApiError(
-                    404,
-                    f"The model '{model_id}' does not exist",
-                    param="model",
-                    code="model_not_found",
-                    validation=False,
-                )
+                raise model_does_not_exist(model_id)
         except ApiError as error:
             return self.error(error)
         return Response(chat.dumps(self.model_object(model)), media_type="application/json")
@@ -168,6 +175,8 @@ class _Server:
                 return self._json(chat_store.listing(dict(request.query_params), self.config, self.chat_store))
             body = await self.json_body(request)
             valid = chat.validate(body, self.config)
+            if (tokens := chat.prompt_tokens(valid["messages"])) > CONTEXT_TOKENS:
+                raise context_length_exceeded(CONTEXT_TOKENS, tokens)
             if self.config.has("server-error-sometimes") and any(
                 isinstance(m, dict) and isinstance(m.get("content"), list) for m in valid["messages"]
             ):
@@ -249,6 +258,22 @@ class _Server:
             stream = responses.sse(responses.events(created, self.config), self.config)
             return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
         return self._json(created.body)
+
+    async def count_input_tokens(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return self._json(responses.count_input_tokens(body, self.config, self.ids, self.store))
+        except ApiError as error:
+            return self.error(error)
+
+    async def compact_response(self, request: Request) -> Response:
+        try:
+            self.authenticate(request)
+            body = await self.json_body(request)
+            return self._json(responses.compact(body, self.config, self.ids, self.store))
+        except ApiError as error:
+            return self.error(error)
 
     async def response_resource(self, request: Request) -> Response:
         ident = request.path_params["response_id"]
@@ -380,7 +405,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     server = _Server(config)
     routes = [
         Route("/v1/models", server.list_models, methods=["GET"]),
-        Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", server.retrieve_model, methods=["GET", "DELETE"]),
         Route("/v1/chat/completions", server.chat_completions, methods=["GET", "POST"]),
         Route(
             "/v1/chat/completions/{completion_id}",
@@ -392,6 +417,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/embeddings", server.create_embeddings, methods=["POST"]),
         Route("/v1/moderations", server.create_moderation, methods=["POST"]),
         Route("/v1/responses", server.create_response, methods=["POST"]),
+        # Before /v1/responses/{response_id}: these two names are operations, not response ids.
+        Route("/v1/responses/input_tokens", server.count_input_tokens, methods=["POST"]),
+        Route("/v1/responses/compact", server.compact_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", server.response_resource, methods=["GET", "DELETE"]),
         Route("/v1/responses/{response_id}/cancel", server.cancel_response, methods=["POST"]),
         Route("/v1/responses/{response_id}/input_items", server.input_items, methods=["GET"]),

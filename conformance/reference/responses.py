@@ -5,6 +5,8 @@
     DELETE /v1/responses/{id}                  delete
     POST   /v1/responses/{id}/cancel           cancel a background response
     GET    /v1/responses/{id}/input_items      the input, paginated
+    POST   /v1/responses/input_tokens          count the input tokens of a request
+    POST   /v1/responses/compact               compact a conversation: its user messages, then a compaction item
     POST   /v1/conversations                   create, with metadata and items
     GET | POST | DELETE /v1/conversations/{id}
     GET | POST /v1/conversations/{id}/items    list (paginated) and add items
@@ -12,11 +14,15 @@
 
 As with chat, the server is not a model: the answer echoes the last user text (or function output), one token
 per word, so every answer is a function of the request. A function tool is called when `tool_choice` asks for
-it. A background response finishes `BACKGROUND_SECONDS` after it was created, unless cancelled first.
+it; `text.format` json_schema is answered with an instance of the schema. A background response finishes
+`BACKGROUND_SECONDS` after it was created, unless cancelled first. The server keeps no files, so an `input_image`
+by `file_id` names a file it does not have.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -150,8 +156,11 @@ def as_items(given: Any, ids: Ids) -> list[dict[str, Any]]:
             role = item.get("role", "user")
             part_type = "output_text" if role == "assistant" else "input_text"
             parts = [{"type": part_type, "text": content}] if isinstance(content, str) else content
-            out.append({"id": item.get("id") or ids.item("msg"), "type": "message", "role": role,
-                        "content": parts, "status": "completed"})  # fmt: skip
+            stored = {"id": item.get("id") or ids.item("msg"), "type": "message", "role": role,
+                      "content": parts, "status": "completed"}  # fmt: skip
+            if item.get("phase") is not None:
+                stored["phase"] = item["phase"]
+            out.append(stored)
         elif kind == "item_reference":
             continue
         else:
@@ -175,6 +184,59 @@ def _words(text: str) -> list[str]:
     return TOKEN_RE.findall(text) or ["OK"]
 
 
+# --- input parts ----------------------------------------------------------------------------------------------
+
+SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+IMAGE_TYPES = ("png", "jpeg", "gif", "webp")
+BAD_IMAGE_URL = (
+    "Invalid '{param}'. Expected a base64-encoded data URL with an image MIME type (e.g. "
+    "'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got an invalid value."
+)
+
+
+def check_parts(body: dict[str, Any], config: ServerConfig) -> None:
+    """What the schema cannot say about input messages: an image URL that is no image, a file the server does not
+    have (it keeps none); and the faults that refuse phases or crash on images."""
+    given = body.get("input")
+    for n, item in enumerate(given if isinstance(given, list) else []):
+        if not isinstance(item, dict):
+            continue
+        if item.get("phase") is not None and config.has("responses-phase-rejected"):
+            raise invalid(f"Unknown parameter: 'input[{n}].phase'.", f"input[{n}].phase", "unknown_parameter")
+        content = item.get("content")
+        for m, part in enumerate(content if isinstance(content, list) else []):
+            if isinstance(part, dict) and part.get("type") == "input_image":
+                _check_image(part, f"input[{n}].content[{m}]", config)
+
+
+def _check_image(part: dict[str, Any], at: str, config: ServerConfig) -> None:
+    if config.has("responses-image-500"):
+        raise ApiError(500, SERVER_ERROR, type="server_error", client=False, validation=False)
+    url, file_id = part.get("image_url"), part.get("file_id")
+    if isinstance(url, str) and not _is_image_url(url):
+        raise invalid(BAD_IMAGE_URL.format(param=f"{at}.image_url"), f"{at}.image_url", "invalid_value")
+    if isinstance(file_id, str) and url is None and not config.has("responses-unknown-file-accepted"):
+        raise invalid(f"The file '{file_id}' does not exist.", f"{at}.file_id", "invalid_value")
+    if url is None and file_id is None:
+        raise invalid(f"Missing required parameter: '{at}.image_url' or '{at}.file_id'.", f"{at}.image_url",
+                      "missing_required_parameter")  # fmt: skip
+
+
+def _is_image_url(url: str) -> bool:
+    """An http(s) URL, or a data URL of an image whose payload is base64."""
+    if url.startswith(("https://", "http://")):
+        return True
+    head, _, payload = url.partition(",")
+    kinds = tuple(f"data:image/{kind};base64" for kind in IMAGE_TYPES)
+    if head not in kinds or not payload:
+        return False
+    try:
+        base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 # --- create ---------------------------------------------------------------------------------------------------
 
 
@@ -190,6 +252,7 @@ def validate(body: Any, config: ServerConfig, store: Store) -> dict[str, Any]:
     schema_checked("response.create.request", body)
     if config.model(model) is None:
         raise model_not_found(model)
+    check_parts(body, config)
     given = body.get("input")
     if given is not None and not isinstance(given, str | list):
         raise invalid("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
@@ -239,10 +302,22 @@ def plan(body: dict[str, Any], items: list[dict[str, Any]], config: ServerConfig
     tool = _forced_tool(body)
     if tool is not None:
         return Plan([], False, tool, json.dumps(object_for(tool.get("parameters"), texts[-1].strip() or "x")))
-    words = _words(texts[-1])
+    schema = None if config.has("responses-json-schema-ignored") else _json_schema(body)
+    text = json.dumps(object_for(schema, texts[-1].strip() or "x")) if schema is not None else texts[-1]
+    words = _words(text)
     cap = body.get("max_output_tokens")
     cut = isinstance(cap, int) and len(words) > cap and not config.has("responses-ignore-cap")
     return Plan(words[:cap] if cut and isinstance(cap, int) else words, cut)
+
+
+def _json_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema `text.format` json_schema asks the output to follow (None for plain text)."""
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    schema = fmt.get("schema")
+    return schema if isinstance(schema, dict) else {"type": "object"}
 
 
 def _forced_tool(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -260,11 +335,14 @@ def response_body(
     ident: str, created_at: int, incomplete: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     conversation = body.get("conversation")
+    given = body.get("text")
+    text: dict[str, Any] = given if isinstance(given, dict) else {}
     return {
         "id": ident,
         "object": "response",
         "created_at": created_at,
         "status": status,
+        "completed_at": created_at if status == "completed" else None,
         "background": body.get("background") is True,
         "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
@@ -279,13 +357,16 @@ def response_body(
         "service_tier": "default",
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}, "verbosity": "medium"},
+        "text": {"format": text.get("format") or {"type": "text"}, "verbosity": text.get("verbosity") or "medium"},
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools") or [],
+        "tools": [_echoed(tool) for tool in body.get("tools") or []],
+        "top_logprobs": body.get("top_logprobs") or 0,
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),
         "usage": usage,
         "user": body.get("user"),
+        "safety_identifier": body.get("safety_identifier"),
+        "prompt_cache_key": body.get("prompt_cache_key"),
         "metadata": body.get("metadata") or {},
         "conversation": {"id": conversation.get("id") if isinstance(conversation, dict) else conversation}
         if conversation is not None
@@ -293,12 +374,28 @@ def response_body(
     }
 
 
+def _echoed(tool: Any) -> Any:
+    """A tool as the API gives it back: a function tool with every key its type has (null when not sent)."""
+    if not isinstance(tool, dict) or tool.get("type") != "function":
+        return tool
+    return {"description": None, "parameters": None, **tool, "strict": tool.get("strict", True)}
+
+
+# The keys of a response the `responses-fewer-keys` fault leaves out: the optional ones the real API sends.
+OPTIONAL_KEYS = ("completed_at", "top_logprobs", "safety_identifier", "prompt_cache_key", "truncation", "store")
+
+
+def input_count(body: dict[str, Any], items: list[dict[str, Any]]) -> int:
+    """The input tokens of a request: a token per word of its input texts and instructions."""
+    return sum(len(_words(t)) for t in [*_texts(items), body.get("instructions") or ""] if t)
+
+
 def usage_of(body: dict[str, Any], items: list[dict[str, Any]], produced: int, config: ServerConfig) -> dict:
-    prompt = sum(len(_words(t)) for t in [*_texts(items), body.get("instructions") or ""] if t)
+    prompt = input_count(body, items)
     total = prompt + produced + (1 if config.has("responses-usage-wrong-total") else 0)
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": produced,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": total,
@@ -335,6 +432,8 @@ def create(request: dict[str, Any], config: ServerConfig, ids: Ids, store: Store
         request, ids, status=status, output=output, usage=usage_of(request, items, produced, config),
         ident=ids.item("resp"), created_at=int(time.time()), incomplete=status == "incomplete",
     )  # fmt: skip
+    if config.has("responses-fewer-keys"):
+        body = {key: value for key, value in body.items() if key not in OPTIONAL_KEYS}
     created = Created(body, the_plan, items)
     with store.lock:
         if request.get("store", True) is not False:
@@ -342,6 +441,8 @@ def create(request: dict[str, Any], config: ServerConfig, ids: Ids, store: Store
             if request.get("background") is True:
                 stored.final = body
                 stored.body = {**body, "status": "queued", "output": [], "usage": None, "incomplete_details": None}
+                if "completed_at" in body:
+                    stored.body["completed_at"] = None
                 stored.ready_at = time.monotonic() + BACKGROUND_SECONDS
                 created = Created(stored.body, the_plan, items)
             if not config.has("responses-not-stored"):
@@ -373,6 +474,84 @@ def cancel(ident: str, store: Store) -> dict[str, Any]:
         return stored.body
 
 
+# --- counting input tokens, compacting a conversation ------------------------------------------------------------
+
+COUNT_PARAMS = frozenset({
+    "model", "input", "instructions", "previous_response_id", "conversation", "tools", "tool_choice",
+    "parallel_tool_calls", "text", "reasoning", "truncation", "personality",
+})  # fmt: skip
+COMPACT_PARAMS = frozenset({
+    "model", "input", "instructions", "previous_response_id", "prompt_cache_key", "prompt_cache_retention",
+    "prompt_cache_options", "service_tier", "safety_identifier", "image",
+})  # fmt: skip
+
+
+def _checked(body: Any, params: frozenset[str], schema: str, config: ServerConfig, store: Store) -> dict[str, Any]:
+    """What create's validation says of a body that is not a create request: arguments, schema, model, parts."""
+    if not isinstance(body, dict):
+        raise invalid("Invalid type for body: expected an object.", None, "invalid_type")
+    unknown = [name for name in body if name not in params]
+    if unknown:
+        raise invalid(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
+    schema_checked(schema, body)
+    model = body.get("model")
+    if isinstance(model, str) and config.model(model) is None:
+        raise model_not_found(model)
+    previous = body.get("previous_response_id")
+    if previous is not None and previous not in store.responses:
+        raise invalid(
+            f"Previous response with id '{previous}' not found.", "previous_response_id", "previous_response_not_found"
+        )
+    conversation = body.get("conversation")
+    conversation_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+    if conversation_id is not None:
+        store.conversation(str(conversation_id))
+    check_parts(body, config)
+    return body
+
+
+def count_input_tokens(body: Any, config: ServerConfig, ids: Ids, store: Store) -> dict[str, Any]:
+    """POST /v1/responses/input_tokens: the input tokens a create with this body would report in its usage."""
+    request = _checked(body, COUNT_PARAMS, "response.input-tokens.request", config, store)
+    tokens = input_count(request, as_items(request.get("input"), ids))
+    if config.has("responses-input-tokens-constant"):
+        tokens = 7
+    kind = "input_tokens" if config.has("responses-input-tokens-wrong-object") else "response.input_tokens"
+    return {"object": kind, "input_tokens": tokens}
+
+
+def compact(body: Any, config: ServerConfig, ids: Ids, store: Store) -> dict[str, Any]:
+    """POST /v1/responses/compact: the user messages of the conversation (its previous response's, then the input's),
+    then one compaction item whose content stands for the rest (base64 of it: the reference keeps no secrets)."""
+    if isinstance(body, dict) and body.get("model") is None:
+        raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+    request = _checked(body, COMPACT_PARAMS, "response.compact.request", config, store)
+    with store.lock:
+        items = [*_context(request, store), *as_items(request.get("input"), ids)]
+    kept = [item for item in items if item.get("type") == "message" and item.get("role") == "user"]
+    rest = [item for item in items if item not in kept]
+    summary = " ".join(_texts([{**item, "role": "user"} for item in rest if item.get("type") == "message"])) or "OK"
+    output: list[dict[str, Any]] = [*kept]
+    if not config.has("responses-compact-no-compaction-item"):
+        sealed = base64.b64encode(json.dumps(rest, separators=(",", ":")).encode()).decode()
+        output.append({"id": ids.item("cmp"), "type": "compaction", "encrypted_content": sealed})
+    produced = len(_words(summary))
+    prompt = input_count(request, items)
+    return {
+        "id": ids.item("resp"),
+        "object": "response" if config.has("responses-compact-wrong-object") else "response.compaction",
+        "created_at": int(time.time()),
+        "output": output,
+        "usage": {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": produced,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + produced,
+        },
+    }
+
+
 # --- streams ----------------------------------------------------------------------------------------------------
 
 
@@ -380,6 +559,8 @@ def events(created: Created, config: ServerConfig) -> Iterator[dict[str, Any]]:
     """The event sequence of a streamed response, numbered from 0 (faults renumber or drop some)."""
     body, the_plan = created.body, created.plan
     start = {**body, "status": "in_progress", "output": [], "usage": None, "incomplete_details": None}
+    if "completed_at" in body:
+        start["completed_at"] = None
     typed: list[dict[str, Any]] = [
         {"type": "response.created", "response": start},
         {"type": "response.in_progress", "response": start},

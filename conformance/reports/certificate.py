@@ -166,6 +166,7 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "embeddings-api": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
         "function-calling": ("Function calling guide", f"{GUIDES}/function-calling"),
         "get-a-model-response": ("Responses › Get a model response", f"{API}/responses/get"),
+        "image-input-analysis": ("Images and vision guide", f"{GUIDES}/images-vision"),
         "list-input-items": ("Responses › List input items", f"{API}/responses/input-items"),
         "list-items": ("Conversations › List items", f"{API}/conversations/list-items"),
         "moderation-response": ("Moderations › The moderation object", f"{API}/moderations/object"),
@@ -206,15 +207,19 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "create-chat-completion": ("Chat Completions › Create chat completion", f"{API}/chat/create"),
         "create-moderation": ("Moderations › Create moderation", f"{API}/moderations/create"),
         "error-handling": ("Error codes guide", f"{GUIDES}/error-codes"),
+        "error-codes": ("Error codes guide", f"{GUIDES}/error-codes"),
         "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
         "structured-outputs": ("Structured Outputs guide", f"{GUIDES}/structured-outputs"),
     },
     "002_1de040b6f462aa26": {
+        "create-chat-completion": ("Chat Completions › Create chat completion", f"{API}/chat/create"),
+        "delete-a-fine-tuned-model": ("Models › Delete a fine-tuned model", f"{API}/models/delete"),
         "create-embeddings": ("Embeddings › Create embeddings", f"{API}/embeddings/create"),
         "create-moderation": ("Moderations › Create moderation", f"{API}/moderations/create"),
         "streaming": ("Chat Completions › Streaming", f"{API}/chat-streaming"),
     },
     "003_464f4ddc75d6527e": {
+        "delete-modelsmodel": ("Models › Delete a fine-tuned model", f"{API}/models/delete"),
         "base-url-and-endpoints": ("Introduction", f"{API}/introduction"),
         "list-chat-completions": ("Chat Completions › List Chat Completions", f"{API}/chat/list"),
         "retrieve-chat-completion": ("Chat Completions › Get chat completion", f"{API}/chat/get"),
@@ -234,6 +239,10 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "request-format": ("Introduction", f"{API}/introduction"),
         # The seed's "Response Format" of the chat completions section: the object every such rule judges.
         "response-format": ("Chat Completions › The chat completion object", f"{API}/chat/object"),
+        # The Responses API's components: a request's input message, its structured output format, its usage.
+        "easyinputmessage": ("Responses › Create a model response", f"{API}/responses/create"),
+        "textresponseformatjsonschema": ("Structured Outputs guide", f"{GUIDES}/structured-outputs"),
+        "responseusage": ("Responses › The response object", f"{API}/responses/object"),
     },
 }
 _SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
