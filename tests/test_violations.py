@@ -852,11 +852,6 @@ VIOLATIONS: list[V] = [
       put("status", 405), shows="405"),
     V("models.delete.unknown-code", "code not_found", delete_unknown, put("body.error.code", "not_found"),
       shows="not_found"),
-    V("models.delete.shape", "deleted false in a 200", deleted, put("body.deleted", False), shows="Received: false"),
-    V("models.delete.shape", "object model.deleted", deleted, put("body.object", "model.deleted"),
-      shows="model.deleted"),
-    V("models.delete.shape", "another id deleted", deleted, put("body.id", "ft:gpt-4o-mini:other::x"),
-      shows="ft:gpt-4o-mini:other::x"),
 ]
 
 
@@ -950,8 +945,6 @@ NOT_APPLICABLE = [
     ("models.retrieve.listed", "an empty list", lambda: Probes(models(), [])),
     ("errors.request.type", "a 500 (its type is the server's)", lambda: error(500, "boom", type="server_error")),
     ("errors.rate-limit.code", "a 400", error),
-    ("models.delete.shape", "the deletion refused", delete_unknown),
-    ("models.delete.shape", "a request that deletes no model", chat),
     ("models.delete.unknown-code", "the deletion answered 200", deleted),
     ("embeddings.dimensions.honoured", NO_DIMENSIONS_ROW, embeddings),
 ]
@@ -996,8 +989,6 @@ LOOSER = [
      mutated(delete_unknown, put("body.error.code", None), put("body.error.message", "That model does not exist"))),
     ("errors.rate-limit.code", "insufficient_quota", no_quota),
     ("errors.rate-limit.code", "a tokens-per-minute limit", mutated(rate_limited, put("body.error.type", "tokens"))),
-    ("models.delete.shape", "an id percent-encoded in the path",
-     mutated(deleted, put("path", "/models/ft%3Agpt-4o-mini%3Aoai-conformance%3A%3Anonexist"))),
     ("chat.completion.model-related", "a dated version of the requested id", chat),
     ("chat.completion.model-related", "a provider-prefixed id",
      mutated(chat, put("body.model", "openai/gpt-4o-mini"))),

@@ -62,7 +62,7 @@ def test_retrieve_unknown(oai_client, oai_target, oai_judge):
     oai_judge(exchange, "models.retrieve.unknown", *UNKNOWN_RULES, expect={"param": "model"})
 
 
-DELETE_RULES = ("models.delete.unknown", "models.delete.unknown-code", "models.delete.shape")
+DELETE_RULES = ("models.delete.unknown", "models.delete.unknown-code")
 DELETE_ERROR_RULES = ("errors.request.type", "errors.request.param-named", "errors.envelope.schema",
                       "errors.status.never-5xx")
 

@@ -120,18 +120,3 @@ def deleted_model(exchange: Exchange) -> str | None:
     if exchange.request.method.upper() != "DELETE" or not found or not model:
         return None
     return unquote(model)
-
-
-@check("models.delete.shape")
-def delete_shape(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    model = deleted_model(exchange)
-    if model is None:
-        raise NotApplicable("the request deletes no model")
-    if exchange.response is None or exchange.response.status != 200:
-        # A run never deletes: it names a model that does not exist. Captured traffic and the reference
-        # server's own tests bring the deletions this rule judges.
-        raise NotApplicable("nothing was deleted (a run only asks to delete a model that does not exist)")
-    body = answer(exchange)
-    yield from schema_violations("model.deleted", body)
-    if isinstance(body, dict) and body.get("id") != model:
-        yield Violation(f"Received: id {body.get('id')!r}\nExpected: id {model!r}, the model deleted", "$.id")
