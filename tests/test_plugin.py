@@ -113,7 +113,12 @@ def test_bundled_cases_pass(default_run: CliRun):
     assert "failed" not in outcomes and "error" not in outcomes and "errors" not in outcomes
     data = default_run.results
     assert data["verdict"] == "conformant"
-    assert set(statuses(default_run.out).values()) == {"pass"}
+    found = statuses(default_run.out)
+    # A rule judged only when its situation arises: no run provokes a 429 (tests/test_errors_precise.py and
+    # tests/test_transient.py make the reference answer them).
+    situational = {"errors.rate-limit.code"}
+    assert {rid: found[rid] for rid in situational} == dict.fromkeys(situational, "skip")
+    assert {s for rid, s in found.items() if rid not in situational} == {"pass"}
     assert (default_run.out / "junit.xml").is_file()
 
 
