@@ -90,11 +90,12 @@ def start(command: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path |
     return Process(popen, log)
 
 
-def stop(process: Process, grace: float = STOP_GRACE_S) -> None:
-    """Stop the process group of `process`: SIGTERM, wait up to `grace` seconds, then SIGKILL. Idempotent."""
+def stop(process: Process, grace: float | None = None) -> None:
+    """Stop the process group of `process`: SIGTERM, wait up to `grace` seconds (STOP_GRACE_S), then SIGKILL.
+    Idempotent."""
     pgid = process.pid  # the leader of a new session: its pid is the group id
     _signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
+    deadline = time.monotonic() + (STOP_GRACE_S if grace is None else grace)
     while time.monotonic() < deadline:
         if process.popen.poll() is not None and not group_alive(pgid):
             return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from certify import lifecycle
 from certify.lifecycle import CertifyError, Interrupted, free_port, group_alive, running, signals_raise, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +65,8 @@ def test_the_group_is_stopped_when_the_run_raises(tmp_path: Path) -> None:
     assert pid and gone(pid)
 
 
-def test_a_server_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
+def test_a_server_that_ignores_sigterm_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lifecycle, "STOP_GRACE_S", 1.0)  # the grace is what is waited out: not 10 s of a test
     stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(300)\n"
     with running([sys.executable, "-c", stubborn], os.environ, tmp_path / "server.log") as server:
         time.sleep(0.5)  # let it install its handler
