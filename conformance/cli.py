@@ -219,6 +219,12 @@ def _run(args: argparse.Namespace) -> int:
         # a developer's pytest-benchmark would leave .benchmarks/ in the user's folder
         "-p",
         "no:benchmark",
+        # The generated phase calls schemathesis and hypothesis itself; their pytest plugins would only cost each
+        # process ~1.3 s of start-up (schemathesis imports itself whole; hypothesis's imports it at the summary).
+        "-p",
+        "no:schemathesis",
+        "-p",
+        "no:hypothesispytest",
         *pytest_arguments(args, leave_out={"report-dir"}),  # cases_args names the report dir
     ]
     if args.workers:
