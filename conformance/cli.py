@@ -335,7 +335,8 @@ def _check_selection(args: argparse.Namespace) -> None:
     """Options handed to pytest are checked here, so that a mistake is one line of ours, not pytest's usage."""
     from conformance.generation import generation_settings
 
-    generation_settings(examples=args.examples, seed=args.seed, response_time_limit=args.response_time_limit)
+    generation_settings(examples=args.examples, seed=args.seed, response_time_limit=args.response_time_limit,
+                        concurrency=args.concurrency)  # fmt: skip
     workers = args.workers
     if workers is not None and workers != "auto" and not (workers.isdigit() and int(workers) > 0):
         raise ConformanceError(f"--workers: {workers!r} is not a positive number of processes or 'auto'")

@@ -160,7 +160,16 @@ class _RedactLogs(logging.Filter):
     def __init__(self, settings: ClientSettings) -> None:
         super().__init__()
         self._settings = settings
-        self.literal = ""  # the wrong key a request is sending, while it is in flight
+        self._local = threading.local()  # requests of one client may be in flight on several threads
+
+    @property
+    def literal(self) -> str:
+        """The wrong key this thread's request is sending, while it is in flight."""
+        return getattr(self._local, "literal", "")
+
+    @literal.setter
+    def literal(self, value: str) -> None:
+        self._local.literal = value
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -223,6 +232,7 @@ class Client:
             follow_redirects=False,
         )
         self._deadline = _Deadline()
+        self._recording = threading.Lock()
         pool = getattr(self._http._transport, "_pool", None)
         if transport is None and isinstance(pool, httpcore.ConnectionPool):
             # httpx has no public hook for the network backend; its pool's is replaced once, here.
@@ -317,8 +327,14 @@ class Client:
         finally:
             self._log_filter.literal = ""
         endpoint = f"{method.upper()} {self.ledger.relative(str(request.url))}"
-        self.usage.sent(endpoint, attempts)
+        with self._recording:  # one index per exchange, and the counts, when requests are sent from threads
+            return self._record(request, attempt, attempts, endpoint, secrets, method)
 
+    def _record(
+        self, request: httpx.Request, attempt: _Attempt, attempts: int, endpoint: str, secrets: tuple[str, ...],
+        method: str,
+    ) -> Exchange:  # fmt: skip
+        self.usage.sent(endpoint, attempts)
         exchange = Exchange.build(
             method=request.method,
             url=str(request.url),

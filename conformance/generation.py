@@ -17,10 +17,11 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from conformance.schemas import SCHEMAS_DIR
 
+T = TypeVar("T")
 Mode = Literal["positive", "negative"]
 MODES: tuple[Mode, ...] = ("positive", "negative")
 OPENAPI = "openapi.json"
@@ -28,6 +29,9 @@ OPENAPI = "openapi.json"
 DEFAULT_EXAMPLES = 10
 DEFAULT_SEED = 0
 DEFAULT_RESPONSE_TIME_LIMIT = 30.0
+# Requests of one operation in flight at once: a slow server's latency overlaps, the real API's rate limits are
+# met by the retry policy (a 429 waits and is sent again), and every answer is judged as in a serial run.
+DEFAULT_CONCURRENCY = 4
 EXTRA = "oai-conformance[generated]"
 
 
@@ -46,10 +50,16 @@ class GenerationSettings:
     examples: int = DEFAULT_EXAMPLES
     seed: int = DEFAULT_SEED
     response_time_limit: float = DEFAULT_RESPONSE_TIME_LIMIT
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 def generation_settings(
-    *, examples: str | None = None, seed: str | None = None, response_time_limit: str | None = None, prefix: str = "--"
+    *,
+    examples: str | None = None,
+    seed: str | None = None,
+    response_time_limit: str | None = None,
+    concurrency: str | None = None,
+    prefix: str = "--",
 ) -> GenerationSettings:
     """The settings from option values (strings, None = not given); a wrong one is a one-line ConfigError."""
     from conformance.exceptions import ConfigError
@@ -72,6 +82,7 @@ def generation_settings(
         response_time_limit=number(
             "response-time-limit", response_time_limit, float, DEFAULT_RESPONSE_TIME_LIMIT, 0.001
         ),
+        concurrency=number("concurrency", concurrency, int, DEFAULT_CONCURRENCY, 1),
     )
 
 
@@ -203,13 +214,13 @@ def draw_requests(
     settings: GenerationSettings,
     *,
     shape: Callable[[Any], Any],
-    send: Callable[[Request], None],
     path_parameters: dict[str, str] | None = None,
-) -> None:
-    """Run schemathesis' strategy for `operation` in `mode`: up to `settings.examples` requests, each sent once.
+) -> list[Request]:
+    """Run schemathesis' strategy for `operation` in `mode`: up to `settings.examples` requests, in draw order.
 
     `shape(body)` makes a generated body cheap and within the API's cross-parameter rules; it returns the body
     to send, or `REJECT` when the shaped body no longer is what the mode asks for (hypothesis then draws again).
+    Nothing is sent while drawing (`send_all` does): what is drawn depends only on the seed and the budget.
     """
     import hypothesis
     from hypothesis import HealthCheck, Phase, given, seed
@@ -241,10 +252,23 @@ def draw_requests(
                 files = multipart_fields(shaped)
             else:
                 body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
-        send(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {}), files))
+        drawn.append(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {}), files))
 
+    drawn: list[Request] = []
     with _without_local_constants(), contextlib.suppress(Unsatisfiable):
         one()  # Unsatisfiable: no example fitted the mode; the checks see none and say so
+    return drawn
+
+
+def send_all(requests: list[Request], send: Callable[[Request], T], concurrency: int) -> list[T]:
+    """`send` each request, up to `concurrency` at once; the results in the requests' order, as a serial run
+    would give them (the requests of one operation do not depend on each other)."""
+    if concurrency <= 1 or len(requests) <= 1:
+        return [send(r) for r in requests]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests)), thread_name_prefix="oai-send") as pool:
+        return list(pool.map(send, requests))
 
 
 @contextlib.contextmanager

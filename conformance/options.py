@@ -133,6 +133,13 @@ RUN_OPTIONS: tuple[Option, ...] = (
         section="generation",
     ),
     Option(
+        "concurrency",
+        "generated phase: how many of an operation's drawn requests are in flight at once (default 4; 1 sends "
+        "them one by one); a 429 is retried as always, never a failure",
+        metavar="N",
+        section="generation",
+    ),
+    Option(
         "response-time-limit",
         "generated phase: the longest a generated request may wait for its answer (default 30)",
         metavar="SECONDS",

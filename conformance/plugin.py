@@ -351,7 +351,7 @@ def oai_validate() -> Callable[[str, Any], list[str]]:
 
 @pytest.fixture(scope="session")
 def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
-    """The generated phase's budget, seed and response-time limit (`--oai-examples`, `--oai-seed`, ...)."""
+    """The generated phase's budget, seed, concurrency and response-time limit (`--oai-examples`, ...)."""
     from conformance.exceptions import ConfigError
     from conformance.generation import generation_settings
 
@@ -360,6 +360,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
             examples=request.config.getoption("oai_examples", None),
             seed=request.config.getoption("oai_seed", None),
             response_time_limit=request.config.getoption("oai_response_time_limit", None),
+            concurrency=request.config.getoption("oai_concurrency", None),
             prefix="--oai-",
         )
     except ConfigError as exc:

@@ -11,7 +11,7 @@ import pytest
 from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
-from conformance.generation import Request, draw_requests, missing_engine, operations
+from conformance.generation import Request, draw_requests, missing_engine, operations, send_all
 from conformance.provision import NotProvided, provide
 
 pytestmark = pytest.mark.generated
@@ -55,33 +55,30 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     except NotProvided as reason:
         pytest.skip(str(reason))
     path_parameters = {name: model for name in operation.path_parameters if name == "model"} | made
-    examples = []
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
-    def send(request: Request) -> None:
+    def send(request: Request) -> GeneratedExchange:
         exchange = oai_client.request(
             request.method, request.path, content=request.body, files=request.files, params=request.query or None
         )
-        examples.append(
-            GeneratedExchange(
-                exchange,
-                operation.label,
-                mode,
-                operation.response_schema,
-                operation.request_schema,
-                operation.event_schema,
-                operation.error_schema,
-            )
+        return GeneratedExchange(
+            exchange,
+            operation.label,
+            mode,
+            operation.response_schema,
+            operation.request_schema,
+            operation.event_schema,
+            operation.error_schema,
         )
 
-    draw_requests(
+    requests = draw_requests(
         operation,
         mode,
         oai_generation,
         shape=lambda body: shape(operation, mode, body, model=model, stream=streaming),
-        send=send,
         path_parameters=path_parameters if mode == "positive" else made or None,
     )
+    examples = send_all(requests, send, oai_generation.concurrency)
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
     oai_judge(
         GeneratedExamples(operation.label, mode, tuple(examples)),
