@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from conformance.schemas import SCHEMAS_DIR
 
+R = TypeVar("R")
 T = TypeVar("T")
 Mode = Literal["positive", "negative"]
 MODES: tuple[Mode, ...] = ("positive", "negative")
@@ -260,7 +261,7 @@ def draw_requests(
     return drawn
 
 
-def send_all(requests: list[Request], send: Callable[[Request], T], concurrency: int) -> list[T]:
+def send_all(requests: list[R], send: Callable[[R], T], concurrency: int) -> list[T]:
     """`send` each request, up to `concurrency` at once; the results in the requests' order, as a serial run
     would give them (the requests of one operation do not depend on each other)."""
     if concurrency <= 1 or len(requests) <= 1:

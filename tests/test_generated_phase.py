@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance.client import Client
-from conformance.generation import multipart_fields, operations
+from conformance.generation import multipart_fields, operations, send_all
 from conformance.provision import NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.target import load_target
@@ -117,3 +117,27 @@ def test_a_multipart_body_is_sent_as_its_fields():
             sent = client.request("POST", "/files", files=fields).request
     assert (sent.header("content-type") or "").startswith("multipart/form-data; boundary=")
     assert b'name="upload"; filename="a.jsonl"' in sent.body and b"\r\n{}\n\r\n" in sent.body
+
+
+def test_send_all_overlaps_the_requests_and_keeps_their_order():
+    import threading
+    import time
+
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+
+    def send(n: int) -> int:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.05 * (n % 3))  # later ones may finish first
+        with lock:
+            in_flight -= 1
+        return n * 10
+
+    assert send_all(list(range(12)), send, 4) == [n * 10 for n in range(12)]
+    assert 1 < most <= 4, most
+    most = 0
+    assert send_all(list(range(5)), send, 1) == [0, 10, 20, 30, 40]
+    assert most == 1
