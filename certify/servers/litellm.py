@@ -8,12 +8,16 @@ one embeddings model answered by `mock_response`, a `master_key` read from the e
 The mocked text is a JSON object, so that it is also a valid answer to `response_format: json_object`.
 
 The mocked proxy serves the Responses API too, without a store (no database): `responses` is claimed without
-`responses.store` and `responses.background`; LiteLLM has no conversations route.
+`responses.store` and `responses.background`; LiteLLM has no conversations route. The chat model's
+`mock_response` also answers the legacy text completions (`/v1/completions`, whole and streamed), so
+`completions` is claimed with it. Moderations are not: LiteLLM sends `/v1/moderations` to OpenAI whatever the
+config says (no `mock_response`; offline, a 500 "Missing credentials").
 
 `ROUTED` is the same proxy routed to a real llama-server (started first, on its own port): what LiteLLM changes
 on the way. Its Responses model goes through LiteLLM's own bridge (`openai/chat_completions/<model>`), which
 serves the Responses API on top of the upstream's chat completions, so the certificate judges LiteLLM's
-translation, not llama-server's own `/v1/responses`.
+translation, not llama-server's own `/v1/responses`. Legacy completions are routed like chat (`completions` is
+claimed); moderations are not (LiteLLM forwards them to llama-server, which has no such route: 404).
 """
 
 from __future__ import annotations
@@ -112,8 +116,8 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="litellm",
     version=VERSION,
-    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE),
-    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL, "responses": CHAT_MODEL},
+    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, "completions"),
+    models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL, "responses": CHAT_MODEL, "completions": CHAT_MODEL},
     install=install,
     launch=launch,
     notes="proxy with `mock_response` models (no upstream)",
@@ -123,7 +127,7 @@ RECIPE = Recipe(
 ROUTED = Recipe(
     name="litellm-llama-server",
     version=f"{VERSION} → llama-server ({llama_server.RECIPE.version})",
-    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE),
+    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, "completions"),
     models={**llama_server.RECIPE.models, "responses": BRIDGED_RESPONSES_MODEL},
     install=install,
     launch=launch,

@@ -97,12 +97,13 @@ RECIPE = Recipe(
     name="llama-server",
     version=f"llama-cpp-python {VERSION}",
     # The Responses API without what needs a store (llama-server keeps no responses): no conversations either.
-    # Stored chat completions were never checked against it.
+    # Stored chat completions were never checked against it. Legacy completions (whole and streamed) are served;
+    # moderations are not (no route: 404 File Not Found).
     features=(
         "models", "chat", "-chat.store", "embeddings", "errors", "generated",
-        "responses", "-responses.store", "-responses.background",
+        "responses", "-responses.store", "-responses.background", "completions",
     ),
-    models={"chat": MODEL_ID, "embeddings": MODEL_ID, "responses": MODEL_ID},
+    models={"chat": MODEL_ID, "embeddings": MODEL_ID, "responses": MODEL_ID, "completions": MODEL_ID},
     install=install,
     launch=launch,
     notes="a tiny random-weights llama GGUF (mean pooling), `--jinja --embeddings`",
