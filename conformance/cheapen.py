@@ -26,7 +26,8 @@ MAX_TOKENS = 8
 MAX_MESSAGES = 4
 MAX_TEXT = 40  # characters of a message content or an embeddings input item
 MAX_ITEMS = 4  # embeddings input items, tools, stop sequences
-MAX_TOKEN_ID = 50_000  # below every OpenAI tokenizer's vocabulary size
+# Byte-level ids: in every OpenAI tokenizer and in small models' vocabularies (a tiny one refuses 12082).
+MAX_TOKEN_ID = 256
 MAX_DIMENSIONS = 256
 
 # Valid for the schema, but the model decides (and the real gpt-4o-mini refuses them), they cost more than
