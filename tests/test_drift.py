@@ -384,15 +384,19 @@ reason = "it was there once"
 def test_accepted_differences_pass_and_stale_entries_are_reported(tmp_path):
     upstream = _edited([*BASE, "kind", "enum"], ["a", "b", "c"])
     report = _check(tmp_path, upstream, ACCEPT_C + STALE)
-    assert report.exit_code == 0 and not report.new
+    assert not report.new
     assert [(d.key, reason) for d, reason in report.accepted] == [
         (("thing", "kind", "enum-added", '"c"'), "DECISIONS.md: kinds")
     ]
     assert [a.difference.at for a in report.stale] == ["gone"]
+    # A stale entry is news: upstream changed under a reviewed difference. A night of only that alerts too.
+    assert report.exit_code == 1
     text = drift.render(report, "markdown")
-    assert "## Stale accepted entries (1)" in text and "DECISIONS.md: kinds" in text
+    assert "## Stale accepted entries (1)" in text and "it was there once" in text
     data = json.loads(drift.render(report, "json"))
-    assert data["exit_code"] == 0 and data["stale"][0]["reason"] == "it was there once"
+    assert data["exit_code"] == 1 and data["stale"][0]["reason"] == "it was there once"
+    assert data["accepted"][0]["reason"] == "DECISIONS.md: kinds"  # the reviewed table: in the JSON
+    assert _check(tmp_path, upstream, ACCEPT_C).exit_code == 0
     # another new value is new drift, although an earlier one was accepted
     report = _check(tmp_path, _edited([*BASE, "kind", "enum"], ["a", "b", "c", "d"]), ACCEPT_C)
     assert _found(report) == {("thing", "kind", "enum-added", '"d"')} and report.exit_code == 1
@@ -490,7 +494,8 @@ def test_drift_over_the_upstream_document(tmp_path):
 def test_cli_drift_with_the_accepted_file_exits_0(tmp_path):
     proc = cli(tmp_path, "drift", "--upstream", str(UPSTREAM), "--accepted", str(SCHEMAS_DIR / "ACCEPTED-DRIFT.toml"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
-    assert "No new difference" in proc.stdout and "upstream operations" in proc.stdout
+    assert "No news" in proc.stdout and "upstream operations" in proc.stdout
+    assert len(proc.stdout.splitlines()) < 40, "a clean night is a few lines"
     # without it, the reviewed differences are new drift again
     empty = tmp_path / "empty.toml"
     empty.write_text("")
@@ -707,3 +712,56 @@ def test_the_upstream_fetch_retries_a_transient_answer() -> None:
     finally:
         server.shutdown()
     assert text == '{"openapi": "3.1.0", "paths": {}}' and answers == []
+
+
+# --- what a nightly reviewer is told (issue 18) ----------------------------------------------------------------
+
+
+# Upstream has one operation we do not wire (DELETE /things/{thing_id}): reviewed as not covered.
+NOT_COVERED_NONE = 'not_covered = ["DELETE /things/{}"]\n'
+
+
+def test_a_new_upstream_operation_is_news(tmp_path):
+    upstream = upstream_doc()
+    report = _check(tmp_path, upstream, NOT_COVERED_NONE)
+    assert report.new_operations == [] and report.exit_code == 0
+    upstream["paths"]["/things"] = {"post": {"responses": {"200": _json("#/components/schemas/Thing")}}}
+    report = _check(tmp_path, upstream, NOT_COVERED_NONE)
+    assert report.new_operations == ["POST /things"] and report.exit_code == 1
+    assert "## New upstream operations (1)" in drift.render(report, "markdown")
+    assert json.loads(drift.render(report, "json"))["coverage"]["new_operations"] == ["POST /things"]
+    # reviewed as not covered: no longer news
+    assert _check(tmp_path, upstream, 'not_covered = ["DELETE /things/{}", "POST /things"]\n').exit_code == 0
+    # a file without the list (an older one) reports none
+    assert _check(tmp_path, upstream, "").new_operations == []
+
+
+def test_update_accepted_records_the_operations_not_covered(tmp_path):
+    upstream = upstream_doc()
+    upstream["paths"]["/things"] = {"post": {"responses": {"200": _json("#/components/schemas/Thing")}}}
+    report = _check(tmp_path, upstream, NOT_COVERED_NONE)
+    path = drift.update_accepted(report, tmp_path / "accepted.toml")
+    assert 'not_covered = [\n    "DELETE /things/{}",\n    "POST /things",\n]' in path.read_text()
+    assert _check(tmp_path, upstream, path.read_text()).exit_code == 0
+
+
+def test_the_upstream_may_be_yaml_and_the_report_names_its_version(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    schemas = tmp_path / "schemas"
+    _check(tmp_path, upstream_doc())  # writes our schemas
+    source = tmp_path / "openapi.yaml"
+    source.write_text(yaml.safe_dump(upstream_doc()), encoding="utf-8")
+    report = drift.check(str(source), schemas_dir=schemas)
+    assert not report.new and report.version == "1" and len(report.digest) == 64
+    assert f"sha256 `{report.digest[:16]}`" in drift.render(report, "markdown")
+    assert json.loads(drift.render(report, "json"))["upstream_sha256"] == report.digest
+    source.write_text("paths: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"neither JSON .* nor YAML"):
+        drift.check(str(source), schemas_dir=schemas)
+
+
+def test_a_clean_night_is_a_few_lines(tmp_path):
+    report = _check(tmp_path, _edited([*BASE, "kind", "enum"], ["a", "b", "c"]), ACCEPT_C)
+    text = drift.render(report, "markdown")
+    assert report.exit_code == 0 and "No news" in text and len(text.splitlines()) < 15, text
+    assert "DECISIONS.md: kinds" not in text  # the reviewed table is in the JSON

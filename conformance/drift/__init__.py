@@ -7,6 +7,7 @@ OpenAPI document, the published one of openai/openai-openapi by default.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import time
@@ -14,19 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from conformance.drift.diff import KINDS, MAPPING, Difference, compare_documents
-from conformance.drift.report import DriftReport, accepted_toml, build_report, load_accepted, render
+from conformance.drift.report import DriftReport, Reviewed, accepted_toml, build_report, load_reviewed, render
 from conformance.exceptions import ConfigError
 from conformance.retry import RetryPolicy, failure_of
 
 __all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "render", "update_accepted"]
 
-UPSTREAM_URL = "https://raw.githubusercontent.com/openai/openai-openapi/master/openapi.json"
+# The branch and file openai/openai-openapi publishes the specification on (its README and the projects that
+# follow it name manual_spec/openapi.yaml; master holds an old copy).
+UPSTREAM_URL = "https://raw.githubusercontent.com/openai/openai-openapi/manual_spec/openapi.yaml"
 ACCEPTED_FILE = "ACCEPTED-DRIFT.toml"
 OPENAPI_FILE = "openapi.json"
 
 
 def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
-    """The upstream OpenAPI document (JSON) from a URL or a path; anything else is a ConfigError."""
+    """The upstream OpenAPI document (JSON or YAML) from a URL or a path; anything else is a ConfigError."""
+    return read_upstream(source, timeout)[0]
+
+
+def read_upstream(source: str, timeout: float = 60.0) -> tuple[dict[str, Any], str]:
+    """The upstream document and the sha256 of its text, which names the version a report compared against."""
     if source.startswith(("http://", "https://")):
         text = _fetch(source, timeout)
     else:
@@ -34,13 +42,22 @@ def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
             text = Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"--upstream: cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"--upstream: {source} is not JSON: {exc}") from None
+    document = _parse(source, text)
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise ConfigError(f"--upstream: {source} is not an OpenAPI document (no `paths`)")
-    return document
+    return document, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _parse(source: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as not_json:
+        import yaml
+
+        try:  # upstream publishes YAML; JSON is YAML too, but the JSON parser is far faster
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--upstream: {source} is neither JSON ({not_json}) nor YAML ({exc})") from None
 
 
 def _fetch(url: str, timeout: float, policy: RetryPolicy | None = None) -> str:
@@ -88,13 +105,19 @@ def check(upstream: str | None = None, accepted: Path | None = None, schemas_dir
     directory = schemas_dir or SCHEMAS_DIR
     if accepted is None and (directory / ACCEPTED_FILE).is_file():
         accepted = directory / ACCEPTED_FILE
-    reviewed = load_accepted(accepted) if accepted is not None else []  # a broken file stops before any fetch
+    reviewed = load_reviewed(accepted) if accepted is not None else Reviewed([])  # broken: stops before a fetch
     source = upstream or UPSTREAM_URL
     ours = our_documents(directory)
-    walk, coverage = compare_documents(ours, OPENAPI_FILE, load_upstream(source))
+    document, digest = read_upstream(source)
+    walk, coverage = compare_documents(ours, OPENAPI_FILE, document)
     names = {name.removesuffix(".json") for name in ours if name != OPENAPI_FILE}
     uncompared = sorted(names - walk.ours.touched - set(walk.pairs))
-    report = build_report(source, coverage, sorted(walk.differences.values()), reviewed, walk.pairs, uncompared)
+    report = build_report(
+        source, coverage, sorted(walk.differences.values()), reviewed.entries, walk.pairs, uncompared
+    )
+    report.digest, report.version = digest, str((document.get("info") or {}).get("version") or "")
+    if reviewed.not_covered is not None:
+        report.new_operations = [key for key in coverage.missing if key not in reviewed.not_covered]
     report.seconds = time.perf_counter() - started
     return report
 
@@ -110,5 +133,8 @@ def update_accepted(report: DriftReport, path: Path | None = None) -> Path:
         lines = path.read_text(encoding="utf-8").splitlines()
         header = [line for line in lines[: next((i for i, x in enumerate(lines) if not x.startswith("#")), 0)]]
     reasons = {d.key: reason for d, reason in report.accepted}
-    write_atomic(path, "".join(f"{line}\n" for line in header) + "\n" + accepted_toml(report, reasons))
+    # The upstream operations not covered today are reviewed with the differences: a new one is news tomorrow.
+    not_covered = "not_covered = [\n" + "".join(f"    {json.dumps(k)},\n" for k in report.coverage.missing) + "]\n"
+    text = "".join(f"{line}\n" for line in header) + "\n" + not_covered + "\n" + accepted_toml(report, reasons)
+    write_atomic(path, text)
     return path

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +74,27 @@ def _pattern(at: str) -> str:
     return "".join(out)
 
 
+@dataclass
+class Reviewed:
+    """What the accepted-drift file holds: the reviewed differences, and the upstream operations known not to be
+    covered (None: the file keeps no such list, so none is news)."""
+
+    entries: list[Accepted]
+    not_covered: set[str] | None = None
+
+
+def load_reviewed(path: Path) -> Reviewed:
+    """The accepted-drift file; a broken file or entry is a ConfigError that says where."""
+    entries = load_accepted(path)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    listed = data.get("not_covered")
+    if listed is None:
+        return Reviewed(entries)
+    if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+        raise ConfigError(f"{path}: not_covered must be a list of operations (\"METHOD /path\")")
+    return Reviewed(entries, set(listed))
+
+
 def load_accepted(path: Path) -> list[Accepted]:
     """The reviewed differences of an accepted-drift file; a broken file or entry is a ConfigError that says where."""
     try:
@@ -84,8 +104,8 @@ def load_accepted(path: Path) -> list[Accepted]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file: {exc}") from None
     entries = data.get("accepted", [])
-    if set(data) - {"accepted"} or not isinstance(entries, list):
-        raise ConfigError(f"{path}: expected only [[accepted]] entries")
+    if set(data) - {"accepted", "not_covered"} or not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected only [[accepted]] entries and a not_covered list")
     found: list[Accepted] = []
     for number, entry in enumerate(entries, 1):
         where = f"{path}: [[accepted]] entry {number}"
@@ -115,10 +135,15 @@ class DriftReport:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     groups: list[Accepted] = field(default_factory=list)  # the pattern entries that cover current differences
+    digest: str = ""  # sha256 of the upstream document as read: which version a night compared against
+    version: str = ""  # the upstream document's info.version
+    new_operations: list[str] = field(default_factory=list)  # upstream operations nobody reviewed as not covered
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.new else 0
+        """1 when there is news for a reviewer: a new difference, a stale entry (the upstream changed under it),
+        an upstream operation that nobody reviewed."""
+        return 1 if self.new or self.stale or self.new_operations else 0
 
 
 def build_report(
@@ -163,6 +188,8 @@ def render_json(report: DriftReport) -> str:
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
         "upstream": report.upstream,
+        "upstream_sha256": report.digest,
+        "upstream_version": report.version,
         "exit_code": report.exit_code,
         "seconds": round(report.seconds, 3),
         "coverage": {
@@ -171,6 +198,7 @@ def render_json(report: DriftReport) -> str:
             "share": round(coverage.share, 4),
             "covered_operations": coverage.covered,
             "missing_operations": coverage.missing,
+            "new_operations": report.new_operations,
         },
         "objects": report.pairs,
         "uncompared": report.uncompared,
@@ -191,16 +219,21 @@ def _table(rows: list[tuple[Difference, str]], last: str) -> list[str]:
 
 
 def render_markdown(report: DriftReport) -> str:
+    """The night's news first: new differences, stale entries, new upstream operations. What was reviewed before
+    (the reviewed table, the objects compared, every uncovered operation) is in `--format json` only, so a clean
+    night is a few lines."""
     coverage = report.coverage
-    verdict = f"**{len(report.new)} new difference(s)**" if report.new else "No new difference"
+    news = len(report.new) + len(report.stale) + len(report.new_operations)
+    verdict = f"**{news} item(s) to review**" if news else "No news"
     lines = [
         "# Schema drift against the upstream OpenAPI document",
         "",
-        f"Upstream: `{report.upstream}`. {verdict}; {len(report.accepted)} reviewed, {len(report.stale)} stale "
-        f"accepted entr{'y' if len(report.stale) == 1 else 'ies'}.",
+        f"Upstream: `{report.upstream}` (version {report.version or '?'}, sha256 `{report.digest[:16] or '?'}`).",
+        f"{verdict}: {len(report.new)} new difference(s), {len(report.stale)} stale accepted "
+        f"entr{'y' if len(report.stale) == 1 else 'ies'}, {len(report.new_operations)} new upstream operation(s); "
+        f"{len(report.accepted)} reviewed differences.",
         "",
-        f"Coverage: {len(coverage.covered)} of {len(coverage.upstream)} upstream operations "
-        f"({coverage.share:.1%}): {', '.join(f'`{k}`' for k in coverage.covered) or 'none'}.",
+        f"Coverage: {len(coverage.covered)} of {len(coverage.upstream)} upstream operations ({coverage.share:.1%}).",
     ]
     lines += [f"- Note: {note}" for note in report.notes]
     if report.new:
@@ -209,22 +242,13 @@ def render_markdown(report: DriftReport) -> str:
     if report.stale:
         lines += ["", f"## Stale accepted entries ({len(report.stale)})", "", "They match no current difference."]
         lines += ["", *_table([(a.difference, a.reason) for a in report.stale], "reason")]
-    if report.accepted:
-        lines += ["", f"## Reviewed differences ({len(report.accepted)})", ""]
-        lines += _table(report.accepted, "reason")
-    lines += ["", "## Objects compared", "", "| ours | upstream |", "| --- | --- |"]
-    lines += [f"| `{ours}` | {', '.join(f'`{u}`' for u in theirs)} |" for ours, theirs in report.pairs.items()]
+    if report.new_operations:
+        lines += ["", f"## New upstream operations ({len(report.new_operations)})", ""]
+        lines += ["Not covered, and not in the reviewed `not_covered` list:", ""]
+        lines += [f"- `{key}`" for key in report.new_operations]
     if report.uncompared:
-        lines += [
-            "",
-            f"Not compared (no upstream counterpart found): {', '.join(f'`{n}`' for n in report.uncompared)}.",
-        ]
-    by_area = Counter(key.split(" ", 1)[1].split("/")[1] for key in coverage.missing)
-    lines += ["", f"## Upstream operations not covered ({len(coverage.missing)})", ""]
-    lines += [
-        "<details><summary>by area: " + ", ".join(f"{a} ({n})" for a, n in sorted(by_area.items())) + "</summary>"
-    ]
-    lines += ["", *[f"- `{key}`" for key in coverage.missing], "", "</details>"]
+        lines += ["", f"Not compared (no upstream counterpart): {', '.join(f'`{n}`' for n in report.uncompared)}."]
+    lines += ["", "The reviewed differences, the objects compared and every uncovered operation: `--format json`."]
     return "\n".join(lines) + "\n"
 
 
