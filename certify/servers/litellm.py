@@ -11,13 +11,19 @@ The mocked proxy serves the Responses API too, without a store (no database): `r
 `responses.store` and `responses.background`; LiteLLM has no conversations route. The chat model's
 `mock_response` also answers the legacy text completions (`/v1/completions`, whole and streamed), so
 `completions` is claimed with it. Moderations are not: LiteLLM sends `/v1/moderations` to OpenAI whatever the
-config says (no `mock_response`; offline, a 500 "Missing credentials").
+config says (no `mock_response`; offline, a 500 "Missing credentials"). Nor is `responses.compact`: LiteLLM
+sends `POST /v1/responses/compact` to api.openai.com too (offline, a 500 "Cannot connect to host
+api.openai.com:443"); `responses.input-tokens` is claimed (LiteLLM counts locally: 200 {"object":
+"response.input_tokens","input_tokens":61,"litellm_count_source":"local_estimate"}). `models.delete` is not:
+the proxy has no `DELETE /v1/models/{model}` (405 {"detail":"Method Not Allowed"}, `allow: GET`).
 
 `ROUTED` is the same proxy routed to a real llama-server (started first, on its own port): what LiteLLM changes
 on the way. Its Responses model goes through LiteLLM's own bridge (`openai/chat_completions/<model>`), which
 serves the Responses API on top of the upstream's chat completions, so the certificate judges LiteLLM's
 translation, not llama-server's own `/v1/responses`. Legacy completions are routed like chat (`completions` is
-claimed); moderations are not (LiteLLM forwards them to llama-server, which has no such route: 404).
+claimed); moderations are not (LiteLLM forwards them to llama-server, which has no such route: 404), nor is
+`responses.compact` (forwarded to llama-server: 404 NotFoundError "File Not Found"), nor `models.delete` (405,
+as above).
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ MOCK_TEXT = '{"answer": "mocked"}'
 MOCK_EMBEDDING = [0.25, -0.5, 0.75, 0.125]
 BRIDGED_RESPONSES_MODEL = "responses-over-chat"
 WITHOUT_STORE = ("responses", "-responses.store", "-responses.background")
+# Not served by the proxy in either configuration (see the module's docstring): DELETE /v1/models/{model} answers
+# 405 Method Not Allowed; /v1/responses/compact is forwarded (to api.openai.com: 500; to llama-server: 404).
+NOT_SERVED = ("-models.delete", "-responses.compact")
+FEATURES = (
+    "models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, *NOT_SERVED, "completions",
+)  # fmt: skip
 
 
 def install() -> Path:
@@ -116,7 +128,7 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 RECIPE = Recipe(
     name="litellm",
     version=VERSION,
-    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, "completions"),
+    features=FEATURES,
     models={"chat": CHAT_MODEL, "embeddings": EMBEDDINGS_MODEL, "responses": CHAT_MODEL, "completions": CHAT_MODEL},
     install=install,
     launch=launch,
@@ -127,7 +139,7 @@ RECIPE = Recipe(
 ROUTED = Recipe(
     name="litellm-llama-server",
     version=f"{VERSION} → llama-server ({llama_server.RECIPE.version})",
-    features=("models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, "completions"),
+    features=FEATURES,
     models={**llama_server.RECIPE.models, "responses": BRIDGED_RESPONSES_MODEL},
     install=install,
     launch=launch,

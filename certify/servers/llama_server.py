@@ -93,16 +93,21 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
     )
 
 
+# The Responses API without what needs a store (llama-server keeps no responses): no conversations either. Stored
+# chat completions were never checked against it. Legacy completions (whole and streamed) are served; moderations
+# are not (no route: 404 File Not Found). Nor are POST /v1/responses/compact and DELETE /v1/models/{model}: both
+# answer 404 {"error":{"message":"File Not Found","type":"not_found_error","code":404}}, the answer of any unknown
+# route (DELETE /v1/models/tiny-llama, a listed id, too). POST /v1/responses/input_tokens is served (200
+# {"input_tokens":57,"object":"response.input_tokens"}).
+FEATURES = (
+    "models", "-models.delete", "chat", "-chat.store", "embeddings", "errors", "generated",
+    "responses", "-responses.store", "-responses.background", "-responses.compact", "completions",
+)  # fmt: skip
+
 RECIPE = Recipe(
     name="llama-server",
     version=f"llama-cpp-python {VERSION}",
-    # The Responses API without what needs a store (llama-server keeps no responses): no conversations either.
-    # Stored chat completions were never checked against it. Legacy completions (whole and streamed) are served;
-    # moderations are not (no route: 404 File Not Found).
-    features=(
-        "models", "chat", "-chat.store", "embeddings", "errors", "generated",
-        "responses", "-responses.store", "-responses.background", "completions",
-    ),
+    features=FEATURES,
     models={"chat": MODEL_ID, "embeddings": MODEL_ID, "responses": MODEL_ID, "completions": MODEL_ID},
     install=install,
     launch=launch,
