@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.checks._lifecycle import Lifecycle
+from conformance.checks.batches import BatchLife
 from conformance.checks.chat_stream import ChatStream
 from conformance.checks.embeddings import EmbeddingPair
 from conformance.checks.models import ModelProbes, listed_ids
@@ -52,6 +53,7 @@ __all__ = [
     "SMALL",
     "SMALLEST_OUTPUT",
     "WEATHER_TOOL",
+    "BatchLife",
     "ChatStream",
     "EmbeddingPair",
     "Lifecycle",

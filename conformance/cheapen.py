@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from conformance import schemas
@@ -55,11 +56,21 @@ NAMES_A_MODEL = frozenset({"/chat/completions", "/completions", "/embeddings", "
                            "/responses/input_tokens", "/responses/compact"})  # fmt: skip
 
 
-def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: Streaming = "drawn") -> Any:
+def shape(
+    operation: Operation,
+    mode: Mode,
+    body: Any,
+    *,
+    model: str,
+    stream: Streaming = "drawn",
+    made: Mapping[str, str] | None = None,
+) -> Any:
     """The body to send for `operation`, or REJECT.
 
     `stream` is what a valid chat request does about streaming: "off" never asks for it (the server does not
     claim it), "drawn" keeps what was drawn (rarely `true`: generators leave optional keys out), "on" always asks.
+    `made` holds the objects the run made for the request, by kind (conformance.provision): a valid body that must
+    name one (the file a vector store attaches) names it.
     """
     if operation.request_schema is None:
         return body
@@ -86,6 +97,14 @@ def shape(operation: Operation, mode: Mode, body: Any, *, model: str, stream: St
             elif operation.path in ("/conversations", "/conversations/{conversation_id}/items"):
                 shaped["items"] = _short_items(shaped.get("items"))
         wanted_valid = True
+    if operation.path in UPLOAD_SHAPERS:
+        shaped = UPLOAD_SHAPERS[operation.path](shaped, mode)
+        if shaped is REJECT:
+            return REJECT
+    if operation.path in VECTOR_STORE_SHAPERS and mode == "positive" and isinstance(shaped, dict):
+        shaped = VECTOR_STORE_SHAPERS[operation.path](shaped, made or {})
+        if shaped is REJECT:
+            return REJECT
     if _is_valid(operation.request_schema, shaped) != wanted_valid:
         return REJECT
     return shaped
@@ -316,3 +335,101 @@ def _short_item(item: Any) -> Any:
     if isinstance(item, list):
         return [_short_item(t) for t in item[:MAX_TEXT]]
     return item
+
+
+# --- files and uploads: tiny, valid uploads ---------------------------------------------------------------------
+# A valid upload is a few bytes of purpose `user_data` (a batch or fine-tune file must be JSON Lines, a vision file
+# an image: nothing a schema says); the files and uploads it makes are deleted or cancelled by the ledger.
+
+UPLOAD_FILE = ("oai-conformance.txt", b"OK\n", "text/plain")
+MAX_UPLOAD_BYTES = 1024  # what a generated upload says it will send: it is never completed, and is cancelled
+
+
+def _multipart_negative(body: Any) -> Any:
+    """A multipart body has no arrays (a list is the field repeated; one item looks like a valid field), and
+    `expires_after` goes as two bracketed fields no schema can draw: such invalid bodies are drawn again."""
+    if not isinstance(body, dict):
+        return body
+    body.pop("expires_after", None)
+    if any(isinstance(v, list) for v in body.values()):
+        return REJECT
+    return body
+
+
+def _file_create(body: Any, mode: Mode) -> Any:
+    if mode == "negative":
+        return _multipart_negative(body)
+    return {"file": UPLOAD_FILE, "purpose": "user_data"}
+
+
+def _upload_part(body: Any, mode: Mode) -> Any:
+    if mode == "negative":
+        return _multipart_negative(body)
+    return {"data": ("part", b"x", "application/octet-stream")}
+
+
+def _upload_create(body: Any, mode: Mode) -> Any:
+    if mode == "negative" or not isinstance(body, dict):
+        return body
+    shaped = {"filename": "oai-conformance.txt", "purpose": "user_data", "mime_type": "text/plain",
+              "bytes": min(max(body.get("bytes", 1), 1), MAX_UPLOAD_BYTES)}  # fmt: skip
+    if "expires_after" in body:
+        shaped["expires_after"] = body["expires_after"]
+    return shaped
+
+
+UPLOAD_SHAPERS = {
+    "/files": _file_create,
+    "/uploads": _upload_create,
+    "/uploads/{upload_id}/parts": _upload_part,
+}
+
+
+# --- vector stores: only files the run uploaded, chunk overlaps within half the chunk -----------------------------
+
+
+def _fit_chunking(strategy: Any) -> None:
+    """A static strategy's overlap at most half its chunk size: a rule across two keys that no schema states."""
+    static = strategy.get("static") if isinstance(strategy, dict) else None
+    if isinstance(static, dict):
+        size, overlap = static.get("max_chunk_size_tokens"), static.get("chunk_overlap_tokens")
+        if isinstance(size, int) and isinstance(overlap, int):
+            static["chunk_overlap_tokens"] = min(overlap, size // 2)
+
+
+def _vector_store_create(body: dict[str, Any], made: Mapping[str, str]) -> Any:
+    """`file_ids` left out: a drawn id names no file of the run (cases/vector_stores creates stores with files);
+    and with it `chunking_strategy`, which applies only to the files named."""
+    body.pop("file_ids", None)
+    body.pop("chunking_strategy", None)
+    return body
+
+
+def _vector_store_attach(body: dict[str, Any], made: Mapping[str, str]) -> Any:
+    """The file the run uploaded for the request (conformance/provision.py, kind vector_store.upload)."""
+    if "file" not in made:
+        return REJECT
+    body["file_id"] = made["file"]
+    _fit_chunking(body.get("chunking_strategy"))
+    return body
+
+
+def _file_batch_create(body: dict[str, Any], made: Mapping[str, str]) -> Any:
+    """The file the run uploaded, once: in `file_ids`, or as the one object of `files` (whichever was drawn)."""
+    if "file" not in made:
+        return REJECT
+    files = body.get("files")
+    if isinstance(files, list) and files and isinstance(files[0], dict):
+        body["files"] = [{**files[0], "file_id": made["file"]}]
+        _fit_chunking(body["files"][0].get("chunking_strategy"))
+    else:
+        body["file_ids"] = [made["file"]]
+    _fit_chunking(body.get("chunking_strategy"))
+    return body
+
+
+VECTOR_STORE_SHAPERS = {
+    "/vector_stores": _vector_store_create,
+    "/vector_stores/{vector_store_id}/files": _vector_store_attach,
+    "/vector_stores/{vector_store_id}/file_batches": _file_batch_create,
+}

@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     update = actions.add_parser("update", help="write the expectations of a run's results (keeps existing reasons)")
     update.add_argument("--results", required=True, metavar="FILE", help="a results.json of a run")
     update.add_argument("--out", required=True, metavar="FILE", help="the expectations file to write (or update)")
+
+    from conformance.replay.command import add_parsers as add_replay_parsers
+
+    add_replay_parsers(commands)  # replay, record
     return parser
 
 
@@ -139,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "drift": _drift,
         "expectations": _expectations,
+        "replay": _replay,
+        "record": _record,
     }[args.command]
     try:
         return handler(args)
@@ -536,6 +542,21 @@ def _schemas(args: argparse.Namespace) -> int:
     for name in schemas.names():
         print(name)
     return 0
+
+
+# replay, record (conformance/replay/command.py) ------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from conformance.replay.command import replay_command
+
+    return replay_command(args)
+
+
+def _record(args: argparse.Namespace) -> int:
+    from conformance.replay.command import record_command
+
+    return record_command(args)
 
 
 # compare, drift -----------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from conformance.schemas import SCHEMAS_DIR
 
@@ -268,8 +268,22 @@ def send_all(requests: list[R], send: Callable[[R], T], concurrency: int) -> lis
         return [send(r) for r in requests]
     from concurrent.futures import ThreadPoolExecutor
 
+    from conformance.retry import StillTransient
+
+    def attempt(request: R) -> tuple[T | None, StillTransient | None]:
+        try:
+            return send(request), None
+        except StillTransient as still:
+            return None, still
+
     with ThreadPoolExecutor(max_workers=min(concurrency, len(requests)), thread_name_prefix="oai-send") as pool:
-        return list(pool.map(send, requests))
+        attempts = list(pool.map(attempt, requests))
+    # A request the server kept answering 429/503 while others were in flight is sent once more, alone: a rate
+    # limit met by several requests at once is no reason to lose the example (alone again, the case is an ERROR).
+    out: list[T] = []
+    for request, (value, still) in zip(requests, attempts, strict=True):
+        out.append(send(request) if still is not None else cast(T, value))
+    return out
 
 
 @contextlib.contextmanager

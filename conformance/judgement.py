@@ -19,6 +19,7 @@ from typing import Any
 
 # Importing the check modules registers their checks: the registry is complete once this module is loaded.
 from conformance.checks import (  # noqa: F401
+    batches,
     chat,
     chat_store,
     chat_stream,
@@ -26,12 +27,15 @@ from conformance.checks import (  # noqa: F401
     conversations,
     embeddings,
     errors,
+    files,
     generated,
     models,
     moderations,
     pagination,
     responses,
     responses_stream,
+    uploads,
+    vector_stores,
 )
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line

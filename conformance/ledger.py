@@ -1,11 +1,14 @@
 """The ledger of what a run creates on the server, so that the run can delete it again.
 
 The client shows the ledger every exchange. A 2xx answer to `POST /responses` (stored: `store` not false), to
-`POST /conversations`, or to `POST /chat/completions` whose request said `store: true` (the whole answer or the
-chunks of a stream carry its id) names a new object; a 2xx or 404 answer to its `DELETE` (or to the request that
-ends its kind, `ENDED_BY`: a cancel) ends it. At the end of the run (`clean_up`) every object still alive is
-ended, whatever the cases did, and the run's report says what was created, what was ended ("deleted") and what
-could not be.
+`POST /conversations`, `POST /files`, `POST /uploads`, or to `POST /chat/completions` whose request said `store:
+true` (the whole answer or the chunks of a stream carry its id) names a new object; a 2xx or 404 answer to its
+`DELETE` (or to the request that ends its kind, `ENDED_BY`: a cancel) ends it. A 2xx to a request that turns an
+object into another (`BECOMES`: completing an upload makes a File) ends the first and names the second. A batch
+(`POST /batches`) is ended by its cancel, or by any answer that shows it finished (`FINISHED`); the output and error
+files an answer says it made (`PRODUCES`) are files the run deletes. At the end
+of the run (`clean_up`) every object still alive is ended, whatever the cases did, and the run's report says what
+was created, what was ended ("deleted") and what could not be.
 """
 
 from __future__ import annotations
@@ -22,15 +25,43 @@ from conformance.exchange import Exchange
 from conformance.sse import parse_events
 
 # The collections whose objects a run creates, by the path that creates them.
-CREATED_BY = {"/responses": "response", "/conversations": "conversation", "/chat/completions": "chat.completion"}
+CREATED_BY = {
+    "/responses": "response",
+    "/conversations": "conversation",
+    "/chat/completions": "chat.completion",
+    "/files": "file",
+    "/uploads": "upload",
+    "/batches": "batch",
+    "/vector_stores": "vector_store",
+    # A collection below one object: `{name}` stands for any one path segment (the object's id).
+    "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+}
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
-ENDED_BY: dict[str, tuple[str, str]] = {}
+ENDED_BY: dict[str, tuple[str, str]] = {
+    "upload": ("POST", "/cancel"),
+    "batch": ("POST", "/cancel"),
+    "vector_store.file_batch": ("POST", "/cancel"),
+}
+# The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
+FINISHED: dict[str, frozenset[str]] = {
+    "batch": frozenset({"completed", "failed", "expired", "cancelled"}),
+    "vector_store.file_batch": frozenset({"completed", "failed", "cancelled"}),
+}
+# The keys of an object that name files it made (a batch's output and error files): seen in any answer about an
+# object of the run, each is a "file" the run deletes.
+PRODUCES: dict[str, tuple[str, ...]] = {"batch": ("output_file_id", "error_file_id")}
+# Requests that end an object of one kind by turning it into a new object of another, which the run must end
+# too: (kind, method, path suffix) -> (the new kind, the key of the answer that holds it, its collection).
+# Completing an upload ends it (no cancel is needed any more) and makes a File (its answer's `file.id`).
+BECOMES: dict[tuple[str, str, str], tuple[str, str, str]] = {
+    ("upload", "POST", "/complete"): ("file", "file", "/files"),
+}
 
 
 @dataclass
 class Entry:
-    kind: str  # "response", "conversation" or "chat.completion"
+    kind: str  # "response", "conversation", "chat.completion", "file", "upload"
     id: str
     path: str  # the object's path relative to the API root, e.g. /responses/resp_123
     deleted: bool = False
@@ -53,25 +84,54 @@ class Ledger:
             return
         method, path = exchange.request.method.upper(), self.relative(exchange.request.url).rstrip("/")
         with self._lock:
-            if method == "POST" and path in CREATED_BY and 200 <= response.status < 300:
+            kind = _created_kind(path) if method == "POST" else None
+            if kind is not None and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-                if _stores(CREATED_BY[path], request) and (ident := _created_id(exchange)):
-                    self.entries.setdefault(ident, Entry(CREATED_BY[path], ident, f"{path}/{ident}"))
+                if _stores(kind, request) and (ident := _created_id(exchange)):
+                    self.entries.setdefault(ident, Entry(kind, ident, f"{path}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
-                for entry in self.entries.values():
-                    if not entry.deleted and (method, path) == _ending(entry):
+                for entry in list(self.entries.values()):
+                    if response.status < 300 and (made := _became(entry, method, path)):
+                        # Even when the entry had ended: a server that completes a cancelled upload made a File.
                         entry.deleted = True
+                        if ident := _nested_id(exchange, made[1]):
+                            self.entries.setdefault(ident, Entry(made[0], ident, f"{made[2]}/{ident}"))
+                    elif not entry.deleted and (method, path) == _ending(entry):
+                        entry.deleted = True
+            if 200 <= response.status < 300:
+                self._learn(response.json)
+
+    def _learn(self, body: Any) -> None:
+        """What an answer says about the run's objects (itself, or the items of a list): a batch seen finished
+        needs no cancel, and the files it made are the run's to delete. The lock is held."""
+        listed = body.get("data") if isinstance(body, dict) else None
+        for item in [body, *(listed if isinstance(listed, list) else [])]:
+            ident = item.get("id") if isinstance(item, dict) else None
+            entry = self.entries.get(ident) if isinstance(ident, str) else None
+            if entry is None or not isinstance(item, dict):
+                continue
+            if item.get("status") in FINISHED.get(entry.kind, ()):
+                entry.deleted = True
+            for key in PRODUCES.get(entry.kind, ()):
+                if isinstance(made := item.get(key), str) and made:
+                    self.entries.setdefault(made, Entry("file", made, f"/files/{made}"))
 
     def clean_up(self, send: Callable[[str, str], Exchange]) -> dict[str, Any]:
         """End every object still alive with `send(method, path)` (a DELETE, or the cancel of its kind); the
         summary the reports show."""
-        for entry in list(self.entries.values()):
-            if not entry.deleted:
+        for _ in range(3):  # ending a batch can show files it made: they are ended in the next round
+            alive = [entry for entry in self.entries.values() if not entry.deleted]
+            for entry in alive:
                 try:
                     self.observe(send(*_ending(entry)))
+                    if not entry.deleted and entry.kind in FINISHED:
+                        # The cancel was refused: it may have finished by itself meanwhile (then its files show).
+                        self.observe(send("GET", entry.path))
                 except ConformanceError:
                     continue  # still 429 after every retry, or no quota: the summary lists it as left
+            if all(entry.deleted for entry in self.entries.values()) or not alive:
+                break
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
@@ -83,10 +143,43 @@ class Ledger:
         }
 
 
+def _created_kind(path: str) -> str | None:
+    """The kind of object a POST to the collection `path` creates (CREATED_BY), or None."""
+    if path in CREATED_BY:
+        return CREATED_BY[path]
+    segments = path.split("/")
+    for collection, kind in CREATED_BY.items():
+        pattern = collection.split("/")
+        if "{" in collection and len(pattern) == len(segments) and all(map(_segment_matches, pattern, segments)):
+            return kind
+    return None
+
+
+def _segment_matches(pattern: str, segment: str) -> bool:
+    return pattern == segment or (pattern.startswith("{") and pattern.endswith("}") and bool(segment))
+
+
 def _ending(entry: Entry) -> tuple[str, str]:
     """The request that ends `entry`: (method, path)."""
     method, suffix = ENDED_BY.get(entry.kind, ("DELETE", ""))
     return method, entry.path + suffix
+
+
+def _became(entry: Entry, method: str, path: str) -> tuple[str, str, str] | None:
+    """What `entry` becomes by the request `method path` (BECOMES), when that request is one that does so."""
+    return next(
+        (made for (kind, verb, suffix), made in BECOMES.items()
+         if kind == entry.kind and verb == method and path == entry.path + suffix),
+        None,
+    )  # fmt: skip
+
+
+def _nested_id(exchange: Exchange, key: str) -> str | None:
+    assert exchange.response is not None
+    body = exchange.response.json
+    nested = body.get(key) if isinstance(body, dict) else None
+    ident = nested.get("id") if isinstance(nested, dict) else None
+    return ident if isinstance(ident, str) and ident else None
 
 
 def _stores(kind: str, request: dict[str, Any]) -> bool:

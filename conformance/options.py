@@ -165,6 +165,15 @@ RUN_OPTIONS: tuple[Option, ...] = (
     ),
 )
 OPTIONS: tuple[Option, ...] = TARGET_OPTIONS + RUN_OPTIONS
+# `oai-conformance replay` only (with the target options and --report-dir): the cost of a replay, bounded.
+REPLAY_OPTIONS: tuple[Option, ...] = (
+    Option("sample", "send N recordings drawn at random (default: every one)", metavar="N", section="replay"),
+    Option("seed", "the seed of --sample (default 0: the same draw every time)", metavar="N", section="replay"),
+    Option(
+        "dry-run", "say how many requests would be sent and of which features, and send none", section="replay",
+        switch=True,
+    ),
+)
 OPTIONS_BY_DEST: dict[str, Option] = {opt.dest: opt for opt in TARGET_OPTIONS}
 
 

@@ -9,6 +9,7 @@ not (DECISIONS.md: created-path-ids).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -68,6 +69,72 @@ def _conversation_item(client: Client, target: Target, made: dict[str, str]) -> 
     return _created(exchange, "conversation item", lambda listed: _first_id(listed.get("data")))
 
 
+# What the generated phase uploads: one JSON object, so that the answer of GET /files/{file_id}/content parses
+# (file.content.json); purpose user_data, the one that takes any bytes.
+GENERATED_FILE = b'{"oai_conformance": "generated"}'
+# What a generated upload's parts may add up to: one byte each, for every example of one operation.
+UPLOAD_BYTES = 1024
+
+
+def _file(client: Client, target: Target, _: dict[str, str]) -> str:
+    files = [("purpose", (None, "user_data")), ("file", ("oai-conformance.json", GENERATED_FILE, "application/json"))]
+    return _created(client.request("POST", "/files", files=files), "file")
+
+
+def _upload(client: Client, target: Target, _: dict[str, str]) -> str:
+    # Never completed: the run cancels it (the ledger), so it never becomes a file.
+    body = {"filename": "oai-conformance.txt", "purpose": "user_data", "bytes": UPLOAD_BYTES, "mime_type": "text/plain"}
+    return _created(client.request("POST", "/uploads", json=body), "pending upload")
+
+
+def _batch(client: Client, target: Target, _: dict[str, str]) -> str:
+    # The cheapest batch: one embeddings line of two characters, in a file of its own (both ended by the ledger:
+    # the file deleted, the batch cancelled unless it finished, its output file deleted).
+    line = {"custom_id": "oai-conformance-1", "method": "POST", "url": "/v1/embeddings",
+            "body": {"model": target.model("embeddings"), "input": "OK"}}  # fmt: skip
+    data = json.dumps(line).encode() + b"\n"
+    files = [("purpose", (None, "batch")), ("file", ("oai-conformance-batch.jsonl", data, "application/jsonl"))]
+    input_file = _created(client.request("POST", "/files", files=files), "batch input file")
+    body = {"input_file_id": input_file, "endpoint": "/v1/embeddings", "completion_window": "24h", "metadata": METADATA}
+    return _created(client.request("POST", "/batches", json=body), "batch")
+
+
+# --- vector stores: an empty store; a small text file uploaded beside it, attached to it, or in a batch of one ---
+# The files are uploaded for purpose `assistants` (file search's) and deleted by the ledger; deleting the store
+# (the ledger, or the operation itself) detaches them and ends its batches.
+VECTOR_STORE_FILE = ("oai-conformance.txt", b"OK. A small text file the conformance run indexes.\n", "text/plain")
+
+
+def _vector_store(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance", "metadata": METADATA}
+    return _created(client.request("POST", "/vector_stores", json=body), "vector store")
+
+
+def _upload_for_vector_store(client: Client) -> str:
+    files = [("purpose", (None, "assistants")), ("file", VECTOR_STORE_FILE)]
+    return _created(client.request("POST", "/files", files=files), "file for a vector store")
+
+
+def _vector_store_upload(client: Client, target: Target, made: dict[str, str]) -> str:
+    """An empty vector store, and a file uploaded beside it (not attached) that the request's body attaches:
+    `made["file"]`, which conformance/cheapen.py puts in a generated attach or file batch."""
+    made["file"] = _upload_for_vector_store(client)
+    return _vector_store(client, target, made)
+
+
+def _vector_store_file(client: Client, target: Target, made: dict[str, str]) -> str:
+    # A file attached to the store the same request names (its parameter comes first in the path).
+    body = {"file_id": _upload_for_vector_store(client)}
+    exchange = client.request("POST", f"/vector_stores/{made['vector_store']}/files", json=body)
+    return _created(exchange, "vector store file")
+
+
+def _vector_store_file_batch(client: Client, target: Target, made: dict[str, str]) -> str:
+    body = {"file_ids": [_upload_for_vector_store(client)]}
+    exchange = client.request("POST", f"/vector_stores/{made['vector_store']}/file_batches", json=body)
+    return _created(exchange, "vector store file batch")
+
+
 def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
@@ -79,14 +146,25 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "response.background": _background_response,
     "conversation": _conversation,
     "conversation.item": _conversation_item,
+    "vector_store": _vector_store,
+    "vector_store.upload": _vector_store_upload,
+    "vector_store.file": _vector_store_file,
+    "vector_store.file_batch": _vector_store_file_batch,
+    "file": _file,
+    "upload": _upload,
+    "batch": _batch,
 }
 
 
-def provide(created_by: Mapping[str, str], client: Client, target: Target) -> dict[str, str]:
+def provide(
+    created_by: Mapping[str, str], client: Client, target: Target, made: dict[str, str] | None = None
+) -> dict[str, str]:
     """A value for each path parameter of `created_by` (name -> kind), each naming an object just created.
 
+    `made`, when given, receives every object made by kind, and what a maker made beside it for the request's
+    body (the `file` of `vector_store.upload`): the shaping of generated bodies reads it (conformance/cheapen.py).
     Raises NotProvided when the server does not create one."""
-    made: dict[str, str] = {}
+    made = {} if made is None else made
     values = {}
     for name, kind in created_by.items():
         made[kind] = values[name] = MAKERS[kind](client, target, made)

@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from conformance.reference import FAULTS, ServerConfig, serve
+from conformance.reference import FAULTS
 from tests._runs import certify, statuses
+from tests._sdk import reference_sdk
 
 openai = pytest.importorskip("openai")
 
@@ -31,10 +32,7 @@ CAUGHT = {
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        serve(ServerConfig(api_key=KEY)) as server,
-        openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as sdk,
-    ):
+    with reference_sdk(KEY) as sdk:
         yield sdk
 
 

@@ -141,3 +141,25 @@ def test_send_all_overlaps_the_requests_and_keeps_their_order():
     most = 0
     assert send_all(list(range(5)), send, 1) == [0, 10, 20, 30, 40]
     assert most == 1
+
+
+def test_send_all_sends_a_request_still_rate_limited_once_more_alone():
+    """A 429 met while other requests were in flight is no reason to lose the example; alone again, it raises."""
+    from conformance.retry import StillTransient
+
+    tries: dict[int, int] = {}
+
+    def send(n: int) -> int:
+        tries[n] = tries.get(n, 0) + 1
+        if n == 2 and tries[n] == 1:
+            raise StillTransient("the server kept answering 429")
+        return n
+
+    assert send_all([0, 1, 2, 3], send, 4) == [0, 1, 2, 3]
+    assert tries == {0: 1, 1: 1, 2: 2, 3: 1}
+
+    def always(n: int) -> int:
+        raise StillTransient("the server kept answering 429")
+
+    with pytest.raises(StillTransient):
+        send_all([0, 1], always, 2)

@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from conformance.checks.responses import FUNCTION_TOOL_KEYS, OPTIONAL_KEYS, USAGE_DETAILS
-from conformance.reference import ServerConfig, serve
 from tests._runs import certify, statuses
+from tests._sdk import reference_sdk
 
 openai = pytest.importorskip("openai")
 
@@ -51,10 +51,7 @@ CAUGHT = {
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        serve(ServerConfig(api_key=KEY)) as server,
-        openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as sdk,
-    ):
+    with reference_sdk(KEY) as sdk:
         yield sdk
 
 

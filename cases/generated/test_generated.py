@@ -23,7 +23,9 @@ ALWAYS = ("generated.status.never-5xx", "generated.response.time-limit", "genera
 MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", "models": "chat",
               "responses": "responses", "responses.store": "responses", "responses.background": "responses",
               "responses.input-tokens": "responses", "responses.compact": "responses", "models.delete": "chat",
-              "conversations": "responses", "completions": "completions", "moderations": "moderations"}  # fmt: skip
+              "conversations": "responses", "completions": "completions", "moderations": "moderations",
+              "vector-stores": "responses",
+              "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
@@ -50,8 +52,9 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     model = oai_target.model(MODEL_ROLE[operation.feature])
     # Valid requests name a model the server has, and the objects the run made for them (both modes: an invalid
     # body must be refused for what it is, not for a path that names nothing); otherwise whatever was drawn.
+    kinds: dict[str, str] = {}  # what was made, by kind: the objects a shaped body may name (cheapen.py)
     try:
-        made = provide(dict(operation.created_by), oai_client, oai_target)
+        made = provide(dict(operation.created_by), oai_client, oai_target, kinds)
     except NotProvided as reason:
         pytest.skip(str(reason))
     path_parameters = {name: model for name in operation.path_parameters if name == "model"} | made
@@ -75,7 +78,7 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         operation,
         mode,
         oai_generation,
-        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming),
+        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming, made=kinds),
         path_parameters=path_parameters if mode == "positive" else made or None,
     )
     examples = send_all(requests, send, oai_generation.concurrency)

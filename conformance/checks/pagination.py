@@ -24,13 +24,20 @@ class Walk:
 
     whole: Exchange  # limit 100, order asc
     pages: tuple[Exchange, ...]  # limit `limit`, order asc, following has_more
-    reverse: Exchange  # limit 100, order desc
+    reverse: Exchange | None  # limit 100, order desc; None for a list without `order` (batches: newest first)
     invalid: Exchange  # limit out of range
     limit: int
+    # The first `window` items only (`whole` asked with limit=window, the pages stop once they cover it): a list
+    # shared with the whole account (batches) can be too long to walk; when `whole` says has_more, more follow it.
+    window: int | None = None
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return (self.whole, *self.pages, self.reverse, self.invalid)
+        return (self.whole, *self.pages, *((self.reverse,) if self.reverse is not None else ()), self.invalid)
+
+    def beyond(self) -> bool:
+        """Whether the list goes on after the items of `whole` (a window of a longer list)."""
+        return self.window is not None and page(self.whole).get("has_more") is True
 
 
 def page(exchange: Exchange) -> dict[str, Any]:
@@ -49,6 +56,10 @@ def ids(exchange: Exchange) -> list[Any]:
     "responses.input-items.pages.limit",
     "conversations.items.pages.limit",
     "chat.store.pages.limit",
+    "vector-stores.files.pages.limit",
+    "vector-stores.batches.files.pages.limit",
+    "files.pages.limit",
+    "batches.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -61,13 +72,17 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.has-more",
     "conversations.items.pages.has-more",
     "chat.store.pages.has-more",
+    "vector-stores.files.pages.has-more",
+    "vector-stores.batches.files.pages.has-more",
+    "files.pages.has-more",
+    "batches.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
     for exchange in walk.pages:
         listed = ids(exchange)
         last = everything.index(listed[-1]) if listed and listed[-1] in everything else None
-        more = last is not None and last < len(everything) - 1
+        more = last is not None and (last < len(everything) - 1 or walk.beyond())
         if last is None and listed:
             continue  # an item the whole list lacks: walk-once reports it
         if page(exchange).get("has_more") is not more:
@@ -83,9 +98,13 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.first-last-ids",
     "conversations.items.pages.first-last-ids",
     "chat.store.pages.first-last-ids",
+    "vector-stores.files.pages.first-last-ids",
+    "vector-stores.batches.files.pages.first-last-ids",
+    "files.pages.first-last-ids",
+    "batches.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
-    for exchange in (walk.whole, *walk.pages, walk.reverse):
+    for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
         body, listed = page(exchange), ids(exchange)
         for key, want in (("first_id", listed[0] if listed else None), ("last_id", listed[-1] if listed else None)):
             if body.get(key) != want:
@@ -100,6 +119,10 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.after-continues",
     "conversations.items.pages.after-continues",
     "chat.store.pages.after-continues",
+    "vector-stores.files.pages.after-continues",
+    "vector-stores.batches.files.pages.after-continues",
+    "files.pages.after-continues",
+    "batches.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -108,6 +131,8 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
         if not before or not listed or before[-1] not in everything:
             continue
         want = everything[everything.index(before[-1]) + 1 : everything.index(before[-1]) + 1 + len(listed)]
+        if walk.beyond():
+            listed = listed[: len(want)]  # a page that reaches past the window: its end is not known here
         if listed != want:
             yield Violation(
                 f"Received: {excerpt(listed, 160)} after {before[-1]!r}\nExpected: {excerpt(want, 160)}",
@@ -120,10 +145,16 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.walk-once",
     "conversations.items.pages.walk-once",
     "chat.store.pages.walk-once",
+    "vector-stores.files.pages.walk-once",
+    "vector-stores.batches.files.pages.walk-once",
+    "files.pages.walk-once",
+    "batches.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
     walked = [i for exchange in walk.pages for i in ids(exchange)]
+    if walk.beyond():
+        walked = walked[: len(everything)]  # the window's items; the walk stopped once it covered them
     repeated = sorted({str(i) for i in walked if walked.count(i) > 1})
     missing = [i for i in everything if i not in walked]
     if repeated or missing or len(walked) != len(everything):
@@ -139,8 +170,13 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.order-reverses",
     "conversations.items.pages.order-reverses",
     "chat.store.pages.order-reverses",
+    "vector-stores.files.pages.order-reverses",
+    "vector-stores.batches.files.pages.order-reverses",
+    "files.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
+    if walk.reverse is None:
+        raise NotApplicable("the list has no `order`")
     forward, backward = ids(walk.whole), ids(walk.reverse)
     if backward != forward[::-1]:
         yield Violation(
@@ -154,6 +190,10 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "responses.input-items.pages.invalid-limit",
     "conversations.items.pages.invalid-limit",
     "chat.store.pages.invalid-limit",
+    "vector-stores.files.pages.invalid-limit",
+    "vector-stores.batches.files.pages.invalid-limit",
+    "files.pages.invalid-limit",
+    "batches.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response

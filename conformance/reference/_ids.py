@@ -28,5 +28,9 @@ class Ids:
         """`resp_…`, `msg_…`, `conv_…`: the Responses API's ids, with the API's prefixes."""
         return f"{prefix}_ref{self._next()}"
 
+    def file(self) -> str:
+        """`file-…`: file ids take a hyphen, not the underscore of the others."""
+        return f"file-ref{self._next()}"
+
     def request(self) -> str:
         return f"req_ref{self._next()}"

@@ -225,8 +225,8 @@ def bad_encoding_format(value: Any) -> ApiError:
     shown = value if isinstance(value, str) else json.dumps(value)
     return invalid(
         f"Invalid value for 'encoding_format' = {shown}. Supported values: ['float', 'base64'].",
-        "encoding_format",
-        "invalid_value",
+        None,  # `param` and `code` null, as recorded for 123, "" and "unknown" (tests/test_replay.py)
+        None,
     )
 
 

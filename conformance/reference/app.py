@@ -9,6 +9,9 @@
     POST /v1/embeddings           embeddings.py
     POST /v1/moderations          moderations.py
     /v1/responses, /v1/conversations and below: responses.py
+    /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
+    /v1/batches and below: batches.py (each line runs through these routes; results are files)
+    /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -27,10 +30,12 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import chat, chat_store, completions, embeddings, moderations, responses
+from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .vector_stores import VectorStores
+from .vector_stores import routes as vector_store_routes
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -70,6 +75,10 @@ class _Server:
         self.ids = Ids()
         self.store = responses.Store()
         self.chat_store = chat_store.ChatStore()
+        self.files = files.FileStore(self.ids)
+        self.vector_stores = VectorStores(self.ids, self.files, config)
+        self.uploads = uploads.UploadStore()
+        self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
 
     # --- plumbing -----------------------------------------------------------------------------------------
@@ -251,7 +260,9 @@ class _Server:
         try:
             self.authenticate(request)
             body = responses.validate(await self.json_body(request), self.config, self.store)
-            created = responses.create(body, self.config, self.ids, self.store)
+            created = responses.create(
+                body, self.config, self.ids, self.store, file_search=self.vector_stores.search_for_tool
+            )
         except ApiError as error:
             return self.error(error)
         if body.get("stream") is True:
@@ -431,6 +442,10 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             server.conversation_item,
             methods=["GET", "DELETE"],
         ),
+        *files.routes(server),
+        *uploads.routes(server),
+        *vector_store_routes(server),
+        *batches.routes(server),
     ]
     app = Starlette(
         routes=routes,
@@ -440,4 +455,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.config = config
     app.state.store = server.store
     app.state.chat_store = server.chat_store
+    app.state.files = server.files
+    app.state.vector_stores = server.vector_stores
+    app.state.batches = server.batches
     return app

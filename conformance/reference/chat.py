@@ -56,13 +56,22 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
     if isinstance(model, str) and config.model(model) is None and not config.has("unknown-model-200"):
         raise model_not_found(model)
 
-    kept, unknown = split_unknown(schema_errors(CHAT_SCHEMA, body))
+    # A parameter the model does not know is unrecognized whatever its value (recorded: `reasoning_effort: "foo"`).
+    errors = [e for e in schema_errors(CHAT_SCHEMA, body) if not _names(e, MODEL_UNSUPPORTED)]
+    kept, unknown = split_unknown(errors)
+    # Reported after the cross-parameter rules, as the real API does (tests/test_replay.py, from the recordings):
+    # a `logit_bias` value out of range last of all, a `top_logprobs` out of range after "needs logprobs".
+    late_bias = [e for e in kept if _range(e) and len(e.absolute_path) == 2 and e.absolute_path[0] == "logit_bias"]
+    late_top = [e for e in kept if _range(e) and list(e.absolute_path) == ["top_logprobs"]]
+    kept = [e for e in kept if e not in late_bias and e not in late_top]
     if kept:
         raise describe_chat(kept[0])
     unknown = unknown or [name for name in body if name not in schema_properties(CHAT_SCHEMA)]
 
     if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
         raise invalid("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs")
+    if late_top:
+        raise describe_chat(late_top[0])
     if (
         body.get("stream_options") is not None
         and body.get("stream") is not True
@@ -110,7 +119,18 @@ def validate(body: Any, config: ServerConfig) -> dict[str, Any]:
                     f"messages[{i}].role",
                     "invalid_value",
                 )
+    if late_bias:
+        raise describe_chat(late_bias[0])
     return body
+
+
+def _names(error: Any, names: tuple[str, ...]) -> bool:
+    path = list(error.absolute_path)
+    return bool(path) and path[0] in names
+
+
+def _range(error: Any) -> bool:
+    return error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def _kind(value: Any) -> str:
@@ -254,7 +274,8 @@ def _text_choice(index: int, body: dict[str, Any], text: str, config: ServerConf
     limit = body.get("max_completion_tokens")
     if limit is None:
         limit = body.get("max_tokens")
-    if isinstance(limit, int) and len(tokens) > limit and not config.has("ignore-max-tokens"):
+    # Text that fills the limit was cut by it (the model never got to end it): `length`, as the real API says.
+    if isinstance(limit, int) and len(tokens) >= limit and not config.has("ignore-max-tokens"):
         tokens = tokens[:limit]
         finish = "stop" if config.has("finish-stop-at-length") else "length"
     if config.has("empty-success"):

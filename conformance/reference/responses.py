@@ -26,7 +26,7 @@ import binascii
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -420,11 +420,14 @@ class Created:
     items: list[dict[str, Any]]
 
 
-def create(request: dict[str, Any], config: ServerConfig, ids: Ids, store: Store) -> Created:
+def create(
+    request: dict[str, Any], config: ServerConfig, ids: Ids, store: Store, file_search: FileSearch | None = None
+) -> Created:
     items = as_items(request.get("input"), ids)
     context = _context(request, store)
     the_plan = plan(request, [*context, *items], config)
     output = output_items(the_plan, ids)
+    output = with_file_search(request, output, [*context, *items], ids, config, file_search)  # the file_search tool
     produced = len(the_plan.words) if the_plan.tool is None else len(_words(the_plan.arguments))
     incomplete = the_plan.cut
     status = "incomplete" if incomplete and not config.has("responses-completed-at-cap") else "completed"
@@ -579,6 +582,8 @@ def events(created: Created, config: ServerConfig) -> Iterator[dict[str, Any]]:
 
 
 def _item_events(index: int, item: dict[str, Any], the_plan: Plan) -> list[dict[str, Any]]:
+    if item["type"] == "file_search_call":  # the file_search tool
+        return file_search_events(index, item)
     where = {"item_id": item["id"], "output_index": index}
     if item["type"] == "function_call":
         args = item["arguments"]
@@ -609,6 +614,59 @@ def sse(stream: Iterator[dict[str, Any]], config: ServerConfig) -> Iterator[byte
         yield f"event: {event['type']}\ndata: {data}\n\n".encode()
     if config.has("responses-done-marker"):
         yield b"data: [DONE]\n\n"
+
+
+# --- the file_search tool (vector stores) -----------------------------------------------------------------------
+# The one place the Responses API meets vector stores (vector_stores.py); `create` and `_item_events` call in here.
+# `create` takes the server's search as `file_search` (the tool's settings, the queries, the tool's place in the
+# request -> results with file_id, filename, score, attributes, text; a 400 for a store it does not hold). With a
+# `file_search` tool (and `tool_choice` not `none`) the response searches for the last input text and outputs a
+# `file_search_call` before its message, with `results` only when `include` asks for `file_search_call.results`,
+# and the message cites each file found with a `file_citation` at the end of its text. A stream adds the call's
+# in_progress, searching and completed events. Without `file_search` (a server with no vector stores) the tool is
+# not used.
+
+FileSearch = Callable[[dict[str, Any], list[str], str], list[dict[str, Any]]]
+RESULTS_INCLUDED = "file_search_call.results"
+
+
+def with_file_search(
+    request: dict[str, Any], output: list[dict[str, Any]], items: list[dict[str, Any]], ids: Ids,
+    config: ServerConfig, search: FileSearch | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    tools = [(n, t) for n, t in enumerate(request.get("tools") or []) if isinstance(t, dict)]
+    wanted = [(n, t) for n, t in tools if t.get("type") == "file_search"]
+    if search is None or not wanted or request.get("tool_choice") == "none":
+        return output
+    if config.has("vector-stores-file-search-ignored") or any(i.get("type") == "function_call" for i in output):
+        return output
+    queries = [(_texts(items) or ["OK"])[-1].strip() or "OK"]
+    results = [result for n, tool in wanted for result in search(tool, queries, f"tools[{n}]")]
+    included = RESULTS_INCLUDED in (request.get("include") or [])
+    kept = included and not config.has("vector-stores-file-search-results-missing")
+    call = {"id": ids.item("fs"), "type": "file_search_call", "status": "completed", "queries": queries,
+            "results": results if kept else None}  # fmt: skip
+    wrong = config.has("vector-stores-file-search-citation-wrong")
+    cited = list({r["file_id"]: r["filename"] for r in results}.items())
+    for item in output:
+        for part in item.get("content") or [] if item.get("type") == "message" else []:
+            if part.get("type") == "output_text":
+                part["annotations"] = [
+                    {"type": "file_citation", "file_id": "file-not-searched" if wrong else file_id,
+                     "filename": filename, "index": len(part["text"])}
+                    for file_id, filename in cited
+                ]  # fmt: skip
+    return [call, *output]
+
+
+def file_search_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
+    where = {"item_id": item["id"], "output_index": index}
+    return [
+        {"type": "response.output_item.added", "output_index": index,
+         "item": {**item, "status": "in_progress", "results": None}},
+        *({"type": f"response.file_search_call.{step}", **where} for step in ("in_progress", "searching", "completed")),
+        {"type": "response.output_item.done", "output_index": index, "item": item},
+    ]  # fmt: skip
 
 
 # --- conversations --------------------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
             f"{STREAM_EVENTS}/response/function_call_arguments/delta",
         ),
         "update-a-conversation": ("Conversations › Update a conversation", f"{API}/conversations/update"),
+        "batch-object": ("Batch › The batch object", f"{API}/batch/object"),
     },
     "001_ba73c77052365818": {
         "authentication": ("Authentication", f"{API}/authentication"),
@@ -243,6 +244,97 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "easyinputmessage": ("Responses › Create a model response", f"{API}/responses/create"),
         "textresponseformatjsonschema": ("Structured Outputs guide", f"{GUIDES}/structured-outputs"),
         "responseusage": ("Responses › The response object", f"{API}/responses/object"),
+        # Files and uploads.
+        "openaifile": ("Files › The file object", f"{API}/files/object"),
+        "upload-file": ("Files › Upload file", f"{API}/files/create"),
+        "upload-file-parameters": ("Files › Upload file", f"{API}/files/create"),
+        "upload-file-response": ("Files › Upload file", f"{API}/files/create"),
+        "createfilerequest": ("Files › Upload file", f"{API}/files/create"),
+        "fileexpirationafter": ("Files › Upload file", f"{API}/files/create"),
+        "list-files": ("Files › List files", f"{API}/files/list"),
+        "list-files-parameters": ("Files › List files", f"{API}/files/list"),
+        "retrieve-file-info": ("Files › Retrieve file", f"{API}/files/retrieve"),
+        "get-filesfile_idcontent": ("Files › Retrieve file content", f"{API}/files/retrieve-contents"),
+        "delete-file": ("Files › Delete file", f"{API}/files/delete"),
+        "batch-file-format": ("Batch › The request input object", f"{API}/batch/request-input"),
+        "upload": ("Uploads › The upload object", f"{API}/uploads/object"),
+        "create-upload": ("Uploads › Create upload", f"{API}/uploads/create"),
+        "uploadpart": ("Uploads › The upload part object", f"{API}/uploads/part-object"),
+        "complete-upload": ("Uploads › Complete upload", f"{API}/uploads/complete"),
+        "completeuploadrequest": ("Uploads › Complete upload", f"{API}/uploads/complete"),
+        "cancel-upload": ("Uploads › Cancel upload", f"{API}/uploads/cancel"),
+        # Batches.
+        "create-batch": ("Batch › Create batch", f"{API}/batch/create"),
+        "list-batches": ("Batch › List batches", f"{API}/batch/list"),
+        "retrieve-batch": ("Batch › Retrieve batch", f"{API}/batch/retrieve"),
+        "cancel-batch": ("Batch › Cancel batch", f"{API}/batch/cancel"),
+        # Vector stores.
+        "create-vector-store": ("Vector stores › Create vector store", f"{API}/vector-stores/create"),
+        "list-vector-stores": ("Vector stores › List vector stores", f"{API}/vector-stores/list"),
+        "retrieve-vector-store": ("Vector stores › Retrieve vector store", f"{API}/vector-stores/retrieve"),
+        "modify-vector-store": ("Vector stores › Modify vector store", f"{API}/vector-stores/modify"),
+        "delete-vector-store": ("Vector stores › Delete vector store", f"{API}/vector-stores/delete"),
+        "vectorstoreobject": ("Vector stores › The vector store object", f"{API}/vector-stores/object"),
+        "vectorstoreexpirationafter": ("Vector stores › Create vector store", f"{API}/vector-stores/create"),
+        "vectorstoresearchrequest": ("Vector stores › Search vector store", f"{API}/vector-stores/search"),
+        "vectorstoresearchresultspage": ("Vector stores › Search vector store", f"{API}/vector-stores/search"),
+        "comparisonfilter": ("Vector stores › Search vector store", f"{API}/vector-stores/search"),
+        "filesearchrankingoptions": ("Vector stores › Search vector store", f"{API}/vector-stores/search"),
+        "create-vector-store-file": (
+            "Vector store files › Create vector store file",
+            f"{API}/vector-stores-files/createFile",
+        ),
+        "list-vector-store-files": (
+            "Vector store files › List vector store files",
+            f"{API}/vector-stores-files/listFiles",
+        ),
+        "retrieve-vector-store-file": (
+            "Vector store files › Retrieve vector store file",
+            f"{API}/vector-stores-files/getFile",
+        ),
+        "update-vector-store-file": (
+            "Vector store files › Update vector store file attributes",
+            f"{API}/vector-stores-files/updateAttributes",
+        ),
+        "retrieve-file-content": (
+            "Vector store files › Retrieve vector store file content",
+            f"{API}/vector-stores-files/getContent",
+        ),
+        "delete-vector-store-file": (
+            "Vector store files › Delete vector store file",
+            f"{API}/vector-stores-files/deleteFile",
+        ),
+        "vectorstorefileobject": (
+            "Vector store files › The vector store file object",
+            f"{API}/vector-stores-files/file-object",
+        ),
+        "staticchunkingstrategy": (
+            "Vector store files › Create vector store file",
+            f"{API}/vector-stores-files/createFile",
+        ),
+        "autochunkingstrategyrequestparam": (
+            "Vector store files › Create vector store file",
+            f"{API}/vector-stores-files/createFile",
+        ),
+        "create-file-batch": (
+            "Vector store file batches › Create vector store file batch",
+            f"{API}/vector-stores-file-batches/createBatch",
+        ),
+        "retrieve-file-batch": (
+            "Vector store file batches › Retrieve vector store file batch",
+            f"{API}/vector-stores-file-batches/getBatch",
+        ),
+        "cancel-file-batch": (
+            "Vector store file batches › Cancel vector store file batch",
+            f"{API}/vector-stores-file-batches/cancelBatch",
+        ),
+        "list-files-in-batch": (
+            "Vector store file batches › List vector store files in a batch",
+            f"{API}/vector-stores-file-batches/listBatchFiles",
+        ),
+        # The file_search tool of the Responses API.
+        "filesearchtoolcall": ("File search guide", f"{GUIDES}/tools-file-search"),
+        "filecitationbody": ("File search guide", f"{GUIDES}/tools-file-search"),
     },
 }
 _SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
