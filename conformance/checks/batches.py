@@ -34,6 +34,8 @@ from conformance.checks.evidence import (
     schema_violations,
     status_violations,
 )
+from conformance.checks.evidence import cited as _on
+from conformance.checks.evidence import cited_answer as _body
 from conformance.checks.rule import CHECKS, Broken, Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -165,21 +167,6 @@ def _ended(life: Lifecycle, wanted: Sequence[str] = tuple(TERMINAL)) -> dict[str
             f"the batch was still {status!r} when the case stopped polling after {waited:.0f} s (seen: {_seen(life)})"
         )
     raise NotApplicable(f"the batch ended {status!r}, not {' or '.join(map(repr, wanted))} (seen: {_seen(life)})")
-
-
-def _on(exchange: Exchange, violations: Iterator[Violation], prefix: str = "") -> Iterator[Violation]:
-    for violation in violations:
-        at = f"{prefix} {violation.at}".strip() if prefix else violation.at
-        yield violation._replace(exchange=exchange.index, at=at)
-
-
-def _body(exchange: Exchange) -> Any:
-    try:
-        return answer(exchange)
-    except Broken as exc:
-        broken = Broken(exc.violation.message, exc.violation.at)
-        broken.violation = broken.violation._replace(exchange=exchange.index)
-        raise broken from None
 
 
 def _file_lines(life: Lifecycle, step: str) -> tuple[Exchange, list[tuple[int, Any]]]:

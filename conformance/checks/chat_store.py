@@ -14,26 +14,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.checks._lifecycle import Lifecycle
-from conformance.checks.evidence import answer, excerpt, received, schema_violations
+from conformance.checks.evidence import cited as _on
+from conformance.checks.evidence import cited_answer as _body
+from conformance.checks.evidence import excerpt, received, schema_violations
 from conformance.checks.responses import deleted_violations
-from conformance.checks.rule import Broken, Context, Violation, check
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
-
-
-def _body(exchange: Exchange) -> Any:
-    """The answer's JSON; a Broken that cites `exchange` when the answer is unusable (an error status, no JSON)."""
-    try:
-        return answer(exchange)
-    except Broken as exc:
-        broken = Broken(exc.violation.message, exc.violation.at)
-        broken.violation = broken.violation._replace(exchange=exchange.index)
-        raise broken from None
-
-
-def _on(exchange: Exchange, violations: Iterator[Violation]) -> Iterator[Violation]:
-    for violation in violations:
-        yield violation._replace(exchange=exchange.index)
 
 
 def _created(life: Lifecycle) -> dict[str, Any]:

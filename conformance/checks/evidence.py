@@ -32,6 +32,24 @@ def answer(exchange: Exchange, status: int = 200) -> Any:
     return body
 
 
+def cited_answer(exchange: Exchange) -> Any:
+    """`answer(exchange)`, for a subject of several exchanges: a Broken that cites the exchange it is about."""
+    try:
+        return answer(exchange)
+    except Broken as exc:
+        broken = Broken(exc.violation.message, exc.violation.at)
+        broken.violation = broken.violation._replace(exchange=exchange.index)
+        raise broken from None
+
+
+def cited(exchange: Exchange, violations: Iterator[Violation], prefix: str = "") -> Iterator[Violation]:
+    """`violations` as shown by `exchange` (a subject of several exchanges says which one), their place under
+    `prefix` when one is given."""
+    for violation in violations:
+        at = f"{prefix} {violation.at}".strip() if prefix else violation.at
+        yield violation._replace(exchange=exchange.index, at=at)
+
+
 def schema_violations(name: str, instance: Any, *, prefix: str = "$", limit: int = 8) -> Iterator[Violation]:
     """One violation per schema error (at most `limit`), located by JSON path under `prefix`."""
     errors = schemas.validate(name, instance)

@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.checks._lifecycle import Lifecycle
-from conformance.checks.evidence import answer, excerpt, received, schema_violations, status_violations
+from conformance.checks.evidence import cited as on
+from conformance.checks.evidence import cited_answer as body_of
+from conformance.checks.evidence import excerpt, received, schema_violations, status_violations
 from conformance.checks.responses import deleted_violations
-from conformance.checks.rule import Broken, Context, Violation, check
+from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
 
@@ -43,22 +45,6 @@ class FileLifecycle(Lifecycle):
     """A `Lifecycle` of one uploaded file, with what was sent to make it."""
 
     sent: SentFile = SentFile("", "", b"")
-
-
-def body_of(exchange: Exchange) -> Any:
-    """The answer's JSON; a Broken that cites `exchange` when the answer is unusable (an error status, no JSON)."""
-    try:
-        return answer(exchange)
-    except Broken as exc:
-        broken = Broken(exc.violation.message, exc.violation.at)
-        broken.violation = broken.violation._replace(exchange=exchange.index)
-        raise broken from None
-
-
-def on(exchange: Exchange, violations: Iterator[Violation]) -> Iterator[Violation]:
-    """`violations` as shown by `exchange`."""
-    for violation in violations:
-        yield violation._replace(exchange=exchange.index)
 
 
 def created_file(life: Lifecycle) -> dict[str, Any]:
