@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from conformance.judgement import Status, judge
 from conformance.reference import chat_store as ref
 from conformance.reference._config import ServerConfig
-from conformance.requirements import Level, catalogue
+from conformance.requirements import catalogue
 from tests.test_violations import Http
-from tests.test_violations_responses import Life, V, page_rows
+from tests.test_violations_responses import Life, V, fails_with_evidence, page_rows, param, passes
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say OK."}]
@@ -86,27 +85,14 @@ VIOLATIONS: list[V] = [
 ]  # fmt: skip
 
 
-def _param(v: V) -> Any:
-    return pytest.param(v, id=f"{v.rid}: {v.what}")
-
-
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
+@pytest.mark.parametrize("v", [param(v) for v in VIOLATIONS])
 def test_violation_fails(v: V) -> None:
-    spec = v.good()
-    v.mutate(spec)
-    [obs] = judge(spec.subject(), [v.rid])
-    wanted = Status.FAIL if catalogue()[v.rid].level is Level.MUST else Status.WARN
-    assert obs.status is wanted, obs
-    for failure in obs.failures:
-        assert failure.requirement == v.rid
-        assert "Received:" in failure.message and "Expected:" in failure.message, failure.message
-    assert v.shows in "\n".join(str(f) for f in obs.failures), f"{v.shows!r} not quoted in {obs.failures}"
+    fails_with_evidence(v)
 
 
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
+@pytest.mark.parametrize("v", [param(v) for v in VIOLATIONS])
 def test_valid_counterpart_passes(v: V) -> None:
-    [obs] = judge(v.good().subject(), [v.rid])
-    assert obs.status is Status.PASS, obs
+    passes(v)
 
 
 def test_every_chat_store_requirement_has_a_violation() -> None:

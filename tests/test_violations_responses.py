@@ -504,7 +504,7 @@ VIOLATIONS: list[V] = [
 ]  # fmt: skip
 
 
-def _param(v: V) -> Any:
+def param(v: V) -> Any:
     return pytest.param(v, id=f"{v.rid}: {v.what}")
 
 
@@ -514,8 +514,8 @@ def violating(v: V) -> Any:
     return spec.subject()
 
 
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
-def test_violation_fails(v: V) -> None:
+def fails_with_evidence(v: V) -> None:
+    """The mutated subject FAILs v's rule (WARNs a SHOULD), each failure quoting what was received and expected."""
     [obs] = judge(violating(v), [v.rid])
     wanted = Status.FAIL if catalogue()[v.rid].level is Level.MUST else Status.WARN
     assert obs.status is wanted, obs
@@ -525,10 +525,19 @@ def test_violation_fails(v: V) -> None:
     assert v.shows in "\n".join(str(f) for f in obs.failures), f"{v.shows!r} not quoted in {obs.failures}"
 
 
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
-def test_valid_counterpart_passes(v: V) -> None:
+def passes(v: V) -> None:
     [obs] = judge(v.good().subject(), [v.rid])
     assert obs.status is Status.PASS, obs
+
+
+@pytest.mark.parametrize("v", [param(v) for v in VIOLATIONS])
+def test_violation_fails(v: V) -> None:
+    fails_with_evidence(v)
+
+
+@pytest.mark.parametrize("v", [param(v) for v in VIOLATIONS])
+def test_valid_counterpart_passes(v: V) -> None:
+    passes(v)
 
 
 STREAM_RULES = sorted(r for r in catalogue() if r.startswith("responses.stream."))
