@@ -110,6 +110,18 @@ class _Server:
             body["error"]["code"] = status
         return Response(chat.dumps(body), status_code=status, media_type="application/json")
 
+    def guarded(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """`handler` behind the key check, its ApiError answered as the API answers errors."""
+
+        async def run(request: Request) -> Response:
+            try:
+                self.authenticate(request)
+                return await handler(request)
+            except ApiError as error:
+                return self.error(error)
+
+        return run
+
     def authenticate(self, request: Request) -> None:
         key = self.config.api_key
         if key is None or self.config.has("no-auth"):

@@ -98,6 +98,9 @@ class Server(Protocol):
     files: FileStore
     batches: BatchStore
 
+    def guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]: ...
     def authenticate(self, request: Request) -> None: ...
     def error(self, error: ApiError) -> Response: ...
     def _json(self, body: Any) -> Response: ...
@@ -442,15 +445,7 @@ def listing(query: dict[str, str], batches: list[Batch], config: ServerConfig) -
 def routes(server: Server) -> list[Route]:
     """The /v1/batches routes, bound to `server`; a batch's lines run through the app that was asked."""
 
-    def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            try:
-                server.authenticate(request)
-                return await handler(request)
-            except ApiError as error:
-                return server.error(error)
-
-        return run
+    guarded = server.guarded
 
     async def collection(request: Request) -> Response:
         if request.method == "POST":

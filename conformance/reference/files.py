@@ -257,6 +257,9 @@ class Server(Protocol):
     ids: Ids
     files: FileStore
 
+    def guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]: ...
     def authenticate(self, request: Request) -> None: ...
     def error(self, error: ApiError) -> Response: ...
     def _json(self, body: Any) -> Response: ...
@@ -278,15 +281,7 @@ def create_file(fields: dict[str, _multipart.Part], store: FileStore, config: Se
 def routes(server: Server) -> list[Route]:
     """The /v1/files routes, bound to `server`."""
 
-    def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            try:
-                server.authenticate(request)
-                return await handler(request)
-            except ApiError as error:
-                return server.error(error)
-
-        return run
+    guarded = server.guarded
 
     async def collection(request: Request) -> Response:
         if request.method == "GET":

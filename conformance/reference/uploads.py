@@ -173,6 +173,9 @@ class Server(Protocol):
     files: FileStore
     uploads: UploadStore
 
+    def guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]: ...
     def authenticate(self, request: Request) -> None: ...
     def error(self, error: ApiError) -> Response: ...
     def _json(self, body: Any) -> Response: ...
@@ -183,14 +186,10 @@ def routes(server: Server) -> list[Route]:
     """The /v1/uploads routes, bound to `server`."""
 
     def guarded(handler: Callable[[Request], Awaitable[dict[str, Any]]]) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            try:
-                server.authenticate(request)
-                return server._json(await handler(request))
-            except ApiError as error:
-                return server.error(error)
+        async def answered(request: Request) -> Response:
+            return server._json(await handler(request))
 
-        return run
+        return server.guarded(answered)
 
     async def create_upload(request: Request) -> dict[str, Any]:
         return create(await server.json_body(request), server.ids, server.uploads)

@@ -613,6 +613,9 @@ class Server(Protocol):
 
     vector_stores: VectorStores
 
+    def guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]: ...
     def authenticate(self, request: Request) -> None: ...
     def error(self, error: ApiError) -> Response: ...
     async def json_body(self, request: Request) -> Any: ...
@@ -626,15 +629,7 @@ def routes(server: Server) -> list[Route]:
         headers = {"openai-poll-after-ms": POLL_AFTER_MS} if poll else None
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
 
-    def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            try:
-                server.authenticate(request)
-                return await handler(request)
-            except ApiError as error:
-                return server.error(error)
-
-        return run
+    guarded = server.guarded
 
     async def collection(request: Request) -> Response:
         if request.method == "GET":
