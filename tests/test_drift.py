@@ -765,3 +765,21 @@ def test_a_clean_night_is_a_few_lines(tmp_path):
     text = drift.render(report, "markdown")
     assert report.exit_code == 0 and "No news" in text and len(text.splitlines()) < 15, text
     assert "DECISIONS.md: kinds" not in text  # the reviewed table is in the JSON
+
+
+def test_a_schema_without_an_upstream_counterpart_is_news_until_reviewed(tmp_path):
+    ours = copy.deepcopy(OURS)
+    ours["orphan"] = _schema("orphan", {"type": "object", "properties": {"x": {"type": "string"}}})
+    ours["openapi"]["paths"]["/orphans"] = {"post": {"responses": {"200": _json("orphan.json")}}}
+    report = _check(tmp_path, upstream_doc(), "", ours=ours)
+    assert report.uncompared == ["orphan"] and report.new_unpaired == ["orphan"] and report.exit_code == 1
+    assert "## Schemas without an upstream counterpart (1)" in drift.render(report, "markdown")
+    reviewed = '[[unpaired]]\nobject = "orphan"\nreason = "upstream has no such operation"\n'
+    report = _check(tmp_path, upstream_doc(), reviewed, ours=ours)
+    assert report.new_unpaired == [] and [d.kind for d in report.new] == ["operation-removed"]  # /orphans itself
+    # reviewed as unpaired, but compared now: the entry is stale news
+    (tmp_path / "without").mkdir()
+    report = _check(tmp_path / "without", upstream_doc(), reviewed)
+    assert report.stale_unpaired == ["orphan"] and report.exit_code == 1
+    with pytest.raises(ConfigError, match="unpaired"):
+        _check(tmp_path, upstream_doc(), '[[unpaired]]\nobject = "orphan"\n', ours=ours)

@@ -118,6 +118,8 @@ def check(upstream: str | None = None, accepted: Path | None = None, schemas_dir
     report.digest, report.version = digest, str((document.get("info") or {}).get("version") or "")
     if reviewed.not_covered is not None:
         report.new_operations = [key for key in coverage.missing if key not in reviewed.not_covered]
+    report.new_unpaired = [name for name in uncompared if name not in reviewed.unpaired]
+    report.stale_unpaired = sorted(name for name in reviewed.unpaired if name not in uncompared)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -135,6 +137,13 @@ def update_accepted(report: DriftReport, path: Path | None = None) -> Path:
     reasons = {d.key: reason for d, reason in report.accepted}
     # The upstream operations not covered today are reviewed with the differences: a new one is news tomorrow.
     not_covered = "not_covered = [\n" + "".join(f"    {json.dumps(k)},\n" for k in report.coverage.missing) + "]\n"
-    text = "".join(f"{line}\n" for line in header) + "\n" + not_covered + "\n" + accepted_toml(report, reasons)
+    # Our schemas with no upstream counterpart keep their reviewed reason; a new one gets none: review it.
+    known = load_reviewed(path).unpaired if path.is_file() else {}
+    unpaired = "".join(
+        f"[[unpaired]]\nobject = {json.dumps(name)}\nreason = {json.dumps(known.get(name, ''))}\n\n"
+        for name in report.uncompared
+    )
+    text = "".join(f"{line}\n" for line in header) + "\n" + not_covered + "\n" + unpaired
+    text += accepted_toml(report, reasons)
     write_atomic(path, text)
     return path

@@ -81,18 +81,24 @@ class Reviewed:
 
     entries: list[Accepted]
     not_covered: set[str] | None = None
+    unpaired: dict[str, str] = field(default_factory=dict)  # our schemas with no upstream counterpart: the reason
 
 
 def load_reviewed(path: Path) -> Reviewed:
     """The accepted-drift file; a broken file or entry is a ConfigError that says where."""
     entries = load_accepted(path)
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    unpaired: dict[str, str] = {}
+    for number, entry in enumerate(data.get("unpaired", []), 1):
+        if not isinstance(entry, dict) or set(entry) != {"object", "reason"} or not str(entry["reason"]).strip():
+            raise ConfigError(f"{path}: [[unpaired]] entry {number}: needs exactly an object and a reason")
+        unpaired[str(entry["object"])] = str(entry["reason"])
     listed = data.get("not_covered")
     if listed is None:
-        return Reviewed(entries)
+        return Reviewed(entries, None, unpaired)
     if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
         raise ConfigError(f"{path}: not_covered must be a list of operations (\"METHOD /path\")")
-    return Reviewed(entries, set(listed))
+    return Reviewed(entries, set(listed), unpaired)
 
 
 def load_accepted(path: Path) -> list[Accepted]:
@@ -104,8 +110,8 @@ def load_accepted(path: Path) -> list[Accepted]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file: {exc}") from None
     entries = data.get("accepted", [])
-    if set(data) - {"accepted", "not_covered"} or not isinstance(entries, list):
-        raise ConfigError(f"{path}: expected only [[accepted]] entries and a not_covered list")
+    if set(data) - {"accepted", "not_covered", "unpaired"} or not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected only [[accepted]] and [[unpaired]] entries and a not_covered list")
     found: list[Accepted] = []
     for number, entry in enumerate(entries, 1):
         where = f"{path}: [[accepted]] entry {number}"
@@ -138,12 +144,15 @@ class DriftReport:
     digest: str = ""  # sha256 of the upstream document as read: which version a night compared against
     version: str = ""  # the upstream document's info.version
     new_operations: list[str] = field(default_factory=list)  # upstream operations nobody reviewed as not covered
+    new_unpaired: list[str] = field(default_factory=list)  # our schemas that lost (or never had) a counterpart
+    stale_unpaired: list[str] = field(default_factory=list)  # reviewed as unpaired, but paired now
 
     @property
     def exit_code(self) -> int:
         """1 when there is news for a reviewer: a new difference, a stale entry (the upstream changed under it),
-        an upstream operation that nobody reviewed."""
-        return 1 if self.new or self.stale or self.new_operations else 0
+        an upstream operation that nobody reviewed, one of our schemas left without its upstream counterpart."""
+        news = self.new or self.stale or self.new_operations or self.new_unpaired or self.stale_unpaired
+        return 1 if news else 0
 
 
 def build_report(
@@ -202,6 +211,8 @@ def render_json(report: DriftReport) -> str:
         },
         "objects": report.pairs,
         "uncompared": report.uncompared,
+        "new_unpaired": report.new_unpaired,
+        "stale_unpaired": report.stale_unpaired,
         "new": [_row(d) for d in report.new],
         "accepted": [{**_row(d), "reason": reason} for d, reason in report.accepted],
         "stale": [{**_row(a.difference), "reason": a.reason} for a in report.stale],
@@ -223,7 +234,8 @@ def render_markdown(report: DriftReport) -> str:
     (the reviewed table, the objects compared, every uncovered operation) is in `--format json` only, so a clean
     night is a few lines."""
     coverage = report.coverage
-    news = len(report.new) + len(report.stale) + len(report.new_operations)
+    unpaired = report.new_unpaired + report.stale_unpaired
+    news = len(report.new) + len(report.stale) + len(report.new_operations) + len(unpaired)
     verdict = f"**{news} item(s) to review**" if news else "No news"
     lines = [
         "# Schema drift against the upstream OpenAPI document",
@@ -246,8 +258,13 @@ def render_markdown(report: DriftReport) -> str:
         lines += ["", f"## New upstream operations ({len(report.new_operations)})", ""]
         lines += ["Not covered, and not in the reviewed `not_covered` list:", ""]
         lines += [f"- `{key}`" for key in report.new_operations]
-    if report.uncompared:
-        lines += ["", f"Not compared (no upstream counterpart): {', '.join(f'`{n}`' for n in report.uncompared)}."]
+    if report.new_unpaired:
+        lines += ["", f"## Schemas without an upstream counterpart ({len(report.new_unpaired)})", ""]
+        lines += ["Not compared at all, and not reviewed as such (`[[unpaired]]`):", ""]
+        lines += [f"- `{name}`" for name in report.new_unpaired]
+    if report.stale_unpaired:
+        lines += ["", f"Reviewed as unpaired but compared now (drop their `[[unpaired]]` entries): "
+                  f"{', '.join(f'`{n}`' for n in report.stale_unpaired)}."]  # fmt: skip
     lines += ["", "The reviewed differences, the objects compared and every uncovered operation: `--format json`."]
     return "\n".join(lines) + "\n"
 
