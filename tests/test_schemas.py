@@ -741,3 +741,56 @@ def test_a_missing_folder_is_a_config_error(schemas_dir: Path, monkeypatch: pyte
     monkeypatch.setattr(schemas, "SCHEMAS_DIR", schemas_dir / "nowhere")
     with pytest.raises(ConfigError, match="does not exist"):
         schemas.names()
+
+
+# --- the fast path ------------------------------------------------------------------------------------------------
+
+
+def test_every_format_the_schemas_use_is_known_to_the_fast_path() -> None:
+    """The fast validator is given no formats: each one our schemas use must have its stand-in (FAST_FORMATS)."""
+    used: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                used.add(node["format"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for name in schemas.names():
+        walk(schemas.document(name))
+    assert used <= set(schemas.FAST_FORMATS), used - set(schemas.FAST_FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("name", "instance"),
+    [
+        ("chat.completion.chunk", {"id": "c", "object": "chat.completion.chunk", "created": 1_730_000_000_000,
+                                   "model": "m", "choices": []}),  # milliseconds: the unixtime stand-in refuses
+        ("chat.completion.chunk", {"id": "c", "object": "chat.completion.chunk", "created": -1, "model": "m",
+                                   "choices": []}),
+        ("chat.completion.chunk", {"id": "c", "object": "chat.completion.chunk", "created": "1", "model": "m",
+                                   "choices": []}),
+        ("error", {"error": {"message": "m", "type": "t", "param": None, "code": 400}}),
+        ("chat.completion.chunk", {"id": "c", "object": "chat.completion.chunk", "created": float("nan"),
+                                   "model": "m", "choices": []}),  # not JSON: the full validator decides
+    ],
+)
+def test_the_fast_path_never_accepts_what_the_full_validator_refuses(name: str, instance: Any) -> None:
+    full = list(schemas.validator(name).iter_errors(instance))
+    assert full, "the example must be invalid"
+    assert schemas.validate(name, instance), "refused through validate() too"
+
+
+@pytest.mark.parametrize("endpoint", ["chat-completions", "embeddings"])
+def test_the_fast_path_agrees_with_the_full_validator_on_every_recorded_request(endpoint: str) -> None:
+    """Over every recorded request, the 400s among them (what the API refused, the schema mostly too): the fast
+    validator never accepts what the full one refuses. (A `format` property once vanished from its copy.)"""
+    name = REQUEST_SCHEMA[endpoint]
+    accepts = schemas._fast_acceptor(name)
+    disagree = [label for label, request, _ in recorded(endpoint, 200, 400)
+                if accepts(request) and list(schemas.validator(name).iter_errors(request))]  # fmt: skip
+    assert not disagree, disagree
