@@ -131,15 +131,24 @@ def _fast_acceptor(name: str) -> Any:
     """A compiled validator of `name` (jsonschema-rs, ~80x faster) that only ever says "valid": most answers are,
     and then no error list is needed. Whatever it refuses, the full validator judges and explains, so an instance
     is never refused on its word. None where it is not installed."""
+    document(name)  # an unknown name is the one-line ConfigError it always was
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a dependency; the full validator alone is correct, only slower
         return None
-    documents = {n: _without_formats(d) for n, d in _documents().items()}
-    loaded = jsonschema_rs.Registry([(f"{n}.json", d) for n, d in documents.items()])
+    documents, loaded = _fast_registry()
     compiled = jsonschema_rs.Draft202012Validator(documents[name], registry=loaded, base_uri=f"{name}.json",
                                                   validate_formats=False)  # fmt: skip
     return compiled.is_valid
+
+
+@functools.cache
+def _fast_registry() -> tuple[dict[str, Any], Any]:
+    """Every schema file with its formats replaced (FAST_FORMATS), and the fast validator's registry of them."""
+    import jsonschema_rs
+
+    documents = {n: _without_formats(d) for n, d in _documents().items()}
+    return documents, jsonschema_rs.Registry([(f"{n}.json", d) for n, d in documents.items()])
 
 
 # Keywords whose value maps names to schemas: there a key `format` names a property, it is no keyword.
