@@ -1,7 +1,8 @@
 """`python -m certify SERVER [--check]`, `python -m certify install SERVER...`, `python -m certify matrix`.
 
-- `SERVER` (litellm, llama-server, vllm): install it (cached), start it, run the suite against it into
-  reports/SERVER/, stop it, and publish results and certificate to docs/compatibility/SERVER/.
+- `SERVER` (litellm, llama-server, litellm-llama-server, vllm, llama-stack): install it (cached), start it, run
+  the suite against it into reports/SERVER/, stop it, and publish results and certificate to
+  docs/compatibility/SERVER/.
 - `--check`: the same run, not published, compared strictly with the server's expectations file.
 - `install SERVER...`: only fill the caches (CI does this in the background while the other tests run).
 - `matrix`: regenerate docs/compatibility/README.md from the committed results.
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             recipes = [_recipe(name) for name in names]
             with signals_raise():
                 for recipe in recipes:
-                    for part in (recipe.upstream, recipe):
+                    for part in (recipe, recipe.upstream):  # the upstream may be building elsewhere: wait last
                         if part is not None:
                             print(f"certify: {part.name}: {part.install()}", flush=True)
             return 0

@@ -54,7 +54,9 @@ def certificates(results_path: Path) -> dict[str, str]:
 
 def render(folder: Path = COMPATIBILITY) -> str:
     rows = [_load(results) for results in sorted(folder.glob("*/results.json"))]
-    features = [f["name"] for f in rows[0][0]["features"]] if rows else []
+    # Every feature any row's results know, in the order they first appear: results made before a feature existed
+    # do not list it (their cell is `—`, it was not claimed), so no one row's list is enough.
+    features = list(dict.fromkeys(f["name"] for results, _, _ in rows for f in results["features"]))
     columns = [
         "Server",
         "Version",

@@ -46,6 +46,7 @@ class Recipe:
     launch: Callable[[Path, int, str, Upstream | None], Launch]  # (cache folder, port, key, upstream) -> Launch
     notes: str = ""  # one line for the matrix: how the server was configured
     upstream: Recipe | None = None  # a server to start first (a proxy's backend), handed to `launch`
+    workers: int = 2  # the run's --workers: cases in parallel (1 for a server whose cases would collide)
 
     @property
     def cache_key(self) -> str:

@@ -123,7 +123,7 @@ def suite_command(recipe: Recipe, base_url: str, report_dir: Path) -> list[str]:
         *("--features", ",".join(recipe.features)),
         *("--name", recipe.name),
         *("--report-dir", str(report_dir)),
-        *("--workers", "2"),
+        *("--workers", str(recipe.workers)),
     ]
     for role, model in recipe.models.items():
         command += ["--model", f"{role}={model}"]
