@@ -155,6 +155,12 @@ def _fast_registry() -> tuple[dict[str, Any], Any]:
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
+def clear_caches() -> None:
+    """Forget every schema read and every validator built (a test points SCHEMAS_DIR elsewhere)."""
+    for cached in (_documents, registry, validator, _fast_acceptor, _fast_registry):
+        cached.cache_clear()
+
+
 def _without_formats(node: Any) -> Any:
     """The schema `node` with each `format` keyword replaced by what FAST_FORMATS says it means."""
     if isinstance(node, list):

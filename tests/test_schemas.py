@@ -666,9 +666,7 @@ def schemas_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def clear_caches() -> None:
-    schemas._documents.cache_clear()
-    schemas.registry.cache_clear()
-    schemas.validator.cache_clear()
+    schemas.clear_caches()
 
 
 def schema_file(folder: Path, name: str, contents: object) -> None:
