@@ -313,5 +313,22 @@ def statuses(results: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["status"] for r in results["requirements"]}
 
 
+def assert_caught(results: dict[str, Any], fault: str, rules: Iterable[str]) -> None:
+    """A run against a server with `fault` FAILs each of `rules` (WARNs a SHOULD), every failure quoting what was
+    received and citing an exchange the results hold; a failed rule makes the run not conformant."""
+    from conformance.requirements import Level, catalogue
+
+    got = statuses(results)
+    for rid in rules:
+        wanted = "fail" if catalogue()[rid].level is Level.MUST else "warn"
+        assert got[rid] == wanted, f"{fault}: {rid} is {got[rid]}"
+        entry = next(r for r in results["requirements"] if r["id"] == rid)
+        assert entry["failures"] and all("Received:" in f["message"] for f in entry["failures"])
+        cited = [str(f["exchange"]) for f in entry["failures"] if f["exchange"] is not None]
+        assert cited and all(c in results["exchanges"] for c in cited), "the evidence is in the results"
+    if "fail" in {got[rid] for rid in rules}:
+        assert results["verdict"] == "not conformant" and results["exit_code"] == 1
+
+
 def slug(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", "-".join(parts)).strip("-")
