@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _features_epilog() -> str:
     from conformance.requirements import features
 
-    lines = ["features (--features; a feature claims its sub-features):"]
-    lines += [f"  {f.name:<22} {f.description}" for f in features().values()]
+    lines = ["features (--features; a feature claims its sub-features; costly ones only when named or --allow-costly):"]
+    lines += [f"  {f.name:<22} {f.cost:<6} {f.description}" for f in features().values()]
     lines += [
         "",
         "modes (--mode): compatible (default) fails a run on a MUST violation and warns on a SHOULD one;",
@@ -418,7 +418,7 @@ def requirements_markdown() -> str:
         lines += [
             f"## {feature.name}",
             "",
-            feature.description,
+            f"{feature.description} (cost: {feature.cost})",
             "",
             "| id | level | description | source |",
             "| --- | --- | --- | --- |",

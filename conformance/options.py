@@ -91,6 +91,12 @@ TARGET_OPTIONS: tuple[Option, ...] = (
         metavar="LIST",
     ),
     Option(
+        "allow-costly",
+        "also claim the costly features (media generation, jobs: real money against the real API) that --features "
+        "does not name; without it a costly feature is claimed only when named",
+        switch=True,
+    ),
+    Option(
         "mode",
         "how strictly the server is judged: compatible (default: a SHOULD violation is a warning) or strict "
         "(a SHOULD violation fails like a MUST one)",
