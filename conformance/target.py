@@ -102,7 +102,8 @@ class Target:
         ordered = tuple((role, models[role]) for role in MODEL_ROLES if role in models)
         object.__setattr__(self, "models", ordered)
         features = None if self.features is None else frozenset(self.features)
-        if not self.allow_costly and _catalogue_present():
+        # The bundled reference server (no base_url) costs nothing: it is judged on every feature.
+        if not self.allow_costly and self.base_url is not None and _catalogue_present():
             features = requirements.without_costly(features)
         object.__setattr__(self, "features", features)
         if self.mode not in MODES:
@@ -185,7 +186,8 @@ class Target:
         if name is None:
             derived = self.base_url is not None and self.name == default_name(self.base_url)
             name = "" if derived else self.name
-        return replace(self, base_url=base_url, name=name)
+        # The bundled reference server the CLI started keeps its claim of the costly features.
+        return replace(self, base_url=base_url, name=name, allow_costly=self.allow_costly or self.base_url is None)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description for reports. It says whether the key is present, never what it is."""

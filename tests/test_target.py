@@ -604,32 +604,44 @@ def costly_catalogue(catalogue: Path) -> Path:
     return catalogue
 
 
+SERVER = {"base_url": "http://127.0.0.1:9/v1"}
+
+
 def test_a_default_claim_leaves_the_costly_features_out(costly_catalogue: Path, tmp_path: Path) -> None:
-    target = load(tmp_path)
+    target = load(tmp_path, SERVER)
     assert target.features == {"-chat.tools", "-images"}
     assert target.claims("chat") and target.claims("chat.stream") and target.claims("models")
     assert not target.claims("chat.tools") and not target.claims("images")
 
 
 def test_only_exclusions_still_leave_the_costly_features_out(costly_catalogue: Path, tmp_path: Path) -> None:
-    target = load(tmp_path, {"features": "-chat.stream"})
+    target = load(tmp_path, {**SERVER, "features": "-chat.stream"})
     assert target.claims("chat") and not target.claims("chat.stream")
     assert not target.claims("chat.tools") and not target.claims("images")
 
 
 def test_a_named_costly_feature_is_claimed(costly_catalogue: Path, tmp_path: Path) -> None:
-    target = load(tmp_path, {"features": "chat,images"})
+    target = load(tmp_path, {**SERVER, "features": "chat,images"})
     assert target.claims("images") and target.claims("chat.tools"), "named itself, or through its ancestor chat"
     assert not target.claims("embeddings")
 
 
 def test_allow_costly_claims_them_all(costly_catalogue: Path, tmp_path: Path) -> None:
-    for given in ({"allow_costly": True}, {}):
-        env = {} if given else {"OAI_CONFORMANCE_ALLOW_COSTLY": "1"}
+    for given in ({**SERVER, "allow_costly": True}, SERVER):
+        env = {} if "allow_costly" in given else {"OAI_CONFORMANCE_ALLOW_COSTLY": "1"}
         target = load(tmp_path, given, env)
         assert target.features is None and target.allow_costly
         assert target.claims("images") and target.claims("chat.tools")
     assert "allow_costly=True" in repr(target) and target.summary()["allow_costly"] is True
+
+
+def test_the_bundled_reference_server_is_judged_on_the_costly_features(costly_catalogue: Path, tmp_path: Path) -> None:
+    """It costs nothing: with no base_url, and once the CLI has started it and given its URL."""
+    target = load(tmp_path)
+    assert target.features is None and target.claims("images")
+    started = target.with_base_url("http://127.0.0.1:8123/v1")
+    assert started.claims("images") and started.allow_costly
+    assert not load(tmp_path, SERVER).with_base_url("http://127.0.0.1:8124/v1").claims("images")
 
 
 def test_every_feature_has_a_known_cost(costly_catalogue: Path) -> None:
