@@ -146,6 +146,14 @@ RUN_OPTIONS: tuple[Option, ...] = (
         section="generation",
     ),
     Option(
+        "upstream",
+        "generated phase: also draw valid requests from this upstream OpenAPI document (a path or a URL, e.g. "
+        "openai/openai-openapi's openapi.yaml; read by the run, never stored) for the operations the suite wires, "
+        "judged by the same rules: a server that refuses what the API documents shows",
+        metavar="PATH|URL",
+        section="generation",
+    ),
+    Option(
         "response-time-limit",
         "generated phase: the longest a generated request may wait for its answer (default 30)",
         metavar="SECONDS",

@@ -361,6 +361,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
             seed=request.config.getoption("oai_seed", None),
             response_time_limit=request.config.getoption("oai_response_time_limit", None),
             concurrency=request.config.getoption("oai_concurrency", None),
+            upstream=request.config.getoption("oai_upstream", None),
             prefix="--oai-",
         )
     except ConfigError as exc:
