@@ -12,6 +12,7 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
+    /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -36,6 +37,9 @@ from ._errors import ApiError, base_model_not_deletable, context_length_exceeded
 from ._ids import Ids
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+
+# Images and Videos (media-visual)
+from . import images, videos  # noqa: E402,I001
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -80,6 +84,9 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
+        # Images and Videos (media-visual)
+        self.images = images.ImageStore()
+        self.videos = videos.VideoStore(self.ids)
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -458,6 +465,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        # Images and Videos (media-visual)
+        *images.routes(server),
+        *videos.routes(server),
     ]
     app = Starlette(
         routes=routes,
