@@ -32,14 +32,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import images as images  # Images and Videos (media-visual)
+from . import videos as videos
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
-
-# Images and Videos (media-visual)
-from . import images, videos  # noqa: E402,I001
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 

@@ -4,7 +4,7 @@
                                   output_compression, background, moderation, style, user, stream, partial_images
     POST /v1/images/edits         multipart: image (or image[], several), mask, prompt, and the same options
     POST /v1/images/variations    multipart: image (a square PNG), model, n, size, response_format, user
-    GET  /reference-images/{name} the bytes behind a `url` answer (dall-e models), without a key, as the real
+    GET  /v1/reference-images/{name}  the bytes behind a `url` answer (dall-e models), without a key, as the real
                                   API's pre-signed links are
 
 The models follow upstream: `dall-e-2` (the default unless an option only the GPT image models have is sent),
@@ -82,11 +82,8 @@ class ImageStore:
 
 
 def _int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise invalid(f"Invalid value for '{name}': expected an integer between {low} and {high}.", name,
                       "invalid_value")  # fmt: skip
@@ -95,8 +92,9 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
 
 def _choice(value: Any, name: str, allowed: tuple[str, ...], model: str) -> str:
     if value not in allowed:
+        supported = ", ".join(repr(a) for a in allowed)
         raise invalid(f"Invalid value for '{name}': {str(value)[:100]!r} is not supported with model {model}. "
-                      f"Supported values are: {', '.join(repr(a) for a in allowed)}.", name, "invalid_value")  # fmt: skip
+                      f"Supported values are: {supported}.", name, "invalid_value")  # fmt: skip
     return str(value)
 
 
@@ -166,8 +164,9 @@ def validate(body: Any, operation: str, config: ServerConfig) -> dict[str, Any]:
     return out
 
 
-def multipart_request(content_type: str, raw: bytes, operation: str, config: ServerConfig) -> tuple[dict[str, Any],
-                                                                                                       list[bytes]]:
+def multipart_request(
+    content_type: str, raw: bytes, operation: str, config: ServerConfig
+) -> tuple[dict[str, Any], list[bytes]]:
     """An edit's or a variation's options and its images (each an image the model takes), or the 400."""
     parts = _multipart.parts(content_type, raw)
     fields = {p.name: p.text() for p in parts if p.filename is None}
@@ -244,7 +243,7 @@ def answer(asked: dict[str, Any], seed: str, origin: str, store: ImageStore, con
         else:
             name = store.add(raw, output_format)
             broken = "missing-" if config.has("images-url-broken") else ""
-            item = {"url": f"{origin}/reference-images/{broken}{name}"}
+            item = {"url": f"{origin}/v1/reference-images/{broken}{name}"}
         if asked["model"] == "dall-e-3":
             item["revised_prompt"] = f"{asked['prompt']} (as drawn by the reference server)"
         data.append(item)
@@ -341,5 +340,5 @@ def routes(server: Server) -> list[Route]:
         Route("/v1/images/generations", server.guarded(generations), methods=["POST"]),
         Route("/v1/images/edits", server.guarded(multipart("edits")), methods=["POST"]),
         Route("/v1/images/variations", server.guarded(multipart("variations")), methods=["POST"]),
-        Route("/reference-images/{name}", content, methods=["GET"]),
+        Route("/v1/reference-images/{name}", content, methods=["GET"]),
     ]
