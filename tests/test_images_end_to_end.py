@@ -5,6 +5,7 @@ plugin and reports."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 
 import httpx
@@ -144,3 +145,16 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("images.")}
     assert judged == dict.fromkeys(judged, "pass") and len(judged) == 26, judged
     assert results["verdict"] == "conformant"
+
+
+def test_the_generated_phase_passes_the_media_operations(pytester, monkeypatch) -> None:
+    """Valid and invalid requests drawn for every Images and Videos operation the phase generates, against the
+    reference server: no false failure, and every video the phase made deleted."""
+    results = certify(pytester, monkeypatch, frozenset(), "generated/test_generated.py", "--oai-retries", "0",
+                      "-k", "images or videos")  # fmt: skip
+    judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("generated.")}
+    assert judged and set(judged.values()) == {"pass"}, judged
+    lines = (pytester.path / "reports" / "exchanges.jsonl").read_text(encoding="utf-8").splitlines()
+    sent = {json.loads(line)["request"]["url"].split("/v1", 1)[-1].split("?")[0] for line in lines}
+    assert {"/images/generations", "/images/edits", "/images/variations", "/videos"} <= sent
+    assert results["resources"]["left"] == []
