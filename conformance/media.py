@@ -71,7 +71,7 @@ def movie(data: bytes) -> tuple[Movie | None, str]:
 
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            videos = [s for s in container.streams if s.type == "video"]
+            videos = list(container.streams.video)
             if not videos:
                 return None, f"a {container.format.name} container with no video stream"
             stream = videos[0]

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import media
-from conformance.checks.evidence import excerpt, is_error_answer, received, schema_violations
+from conformance.checks.evidence import (
+    RESPONSES_TOKENS,
+    excerpt,
+    is_error_answer,
+    received,
+    schema_violations,
+    usage_violations,
+)
 from conformance.checks.rule import Broken, Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -154,13 +161,7 @@ def generate_usage(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
     if not isinstance(usage, dict):
         yield Violation(f"Received: usage {excerpt(usage, 80)}\nExpected: the token usage of a GPT image model", "$")
         return
-    counts = [usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")]
-    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
-        yield Violation(f"Received: usage {excerpt(usage, 200)}\nExpected: non-negative integer counts", "$.usage")
-    elif counts[0] + counts[1] != counts[2]:
-        yield Violation(f"Received: input_tokens {counts[0]} + output_tokens {counts[1]} = {counts[0] + counts[1]}, "
-                        f"total_tokens {counts[2]}\nExpected: total_tokens = input_tokens + output_tokens",
-                        "$.usage")  # fmt: skip
+    yield from usage_violations(usage, "$.usage", RESPONSES_TOKENS)
 
 
 @check("images.generate.echoes")

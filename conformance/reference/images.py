@@ -112,6 +112,7 @@ def validate(body: Any, operation: str, config: ServerConfig) -> dict[str, Any]:
     fields."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
+    body = {k: v for k, v in body.items() if v is not None}  # null is the default (upstream: nullable)
     unknown = sorted(set(body) - FIELDS[operation])
     if unknown:
         raise invalid(f"Unrecognized request argument supplied: {unknown[0][:100]}", unknown[0][:100])
