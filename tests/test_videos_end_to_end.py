@@ -107,3 +107,23 @@ def test_the_same_cases_pass_without_a_fault_and_every_video_is_deleted(pytester
     resources = results["resources"]
     assert resources["left"] == [] and sorted(resources["deleted"]) == sorted(c["id"] for c in resources["created"])
     assert [c["kind"] for c in resources["created"]] == ["video"] * 3, "the video, its remix, the referenced one"
+
+
+def test_the_ledger_deletes_a_video_and_its_remix_by_their_own_paths() -> None:
+    from conformance.ledger import Ledger
+    from tests.test_ledger import exchange
+
+    ledger = Ledger("/v1")
+    ledger.observe(exchange("POST", "/videos", 200, {"id": "video_1", "object": "video", "status": "queued"}))
+    ledger.observe(exchange("POST", "/videos/video_1/remix", 200, {"id": "video_2", "remixed_from_video_id": "video_1"},
+                            {"prompt": "again"}))  # fmt: skip
+    ledger.observe(exchange("POST", "/videos", 400, {"error": {"message": "no"}}))
+    sent: list[tuple[str, str]] = []
+
+    def end(method: str, path: str):
+        sent.append((method, path))
+        return exchange(method, path, 200, {"id": path.rsplit("/", 1)[1], "object": "video.deleted", "deleted": True})
+
+    summary = ledger.clean_up(end)
+    assert sent == [("DELETE", "/videos/video_1"), ("DELETE", "/videos/video_2")], "the remix lives in /videos"
+    assert summary["left"] == [] and [c["kind"] for c in summary["created"]] == ["video", "video"]
