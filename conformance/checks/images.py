@@ -20,11 +20,11 @@ from conformance import media
 from conformance.checks.evidence import (
     RESPONSES_TOKENS,
     excerpt,
-    is_error_answer,
     received,
     schema_violations,
     usage_violations,
 )
+from conformance.checks.files import refused_violations  # any 4xx with the envelope, never a 5xx
 from conformance.checks.rule import Broken, Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -248,28 +248,19 @@ def stream_image(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
 # --- refusals -----------------------------------------------------------------------------------------------------
 
 
-def refused(exchange: Exchange, mistake: str) -> Iterator[Violation]:
-    """A request holding `mistake` is answered with a 4xx and the error envelope: never 2xx, never 5xx."""
-    if not is_error_answer(exchange):
-        yield Violation(f"{received(exchange)}\nExpected: a 4xx refusal for {mistake}")
-        return
-    assert exchange.response is not None
-    yield from schema_violations("error", exchange.response.json)
-
-
 @check("images.errors.unsupported-option", case_bound=True)
 def unsupported_option(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    yield from refused(exchange, "`response_format` with a GPT image model")
+    yield from refused_violations(exchange, "`response_format` with a GPT image model", None)
 
 
 @check("images.errors.wrong-file-type", case_bound=True)
 def wrong_file_type(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    yield from refused(exchange, "an edit whose image is a text file")
+    yield from refused_violations(exchange, "an edit whose image is a text file", None)
 
 
 @check("images.errors.missing-image", case_bound=True)
 def missing_image(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
-    yield from refused(exchange, "an edit without an image")
+    yield from refused_violations(exchange, "an edit without an image", None)
 
 
 # --- what a run spends ----------------------------------------------------------------------------------------------
