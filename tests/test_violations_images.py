@@ -290,3 +290,18 @@ def test_spent_counts_the_images_made() -> None:
     assert spent(urls("generate")().subject().exchange) == {"images": 2.0}
     assert spent(streamed().subject().exchange) == {"images": 1.0}, "partial images are not billed apart"
     assert spent(refusal().subject().exchange) == {}
+
+
+def test_a_gpt_image_model_or_a_stream_declined_with_a_4xx_is_a_skip() -> None:
+    """A server without the GPT image models (or an organisation not verified for them) says so with a 4xx."""
+    body = {"error": {"message": "Your organization must be verified to use the model `gpt-image-1`.",
+                      "type": "invalid_request_error", "param": None, "code": None}}  # fmt: skip
+    for spec, rids in ((gpt(), ["images.generate.shape", "images.generate.usage", "images.generate.image"]),
+                       (streamed(), ["images.stream.events", "images.stream.order", "images.stream.image"])):
+        spec.status, spec.body, spec.content_type = 403, body, "application/json"
+        for obs in judge(spec.subject(), rids):
+            assert obs.status is Status.SKIP and "verified" in obs.reason, obs
+    dall_e = urls("generate")()
+    dall_e.status, dall_e.body = 400, body
+    [obs] = judge(dall_e.subject(), ["images.generate.shape"])
+    assert obs.status is Status.FAIL, "dall-e-2 is the API's default model: no decline"
