@@ -305,3 +305,9 @@ def test_a_gpt_image_model_or_a_stream_declined_with_a_4xx_is_a_skip() -> None:
     dall_e.status, dall_e.body = 400, body
     [obs] = judge(dall_e.subject(), ["images.generate.shape"])
     assert obs.status is Status.FAIL, "dall-e-2 is the API's default model: no decline"
+
+
+def test_a_variation_is_never_judged_as_a_stream() -> None:
+    spec = b64s("variation")()
+    for obs in judge(spec.subject(), ["images.stream.events", "images.stream.order", "images.stream.image"]):
+        assert obs.status is Status.SKIP and "does not stream" in obs.reason, obs

@@ -4,8 +4,8 @@ usage), the streams of partial images, and the requests the API refuses.
 The subject of the answer rules is an `ImagesAnswer`: the exchange, what the case asked (`asked`: the JSON body or
 the multipart text fields; an edit's and a variation's request is not JSON) and the GETs of the urls the answer
 gave on the target's own host (`fetched`). Every image is read by Pillow (`conformance.media`), never by hand.
-The same rules are registered once per operation (`images.generate.*`, `images.edit.*`, `images.variation.*`) and
-once per streaming endpoint (`images.stream.*`, `images.edit-stream.*`), so each has its own id and feature.
+One function decides a rule for every operation (`images.generate.*`, `images.edit.*`, `images.variation.*`) and
+for both streaming endpoints (`images.stream.*`, `images.edit-stream.*`), so each has its own id and feature.
 """
 
 from __future__ import annotations
@@ -181,6 +181,13 @@ def generate_echoes(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
 # --- streams ------------------------------------------------------------------------------------------------------
 
 
+def _streaming(subject: ImagesAnswer) -> str:
+    """The streaming endpoint the subject was sent to: generations or edits (variations do not stream)."""
+    if subject.operation not in COMPLETED:
+        raise NotApplicable(f"POST /images/{subject.operation} does not stream")
+    return subject.operation
+
+
 def _events(subject: ImagesAnswer) -> list[tuple[int, Any]]:
     """The stream's events parsed as JSON (a value that is not JSON is kept as its text)."""
     declined(subject.exchange, "a streamed image (an option of the GPT image models)")
@@ -199,7 +206,7 @@ def _events(subject: ImagesAnswer) -> list[tuple[int, Any]]:
 
 @check("images.stream.events", "images.edit-stream.events")
 def stream_events(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
-    operation = subject.operation
+    operation = _streaming(subject)
     response = subject.exchange.response
     if response is not None and response.status == 200 and response.content_type != "text/event-stream":
         yield Violation(f"Received: content-type {response.content_type!r}\nExpected: text/event-stream")
@@ -218,7 +225,7 @@ def stream_events(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
 
 @check("images.stream.order", "images.edit-stream.order")
 def order(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
-    operation = subject.operation
+    operation = _streaming(subject)
     typed = [(n, d) for n, d in _events(subject) if isinstance(d, dict)]
     partials = [(n, d.get("partial_image_index")) for n, d in typed if d.get("type") == PARTIAL[operation]]
     completed = [n for n, d in typed if d.get("type") == COMPLETED[operation]]
@@ -238,7 +245,7 @@ def order(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
 
 @check("images.stream.image", "images.edit-stream.image")
 def stream_image(subject: ImagesAnswer, ctx: Context) -> Iterator[Violation]:
-    operation = subject.operation
+    operation = _streaming(subject)
     typed = [(n, d) for n, d in _events(subject) if isinstance(d, dict) and d.get("type") in
              (PARTIAL[operation], COMPLETED[operation])]  # fmt: skip
     if not typed:
