@@ -3,13 +3,14 @@ JPEG), a streamed generation with partial images, edits of one and of two images
 and the requests the API refuses.
 
 Every image is costly: a case asks for the fewest and smallest images that show its rules (the real API bills
-per image; `checks.images.spent` counts them). The urls of an answer are fetched only when they are under the
-target's own API root (the reference server serves its own); the real API's links point elsewhere and are left
-alone, so no key is sent anywhere else. Images sent to edit are drawn here by Pillow: nothing is stored, so
+per image; `checks.images.spent` counts them). The urls of an answer are fetched only when they are on the target's
+own host (the reference server serves its own); the real API's links point elsewhere and are left alone, so no
+key is sent anywhere else. Images sent to edit are drawn here by Pillow: nothing is stored, so
 nothing needs deleting.
 """
 
 import io
+from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
 
@@ -46,13 +47,18 @@ def png(width: int, height: int, hole: bool = False) -> bytes:
 
 
 def fetch_own_urls(oai_client, exchange):
-    """GET each url of the answer that lies under the target's API root (the others are not the target's)."""
-    root = oai_client.url("")
+    """GET each url of the answer that is on the target's own host (scheme, host and port of its base URL); the
+    others (the real API's pre-signed links) are not the target's, and no key is sent there."""
+    base = urlsplit(oai_client.url(""))
     body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
     data = body.get("data") if isinstance(body, dict) else None
     urls = [item.get("url") for item in data if isinstance(item, dict)] if isinstance(data, list) else []
-    own = [url for url in urls if isinstance(url, str) and url.startswith(root)]
-    return tuple(oai_client.request("GET", "/" + url[len(root) :]) for url in own)
+    own = [urlsplit(url) for url in urls if isinstance(url, str)]
+    own = [url for url in own if (url.scheme, url.netloc) == (base.scheme, base.netloc)]
+    # A path relative to the API root: up out of it with `..` (httpx resolves the dot segments), then the url's.
+    up = "../" * len([part for part in base.path.split("/") if part])
+    return tuple(oai_client.request("GET", up + url.path.lstrip("/") + (f"?{url.query}" if url.query else ""))
+                 for url in own)  # fmt: skip
 
 
 def generate(oai_client, oai_judge, ids, **asked):

@@ -4,7 +4,7 @@
                                   output_compression, background, moderation, style, user, stream, partial_images
     POST /v1/images/edits         multipart: image (or image[], several), mask, prompt, and the same options
     POST /v1/images/variations    multipart: image (a square PNG), model, n, size, response_format, user
-    GET  /v1/reference-images/{name}  the bytes behind a `url` answer (dall-e models), without a key, as the real
+    GET  /reference-images/{name}     the bytes behind a `url` answer (dall-e models), without a key, as the real
                                   API's pre-signed links are
 
 The models follow upstream: `dall-e-2` (the default unless an option only the GPT image models have is sent),
@@ -244,7 +244,7 @@ def answer(asked: dict[str, Any], seed: str, origin: str, store: ImageStore, con
         else:
             name = store.add(raw, output_format)
             broken = "missing-" if config.has("images-url-broken") else ""
-            item = {"url": f"{origin}/v1/reference-images/{broken}{name}"}
+            item = {"url": f"{origin}/reference-images/{broken}{name}"}
         if asked["model"] == "dall-e-3":
             item["revised_prompt"] = f"{asked['prompt']} (as drawn by the reference server)"
         data.append(item)
@@ -341,5 +341,5 @@ def routes(server: Server) -> list[Route]:
         Route("/v1/images/generations", server.guarded(generations), methods=["POST"]),
         Route("/v1/images/edits", server.guarded(multipart("edits")), methods=["POST"]),
         Route("/v1/images/variations", server.guarded(multipart("variations")), methods=["POST"]),
-        Route("/v1/reference-images/{name}", content, methods=["GET"]),
+        Route("/reference-images/{name}", content, methods=["GET"]),
     ]
