@@ -311,3 +311,11 @@ def test_a_variation_is_never_judged_as_a_stream() -> None:
     spec = b64s("variation")()
     for obs in judge(spec.subject(), ["images.stream.events", "images.stream.order", "images.stream.image"]):
         assert obs.status is Status.SKIP and "does not stream" in obs.reason, obs
+
+
+def test_a_retired_dall_e_model_is_a_skip() -> None:
+    spec = urls("generate")()
+    spec.status, spec.body = 404, {"error": {"message": "The model `dall-e-2` does not exist.", "type":
+                                             "invalid_request_error", "param": None, "code": "model_not_found"}}
+    [obs] = judge(spec.subject(), ["images.generate.count"])
+    assert obs.status is Status.SKIP and "does not exist" in obs.reason, obs

@@ -197,3 +197,13 @@ def test_spent_counts_the_seconds_of_video_started() -> None:
     assert spent(spec.step("remix").subject()) == {"video_seconds": 4.0}
     assert spent(spec.step("poll").subject()) == {}, "a retrieve starts nothing"
     assert spent(error(400, "no", "/videos", "POST").subject()) == {}
+
+
+def test_a_server_without_the_videos_api_skips_and_a_broken_create_fails() -> None:
+    spec = life()
+    spec.created, spec.steps = error(404, "Invalid URL (POST /v1/videos)", "/videos", "POST"), []
+    for obs in judge(spec.subject(), ["videos.object.shape", "videos.create.echoes", "videos.status.transitions"]):
+        assert obs.status is Status.SKIP and "does not serve" in obs.reason, obs
+    spec.created = error(500, "The server had an error.", "/videos", "POST")
+    [obs] = judge(spec.subject(), ["videos.object.shape"])
+    assert obs.status is Status.FAIL and "500" in obs.failures[0].message, obs

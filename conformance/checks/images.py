@@ -69,7 +69,9 @@ class ImagesAnswer:
 
 
 def _body(subject: ImagesAnswer) -> dict[str, Any]:
-    if subject.gpt:  # a GPT image model is optional (and the real API asks organisations to be verified first)
+    if subject.gpt or _model_gone(subject.exchange):
+        # A GPT image model is optional (the real API asks organisations to be verified first), and the dall-e
+        # models are being retired: a server without the model asked says so with a 4xx.
         declined(subject.exchange, f"the model {subject.asked.get('model')}")
     response = subject.exchange.response
     if response is None or response.status != 200:
@@ -78,6 +80,15 @@ def _body(subject: ImagesAnswer) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise Broken(f"{received(subject.exchange)}\nExpected: an ImagesResponse with `data`")
     return body
+
+
+def _model_gone(exchange: Exchange) -> bool:
+    """A 404, or an error whose code says the model does not exist (`model_not_found`)."""
+    response = exchange.response
+    if response is None:
+        return False
+    error = response.json.get("error") if isinstance(response.json, dict) else None
+    return response.status == 404 or (isinstance(error, dict) and error.get("code") == "model_not_found")
 
 
 def _images(subject: ImagesAnswer) -> list[dict[str, Any]]:

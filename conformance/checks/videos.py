@@ -45,7 +45,14 @@ def _json(exchange: Exchange) -> Any:
     return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
 
 
+def not_served(exchange: Exchange) -> None:
+    """A 404 or 410 to the create: the server does not serve the Videos API (the real one is being shut down)."""
+    if exchange.response is not None and exchange.response.status in (404, 410):
+        raise NotApplicable(f"the server does not serve the Videos API ({received(exchange)[10:120]})")
+
+
 def created_video(life: Lifecycle) -> dict[str, Any]:
+    not_served(life.created)
     body = _json(life.created)
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise NotApplicable(f"creating the video failed ({received(life.created)[10:90]})")
@@ -77,7 +84,7 @@ def completed(life: Lifecycle) -> dict[str, Any]:
 
 @check("videos.object.shape")
 def object_shape(life: VideoLife, ctx: Context) -> Iterator[Violation]:
-    created_video(life)
+    not_served(life.created)
     for exchange in (life.created, *life.all("poll"), *life.all("remix")):
         body = _json(exchange)
         if body is None:
@@ -158,6 +165,7 @@ def retrieve_same(life: VideoLife, ctx: Context) -> Iterator[Violation]:
 def input_reference(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     if not life.asked.get("input_reference"):
         raise NotApplicable("the case sent no input reference")
+    not_served(life.created)
     if _json(life.created) is None:
         yield Violation(f"{received(life.created)}\nExpected: 200 with a video job made from the reference image")
         return
