@@ -1,7 +1,8 @@
 """The Videos API of the reference server: jobs that progress as they are polled, and real media made by `_media`.
 
     POST   /v1/videos                     create (multipart or JSON: prompt, model, seconds, size, input_reference)
-    GET    /v1/videos                     list (`limit` 1..100 default 20, `order` default desc, `after`)
+    GET    /v1/videos                     list (`limit` 1..100 default 20, `order` default desc, `after`): the
+                                          pages of responses.page
     GET    /v1/videos/{video_id}          the job; each retrieve moves it one stage on (STAGES)
     DELETE /v1/videos/{video_id}          {id, object: video.deleted, deleted: true}; afterwards 404
     GET    /v1/videos/{video_id}/content  `variant` video (an MP4), thumbnail (WebP) or spritesheet (JPEG);
@@ -30,6 +31,7 @@ from . import _media, _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from .responses import page
 
 MODELS = ("sora-2", "sora-2-pro")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -41,7 +43,6 @@ STAGES = (("queued", 0), ("in_progress", 40), ("in_progress", 80), ("completed",
 # What the faults make of the stages: progress that goes back, a status that goes back.
 PROGRESS_BACK = (("queued", 0), ("in_progress", 80), ("in_progress", 40), ("completed", 100))
 STATUS_BACK = (("queued", 0), ("in_progress", 40), ("queued", 40), ("completed", 100))
-MAX_LIMIT, DEFAULT_LIMIT = 100, 20
 EXPIRY_SECONDS = 24 * 3600
 SPRITES = 4  # a spritesheet is the thumbnail's frames side by side, scaled down
 
@@ -144,28 +145,10 @@ def validate(fields: dict[str, Any], reference: bytes | None, config: ServerConf
 
 
 def listing(query: dict[str, str], store: VideoStore, config: ServerConfig) -> dict[str, Any]:
-    raw = query.get("limit", str(DEFAULT_LIMIT))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw[:100]}' instead.", "limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise invalid(f"Invalid 'limit': expected a value between 1 and {MAX_LIMIT}, but got {limit} instead.",
-                      "limit", "invalid_value")  # fmt: skip
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise invalid(f"Invalid value: '{order[:100]}'. Supported values are: 'asc' and 'desc'.", "order")
-    items = store.list()
-    ordered = items if order == "asc" else items[::-1]
-    after = None if config.has("videos-after-ignored") else query.get("after")
-    if after is not None:
-        position = next((n for n, item in enumerate(ordered) if item["id"] == after), None)
-        if position is None:
-            raise invalid(f"Invalid 'after': no video with id '{after[:100]}'.", "after")
-        ordered = ordered[position + 1 :]
-    data = ordered[:limit]
-    return {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None, "has_more": len(ordered) > limit}  # fmt: skip
+    """A page of jobs, as every cursor list of the API pages (`limit` 1..100 default 20, `order` default desc)."""
+    if config.has("videos-after-ignored"):
+        query = {k: v for k, v in query.items() if k != "after"}
+    return page(store.list(), query, config)
 
 
 def content(body: dict[str, Any], variant: str, config: ServerConfig) -> tuple[bytes, str]:
