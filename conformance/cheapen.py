@@ -103,6 +103,8 @@ def shape(
         shaped = UPLOAD_SHAPERS[operation.path](shaped, mode)
         if shaped is REJECT:
             return REJECT
+    if operation.path in MEDIA_SHAPERS:  # images and videos (media-visual)
+        shaped = MEDIA_SHAPERS[operation.path](shaped, mode)
     if operation.path in VECTOR_STORE_SHAPERS and mode == "positive" and isinstance(shaped, dict):
         shaped = VECTOR_STORE_SHAPERS[operation.path](shaped, made or {})
         if shaped is REJECT:
@@ -434,4 +436,76 @@ VECTOR_STORE_SHAPERS = {
     "/vector_stores": _vector_store_create,
     "/vector_stores/{vector_store_id}/files": _vector_store_attach,
     "/vector_stores/{vector_store_id}/file_batches": _file_batch_create,
+}
+
+
+# --- images and videos (media-visual): one of the cheapest image or clip, a real PNG where an image is sent -------
+# Which options a model takes is a cross-parameter matter no schema states (the GPT image models' output formats
+# and streams, dall-e-3's style), and every image and second of video is billed: a valid body keeps its prompt and
+# `response_format` and asks for one dall-e-2 image of 256x256, or 4 s of sora-2. A drawn file is no image, so an
+# edit or a variation sends a PNG drawn by Pillow.
+
+MEDIA_SIZE = "256x256"
+
+
+def _media_png() -> tuple[str, bytes, str]:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 40, 40)).save(out, "PNG")
+    return ("oai-conformance.png", out.getvalue(), "image/png")
+
+
+def _short_prompt(body: dict[str, Any]) -> str:
+    prompt = body.get("prompt")
+    return (prompt[:MAX_TEXT] if isinstance(prompt, str) else "") or "A red square"
+
+
+def _image_options(body: dict[str, Any], prompt: bool = True) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"model": "dall-e-2", "n": 1, "size": MEDIA_SIZE}
+    if prompt:
+        shaped["prompt"] = _short_prompt(body)
+    if body.get("response_format") in ("url", "b64_json"):
+        shaped["response_format"] = body["response_format"]
+    return shaped
+
+
+def _media_negative(body: Any, schema: str) -> Any:
+    """The drawn mistake kept; `_negative`'s token cap taken off again (no media request has one)."""
+    if isinstance(body, dict) and body.get("max_tokens") == MAX_TOKENS:
+        body.pop("max_tokens")
+    return _multipart_negative(body) if schema != "images.generate.request" else body
+
+
+def _image_generation(body: Any, mode: Mode) -> Any:
+    if mode == "negative" or not isinstance(body, dict):
+        return _media_negative(body, "images.generate.request")
+    return _image_options(body)
+
+
+def _image_edit(body: Any, mode: Mode) -> Any:
+    if mode == "negative" or not isinstance(body, dict):
+        return _media_negative(body, "images.edit.request")
+    return {"image": _media_png(), **_image_options(body)}
+
+
+def _image_variation(body: Any, mode: Mode) -> Any:
+    if mode == "negative" or not isinstance(body, dict):
+        return _media_negative(body, "images.variation.request")
+    return {"image": _media_png(), **_image_options(body, prompt=False)}
+
+
+def _video_create(body: Any, mode: Mode) -> Any:
+    if mode == "negative" or not isinstance(body, dict):
+        return _media_negative(body, "video.create.request")
+    return {"prompt": _short_prompt(body), "model": "sora-2", "seconds": "4", "size": "720x1280"}
+
+
+MEDIA_SHAPERS = {
+    "/images/generations": _image_generation,
+    "/images/edits": _image_edit,
+    "/images/variations": _image_variation,
+    "/videos": _video_create,
 }

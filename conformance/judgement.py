@@ -29,6 +29,7 @@ from conformance.checks import (  # noqa: F401
     errors,
     files,
     generated,
+    images,
     models,
     moderations,
     pagination,
@@ -36,6 +37,7 @@ from conformance.checks import (  # noqa: F401
     responses_stream,
     uploads,
     vector_stores,
+    videos,
 )
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line

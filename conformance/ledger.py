@@ -35,7 +35,13 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # Videos (media-visual): a job, and a remix of one, which is a new video job.
+    "/videos": "video",
+    "/videos/{video_id}/remix": "video",
 }
+# Where an object made by a POST below another object lives, when not below that path (a remix is a video of
+# the /videos collection, deleted as DELETE /videos/{id}).
+LIVES_IN = {"/videos/{video_id}/remix": "/videos"}
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
 ENDED_BY: dict[str, tuple[str, str]] = {
@@ -88,7 +94,7 @@ class Ledger:
             if kind is not None and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
                 if _stores(kind, request) and (ident := _created_id(exchange)):
-                    self.entries.setdefault(ident, Entry(kind, ident, f"{path}/{ident}"))
+                    self.entries.setdefault(ident, Entry(kind, ident, f"{_home(path)}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
                 for entry in list(self.entries.values()):
@@ -153,6 +159,16 @@ def _created_kind(path: str) -> str | None:
         if "{" in collection and len(pattern) == len(segments) and all(map(_segment_matches, pattern, segments)):
             return kind
     return None
+
+
+def _home(path: str) -> str:
+    """The collection an object made by a POST to `path` lives in (LIVES_IN), else `path` itself."""
+    segments = path.split("/")
+    for maker, home in LIVES_IN.items():
+        pattern = maker.split("/")
+        if len(pattern) == len(segments) and all(map(_segment_matches, pattern, segments)):
+            return home
+    return path
 
 
 def _segment_matches(pattern: str, segment: str) -> bool:

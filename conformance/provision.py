@@ -139,6 +139,15 @@ def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
 
+# --- videos (media-visual): the cheapest clip, 4 s of sora-2, deleted by the ledger ---------------------------------
+
+
+def _video(client: Client, target: Target, _: dict[str, str]) -> str:
+    fields = [("prompt", (None, "A red square")), ("model", (None, "sora-2")), ("seconds", (None, "4")),
+              ("size", (None, "720x1280"))]  # fmt: skip
+    return _created(client.request("POST", "/videos", files=fields), "video")
+
+
 # Each kind `x-oai-created-by` names, and how to make one; a kind may use the kinds made before it.
 MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "chat.completion": _chat_completion,
@@ -153,6 +162,7 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "file": _file,
     "upload": _upload,
     "batch": _batch,
+    "video": _video,  # videos (media-visual)
 }
 
 

@@ -27,7 +27,9 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "responses.input-tokens": "responses", "responses.compact": "responses", "models.delete": "chat",
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
-              "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+              "files": "chat", "uploads": "chat", "batches": "embeddings",
+              # images and videos: no model role; conformance/cheapen.py names the cheapest model of each
+              "images": "chat", "images.edits": "chat", "images.variations": "chat", "videos": "chat"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -60,6 +60,7 @@ def ids(exchange: Exchange) -> list[Any]:
     "vector-stores.batches.files.pages.limit",
     "files.pages.limit",
     "batches.pages.limit",
+    "videos.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -76,6 +77,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.has-more",
     "files.pages.has-more",
     "batches.pages.has-more",
+    "videos.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -102,6 +104,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.first-last-ids",
     "files.pages.first-last-ids",
     "batches.pages.first-last-ids",
+    "videos.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
@@ -123,6 +126,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.after-continues",
     "files.pages.after-continues",
     "batches.pages.after-continues",
+    "videos.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -149,6 +153,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.walk-once",
     "files.pages.walk-once",
     "batches.pages.walk-once",
+    "videos.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -194,6 +199,7 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.invalid-limit",
     "files.pages.invalid-limit",
     "batches.pages.invalid-limit",
+    "videos.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response
