@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from conformance.exchange import Exchange
+from conformance.sse import parse_events
 
 # The units, in the order the reports show them, with the words they are shown with.
 UNITS: dict[str, str] = {
@@ -23,8 +24,45 @@ UNITS: dict[str, str] = {
 
 Counter = Callable[[Exchange], Mapping[str, float]]
 
+
+def images_made(exchange: Exchange) -> dict[str, float]:
+    """The images an Images API answer made: the items of `data`, or a stream's completed events (its partial
+    images are not billed apart)."""
+    response = exchange.response
+    assert response is not None
+    if response.content_type == "text/event-stream":
+        done = 0
+        for event in parse_events(response.body)[0]:
+            try:
+                data = event.json()
+            except ValueError:
+                continue
+            done += isinstance(data, dict) and str(data.get("type", "")).endswith(".completed")
+        return {"images": float(done)} if done else {}
+    body = response.json
+    data = body.get("data") if isinstance(body, dict) else None
+    return {"images": float(len(data))} if isinstance(data, list) and data else {}
+
+
+def video_started(exchange: Exchange) -> dict[str, float]:
+    """The seconds of video a created (or remixed) job will make: its `seconds`."""
+    assert exchange.response is not None
+    body = exchange.response.json
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    try:
+        return {"video_seconds": float(seconds)} if seconds is not None else {}
+    except (TypeError, ValueError):
+        return {}
+
+
 # "METHOD /template" (the operation's path below the API root) -> what one successful answer of it spent.
-COUNTERS: dict[str, Counter] = {}
+COUNTERS: dict[str, Counter] = {
+    "POST /images/generations": images_made,
+    "POST /images/edits": images_made,
+    "POST /images/variations": images_made,
+    "POST /videos": video_started,
+    "POST /videos/{video_id}/remix": video_started,
+}
 
 
 @cache

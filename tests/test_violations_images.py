@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.images import ImagesAnswer, spent
+from conformance.checks.images import ImagesAnswer
 from conformance.judgement import Status, judge
 from conformance.reference import _media
 from conformance.reference import images as ref
 from conformance.reference._config import ServerConfig
 from conformance.requirements import catalogue
 from conformance.schemas import validate
+from conformance.spend import spent as spent_by
 from tests.test_violations import Http
 from tests.test_violations_responses import V, fails_with_evidence, param, passes
 
@@ -287,6 +288,9 @@ def test_the_seeds_url_answers_pass_the_answer_rules() -> None:
 
 
 def test_spent_counts_the_images_made() -> None:
+    def spent(exchange):
+        return spent_by("POST /images/generations", exchange)
+
     assert spent(urls("generate")().subject().exchange) == {"images": 2.0}
     assert spent(streamed().subject().exchange) == {"images": 1.0}, "partial images are not billed apart"
     assert spent(refusal().subject().exchange) == {}

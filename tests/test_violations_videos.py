@@ -7,10 +7,11 @@ import copy
 import functools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.checks.videos import VideoLife, spent
+from conformance.checks.videos import VideoLife
 from conformance.judgement import Status, judge
 from conformance.reference import _media
 from conformance.reference import videos as ref
@@ -18,6 +19,7 @@ from conformance.reference._config import ServerConfig
 from conformance.reference._ids import Ids
 from conformance.requirements import catalogue
 from conformance.schemas import validate
+from conformance.spend import spent as spent_by
 from tests.test_violations import Http
 from tests.test_violations_files import error
 from tests.test_violations_responses import V, fails_with_evidence, page_rows, param, passes
@@ -189,6 +191,11 @@ def test_the_seed_video_passes_the_rules_of_a_finished_job() -> None:
              "videos.completed.timestamps", "videos.retrieve.same"]  # fmt: skip
     for obs in judge(spec.subject(), rules):
         assert obs.status is Status.PASS, obs
+
+
+def spent(exchange) -> dict[str, float]:
+    """What conformance.spend counts for an exchange, by its endpoint (the method and the path below /v1)."""
+    return spent_by(f"{exchange.request.method} {urlsplit(exchange.request.url).path.split('/v1', 1)[1]}", exchange)
 
 
 def test_spent_counts_the_seconds_of_video_started() -> None:

@@ -283,28 +283,3 @@ def wrong_file_type(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 @check("images.errors.missing-image", case_bound=True)
 def missing_image(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     yield from refused_violations(exchange, "an edit without an image", None)
-
-
-# --- what a run spends ----------------------------------------------------------------------------------------------
-
-
-def spent(exchange: Exchange) -> dict[str, float]:
-    """The images a 2xx answer of the Images API made: the items of `data`, or the completed events of a stream
-    (partial images are not billed apart)."""
-    response = exchange.response
-    path = exchange.request.url.split("?", 1)[0].rstrip("/")
-    if response is None or not 200 <= response.status < 300 or "/images/" not in path:
-        return {}
-    if response.content_type == "text/event-stream":
-        events, _ = parse_events(response.body)
-        done = 0
-        for event in events:
-            try:
-                data = event.json()
-            except ValueError:
-                continue
-            done += isinstance(data, dict) and str(data.get("type", "")).endswith(".completed")
-        return {"images": float(done)} if done else {}
-    body = response.json
-    data = body.get("data") if isinstance(body, dict) else None
-    return {"images": float(len(data))} if isinstance(data, list) and data else {}

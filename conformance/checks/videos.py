@@ -266,19 +266,3 @@ def list_contains(life: VideoLife, ctx: Context) -> Iterator[Violation]:
 @check("videos.retrieve.unknown", case_bound=True)
 def retrieve_unknown(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     yield from status_violations(exchange, 404, "a video id the server never issued")
-
-
-def spent(exchange: Exchange) -> dict[str, float]:
-    """The seconds of video a 2xx answer to POST /videos or a remix started (the job's `seconds`)."""
-    response = exchange.response
-    path = exchange.request.url.split("?", 1)[0].rstrip("/")
-    if exchange.request.method.upper() != "POST" or response is None or not 200 <= response.status < 300:
-        return {}
-    if not (path.endswith("/videos") or (path.endswith("/remix") and "/videos/" in path)):
-        return {}
-    body = response.json
-    seconds = body.get("seconds") if isinstance(body, dict) else None
-    try:
-        return {"video_seconds": float(seconds)} if seconds is not None else {}
-    except (TypeError, ValueError):
-        return {}
