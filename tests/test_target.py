@@ -163,6 +163,7 @@ def test_models_merge_by_role(tmp_path: Path) -> None:
         "responses": "file-resp",
         "completions": DEFAULT_MODELS["completions"],
         "moderations": DEFAULT_MODELS["moderations"],
+        **{role: DEFAULT_MODELS[role] for role in ("speech", "transcription", "transcription-stream")},
     }
     assert target.models == (("chat", "cli-chat"), ("embeddings", "env-embed"), ("responses", "file-resp"))
 

@@ -11,6 +11,7 @@
     /v1/responses, /v1/conversations and below: responses.py
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
+    /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations: audio.py
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
@@ -30,7 +31,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import audio, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
@@ -458,6 +459,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        # audio
+        *audio.routes(server),
     ]
     app = Starlette(
         routes=routes,
