@@ -14,12 +14,20 @@ from conformance.case import requirement
 from conformance.tone import silent_wav, tone_wav
 
 TONE = tone_wav()
-FORMATS = {
-    "json": ("json",),
-    "text": ("text",),
-    "srt": ("srt",),
-    "vtt": ("vtt",),
-    "verbose_json": ("verbose", "duration", "timing"),
+# response_format -> the rules its answer is judged by, for transcriptions and for translations
+TRANSCRIPTIONS = {
+    "json": ("audio.transcriptions.json",),
+    "text": ("audio.transcriptions.text",),
+    "srt": ("audio.transcriptions.srt",),
+    "vtt": ("audio.transcriptions.vtt",),
+    "verbose_json": ("audio.transcriptions.verbose", "audio.transcriptions.duration", "audio.transcriptions.timing"),
+}
+TRANSLATIONS = {
+    "json": ("audio.translations.json",),
+    "text": ("audio.translations.text",),
+    "srt": ("audio.translations.srt",),
+    "vtt": ("audio.translations.vtt",),
+    "verbose_json": ("audio.translations.verbose", "audio.translations.duration", "audio.translations.timing"),
 }
 OVER_LIMIT = 25 * 1024 * 1024 + 1024  # bytes: just over the API's 25 MB
 
@@ -31,16 +39,12 @@ def send(oai_client, path, model, *fields, file=("tone.wav", TONE, "audio/wav"))
     return oai_client.request("POST", path, files=parts)
 
 
-def rules(family, fmt):
-    return tuple(f"audio.{family}.{rule}" for rule in FORMATS[fmt])
-
-
-@requirement(*(r for fmt in FORMATS for r in rules("transcriptions", fmt)))
-@pytest.mark.parametrize("fmt", FORMATS)
+@requirement(*(rule for rules in TRANSCRIPTIONS.values() for rule in rules))
+@pytest.mark.parametrize("fmt", TRANSCRIPTIONS)
 def test_transcription_formats(oai_client, oai_target, oai_judge, fmt):
     fields = [("response_format", fmt)] if fmt != "json" else []  # json is the default: ask for it by omission
     exchange = send(oai_client, "/audio/transcriptions", oai_target.model("transcription"), *fields)
-    oai_judge(exchange, *rules("transcriptions", fmt))
+    oai_judge(exchange, *TRANSCRIPTIONS[fmt])
 
 
 @requirement("audio.transcriptions.granularities", "audio.transcriptions.timing", "audio.transcriptions.verbose")
@@ -87,12 +91,12 @@ def test_oversize_file(oai_client, oai_target, oai_judge):
     oai_judge(exchange, "audio.transcriptions.oversize")
 
 
-@requirement(*(r for fmt in FORMATS for r in rules("translations", fmt)))
-@pytest.mark.parametrize("fmt", FORMATS)
+@requirement(*(rule for rules in TRANSLATIONS.values() for rule in rules))
+@pytest.mark.parametrize("fmt", TRANSLATIONS)
 def test_translation_formats(oai_client, oai_target, oai_judge, fmt):
     fields = [("response_format", fmt)] if fmt != "json" else []
     exchange = send(oai_client, "/audio/translations", oai_target.model("transcription"), *fields)
-    oai_judge(exchange, *rules("translations", fmt))
+    oai_judge(exchange, *TRANSLATIONS[fmt])
 
 
 @requirement("audio.translations.not-audio", "audio.translations.missing-file")

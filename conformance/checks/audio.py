@@ -179,7 +179,7 @@ def vtt_cues(text: str) -> list[Cue]:
         captions = webvtt.from_string(text)
     except (MalformedFileError, ValueError) as exc:
         raise Broken(f"Received: {excerpt(text, 200)}\nExpected: WebVTT text ({exc})") from None
-    return [Cue(c.identifier or "", _vtt_seconds(c.start), _vtt_seconds(c.end), c.text) for c in captions]
+    return [Cue(c.identifier or "", _vtt_seconds(c.start), _vtt_seconds(c.end), c.text) for c in captions.captions]
 
 
 def timing_violations(items: list[tuple[str, float, float]], length: float | None, what: str) -> Iterator[Violation]:
@@ -270,8 +270,9 @@ def granularities(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
         raise NotApplicable("the request asked for no timestamp_granularities[]")
     for granularity, key in (("word", "words"), ("segment", "segments")):
         if granularity in wanted and not isinstance(body.get(key), list):
-            yield Violation(f"Received: {key} {excerpt(body.get(key, '(absent)'), 80)}\n"
-                            f"Expected: `{key}`, an array, for timestamp_granularities[]={granularity}", f"$.{key}")  # fmt: skip
+            got = excerpt(body.get(key, "(absent)"), 80)
+            want = f"`{key}`, an array, for timestamp_granularities[]={granularity}"
+            yield Violation(f"Received: {key} {got}\nExpected: {want}", f"$.{key}")
 
 
 @check("audio.transcriptions.logprobs")
@@ -321,8 +322,10 @@ def stream_events(exchange: Exchange, asked_for: Callable[[Exchange], bool], kin
     if response is None or response.status != 200:
         raise Broken(f"{received(exchange)}\nExpected: 200 and {kind}")
     if response.content_type != "text/event-stream":
-        raise Broken(f"Received: content-type {response.content_type!r}, {excerpt(response.body[:120].decode('utf-8', 'replace'))}\n"
-                     f"Expected: text/event-stream for {kind}")  # fmt: skip
+        start = excerpt(response.body[:120].decode("utf-8", "replace"))
+        raise Broken(
+            f"Received: content-type {response.content_type!r}, {start}\nExpected: text/event-stream for {kind}"
+        )
     events, faults = parse_events(response.body)
     out = []
     for event in events:
@@ -331,7 +334,8 @@ def stream_events(exchange: Exchange, asked_for: Callable[[Exchange], bool], kin
         try:
             data = event.json()
         except ValueError:
-            raise Broken(f"Received: event data {excerpt(event.data, 120)}\nExpected: JSON", f"event {event.index}") from None
+            message = f"Received: event data {excerpt(event.data, 120)}\nExpected: JSON"
+            raise Broken(message, f"event {event.index}") from None
         out.append(data if isinstance(data, dict) else {"type": None, "data": data})
     if not out:
         raise Broken(f"Received: no events{'; ' + faults[0] if faults else ''}\nExpected: {kind}")
@@ -369,8 +373,10 @@ def transcript_stream_text(exchange: Exchange, ctx: Context) -> Iterator[Violati
     if done is None:
         raise NotApplicable("the stream has no transcript.text.done (audio.transcriptions.stream says so)")
     if done.get("text") != deltas:
-        yield Violation(f"Received: done text {excerpt(done.get('text'), 160)}\n"
-                        f"Expected: the deltas joined, {excerpt(deltas, 160)}", "transcript.text.done $.text")  # fmt: skip
+        message = (
+            f"Received: done text {excerpt(done.get('text'), 160)}\nExpected: the deltas joined, {excerpt(deltas, 160)}"
+        )
+        yield Violation(message, "transcript.text.done $.text")
 
 
 # --- speech ---------------------------------------------------------------------------------------------------
@@ -432,11 +438,19 @@ def _pcm(data: bytes) -> str:
     return "" if data and len(data) % 2 == 0 else f"{len(data)} bytes: not whole 16-bit samples"
 
 
+def _opus(data: bytes) -> str:
+    return "it is not an Ogg stream" if not _starts(data, b"OggS") else _mutagen(mutagen.oggopus.OggOpus)(data)
+
+
+def _flac(data: bytes) -> str:
+    return "it does not start with fLaC" if not _starts(data, b"fLaC") else _mutagen(mutagen.flac.FLAC)(data)
+
+
 DECODERS: dict[str, Callable[[bytes], str]] = {
     "mp3": _mp3,
-    "opus": lambda data: "it is not an Ogg stream" if not _starts(data, b"OggS") else _mutagen(mutagen.oggopus.OggOpus)(data),
+    "opus": _opus,
     "aac": _aac,
-    "flac": lambda data: "it does not start with fLaC" if not _starts(data, b"fLaC") else _mutagen(mutagen.flac.FLAC)(data),
+    "flac": _flac,
     "wav": _wav,
     "pcm": _pcm,
 }
@@ -563,8 +577,8 @@ def spent(exchange: Exchange) -> dict[str, float]:
         return {}
     fields = form(exchange)
     seconds = wav_seconds(fields["file"][0].value) if fields.get("file") else None
-    body = response.json if isinstance(response.json, dict) else {}
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    body: dict[str, Any] = response.json if isinstance(response.json, dict) else {}
+    usage: dict[str, Any] = body["usage"] if isinstance(body.get("usage"), dict) else {}
     for candidate in (seconds, body.get("duration"), usage.get("seconds")):
         if isinstance(candidate, int | float) and not isinstance(candidate, bool):
             return {"audio_seconds": float(candidate)}

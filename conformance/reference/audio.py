@@ -120,7 +120,9 @@ def _timings(length: float, config: ServerConfig) -> tuple[list[dict[str, Any]],
     """(segments, words) of TRANSCRIPT spread over `length` seconds."""
     words = TRANSCRIPT.split(" ")
     step = length / len(words)
-    timed = [{"word": w, "start": round(n * step, 3), "end": round((n + 1) * step, 3)} for n, w in enumerate(words)]
+    timed: list[dict[str, Any]] = [
+        {"word": w, "start": round(n * step, 3), "end": round((n + 1) * step, 3)} for n, w in enumerate(words)
+    ]
     half = math.ceil(len(words) / 2)
     segments = []
     for n, group in enumerate((timed[:half], timed[half:])):
