@@ -431,8 +431,20 @@ def _wav(data: bytes) -> str:
     return "" if seconds else f"no audio ({'unreadable' if seconds is None else '0 frames'})"
 
 
+def _is_mpeg(data: bytes) -> bool:
+    """Whether `data` starts with MPEG audio frames, one after the other (mutagen found no gap to guess over)."""
+    if not (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return False
+    try:
+        return not mutagen.mp3.MP3(io.BytesIO(data)).info.sketchy
+    except (mutagen.MutagenError, ValueError, IndexError, EOFError):
+        return False
+
+
 def _pcm(data: bytes) -> str:
     container = next((name for magic, name in MAGIC.items() if data.startswith(magic)), None)
+    if container is None and _is_mpeg(data):
+        container = "mp3"
     if container:
         return f"it starts as a {container} file does ({data[:4]!r}), not raw samples"
     return "" if data and len(data) % 2 == 0 else f"{len(data)} bytes: not whole 16-bit samples"
