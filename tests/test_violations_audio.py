@@ -97,8 +97,13 @@ class Upload:
                               response_headers={"content-type": self.content_type}, response_body=body)  # fmt: skip
 
 
-def upload(fmt: str | None = None, *more: tuple[str, str], model: str = "whisper-1", path: str = "/audio/transcriptions",
-           **answer: Any) -> Upload:  # fmt: skip
+def upload(
+    fmt: str | None = None,
+    *more: tuple[str, str],
+    model: str = "whisper-1",
+    path: str = "/audio/transcriptions",
+    **answer: Any,
+) -> Upload:
     """A valid upload asking for `fmt` (None: the default, json) and its valid answer."""
     fields = [("model", model), *((("response_format", fmt),) if fmt else ()), *more]
     body: Any = {"json": {"text": TEXT, "usage": {"type": "duration", "seconds": 2}}, "text": TEXT + "\n", "srt": SRT,
@@ -116,8 +121,8 @@ def translation(fmt: str | None = None) -> Upload:
 
 
 def logprobs() -> Upload:
-    body = {"text": "A tone.", "logprobs": [{"token": "A", "logprob": -0.01, "bytes": [65]},
-                                            {"token": " tone.", "logprob": -0.2, "bytes": list(b" tone.")}]}  # fmt: skip
+    tokens = [{"token": "A", "logprob": -0.01, "bytes": [65]}, {"token": " tone.", "logprob": -0.2, "bytes": [32]}]
+    body = {"text": "A tone.", "logprobs": tokens}
     return upload("json", ("include[]", "logprobs"), model="gpt-4o-mini-transcribe", body=body)
 
 
