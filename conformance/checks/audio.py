@@ -436,7 +436,8 @@ def _is_mpeg(data: bytes) -> bool:
     if not (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
         return False
     try:
-        return not mutagen.mp3.MP3(io.BytesIO(data)).info.sketchy
+        info = mutagen.mp3.MP3(io.BytesIO(data)).info
+        return info is not None and not info.sketchy
     except (mutagen.MutagenError, ValueError, IndexError, EOFError):
         return False
 

@@ -9,8 +9,9 @@
 Whatever the audio, its transcript is TRANSCRIPT, timed over the uploaded file's real length: a WAV's frames
 (`conformance.tone.wav_seconds`), another container's length as mutagen reads it; a file neither can read is
 refused as the API refuses a file that is not audio. The words share the length evenly, the segments are halves.
-The transcription models are the kinds TRANSCRIBE (every format, timestamps, translations) and STREAMING (json
-and text only, `stream`, `include[]=logprobs`), as the API's whisper-1 and gpt-4o-transcribe models are.
+The models are AUDIO_MODELS: the transcription kinds TRANSCRIBE (every format, timestamps, translations) and
+STREAMING (json and text only, `stream`, `include[]=logprobs`), as the API's whisper-1 and gpt-4o-transcribe models
+are, and the speech kinds (tts-1 streams no events). They are served but not listed by GET /v1/models.
 
 Speech is silence of a length that grows with the input and shrinks with `speed`, in the format asked
 (`_audio_formats`); `stream_format: sse` sends it base64 in `speech.audio.delta` events, then
@@ -47,6 +48,16 @@ SUPPORTED_UPLOADS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", 
 # Model kinds (reference._config.ModelInfo.kind).
 TRANSCRIBE, STREAMING, SPEECH, SPEECH_PLAIN = "transcription", "transcription-stream", "speech", "speech-plain"
 CHARACTERS_PER_SECOND = 50
+# The audio models the server serves, by kind. Not in the models list (reference._config.DEFAULT_MODELS), whose
+# every model the other families serve; a ServerConfig may add models of these kinds.
+AUDIO_MODELS = {
+    "gpt-4o-mini-tts": SPEECH,
+    "tts-1": SPEECH_PLAIN,  # no `stream_format: sse`
+    "tts-1-hd": SPEECH_PLAIN,
+    "whisper-1": TRANSCRIBE,
+    "gpt-4o-mini-transcribe": STREAMING,
+    "gpt-4o-transcribe": STREAMING,
+}
 
 
 class Server(Protocol):
@@ -74,14 +85,20 @@ def _model(fields: dict[str, list[_multipart.Part]], config: ServerConfig, kinds
     model = _text(fields, "model")
     if not model:
         raise invalid("you must provide a model parameter", "model")
-    info = config.model(model)
-    if info is None:
+    kind = model_kind(model, config)
+    if kind is None:
         if config.has("unknown-model-200"):
             return kinds[0]
         raise model_not_found(model)
-    if info.kind not in kinds:
+    if kind not in kinds:
         raise invalid(f"The model `{model}` does not support this endpoint.", "model", "invalid_model")
-    return info.kind
+    return kind
+
+
+def model_kind(model: str, config: ServerConfig) -> str | None:
+    """The kind of an audio model (AUDIO_MODELS, or a configured model's), None when the server has no such model."""
+    info = config.model(model)
+    return AUDIO_MODELS.get(model) or (info.kind if info is not None else None)
 
 
 def audio_length(data: bytes) -> float | None:
@@ -268,10 +285,10 @@ def validate_speech(body: Any, config: ServerConfig) -> tuple[dict[str, Any], st
         raise describe_chat(kept[0])
     if unknown:
         raise unrecognized(unknown[:1])
-    info = config.model(body["model"])
-    if info is None and not config.has("unknown-model-200"):
+    kind = model_kind(body["model"], config)
+    if kind is None and not config.has("unknown-model-200"):
         raise model_not_found(body["model"])
-    kind = info.kind if info is not None else SPEECH
+    kind = kind or SPEECH
     if kind not in (SPEECH, SPEECH_PLAIN):
         raise invalid(f"The model `{body['model']}` does not support this endpoint.", "model", "invalid_model")
     if body.get("stream_format") == "sse" and kind == SPEECH_PLAIN:
