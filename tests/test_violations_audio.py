@@ -457,6 +457,13 @@ VIOLATIONS: list[V] = [
     ),
     V(
         "audio.transcriptions.stream",
+        "a text done with no delta before it",
+        transcript_stream,
+        events(lambda e: e.__delitem__(slice(0, 2))),
+        shows="at least one `transcript.text.delta`",
+    ),
+    V(
+        "audio.transcriptions.stream",
         "two dones",
         transcript_stream,
         events(lambda e: e.append(dict(e[-1]))),
@@ -728,6 +735,13 @@ LOOSER = [
     ),
     (
         "audio.transcriptions.stream",
+        "an empty transcript: no delta, an empty done",
+        mutated(
+            transcript_stream, events(lambda e: e.__delitem__(slice(0, 2))), events(lambda e: e[0].update(text=""))
+        ),
+    ),
+    (
+        "audio.transcriptions.stream",
         "a [DONE] after the done event",
         mutated(transcript_stream, events(lambda e: e.append("[DONE]"))),
     ),
@@ -756,7 +770,10 @@ LOOSER = [
     (
         "audio.speech.format",
         "a streamed wav whose header says 0xFFFFFFFF frames",
-        mutated(lambda: speech("wav"), lambda s: setattr(s, "body", s.body[:40] + b"\xff\xff\xff\xff" + s.body[44:])),
+        mutated(
+            lambda: speech("wav"),
+            lambda s: setattr(s, "body", s.body[:4] + b"\xff" * 4 + s.body[8:40] + b"\xff" * 4 + s.body[44:]),
+        ),
     ),
     (
         "audio.speech.stream",
