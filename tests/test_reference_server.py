@@ -151,6 +151,12 @@ def test_models_list_and_retrieve(client: httpx.Client) -> None:
         "ref-embed",
         "gpt-3.5-turbo-instruct",
         "omni-moderation-latest",
+        # audio
+        "gpt-4o-mini-tts",
+        "tts-1",
+        "whisper-1",
+        "gpt-4o-mini-transcribe",
+        "gpt-4o-transcribe",
     ]
     for model in body["data"]:
         assert model["object"] == "model" and model["owned_by"] == "oai-conformance"

@@ -26,6 +26,12 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("ref-embed", "embeddings"),
     ModelInfo("gpt-3.5-turbo-instruct", "chat"),  # the legacy completions model (POST /v1/completions)
     ModelInfo("omni-moderation-latest", "chat"),  # the moderation model (POST /v1/moderations)
+    # audio (reference/audio.py): the kind says which endpoint and options a model serves
+    ModelInfo("gpt-4o-mini-tts", "speech"),
+    ModelInfo("tts-1", "speech-plain"),  # no `stream_format: sse`
+    ModelInfo("whisper-1", "transcription"),
+    ModelInfo("gpt-4o-mini-transcribe", "transcription-stream"),
+    ModelInfo("gpt-4o-transcribe", "transcription-stream"),
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.

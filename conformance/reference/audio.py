@@ -9,9 +9,9 @@
 Whatever the audio, its transcript is TRANSCRIPT, timed over the uploaded file's real length: a WAV's frames
 (`conformance.tone.wav_seconds`), another container's length as mutagen reads it; a file neither can read is
 refused as the API refuses a file that is not audio. The words share the length evenly, the segments are halves.
-The models are AUDIO_MODELS: the transcription kinds TRANSCRIBE (every format, timestamps, translations) and
-STREAMING (json and text only, `stream`, `include[]=logprobs`), as the API's whisper-1 and gpt-4o-transcribe models
-are, and the speech kinds (tts-1 streams no events). They are served but not listed by GET /v1/models.
+A model's kind (reference._config.DEFAULT_MODELS) says what it serves: TRANSCRIBE (every format, timestamps,
+translations) and STREAMING (json and text only, `stream`, `include[]=logprobs`), as the API's whisper-1 and
+gpt-4o-transcribe models do, and the speech kinds (tts-1 streams no events).
 
 Speech is silence of a length that grows with the input and shrinks with `speed`, in the format asked
 (`_audio_formats`); `stream_format: sse` sends it base64 in `speech.audio.delta` events, then
@@ -48,16 +48,6 @@ SUPPORTED_UPLOADS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", 
 # Model kinds (reference._config.ModelInfo.kind).
 TRANSCRIBE, STREAMING, SPEECH, SPEECH_PLAIN = "transcription", "transcription-stream", "speech", "speech-plain"
 CHARACTERS_PER_SECOND = 50
-# The audio models the server serves, by kind. Not in the models list (reference._config.DEFAULT_MODELS), whose
-# every model the other families serve; a ServerConfig may add models of these kinds.
-AUDIO_MODELS = {
-    "gpt-4o-mini-tts": SPEECH,
-    "tts-1": SPEECH_PLAIN,  # no `stream_format: sse`
-    "tts-1-hd": SPEECH_PLAIN,
-    "whisper-1": TRANSCRIBE,
-    "gpt-4o-mini-transcribe": STREAMING,
-    "gpt-4o-transcribe": STREAMING,
-}
 
 
 class Server(Protocol):
@@ -96,9 +86,9 @@ def _model(fields: dict[str, list[_multipart.Part]], config: ServerConfig, kinds
 
 
 def model_kind(model: str, config: ServerConfig) -> str | None:
-    """The kind of an audio model (AUDIO_MODELS, or a configured model's), None when the server has no such model."""
+    """The kind of a model the server serves (reference._config.ModelInfo.kind), None when it has no such model."""
     info = config.model(model)
-    return AUDIO_MODELS.get(model) or (info.kind if info is not None else None)
+    return info.kind if info is not None else None
 
 
 def audio_length(data: bytes) -> float | None:
