@@ -684,6 +684,24 @@ NOT_APPLICABLE = [
     ("audio.speech.instructions", "no instructions", speech),
     ("audio.speech.stream", "no stream_format", speech),
     ("audio.speech.speed", "no wav to measure", mutated(speeds, put("fast.status", 400))),
+    # captured traffic of other endpoints: a file upload is multipart, an embeddings request has `input`, a
+    # Responses request `instructions`
+    ("audio.transcriptions.json", "a file upload", mutated(lambda: upload(None), put("path", "/files"))),
+    (
+        "audio.speech.format",
+        "an embeddings request",
+        lambda: Http({"model": "m", "input": "Hi"}, {"data": []}, path="/embeddings"),
+    ),
+    (
+        "audio.speech.instructions",
+        "a Responses request",
+        lambda: Http({"model": "m", "input": "Hi", "instructions": "Be brief."}, {}, path="/responses"),
+    ),
+    (
+        "audio.speech.stream",
+        "a Responses request",
+        lambda: Http({"model": "m", "input": "Hi", "stream_format": "sse"}, {}, path="/responses"),
+    ),
 ]
 
 

@@ -90,8 +90,16 @@ def values(fields: dict[str, list[Field]], name: str) -> set[str]:
     return {f.value.decode("utf-8", "replace") for key in (name, f"{name}[]") for f in fields.get(key, [])}
 
 
+def endpoint(exchange: Exchange, *paths: str) -> None:
+    """Not applicable unless the request went to one of `paths` (a rule may judge captured traffic of any kind)."""
+    path = exchange.request.url.split("?", 1)[0]
+    if not path.endswith(paths):
+        raise NotApplicable(f"the request is not POST {' or '.join(paths)}")
+
+
 def asked_format(exchange: Exchange, want: str) -> dict[str, list[Field]]:
     """The request's fields when it asked for `response_format` `want` (json is the default), unstreamed."""
+    endpoint(exchange, "/audio/transcriptions", "/audio/translations")
     fields = form(exchange)
     if not fields:
         raise NotApplicable("the request is not a multipart upload")
@@ -343,6 +351,7 @@ def stream_events(exchange: Exchange, asked_for: Callable[[Exchange], bool], kin
 
 
 def _streamed(exchange: Exchange) -> bool:
+    endpoint(exchange, "/audio/transcriptions")
     return field(form(exchange), "stream").lower() == "true"
 
 
@@ -385,6 +394,7 @@ def transcript_stream_text(exchange: Exchange, ctx: Context) -> Iterator[Violati
 
 
 def speech_format(exchange: Exchange) -> str:
+    endpoint(exchange, "/audio/speech")
     body = asked(exchange)
     if not body.get("input"):
         raise NotApplicable("the request is not a speech request")
@@ -501,6 +511,7 @@ def speech_content_type(exchange: Exchange, ctx: Context) -> Iterator[Violation]
 
 @check("audio.speech.instructions")
 def speech_instructions(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
+    endpoint(exchange, "/audio/speech")
     if not asked(exchange).get("instructions"):
         raise NotApplicable("the request gave no `instructions`")
     yield from speech_bytes(exchange, ctx)
@@ -550,6 +561,7 @@ def unknown_format(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 
 def _sse(exchange: Exchange) -> bool:
+    endpoint(exchange, "/audio/speech")
     return asked(exchange).get("stream_format") == "sse"
 
 
