@@ -52,3 +52,6 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("audio.")}
     assert judged == dict.fromkeys(judged, "pass") and len(judged) == 34
     assert results["verdict"] == "conformant"
+    # 2 s of tone per answered upload, the sentence's characters per answered speech request (checks.audio.spent)
+    units = results["usage"]["units"]
+    assert units["audio_seconds"] > 0 and units["audio_seconds"] % 2 == 0 and units["speech_characters"] > 0

@@ -36,6 +36,7 @@ from conformance.checks.files import refused_violations
 from conformance.checks.rule import Broken, Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
+from conformance.spend import COUNTERS
 from conformance.sse import parse_events
 from conformance.tone import wav_seconds
 
@@ -610,3 +611,7 @@ def spent(exchange: Exchange) -> dict[str, float]:
         if isinstance(candidate, int | float) and not isinstance(candidate, bool):
             return {"audio_seconds": float(candidate)}
     return {}
+
+
+# The client counts what each audio answer spent with `spent` (conformance.spend), as @check registers the rules.
+COUNTERS.update(dict.fromkeys(("POST /audio/speech", "POST /audio/transcriptions", "POST /audio/translations"), spent))
