@@ -1,6 +1,6 @@
 """Speech (POST /v1/audio/speech): one short sentence in each of the six formats, read back by a decoder; the
 default format; `instructions`; `speed` (shorter audio at speed 2, refused outside 0.25 to 4); server-sent events;
-and the requests the API refuses. About 600 characters of speech in all, with the `speech` model role
+and the requests the API refuses. About 500 characters of speech in all, with the `speech` model role
 (gpt-4o-mini-tts: instructions and sse; tts-1 has neither)."""
 
 import pytest
