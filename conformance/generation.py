@@ -99,7 +99,7 @@ class Operation:
     path: str  # "/chat/completions", relative to the API root (/v1 included)
     feature: str  # the feature the operation belongs to (x-oai-feature)
     request_schema: str | None  # "chat.completion.request"; None: the operation has no body
-    response_schema: str  # the 200 application/json body: "chat.completion"
+    response_schema: str  # the 200 application/json body: "chat.completion"; "" when the answer is not JSON
     event_schema: str | None  # each event of a 200 text/event-stream: "chat.completion.chunk"
     error_schema: str  # the body of every error status: "error"
     path_parameters: tuple[str, ...] = ()
@@ -162,7 +162,9 @@ def operations() -> tuple[Operation, ...]:
                     path=path,
                     feature=spec["x-oai-feature"],
                     request_schema=_schema_name(body["$ref"]) if body else None,
-                    response_schema=_schema_name(ok["application/json"]["schema"]["$ref"]),
+                    response_schema=_schema_name(ok["application/json"]["schema"]["$ref"])
+                    if "application/json" in ok
+                    else "",  # never JSON (speech: audio bytes)
                     event_schema=_schema_name(stream["$ref"]) if stream else None,
                     error_schema=_schema_name(error["content"]["application/json"]["schema"]["$ref"]),
                     path_parameters=tuple(p["name"] for p in path_parameters),

@@ -77,8 +77,8 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "model",
-        "the model id to use for a role (chat, embeddings, responses, completions, moderations), e.g. chat=llama-3; "
-        "repeatable",
+        "the model id to use for a role (chat, embeddings, responses, completions, moderations, speech, "
+        "transcription, transcription-stream), e.g. chat=llama-3; repeatable",
         metavar="ROLE=ID",
         multiple=True,
         key="models",

@@ -55,7 +55,8 @@ def video_started(exchange: Exchange) -> dict[str, float]:
         return {}
 
 
-# "METHOD /template" (the operation's path below the API root) -> what one successful answer of it spent.
+# "METHOD /template" (the operation's path below the API root) -> what one successful answer of it spent. A check
+# module may add its own where counting needs what it parses (conformance.checks.audio reads the uploaded WAV).
 COUNTERS: dict[str, Counter] = {
     "POST /images/generations": images_made,
     "POST /images/edits": images_made,

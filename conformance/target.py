@@ -33,13 +33,19 @@ from conformance.exchange import is_sensitive_header, redact_headers
 from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
 # The features a model id can be given for.
-MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations")
+# audio: speech (text to speech), transcription (whisper-1: every response format, translations too) and
+# transcription-stream (a model that streams its transcript and gives logprobs: the gpt-4o ones).
+MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations", "speech", "transcription",
+               "transcription-stream")  # fmt: skip
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini",
     "embeddings": "text-embedding-3-small",
     "responses": "gpt-4o-mini",
     "completions": "gpt-3.5-turbo-instruct",
     "moderations": "omni-moderation-latest",
+    "speech": "gpt-4o-mini-tts",
+    "transcription": "whisper-1",
+    "transcription-stream": "gpt-4o-mini-transcribe",
 }
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"

@@ -26,6 +26,7 @@ from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT
 from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
+from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
@@ -150,6 +151,12 @@ def test_models_list_and_retrieve(client: httpx.Client) -> None:
         "ref-embed",
         "gpt-3.5-turbo-instruct",
         "omni-moderation-latest",
+        # audio
+        "gpt-4o-mini-tts",
+        "tts-1",
+        "whisper-1",
+        "gpt-4o-mini-transcribe",
+        "gpt-4o-transcribe",
     ]
     for model in body["data"]:
         assert model["object"] == "model" and model["owned_by"] == "oai-conformance"
@@ -1288,6 +1295,7 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
+FAULT_CASES.update(AUDIO_FAULT_CASES)  # audio
 
 
 def test_every_fault_has_a_case() -> None:

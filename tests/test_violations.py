@@ -896,6 +896,7 @@ def test_valid_counterpart_passes(v: V) -> None:
 
 
 def test_every_requirement_has_a_violation() -> None:
+    from tests.test_violations_audio import VIOLATIONS as AUDIO_VIOLATIONS
     from tests.test_violations_batches import VIOLATIONS as BATCHES_VIOLATIONS
     from tests.test_violations_chat_store import VIOLATIONS as CHAT_STORE_VIOLATIONS
     from tests.test_violations_completions import VIOLATIONS as COMPLETIONS_VIOLATIONS
@@ -912,6 +913,7 @@ def test_every_requirement_has_a_violation() -> None:
     others |= {v.rid for v in BATCHES_VIOLATIONS}
     others |= {v.rid for v in VECTOR_STORES_VIOLATIONS}
     others |= {v.rid for v in IMAGES_VIOLATIONS} | {v.rid for v in VIDEOS_VIOLATIONS}
+    others |= {v.rid for v in AUDIO_VIOLATIONS}  # audio
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

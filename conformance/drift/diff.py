@@ -20,6 +20,8 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UPSTREAM_SCHEMAS = "/components/schemas/"
 # Our schemas that no operation of ours reaches, and the upstream component each one stands for.
 MAPPING: dict[str, str] = {"deleted": "DeleteModelResponse"}
+# audio: verbose_json is one of the transcription answers' union upstream; our 200 names the json one
+MAPPING["audio.transcription.verbose"] = "CreateTranscriptionResponseVerboseJson"
 _MAX_NESTING = 24  # a recursive schema that never names itself again stops here
 
 

@@ -26,6 +26,12 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("ref-embed", "embeddings"),
     ModelInfo("gpt-3.5-turbo-instruct", "chat"),  # the legacy completions model (POST /v1/completions)
     ModelInfo("omni-moderation-latest", "chat"),  # the moderation model (POST /v1/moderations)
+    # audio (reference/audio.py): the kind says which endpoint and options a model serves
+    ModelInfo("gpt-4o-mini-tts", "speech"),
+    ModelInfo("tts-1", "speech-plain"),  # no `stream_format: sse`
+    ModelInfo("whisper-1", "transcription"),
+    ModelInfo("gpt-4o-mini-transcribe", "transcription-stream"),
+    ModelInfo("gpt-4o-transcribe", "transcription-stream"),
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
@@ -225,6 +231,26 @@ FAULTS: dict[str, str] = {
     "videos-remix-no-source": "a remix says `remixed_from_video_id: null`",
     "videos-delete-kept": "deleting a video answers deleted but keeps it",
     "videos-after-ignored": "the videos list ignores `after`: every page starts at the first",
+    # audio (/v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations)
+    "audio-text-json": "transcriptions asked as `text` are answered as JSON",
+    "audio-srt-out-of-order": "srt transcriptions list their cues last first (times out of order)",
+    "audio-vtt-no-header": "vtt transcriptions have no `WEBVTT` line",
+    "audio-duration-ms": "verbose_json `duration` is in milliseconds",
+    "audio-segments-beyond": "verbose_json's last segment ends 3 s after the audio does",
+    "audio-words-ignored": "`timestamp_granularities[]=word` is ignored: no `words`",
+    "audio-logprobs-ignored": "`include[]=logprobs` is ignored: no `logprobs`",
+    "audio-format-unchecked": "gpt-4o transcription models answer srt, vtt and verbose_json instead of refusing them",
+    "audio-not-audio-500": "an uploaded file that is not audio is answered 500",
+    "audio-oversize-accepted": "audio files over 25 MB are transcribed",
+    "audio-stream-done-differs": "`transcript.text.done` holds the text in capitals, not the deltas joined",
+    "audio-stream-done-early": "`transcript.text.done` comes before the last `transcript.text.delta`",
+    "audio-speech-wav-for-mp3": "speech asked as mp3 is a WAV file",
+    "audio-speech-content-type": "speech is sent as application/octet-stream whatever its format",
+    "audio-speed-ignored": "speech `speed` is ignored: the audio is as long at speed 2",
+    "audio-speed-unchecked": "a speech `speed` outside 0.25 to 4.0 is accepted",
+    "audio-long-input-accepted": "a speech `input` over 4096 characters is accepted",
+    "audio-speech-sse-bad-base64": "`speech.audio.delta` audio is not base64 (a `%` before it)",
+    "audio-speech-sse-no-done": "speech streams end without `speech.audio.done`",
 }
 
 

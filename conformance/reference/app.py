@@ -11,6 +11,7 @@
     /v1/responses, /v1/conversations and below: responses.py
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
+    /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations: audio.py
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
@@ -31,7 +32,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import audio, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from . import images as images  # Images and Videos (media-visual)
 from . import videos as videos
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
@@ -467,6 +468,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         # Images and Videos (media-visual)
         *images.routes(server),
         *videos.routes(server),
+        # audio
+        *audio.routes(server),
     ]
     app = Starlette(
         routes=routes,
