@@ -24,6 +24,7 @@ from conformance.checks import (  # noqa: F401
     chat_store,
     chat_stream,
     completions,
+    containers,
     conversations,
     embeddings,
     errors,

@@ -35,6 +35,9 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # containers: deleting a container deletes its files (their DELETE is then a 404, which ends them too)
+    "/containers": "container",
+    "/containers/{container_id}/files": "container.file",
 }
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.

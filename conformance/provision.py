@@ -156,6 +156,25 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
 }
 
 
+# --- containers: the smallest container (it expires after a minute idle), and a small JSON file put in it ----------
+
+
+def _container(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance", "expires_after": {"anchor": "last_active_at", "minutes": 1}}
+    return _created(client.request("POST", "/containers", json=body), "container")
+
+
+def _container_file(client: Client, target: Target, made: dict[str, str]) -> str:
+    # A file of the container the same request names (its parameter comes first in the path); it holds one JSON
+    # object, so that the answer of its content parses (file.content.json).
+    files = [("file", ("oai-conformance.json", GENERATED_FILE, "application/json"))]
+    exchange = client.request("POST", f"/containers/{made['container']}/files", files=files)
+    return _created(exchange, "container file")
+
+
+MAKERS |= {"container": _container, "container.file": _container_file}  # containers
+
+
 def provide(
     created_by: Mapping[str, str], client: Client, target: Target, made: dict[str, str] | None = None
 ) -> dict[str, str]:

@@ -59,6 +59,8 @@ def ids(exchange: Exchange) -> list[Any]:
     "vector-stores.files.pages.limit",
     "vector-stores.batches.files.pages.limit",
     "files.pages.limit",
+    "containers.pages.limit",
+    "containers.files.pages.limit",
     "batches.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -75,6 +77,8 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.has-more",
     "vector-stores.batches.files.pages.has-more",
     "files.pages.has-more",
+    "containers.pages.has-more",
+    "containers.files.pages.has-more",
     "batches.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -101,6 +105,8 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.first-last-ids",
     "vector-stores.batches.files.pages.first-last-ids",
     "files.pages.first-last-ids",
+    "containers.pages.first-last-ids",
+    "containers.files.pages.first-last-ids",
     "batches.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -122,6 +128,8 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.after-continues",
     "vector-stores.batches.files.pages.after-continues",
     "files.pages.after-continues",
+    "containers.pages.after-continues",
+    "containers.files.pages.after-continues",
     "batches.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -148,6 +156,8 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.walk-once",
     "vector-stores.batches.files.pages.walk-once",
     "files.pages.walk-once",
+    "containers.pages.walk-once",
+    "containers.files.pages.walk-once",
     "batches.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -173,6 +183,8 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.order-reverses",
     "vector-stores.batches.files.pages.order-reverses",
     "files.pages.order-reverses",
+    "containers.pages.order-reverses",
+    "containers.files.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -193,6 +205,8 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.invalid-limit",
     "vector-stores.batches.files.pages.invalid-limit",
     "files.pages.invalid-limit",
+    "containers.pages.invalid-limit",
+    "containers.files.pages.invalid-limit",
     "batches.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:

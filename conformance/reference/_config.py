@@ -204,6 +204,27 @@ FAULTS: dict[str, str] = {
     "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
     "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
+    # containers (/v1/containers and their files): each breaks one containers.* rule
+    "containers-object-wrong": "container objects say `object: containers`",
+    "containers-name-dropped": "containers are answered with `name: \"\"` whatever was sent",
+    "containers-expires-ignored": "`expires_after` is ignored: every container expires after the default 20 minutes",
+    "containers-status-expired": "containers say `status: expired` from their creation",
+    "containers-file-ids-ignored": "a container created with `file_ids` holds no files",
+    "containers-retrieve-renamed": "a retrieved container has another `name` than the created one",
+    "containers-list-stale": "the containers list leaves out the newest container",
+    "containers-delete-kept": "deleting a container answers deleted and empties it, but it stays retrievable",
+    "containers-delete-files-kept": "the files of a deleted container are still retrievable",
+    "containers-after-ignored": "the containers list ignores `after`: every page starts at the first",
+    "containers-files-bytes-wrong": "uploaded container files say `bytes` one more than the file has",
+    "containers-files-wrong-container": "container files name another `container_id` than the one they were put in",
+    "containers-files-path-bare": "container files are at `/mnt/data/<file id>`, without the name sent",
+    "containers-files-source-assistant": "container files the client put in say `source: assistant`",
+    "containers-files-file-id-empty": "a container file copied by `file_id` is empty",
+    "containers-files-content-altered": "uploaded container file content comes back with CRLF line ends and one more newline",
+    "containers-files-retrieve-shifted": "a retrieved container file says `created_at` one second later",
+    "containers-files-not-listed": "container file lists leave out files put in after the container was created",
+    "containers-files-delete-kept": "deleting a container file answers deleted but keeps it",
+    "containers-files-page-repeat": "a page of container files after the first starts with the previous page's last file",
 }
 
 

@@ -12,6 +12,7 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
+    /v1/containers and below: containers.py (containers and their files)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -36,6 +37,10 @@ from ._errors import ApiError, base_model_not_deletable, context_length_exceeded
 from ._ids import Ids
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+
+# containers
+from .containers import Containers
+from .containers import routes as container_routes
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -78,6 +83,7 @@ class _Server:
         self.files = files.FileStore(self.ids)
         self.vector_stores = VectorStores(self.ids, self.files, config)
         self.uploads = uploads.UploadStore()
+        self.containers = Containers(self.ids, self.files, config)  # containers
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
 
@@ -458,6 +464,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        *container_routes(server),  # containers
     ]
     app = Starlette(
         routes=routes,
@@ -470,4 +477,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.files = server.files
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
+    app.state.containers = server.containers  # containers
     return app
