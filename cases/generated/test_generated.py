@@ -26,6 +26,7 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
               "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+MODEL_ROLE |= {"containers": "chat"}  # containers (no model: any role's id is unused)
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -220,11 +220,11 @@ FAULTS: dict[str, str] = {
     "containers-files-path-bare": "container files are at `/mnt/data/<file id>`, without the name sent",
     "containers-files-source-assistant": "container files the client put in say `source: assistant`",
     "containers-files-file-id-empty": "a container file copied by `file_id` is empty",
-    "containers-files-content-altered": "uploaded container file content comes back with CRLF line ends and one more newline",
+    "containers-files-content-altered": "uploaded container files come back with CRLF line ends and one more newline",
     "containers-files-retrieve-shifted": "a retrieved container file says `created_at` one second later",
     "containers-files-not-listed": "container file lists leave out files put in after the container was created",
     "containers-files-delete-kept": "deleting a container file answers deleted but keeps it",
-    "containers-files-page-repeat": "a page of container files after the first starts with the previous page's last file",
+    "containers-files-page-repeat": "a later page of container files starts with the previous page's last file",
 }
 
 

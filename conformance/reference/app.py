@@ -35,12 +35,10 @@ from . import batches, chat, chat_store, completions, embeddings, files, moderat
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .containers import Containers  # containers
+from .containers import routes as container_routes  # containers
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
-
-# containers
-from .containers import Containers
-from .containers import routes as container_routes
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
