@@ -4,12 +4,13 @@ containers fault of the reference server is caught through client, cases, plugin
 from __future__ import annotations
 
 import os
+import textwrap
 
 import httpx
 import pytest
 
-from conformance.reference import FAULTS
-from tests._runs import assert_caught, certify
+from conformance.reference import FAULTS, ServerConfig, serve
+from tests._runs import KEY_ENV, assert_caught, certify
 from tests._sdk import reference_sdk
 
 openai = pytest.importorskip("openai")
@@ -125,3 +126,30 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     assert resources["left"] == [] and sorted(resources["deleted"]) == sorted(c["id"] for c in resources["created"])
     kinds = [c["kind"] for c in resources["created"]]
     assert kinds.count("container") == 3 and kinds.count("container.file") == 2 and kinds.count("file") == 2
+
+
+INTERRUPTED = """
+    import os, signal
+
+    import pytest
+
+    @pytest.mark.requirement("containers.create.name")
+    def test_creates_then_is_interrupted(oai_client, oai_judge):
+        made = oai_client.request("POST", "/containers", json={"name": "interrupted"}).response.json
+        oai_client.request("POST", f"/containers/{made['id']}/files", files=[("file", ("a.txt", b"a"))])
+        os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+def test_an_interrupted_run_deletes_its_containers(pytester, monkeypatch) -> None:
+    from tests.test_ledger import children_get_the_default_sigint
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    pytester.makepyfile(test_interrupted=textwrap.dedent(INTERRUPTED))
+    with serve(ServerConfig(api_key=KEY)) as server, children_get_the_default_sigint():
+        result = pytester.runpytest_subprocess(
+            "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", "out"
+        )
+        assert result.ret != 0
+        left = httpx.get(f"{server.base_url}/containers", headers={"Authorization": f"Bearer {KEY}"}).json()
+        assert left["data"] == [], result.stdout.str()[-1500:]
