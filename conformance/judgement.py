@@ -23,6 +23,7 @@ from conformance.checks import (  # noqa: F401
     chat,
     chat_store,
     chat_stream,
+    chatkit,
     completions,
     containers,
     conversations,

@@ -175,6 +175,29 @@ def _container_file(client: Client, target: Target, made: dict[str, str]) -> str
 MAKERS |= {"container": _container, "container.file": _container_file}  # containers
 
 
+# --- chatkit: a session of the workflow the user gave; a thread the account holds (the API cannot make one) --------
+
+
+def _chatkit_session(client: Client, target: Target, _: dict[str, str]) -> str:
+    if not target.chatkit_workflow:
+        raise NotProvided(NO_WORKFLOW)
+    body = {"workflow": {"id": target.chatkit_workflow}, "user": "oai-conformance"}
+    return _created(client.request("POST", "/chatkit/sessions", json=body), "ChatKit session")
+
+
+NO_WORKFLOW = "no ChatKit workflow id was given (--chatkit-workflow wf_...): a session needs one"
+
+
+def _chatkit_thread(client: Client, target: Target, _: dict[str, str]) -> str:
+    """The newest thread the account holds: read only (its delete is never generated)."""
+    exchange = client.request("GET", "/chatkit/threads", params={"limit": 1})
+    return _created(exchange, "listed ChatKit thread (the API cannot make one; a ChatKit UI does)",
+                    lambda listed: _first_id(listed.get("data")))  # fmt: skip
+
+
+MAKERS |= {"chatkit.session": _chatkit_session, "chatkit.thread": _chatkit_thread}  # chatkit
+
+
 def provide(
     created_by: Mapping[str, str], client: Client, target: Target, made: dict[str, str] | None = None
 ) -> dict[str, str]:

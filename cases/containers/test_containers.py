@@ -9,6 +9,8 @@ run's own. What a case creates it deletes; the ledger deletes the rest (a contai
 
 import os
 
+import pytest
+
 from conformance.case import requirement, walk
 from conformance.checks.containers import ContainerFileLife, ContainerLife, PutFile, SentContainer
 
@@ -106,7 +108,7 @@ def test_container_life(oai_client, oai_judge):
     try:
         if ident is None:
             oai_judge(ContainerLife(created, sent=sent), *LIFE)  # the shape rule says why; the others have nothing
-            return
+            pytest.skip("the container was not created: its files have nothing to judge")
         base = f"/containers/{ident}"
         steps = [
             ("retrieve", oai_client.request("GET", base)),

@@ -27,6 +27,7 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "vector-stores": "responses",
               "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
 MODEL_ROLE |= {"containers": "chat"}  # containers (no model: any role's id is unused)
+MODEL_ROLE |= {"chatkit": "chat"}  # chatkit (no model either)
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -61,6 +61,7 @@ def ids(exchange: Exchange) -> list[Any]:
     "files.pages.limit",
     "containers.pages.limit",
     "containers.files.pages.limit",
+    "chatkit.threads.items.pages.limit",
     "batches.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -79,6 +80,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.has-more",
     "containers.pages.has-more",
     "containers.files.pages.has-more",
+    "chatkit.threads.items.pages.has-more",
     "batches.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -107,6 +109,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.first-last-ids",
     "containers.pages.first-last-ids",
     "containers.files.pages.first-last-ids",
+    "chatkit.threads.items.pages.first-last-ids",
     "batches.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -130,6 +133,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.after-continues",
     "containers.pages.after-continues",
     "containers.files.pages.after-continues",
+    "chatkit.threads.items.pages.after-continues",
     "batches.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -158,6 +162,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.walk-once",
     "containers.pages.walk-once",
     "containers.files.pages.walk-once",
+    "chatkit.threads.items.pages.walk-once",
     "batches.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -185,6 +190,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.order-reverses",
     "containers.pages.order-reverses",
     "containers.files.pages.order-reverses",
+    "chatkit.threads.items.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:

@@ -225,6 +225,22 @@ FAULTS: dict[str, str] = {
     "containers-files-not-listed": "container file lists leave out files put in after the container was created",
     "containers-files-delete-kept": "deleting a container file answers deleted but keeps it",
     "containers-files-page-repeat": "a later page of container files starts with the previous page's last file",
+    # chatkit (/v1/chatkit): each breaks one chatkit.* rule
+    "chatkit-session-object-wrong": "ChatKit sessions say `object: session`",
+    "chatkit-session-no-secret": "ChatKit sessions come without `client_secret`",
+    "chatkit-session-workflow-wrong": "ChatKit sessions name another workflow than the one asked for",
+    "chatkit-session-expiry-ignored": "`expires_after` is ignored: every session expires after 10 minutes",
+    "chatkit-session-rate-limit-ignored": "`rate_limits` is ignored: every session allows 10 requests a minute",
+    "chatkit-session-expired-at-once": "ChatKit sessions are `expired` from their creation",
+    "chatkit-cancel-ignored": "cancelling a ChatKit session answers it `active`",
+    "chatkit-unknown-workflow-accepted": "a session for a workflow that does not exist is created",
+    "chatkit-threads-no-status": "listed ChatKit threads have no `status`",
+    "chatkit-threads-user-filter-ignored": "the ChatKit threads list ignores `user`",
+    "chatkit-thread-retrieve-shifted": "a retrieved ChatKit thread says `created_at` one second later",
+    "chatkit-thread-items-wrong-thread": "ChatKit thread items name another `thread_id`",
+    "chatkit-thread-items-after-ignored": "ChatKit thread item lists ignore `after`: every page starts at the first",
+    "chatkit-threads-unknown-200": "a ChatKit thread that does not exist is answered as an empty thread",
+    "chatkit-files-type-wrong": "uploaded ChatKit files say `type: attachment`",
 }
 
 

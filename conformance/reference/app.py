@@ -13,6 +13,7 @@
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/containers and below: containers.py (containers and their files)
+    /v1/chatkit and below: chatkit.py (sessions of one workflow, the threads it holds, uploads)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -35,6 +36,8 @@ from . import batches, chat, chat_store, completions, embeddings, files, moderat
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .chatkit import ChatKit  # chatkit
+from .chatkit import routes as chatkit_routes  # chatkit
 from .containers import Containers  # containers
 from .containers import routes as container_routes  # containers
 from .vector_stores import VectorStores
@@ -82,6 +85,7 @@ class _Server:
         self.vector_stores = VectorStores(self.ids, self.files, config)
         self.uploads = uploads.UploadStore()
         self.containers = Containers(self.ids, self.files, config)  # containers
+        self.chatkit = ChatKit(self.ids, config)  # chatkit
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
 
@@ -463,6 +467,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *vector_store_routes(server),
         *batches.routes(server),
         *container_routes(server),  # containers
+        *chatkit_routes(server),  # chatkit
     ]
     app = Starlette(
         routes=routes,
@@ -476,4 +481,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
     app.state.containers = server.containers  # containers
+    app.state.chatkit = server.chatkit  # chatkit
     return app
