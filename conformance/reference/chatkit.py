@@ -44,14 +44,14 @@ UPLOAD_TYPES = {"application/pdf": "file", "image/png": "image", "image/jpeg": "
 
 
 def _demo_threads() -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Two threads of DEMO_USER (the first with three items, so that its items walk in pages of two) and one of
-    another user."""
+    """One thread of another user, then two of DEMO_USER, the newest with three items (so that its items walk in
+    pages of two: the cases read the newest thread)."""
     threads: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for n, (user, title, texts) in enumerate(
         [
-            (DEMO_USER, "Opening hours", ["When do you open?", "At nine.", "And on Sundays?"]),
-            (DEMO_USER, None, ["Hello"]),
             ("someone-else", "Returns", ["How do I return a parcel?", "With the label in the box."]),
+            (DEMO_USER, None, ["Hello"]),
+            (DEMO_USER, "Opening hours", ["When do you open?", "At nine.", "And on Sundays?"]),
         ],
         start=1,
     ):
