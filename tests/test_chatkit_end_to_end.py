@@ -124,3 +124,17 @@ def test_without_a_workflow_the_session_rules_are_skipped_with_the_reason(pytest
     assert skipped == set(statuses) - {"chatkit.sessions.unknown-workflow"}, "the unknown workflow needs none"
     assert all("--chatkit-workflow" in " ".join(statuses[rid]["reasons"]) for rid in skipped), statuses
     assert results["verdict"] == "conformant"
+
+
+def test_the_workflow_is_an_option_an_environment_variable_and_a_file_key(tmp_path) -> None:
+    from conformance.exceptions import ConfigError
+    from conformance.target import load_target
+
+    assert load_target({}, {}, None, tmp_path).chatkit_workflow == "", "none given: the session rules skip"
+    env = {"OAI_CONFORMANCE_CHATKIT_WORKFLOW": "wf_env"}
+    assert load_target({}, env, None, tmp_path).chatkit_workflow == "wf_env"
+    assert load_target({"chatkit_workflow": "wf_cli"}, env, None, tmp_path).chatkit_workflow == "wf_cli"
+    (tmp_path / "oai-conformance.toml").write_text('chatkit_workflow = "wf_file"\n')
+    assert load_target({}, {}, None, tmp_path).chatkit_workflow == "wf_file"
+    with pytest.raises(ConfigError, match="chatkit-workflow"):
+        load_target({"chatkit_workflow": " "}, {}, None, tmp_path)
