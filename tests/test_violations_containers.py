@@ -20,8 +20,9 @@ from conformance.reference import containers as ref
 from conformance.reference._config import ServerConfig
 from conformance.reference._ids import Ids
 from conformance.reference.files import FileStore
-from conformance.requirements import Level, catalogue
+from conformance.requirements import catalogue
 from conformance.schemas import validate
+from tests._violations import assert_valid_passes, assert_violation_fails
 from tests.test_violations import Http
 from tests.test_violations_files import error, get
 from tests.test_violations_responses import V, page_rows
@@ -188,22 +189,12 @@ def _param(v: V) -> Any:
 
 @pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
 def test_violation_fails(v: V) -> None:
-    spec = v.good()
-    v.mutate(spec)
-    [obs] = judge(spec.subject(), [v.rid])
-    wanted = Status.FAIL if catalogue()[v.rid].level is Level.MUST else Status.WARN
-    assert obs.status is wanted, obs
-    assert obs.failures
-    for failure in obs.failures:
-        assert failure.requirement == v.rid
-        assert "Received:" in failure.message and "Expected:" in failure.message, failure.message
-    assert v.shows in "\n".join(str(f) for f in obs.failures), f"{v.shows!r} not quoted in {obs.failures}"
+    assert_violation_fails(v)
 
 
 @pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
 def test_valid_counterpart_passes(v: V) -> None:
-    [obs] = judge(v.good().subject(), [v.rid])
-    assert obs.status is Status.PASS, obs
+    assert_valid_passes(v)
 
 
 def test_every_containers_requirement_has_a_violation() -> None:

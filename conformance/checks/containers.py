@@ -138,13 +138,17 @@ def bytes_violations(got: Exchange, sent: bytes, what: str) -> Iterator[Violatio
 # --- containers ---------------------------------------------------------------------------------------------
 
 
+def shape_violations(life: Lifecycle, schema: str, list_schema: str) -> Iterator[Violation]:
+    """The object as created and retrieved against `schema`, the lists against `list_schema`."""
+    for exchange in (life.created, *life.all("retrieve")):
+        yield from on(exchange, schema_violations(schema, body_of(exchange)))
+    for exchange in life.all("list"):
+        yield from on(exchange, schema_violations(list_schema, body_of(exchange)))
+
+
 @check("containers.object.shape")
 def object_shape(life: ContainerLife, ctx: Context) -> Iterator[Violation]:
-    yield from on(life.created, schema_violations("container", body_of(life.created)))
-    for exchange in life.all("retrieve"):
-        yield from on(exchange, schema_violations("container", body_of(exchange)))
-    for exchange in life.all("list"):
-        yield from on(exchange, schema_violations("container.list", body_of(exchange)))
+    yield from shape_violations(life, "container", "container.list")
 
 
 @check("containers.create.name")
@@ -237,11 +241,7 @@ def delete_files_gone(life: ContainerLife, ctx: Context) -> Iterator[Violation]:
 
 @check("containers.files.object.shape")
 def file_shape(life: ContainerFileLife, ctx: Context) -> Iterator[Violation]:
-    yield from on(life.created, schema_violations("container.file", body_of(life.created)))
-    for exchange in life.all("retrieve"):
-        yield from on(exchange, schema_violations("container.file", body_of(exchange)))
-    for exchange in life.all("list"):
-        yield from on(exchange, schema_violations("container.file.list", body_of(exchange)))
+    yield from shape_violations(life, "container.file", "container.file.list")
 
 
 @check("containers.files.create.bytes")
