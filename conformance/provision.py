@@ -196,6 +196,8 @@ def _chatkit_thread(client: Client, target: Target, _: dict[str, str]) -> str:
 
 
 MAKERS |= {"chatkit.session": _chatkit_session, "chatkit.thread": _chatkit_thread}  # chatkit
+# The kinds a maker finds rather than makes (the API cannot make them): the run never deletes one.
+FOUND = frozenset({"chatkit.thread"})  # chatkit
 
 
 def provide(
