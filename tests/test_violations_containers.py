@@ -152,11 +152,13 @@ VIOLATIONS: list[V] = [
       lambda s: s.step("retrieve").body.update(name="renamed"), "name renamed"),
     V("containers.list.contains", "not listed", container_life,
       lambda s: s.step("list").body.update(data=[], first_id=None, last_id=None), "the container just created"),
-    V("containers.delete.deleted", "still retrievable", container_life, still_there, "404 for the deleted container"),
+    V("containers.delete.deleted", "still retrievable", container_life, still_there, "404 (or `status: deleted`)"),
     V("containers.delete.deleted", "deleted false", container_life,
       lambda s: s.step("delete").body.update(deleted=False), "deleted true"),
     V("containers.delete.files-gone", "a file of the deleted container answered", container_life,
       answered("file-deleted", 200, {"id": "cfile_1", "object": "container.file"}), "a file of the deleted container"),
+    V("containers.delete.files-gone", "a file of the deleted container answered 500", container_life,
+      lambda s: setattr(s.step("file-deleted"), "status", 500), "a 4xx (404)"),
     *page_rows("containers.pages"),
     V("containers.files.object.shape", "no path", file_life, lambda s: s.created.body.pop("path"),
       "'path' is a required property"),
@@ -210,11 +212,24 @@ LOOSER = [
     ("containers.delete.deleted", "a delete answered without a body (what the SDK reads)",
      lambda: _no_body(container_life())),
     ("containers.files.delete.deleted", "a file delete answered without a body", lambda: _no_body(file_life())),
+    ("containers.delete.deleted", "retrieved after the delete as `status: deleted`",
+     lambda: _answered_as(container_life(), "retrieve-deleted", 200, {"status": "deleted"})),
+    ("containers.delete.files-gone", "a file of the deleted container answered 400",
+     lambda: _answered_as(container_life(), "file-deleted", 400)),
     ("containers.create.status", "`active`, as seed 000 shows",
      lambda: _set(container_life(), status="active")),
     ("containers.files.create.path", "a hashed prefix before the name, as upstream's example",
      lambda: _set(file_life(), path="/mnt/data/88e12fa445d32636f190a0b33daed6cb-data.txt")),
 ]  # fmt: skip
+
+
+def _answered_as(spec: Life, step: str, status: int, values: dict[str, Any] | None = None) -> Life:
+    """The answer of `step` replaced by `status`, with the created object changed by `values` as its body."""
+    http = spec.step(step)
+    http.status = status
+    if values is not None:
+        http.body = {**spec.created.body, **values}
+    return spec
 
 
 def _set(spec: Life, **values: Any) -> Life:
