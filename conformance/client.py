@@ -50,6 +50,15 @@ def _beta_header(path: str) -> dict[str, str]:
     return next(({"openai-beta": beta} for prefix, beta in BETA_HEADERS.items() if path.startswith(prefix)), {})
 
 
+# A credential an answer hands out (a ChatKit session's `client_secret`, which authenticates a ChatKit UI): redacted
+# from the record like the API key, so that no report shows it.
+_CLIENT_SECRET = re.compile(rb'"client_secret"\s*:\s*"([^"\\]{8,})"')
+
+
+def _answered_secrets(body: bytes) -> tuple[str, ...]:
+    return tuple(match.decode("utf-8", "replace") for match in _CLIENT_SECRET.findall(body))
+
+
 class _Deadline(threading.local):
     """When the answer being read must have ended (a monotonic time), per thread; None when no request is."""
 
@@ -356,7 +365,7 @@ class Client:
             response_body=attempt.body,
             elapsed=attempt.elapsed,
             error=attempt.error,
-            secrets=secrets,
+            secrets=(*secrets, *_answered_secrets(attempt.body)),
             index=len(self.exchanges),
             attempts=attempts,
             started=attempt.started,

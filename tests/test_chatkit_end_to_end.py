@@ -5,6 +5,7 @@ through client, cases, plugin and reports."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 
 import httpx
@@ -115,6 +116,8 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     assert judged == dict.fromkeys(judged, "pass") and len(judged) == 20
     resources = results["resources"]
     assert [c["kind"] for c in resources["created"]] == ["chatkit.session"] * 2 and resources["left"] == []
+    shown = json.dumps(results) + (pytester.path / "reports" / "exchanges.jsonl").read_text()
+    assert "client_secret" in shown and "[REDACTED]" in shown and "ek_ref" not in shown, "the secret is redacted"
 
 
 def test_without_a_workflow_the_session_rules_are_skipped_with_the_reason(pytester, monkeypatch) -> None:
