@@ -41,6 +41,25 @@ EVENT_LIMIT = 10_000  # server-sent events (counted by their blank-line ends)
 LOGGED_BODY = 64_000
 
 
+# The beta families, by path prefix: the `OpenAI-Beta` header the official SDKs send on each of their requests (the
+# API may refuse a request without it), sent by every request of the run, the ledger's clean-up included.
+BETA_HEADERS = {"/chatkit/": "chatkit_beta=v1"}
+
+
+def _beta_header(path: str) -> dict[str, str]:
+    path = "/" + path.lstrip("/")
+    return next(({"openai-beta": beta} for prefix, beta in BETA_HEADERS.items() if path.startswith(prefix)), {})
+
+
+# A credential an answer hands out (a ChatKit session's `client_secret`, which authenticates a ChatKit UI): redacted
+# from the record like the API key, so that no report shows it.
+_CLIENT_SECRET = re.compile(rb'"client_secret"\s*:\s*"([^"\\]{8,})"')
+
+
+def _answered_secrets(body: bytes) -> tuple[str, ...]:
+    return tuple(match.decode("utf-8", "replace") for match in _CLIENT_SECRET.findall(body))
+
+
 class _Deadline(threading.local):
     """When the answer being read must have ended (a monotonic time), per thread; None when no request is."""
 
@@ -298,6 +317,7 @@ class Client:
         # httpx.Headers merges case-insensitively: "User-Agent" from a check replaces ours, never doubles it.
         merged = httpx.Headers({"user-agent": self._user_agent})
         merged.update(self._settings.headers)
+        merged.update(_beta_header(path))
         if send_key is not None:
             merged["authorization"] = f"Bearer {send_key}"
         if content is not None:
@@ -354,7 +374,7 @@ class Client:
             response_body=attempt.body,
             elapsed=attempt.elapsed,
             error=attempt.error,
-            secrets=secrets,
+            secrets=(*secrets, *_answered_secrets(attempt.body)),
             index=len(self.exchanges),
             attempts=attempts,
             started=attempt.started,

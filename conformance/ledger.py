@@ -38,6 +38,10 @@ CREATED_BY = {
     # Videos (media-visual): a job, and a remix of one, which is a new video job.
     "/videos": "video",
     "/videos/{video_id}/remix": "video",
+    # containers: deleting a container deletes its files (their DELETE is then a 404, which ends them too)
+    "/containers": "container",
+    "/containers/{container_id}/files": "container.file",
+    "/chatkit/sessions": "chatkit.session",  # chatkit
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
 # the /videos collection, deleted as DELETE /videos/{id}).
@@ -48,11 +52,13 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "upload": ("POST", "/cancel"),
     "batch": ("POST", "/cancel"),
     "vector_store.file_batch": ("POST", "/cancel"),
+    "chatkit.session": ("POST", "/cancel"),  # chatkit: a session cannot be deleted
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {
     "batch": frozenset({"completed", "failed", "expired", "cancelled"}),
     "vector_store.file_batch": frozenset({"completed", "failed", "cancelled"}),
+    "chatkit.session": frozenset({"expired", "cancelled"}),  # chatkit
 }
 # The keys of an object that name files it made (a batch's output and error files): seen in any answer about an
 # object of the run, each is a "file" the run deletes.

@@ -118,6 +118,12 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     ),
     Option("name", "a short name for the target in reports (default: the host:port)", metavar="NAME"),
     Option(
+        "chatkit-workflow",
+        "the ChatKit workflow id (wf_...) the chatkit cases open sessions with; not given: the ChatKit session rules "
+        "are skipped (the bundled reference server has a workflow of its own)",
+        metavar="ID",
+    ),
+    Option(
         "config",
         "the TOML file with the target settings (default: ./oai-conformance.toml when it exists)",
         metavar="FILE",

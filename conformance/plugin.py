@@ -274,13 +274,15 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if target.base_url is not None:
         yield target
         return
-    from conformance.reference import ServerConfig, serve
+    from conformance.reference import CHATKIT_WORKFLOW, ServerConfig, serve
 
     # The reference server gets a fresh key of its own: a real OPENAI_API_KEY is never sent to it.
     key = os.environ.get(REFERENCE_KEY_ENV) or "sk-reference-" + os.urandom(12).hex()
     os.environ[REFERENCE_KEY_ENV] = key
     with serve(ServerConfig(api_key=key)) as server:
-        yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV)
+        workflow = target.chatkit_workflow or CHATKIT_WORKFLOW  # the one workflow the reference serves
+        yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV,
+                      chatkit_workflow=workflow)  # fmt: skip
 
 
 _TARGET_LOADED = pytest.StashKey[Any]()

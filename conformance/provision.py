@@ -166,6 +166,50 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
 }
 
 
+# --- containers: the smallest container (it expires after a minute idle), and a small JSON file put in it ----------
+
+
+def _container(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance", "expires_after": {"anchor": "last_active_at", "minutes": 1}}
+    return _created(client.request("POST", "/containers", json=body), "container")
+
+
+def _container_file(client: Client, target: Target, made: dict[str, str]) -> str:
+    # A file of the container the same request names (its parameter comes first in the path); it holds one JSON
+    # object, so that the answer of its content parses (file.content.json).
+    files = [("file", ("oai-conformance.json", GENERATED_FILE, "application/json"))]
+    exchange = client.request("POST", f"/containers/{made['container']}/files", files=files)
+    return _created(exchange, "container file")
+
+
+MAKERS |= {"container": _container, "container.file": _container_file}  # containers
+
+
+# --- chatkit: a session of the workflow the user gave; a thread the account holds (the API cannot make one) --------
+
+
+def _chatkit_session(client: Client, target: Target, _: dict[str, str]) -> str:
+    if not target.chatkit_workflow:
+        raise NotProvided(NO_WORKFLOW)
+    body = {"workflow": {"id": target.chatkit_workflow}, "user": "oai-conformance"}
+    return _created(client.request("POST", "/chatkit/sessions", json=body), "ChatKit session")
+
+
+NO_WORKFLOW = "no ChatKit workflow id was given (--chatkit-workflow wf_...): a session needs one"
+
+
+def _chatkit_thread(client: Client, target: Target, _: dict[str, str]) -> str:
+    """The newest thread the account holds: read only (its delete is never generated)."""
+    exchange = client.request("GET", "/chatkit/threads", params={"limit": 1})
+    return _created(exchange, "listed ChatKit thread (the API cannot make one; a ChatKit UI does)",
+                    lambda listed: _first_id(listed.get("data")))  # fmt: skip
+
+
+MAKERS |= {"chatkit.session": _chatkit_session, "chatkit.thread": _chatkit_thread}  # chatkit
+# The kinds a maker finds rather than makes (the API cannot make them): the run never deletes one.
+FOUND = frozenset({"chatkit.thread"})  # chatkit
+
+
 def provide(
     created_by: Mapping[str, str], client: Client, target: Target, made: dict[str, str] | None = None
 ) -> dict[str, str]:

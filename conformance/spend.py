@@ -20,6 +20,7 @@ UNITS: dict[str, str] = {
     "audio_seconds": "s of audio",
     "speech_characters": "characters of speech",
     "video_seconds": "s of video",
+    "container_sessions": "container sessions",
 }
 
 Counter = Callable[[Exchange], Mapping[str, float]]
@@ -55,6 +56,11 @@ def video_started(exchange: Exchange) -> dict[str, float]:
         return {}
 
 
+def container_session(exchange: Exchange) -> dict[str, float]:
+    """A container made is a code interpreter session billed."""
+    return {"container_sessions": 1.0}
+
+
 # "METHOD /template" (the operation's path below the API root) -> what one successful answer of it spent. A check
 # module may add its own where counting needs what it parses (conformance.checks.audio reads the uploaded WAV).
 COUNTERS: dict[str, Counter] = {
@@ -63,6 +69,7 @@ COUNTERS: dict[str, Counter] = {
     "POST /images/variations": images_made,
     "POST /videos": video_started,
     "POST /videos/{video_id}/remix": video_started,
+    "POST /containers": container_session,
 }
 
 

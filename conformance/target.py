@@ -99,6 +99,7 @@ class Target:
     answer_time_limit: float = 120.0
     retries: int = 2
     name: str = ""  # default: "reference" when base_url is None, else host:port
+    chatkit_workflow: str = ""  # the ChatKit workflow the chatkit cases open sessions with; "" = none given
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
@@ -133,6 +134,7 @@ class Target:
                 self.answer_time_limit,
                 self.retries,
                 self.name,
+                self.chatkit_workflow,
             )
         )
 
@@ -145,7 +147,7 @@ class Target:
             f"headers={redact_headers(self.headers)!r}, models={dict(self.models)!r}, features={features!r}, "
             f"allow_costly={self.allow_costly!r}, mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
             f"read_timeout={self.read_timeout!r}, answer_time_limit={self.answer_time_limit!r}, "
-            f"retries={self.retries!r})"
+            f"retries={self.retries!r}, chatkit_workflow={self.chatkit_workflow!r})"
         )
 
     __str__ = __repr__
@@ -304,6 +306,7 @@ def load_target(
         answer_time_limit=values.get("answer_time_limit", 120.0),
         retries=values.get("retries", 2),
         name=values.get("name", ""),
+        chatkit_workflow=values.get("chatkit_workflow", ""),
     )
 
 
@@ -619,4 +622,5 @@ _PARSERS: dict[str, Callable[[Any, _Source], Any]] = {
     "answer_time_limit": _positive_number,
     "retries": _retries,
     "name": _name,
+    "chatkit_workflow": _name,
 }

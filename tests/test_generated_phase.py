@@ -12,7 +12,7 @@ import pytest
 
 from conformance.client import Client
 from conformance.generation import GenerationSettings, draw_requests, multipart_fields, operations, send_all
-from conformance.provision import NotProvided, provide
+from conformance.provision import FOUND, NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.target import load_target
 from tests._runs import CliRun, certify, cli, statuses
@@ -48,8 +48,11 @@ def test_requests_on_one_object_name_one_the_run_made(default_run: CliRun):
             if e["request"]["method"] == op.method and e["response"] and 200 <= e["response"]["status"] < 300
             and (match := re.fullmatch(template, urlsplit(e["request"]["url"]).path))
         ]  # fmt: skip
+        first, kind = op.created_by[0]  # the object the others belong to
+        if kind in FOUND:  # an object of the account's (a ChatKit thread), read only; never deleted
+            assert answered or not op.generate, f"{op.label}: no request answered 2xx"
+            continue
         assert answered, f"{op.label}: no request answered 2xx"
-        first = op.created_by[0][0]  # the object the others belong to
         assert all(ids[first] in made for ids in answered), (op.label, answered)
 
 

@@ -28,6 +28,7 @@ from conformance.reference import FAULTS, RunningServer, ServerConfig, create_ap
 from conformance.sse import parse_events
 from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
+from tests._container_chatkit_faults import CHATKIT_FAULT_CASES, CONTAINER_FAULT_CASES  # containers, chatkit
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
 KEY = "sk-test-reference-0123456789"
@@ -1296,6 +1297,8 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
 FAULT_CASES.update(AUDIO_FAULT_CASES)  # audio
+FAULT_CASES.update(CONTAINER_FAULT_CASES)  # containers
+FAULT_CASES.update(CHATKIT_FAULT_CASES)  # chatkit
 
 
 def test_every_fault_has_a_case() -> None:

@@ -308,10 +308,12 @@ ERRORS = [
     (FILE, 'openai-api-key = "abc"', f"openai-api-key: {NEVER_IN_FILE} (from oai.toml)"),
     (FILE, 'colour = "red"\nbogus = 1',
      "unknown keys 'bogus', 'colour'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
+     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, chatkit_workflow "
+     "(from oai.toml)"),
     (FILE, 'config = "other.toml"',
      "unknown key 'config'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
+     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, chatkit_workflow "
+     "(from oai.toml)"),
     (FILE, 'mode = "strict"\nbase_url http://x',
      "oai.toml: not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 10)"),
     # the config file option

@@ -30,6 +30,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "files": "chat", "uploads": "chat", "batches": "embeddings",
               # images and videos: no model role; conformance/cheapen.py names the cheapest model of each
               "images": "chat", "images.edits": "chat", "images.variations": "chat", "videos": "chat"}  # fmt: skip
+MODEL_ROLE |= {"containers": "chat"}  # containers (no model: any role's id is unused)
+MODEL_ROLE |= {"chatkit": "chat"}  # chatkit (no model either)
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -59,6 +59,9 @@ def ids(exchange: Exchange) -> list[Any]:
     "vector-stores.files.pages.limit",
     "vector-stores.batches.files.pages.limit",
     "files.pages.limit",
+    "containers.pages.limit",
+    "containers.files.pages.limit",
+    "chatkit.threads.items.pages.limit",
     "batches.pages.limit",
     "videos.pages.limit",
 )
@@ -76,6 +79,9 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.has-more",
     "vector-stores.batches.files.pages.has-more",
     "files.pages.has-more",
+    "containers.pages.has-more",
+    "containers.files.pages.has-more",
+    "chatkit.threads.items.pages.has-more",
     "batches.pages.has-more",
     "videos.pages.has-more",
 )
@@ -103,6 +109,9 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.first-last-ids",
     "vector-stores.batches.files.pages.first-last-ids",
     "files.pages.first-last-ids",
+    "containers.pages.first-last-ids",
+    "containers.files.pages.first-last-ids",
+    "chatkit.threads.items.pages.first-last-ids",
     "batches.pages.first-last-ids",
     "videos.pages.first-last-ids",
 )
@@ -125,6 +134,9 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.after-continues",
     "vector-stores.batches.files.pages.after-continues",
     "files.pages.after-continues",
+    "containers.pages.after-continues",
+    "containers.files.pages.after-continues",
+    "chatkit.threads.items.pages.after-continues",
     "batches.pages.after-continues",
     "videos.pages.after-continues",
 )
@@ -152,6 +164,9 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.walk-once",
     "vector-stores.batches.files.pages.walk-once",
     "files.pages.walk-once",
+    "containers.pages.walk-once",
+    "containers.files.pages.walk-once",
+    "chatkit.threads.items.pages.walk-once",
     "batches.pages.walk-once",
     "videos.pages.walk-once",
 )
@@ -178,6 +193,9 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.order-reverses",
     "vector-stores.batches.files.pages.order-reverses",
     "files.pages.order-reverses",
+    "containers.pages.order-reverses",
+    "containers.files.pages.order-reverses",
+    "chatkit.threads.items.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -198,6 +216,8 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.invalid-limit",
     "vector-stores.batches.files.pages.invalid-limit",
     "files.pages.invalid-limit",
+    "containers.pages.invalid-limit",
+    "containers.files.pages.invalid-limit",
     "batches.pages.invalid-limit",
     "videos.pages.invalid-limit",
 )

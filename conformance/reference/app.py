@@ -14,6 +14,8 @@
     /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations: audio.py
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
+    /v1/containers and below: containers.py (containers and their files)
+    /v1/chatkit and below: chatkit.py (sessions of one workflow, the threads it holds, uploads)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -38,6 +40,10 @@ from . import videos as videos
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .chatkit import ChatKit  # chatkit
+from .chatkit import routes as chatkit_routes  # chatkit
+from .containers import Containers  # containers
+from .containers import routes as container_routes  # containers
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
 
@@ -82,6 +88,8 @@ class _Server:
         self.files = files.FileStore(self.ids)
         self.vector_stores = VectorStores(self.ids, self.files, config)
         self.uploads = uploads.UploadStore()
+        self.containers = Containers(self.ids, self.files, config)  # containers
+        self.chatkit = ChatKit(self.ids, config)  # chatkit
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
         # Images and Videos (media-visual)
@@ -470,6 +478,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *videos.routes(server),
         # audio
         *audio.routes(server),
+        *container_routes(server),  # containers
+        *chatkit_routes(server),  # chatkit
     ]
     app = Starlette(
         routes=routes,
@@ -482,4 +492,6 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.files = server.files
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
+    app.state.containers = server.containers  # containers
+    app.state.chatkit = server.chatkit  # chatkit
     return app

@@ -1,0 +1,26 @@
+"""The two judgements every violating example of the containers and ChatKit families makes: the mutated subject
+fails its rule (WARNs a SHOULD) with a message that quotes the evidence, and the valid twin passes."""
+
+from __future__ import annotations
+
+from conformance.judgement import Status, judge
+from conformance.requirements import Level, catalogue
+from tests.test_violations_responses import V
+
+
+def assert_violation_fails(v: V) -> None:
+    spec = v.good()
+    v.mutate(spec)
+    [obs] = judge(spec.subject(), [v.rid])
+    wanted = Status.FAIL if catalogue()[v.rid].level is Level.MUST else Status.WARN
+    assert obs.status is wanted, obs
+    assert obs.failures
+    for failure in obs.failures:
+        assert failure.requirement == v.rid
+        assert "Received:" in failure.message and "Expected:" in failure.message, failure.message
+    assert v.shows in "\n".join(str(f) for f in obs.failures), f"{v.shows!r} not quoted in {obs.failures}"
+
+
+def assert_valid_passes(v: V) -> None:
+    [obs] = judge(v.good().subject(), [v.rid])
+    assert obs.status is Status.PASS, obs
