@@ -28,6 +28,7 @@ from conformance.reference import FAULTS, RunningServer, ServerConfig, create_ap
 from conformance.sse import parse_events
 from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
+from tests._media_faults import MEDIA_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
 KEY = "sk-test-reference-0123456789"
@@ -1296,6 +1297,7 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
 FAULT_CASES.update(AUDIO_FAULT_CASES)  # audio
+FAULT_CASES.update(MEDIA_FAULT_CASES)  # images and videos
 
 
 def test_every_fault_has_a_case() -> None:
