@@ -148,7 +148,8 @@ def test_an_interrupted_run_deletes_its_containers(pytester, monkeypatch) -> Non
     pytester.makepyfile(test_interrupted=textwrap.dedent(INTERRUPTED))
     with serve(ServerConfig(api_key=KEY)) as server, children_get_the_default_sigint():
         result = pytester.runpytest_subprocess(
-            "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", "out"
+            "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", "out",
+            "--oai-allow-costly",
         )
         assert result.ret != 0
         left = httpx.get(f"{server.base_url}/containers", headers={"Authorization": f"Bearer {KEY}"}).json()

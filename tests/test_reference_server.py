@@ -29,6 +29,7 @@ from conformance.sse import parse_events
 from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
 from tests._container_chatkit_faults import CHATKIT_FAULT_CASES, CONTAINER_FAULT_CASES  # containers, chatkit
+from tests._media_faults import MEDIA_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
 KEY = "sk-test-reference-0123456789"
@@ -1299,6 +1300,7 @@ FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
 FAULT_CASES.update(AUDIO_FAULT_CASES)  # audio
 FAULT_CASES.update(CONTAINER_FAULT_CASES)  # containers
 FAULT_CASES.update(CHATKIT_FAULT_CASES)  # chatkit
+FAULT_CASES.update(MEDIA_FAULT_CASES)  # images and videos
 
 
 def test_every_fault_has_a_case() -> None:

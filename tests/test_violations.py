@@ -899,6 +899,8 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_audio import VIOLATIONS as AUDIO_VIOLATIONS
     from tests.test_violations_batches import VIOLATIONS as BATCHES_VIOLATIONS
     from tests.test_violations_chat_store import VIOLATIONS as CHAT_STORE_VIOLATIONS
+    from tests.test_violations_chatkit import VIOLATIONS as CHATKIT_VIOLATIONS
+    from tests.test_violations_containers import VIOLATIONS as CONTAINERS_VIOLATIONS
     from tests.test_violations_completions import VIOLATIONS as COMPLETIONS_VIOLATIONS
     from tests.test_violations_files import VIOLATIONS as FILES_VIOLATIONS
     from tests.test_violations_images import VIOLATIONS as IMAGES_VIOLATIONS
@@ -914,6 +916,7 @@ def test_every_requirement_has_a_violation() -> None:
     others |= {v.rid for v in VECTOR_STORES_VIOLATIONS}
     others |= {v.rid for v in IMAGES_VIOLATIONS} | {v.rid for v in VIDEOS_VIOLATIONS}
     others |= {v.rid for v in AUDIO_VIOLATIONS}  # audio
+    others |= {v.rid for v in CONTAINERS_VIOLATIONS} | {v.rid for v in CHATKIT_VIOLATIONS}
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

@@ -336,6 +336,52 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         # The file_search tool of the Responses API.
         "filesearchtoolcall": ("File search guide", f"{GUIDES}/tools-file-search"),
         "filecitationbody": ("File search guide", f"{GUIDES}/tools-file-search"),
+        # Images.
+        "createimagerequest": ("Images › Create image", f"{API}/images/create"),
+        "createimageeditrequest": ("Images › Create image edit", f"{API}/images/createEdit"),
+        "createimagevariationrequest": ("Images › Create image variation", f"{API}/images/createVariation"),
+        "imagesresponse": ("Images › The image generation response", f"{API}/images/object"),
+        "image": ("Images › The image generation response", f"{API}/images/object"),
+        "imagesusage": ("Images › The image generation response", f"{API}/images/object"),
+        "imagegenpartialimageevent": (
+            "Image streaming › image_generation.partial_image",
+            f"{API}/images-streaming/image_generation/partial_image",
+        ),
+        "imageeditpartialimageevent": (
+            "Image streaming › image_edit.partial_image",
+            f"{API}/images-streaming/image_edit/partial_image",
+        ),
+        # Videos.
+        "createvideobody": ("Videos › Create video", f"{API}/videos/create"),
+        "get-videos": ("Videos › List videos", f"{API}/videos/list"),
+        "get-videosvideo_id": ("Videos › Retrieve video", f"{API}/videos/retrieve"),
+        "get-videosvideo_idcontent": ("Videos › Retrieve video content", f"{API}/videos/content"),
+        "deletedvideoresource": ("Videos › Delete video", f"{API}/videos/delete"),
+        "post-videosvideo_idremix": ("Videos › Remix video", f"{API}/videos/remix"),
+        "videoresource": ("Videos › The video job object", f"{API}/videos/object"),
+        # Audio.
+        "createspeechrequest": ("Audio › Create speech", f"{API}/audio/createSpeech"),
+        "speechaudiodeltaevent": ("Audio › speech.audio.delta", f"{API}/audio/speech-audio-delta-event"),
+        "create-transcription": ("Audio › Create transcription", f"{API}/audio/createTranscription"),
+        "createtranscriptionrequest": ("Audio › Create transcription", f"{API}/audio/createTranscription"),
+        "audioresponseformat": ("Audio › Create transcription", f"{API}/audio/createTranscription"),
+        "createtranscriptionresponsejson": (
+            "Audio › The transcription object (JSON)",
+            f"{API}/audio/json-object",
+        ),
+        "createtranscriptionresponseverbosejson": (
+            "Audio › The transcription object (Verbose JSON)",
+            f"{API}/audio/verbose-json-object",
+        ),
+        "transcriptionsegment": (
+            "Audio › The transcription object (Verbose JSON)",
+            f"{API}/audio/verbose-json-object",
+        ),
+        "transcripttextdeltaevent": ("Audio › transcript.text.delta", f"{API}/audio/transcript-text-delta-event"),
+        "transcripttextdoneevent": ("Audio › transcript.text.done", f"{API}/audio/transcript-text-done-event"),
+        "createtranslationrequest": ("Audio › Create translation", f"{API}/audio/createTranslation"),
+        # The translation's verbose answer has no page of its own: the create translation page shows it.
+        "createtranslationresponseverbosejson": ("Audio › Create translation", f"{API}/audio/createTranslation"),
     },
 }
 _SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
