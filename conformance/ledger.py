@@ -35,7 +35,14 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # assistants: a thread created and run at once is named by the run's `thread_id` (CREATED_IN)
+    "/assistants": "assistant",
+    "/threads": "thread",
+    "/threads/runs": "thread",
 }
+# assistants: where an object a request creates beside its answer lives: the key of the answer (or of a streamed
+# event) that names it, and its collection. Messages and runs go with their thread.
+CREATED_IN: dict[str, tuple[str, str]] = {"/threads/runs": ("thread_id", "/threads")}
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
 ENDED_BY: dict[str, tuple[str, str]] = {
@@ -87,8 +94,9 @@ class Ledger:
             kind = _created_kind(path) if method == "POST" else None
             if kind is not None and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-                if _stores(kind, request) and (ident := _created_id(exchange)):
-                    self.entries.setdefault(ident, Entry(kind, ident, f"{path}/{ident}"))
+                key, home = CREATED_IN.get(path, ("id", path))
+                if _stores(kind, request) and (ident := _created_id(exchange, key)):
+                    self.entries.setdefault(ident, Entry(kind, ident, f"{home}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
                 for entry in list(self.entries.values()):
@@ -190,13 +198,13 @@ def _stores(kind: str, request: dict[str, Any]) -> bool:
     return not (kind == "response" and request.get("store") is False)
 
 
-def _created_id(exchange: Exchange) -> str | None:
+def _created_id(exchange: Exchange, key: str = "id") -> str | None:
     """The new object's id: from the JSON body, or from a stream's first event that carries a response (a
     Responses stream) or an id of its own (a chat completion's chunks)."""
     assert exchange.response is not None
     body = exchange.response.json
-    if isinstance(body, dict) and isinstance(body.get("id"), str):
-        return body["id"]
+    if isinstance(body, dict) and isinstance(body.get(key), str):
+        return str(body[key])
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:
@@ -204,6 +212,8 @@ def _created_id(exchange: Exchange) -> str | None:
             data = jsonvalue.parse(event.data)
         except ValueError:
             continue
+        if key != "id" and isinstance(data, dict) and isinstance(data.get(key), str):
+            return str(data[key])  # a thread created and run, streamed: its run's events name it
         response = data.get("response") if isinstance(data, dict) else None
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             return response["id"]

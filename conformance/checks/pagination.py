@@ -60,6 +60,8 @@ def ids(exchange: Exchange) -> list[Any]:
     "vector-stores.batches.files.pages.limit",
     "files.pages.limit",
     "batches.pages.limit",
+    "assistants.messages.pages.limit",
+    "assistants.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -76,6 +78,8 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.has-more",
     "files.pages.has-more",
     "batches.pages.has-more",
+    "assistants.messages.pages.has-more",
+    "assistants.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -102,6 +106,8 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.first-last-ids",
     "files.pages.first-last-ids",
     "batches.pages.first-last-ids",
+    "assistants.messages.pages.first-last-ids",
+    "assistants.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
@@ -123,6 +129,8 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.after-continues",
     "files.pages.after-continues",
     "batches.pages.after-continues",
+    "assistants.messages.pages.after-continues",
+    "assistants.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -149,6 +157,8 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.walk-once",
     "files.pages.walk-once",
     "batches.pages.walk-once",
+    "assistants.messages.pages.walk-once",
+    "assistants.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -173,6 +183,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.order-reverses",
     "vector-stores.batches.files.pages.order-reverses",
     "files.pages.order-reverses",
+    "assistants.messages.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -194,6 +205,8 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.invalid-limit",
     "files.pages.invalid-limit",
     "batches.pages.invalid-limit",
+    "assistants.messages.pages.invalid-limit",
+    "assistants.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response

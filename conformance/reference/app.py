@@ -36,6 +36,8 @@ from ._errors import ApiError, base_model_not_deletable, context_length_exceeded
 from ._ids import Ids
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+# assistants: the Assistants API (assistants, threads, messages, runs, run steps)
+from . import assistants  # noqa: E402,I001
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -458,6 +460,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        *assistants.routes(server),  # assistants
     ]
     app = Starlette(
         routes=routes,

@@ -1,0 +1,56 @@
+"""The Assistants API end to end: the bundled cases pass against the reference server and delete what they made,
+and each assistants fault of the reference server is caught through client, cases, plugin and reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.reference import FAULTS
+from tests._runs import assert_caught, certify
+
+pytest_plugins = ["pytester"]
+
+CASES = "assistants/test_assistants.py"
+# fault -> the requirements its run must fail
+CAUGHT = {
+    "assistants-metadata-dropped": ["assistants.create.echoes"],
+    "assistants-modify-not-kept": ["assistants.modify.kept"],
+    "assistants-delete-kept": ["assistants.delete.deleted"],
+    "assistants-beta-header-ignored": ["assistants.beta-header.required"],
+    "lists-repeat-cursor": ["assistants.pages.walk-once", "assistants.messages.pages.after-continues"],
+    "threads-messages-dropped": ["assistants.threads.create.messages", "assistants.runs.thread-and-run"],
+    "threads-delete-kept": ["assistants.threads.delete.deleted"],
+    "messages-run-filter-ignored": ["assistants.messages.list.run-id"],
+    "runs-status-regresses": ["assistants.runs.status.transitions"],
+    "runs-required-action-empty": ["assistants.runs.required-action"],
+    "runs-step-call-mismatch": ["assistants.runs.step-tool-calls"],
+    "runs-submit-ignored": ["assistants.runs.submit.continues"],
+    "runs-cancel-ignored": ["assistants.runs.cancel.cancelled"],
+    "runs-no-reply": ["assistants.runs.completed.message"],
+    "stream-in-progress-first": ["assistants.stream.run-order"],
+    "stream-deltas-short": ["assistants.stream.message-text"],
+    "stream-no-done": ["assistants.stream.done-last"],
+}
+ASSISTANTS_FAULTS = {f for f in FAULTS if f.startswith(("assistants-", "threads-", "messages-", "runs-", "stream-"))}
+
+
+def test_every_assistants_fault_is_caught_here() -> None:
+    assert set(CAUGHT) == ASSISTANTS_FAULTS | {"lists-repeat-cursor"}
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT))
+def test_fault_is_reported(pytester, monkeypatch, fault) -> None:
+    rules = CAUGHT[fault]
+    results = certify(pytester, monkeypatch, frozenset({fault}), CASES, "--oai-retries", "0", only=rules)
+    assert_caught(results, fault, rules)
+    assert results["resources"]["left"] == []
+
+
+def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
+    results = certify(pytester, monkeypatch, frozenset(), CASES, "--oai-retries", "0")
+    judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("assistants.")}
+    assert judged == dict.fromkeys(judged, "pass") and len(judged) == 47, judged
+    assert results["verdict"] == "conformant"
+    resources = results["resources"]
+    assert resources["left"] == [] and sorted(resources["deleted"]) == sorted(c["id"] for c in resources["created"])
+    assert {c["kind"] for c in resources["created"]} == {"assistant", "thread"}
