@@ -132,7 +132,7 @@ class Assistants:
     def _page(self, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         answer = page([_copy(i) for i in items], query)
         after = query.get("after")
-        again = next((i for i in items if i["id"] == after), None) if self.fault("lists-repeat-cursor") else None
+        again = next((i for i in items if i["id"] == after), None) if self.fault("assistants-lists-repeat-cursor") else None
         if again is not None and answer["data"]:
             # The item the cursor names heads the next page again.
             answer["data"] = [_copy(again), *answer["data"]][: len(answer["data"])]
@@ -150,7 +150,7 @@ class Assistants:
         thread = Thread(made)
         with self.store.lock:
             self.store.threads[made["id"]] = thread
-        if not self.fault("threads-messages-dropped"):
+        if not self.fault("assistants-thread-messages-dropped"):
             for message in sent.get("messages") or []:
                 self._add_message(thread, message)
         return thread
@@ -169,7 +169,7 @@ class Assistants:
 
     def delete_thread(self, ident: str) -> dict[str, Any]:
         self.thread(ident)
-        if not self.fault("threads-delete-kept"):
+        if not self.fault("assistants-thread-delete-kept"):
             with self.store.lock:
                 del self.store.threads[ident]
         return {"id": ident, "object": "thread.deleted", "deleted": True}
@@ -221,7 +221,7 @@ class Assistants:
     def list_messages(self, thread_id: str, query: dict[str, str]) -> dict[str, Any]:
         items = list(self.thread(thread_id).messages.values())
         run_id = query.get("run_id")
-        if run_id and not self.fault("messages-run-filter-ignored"):
+        if run_id and not self.fault("assistants-run-filter-ignored"):
             items = [m for m in items if m.get("run_id") == run_id]
         return self._page(items, {k: v for k, v in query.items() if k != "run_id"})
 
@@ -310,8 +310,8 @@ class Assistants:
             call_id = self.ids.call()
             arguments = json.dumps({k: "oai-conformance" for k in (function.get("parameters") or {}).get("required", [])})
             call = {"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": arguments}}
-            named = [] if self.fault("runs-required-action-empty") else [call]
-            stepped = {**call, "id": "call_elsewhere"} if self.fault("runs-step-call-mismatch") else call
+            named = [] if self.fault("assistants-required-action-empty") else [call]
+            stepped = {**call, "id": "call_elsewhere"} if self.fault("assistants-step-call-mismatch") else call
             step = self._step(run, "tool_calls",
                               {"tool_calls": [{**stepped, "function": {**stepped["function"], "output": None}}]},
                               "in_progress")  # fmt: skip
@@ -342,14 +342,14 @@ class Assistants:
         said = [str(o.get("output", "")) for o in run.outputs or []]
         text = REPLY if not said else f"{REPLY} The tool said: {' '.join(said)}"
         message = self._add_message(thread, {"role": "assistant"}, body, text)
-        if self.fault("runs-no-reply"):
+        if self.fault("assistants-run-no-reply"):
             del thread.messages[message["id"]]
         step = self._step(run, "message_creation", {"message_creation": {"message_id": message["id"]}}, "in_progress")
         empty = {**message, "status": "in_progress", "completed_at": None, "content": []}
         events += [("thread.run.step.created", _copy(step)), ("thread.run.step.in_progress", _copy(step)),
                    ("thread.message.created", _copy(empty)), ("thread.message.in_progress", _copy(empty))]  # fmt: skip
         words = text.split(" ")
-        if self.fault("stream-deltas-short"):
+        if self.fault("assistants-stream-deltas-short"):
             words = words[:-1]
         for n, word in enumerate(words):
             piece = word if n == 0 else f" {word}"
@@ -369,19 +369,17 @@ class Assistants:
     def read(self, run: Run) -> dict[str, Any]:
         """The run as a read answers it: one move further first."""
         run.reads += 1
-        before = run.body["status"]
         self.advance(run)
         out = _copy(run.body)
-        if self.fault("runs-status-regresses") and before == "queued" and out["status"] == "in_progress":
-            run.body["status"] = "queued"  # it goes back: the next read starts it again
-            run.body["started_at"] = None
+        if self.fault("assistants-run-status-regresses") and run.reads == 2:
+            out["status"] = "queued"  # the second read says it went back, once
         return out
 
     def submit(self, run: Run, body: Any) -> dict[str, Any]:
         sent = checked(body, "thread.run.submit-tool-outputs.request")
         if run.body["status"] != "requires_action":
             raise invalid(f"Runs in status \"{run.body['status']}\" do not accept tool outputs.", None)
-        if self.fault("runs-submit-ignored"):
+        if self.fault("assistants-submit-ignored"):
             return _copy(run.body)
         wanted = {c["id"] for c in run.body["required_action"]["submit_tool_outputs"]["tool_calls"]}
         given = {o.get("tool_call_id") for o in sent["tool_outputs"]}
@@ -395,7 +393,7 @@ class Assistants:
         status = run.body["status"]
         if status in ENDED or status == "cancelling":
             raise invalid(f"Cannot cancel run with status '{status}'.", None)
-        if not self.fault("runs-cancel-ignored"):
+        if not self.fault("assistants-run-cancel-ignored"):
             run.body["status"] = "cancelling"
         return _copy(run.body)
 
@@ -409,12 +407,12 @@ class Assistants:
         events.append(("thread.run.queued", _copy(run.body)))
         while moved := self.advance(run):
             events += moved
-        if self.fault("stream-in-progress-first"):
+        if self.fault("assistants-stream-in-progress-first"):
             at = next(n for n, (name, _) in enumerate(events) if name == "thread.run.in_progress")
             events.insert(0, events.pop(at))
         for name, data in events:
             yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-        if not self.fault("stream-no-done"):
+        if not self.fault("assistants-stream-no-done"):
             yield b"event: done\ndata: [DONE]\n\n"
 
 
