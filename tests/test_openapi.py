@@ -61,6 +61,8 @@ WIRED_FAMILIES = {"models", "chat", "completions", "embeddings", "moderations", 
                   "files", "uploads", "batches", "vector_stores"}  # fmt: skip
 # Documented, but not wired yet (each says why).
 NOT_WIRED: set[str] = set()
+# assistants: the Assistants API's two families of documented-operations.tsv
+WIRED_FAMILIES |= {"assistants", "threads"}
 
 
 DOCUMENTED = SHARED / "documented-operations.tsv"

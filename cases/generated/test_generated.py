@@ -26,6 +26,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
               "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+# assistants: an assistant names the chat model; threads and runs act on what the run made
+MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.runs": "chat"}
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
