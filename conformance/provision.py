@@ -143,6 +143,7 @@ def _first_id(items: Any) -> Any:
 # --- assistants: an assistant on the chat model, a thread with one message, a run of it polled to its end -------
 RUN_POLLS = 60
 RUN_POLL_SECONDS = 0.5
+RUN_ENDS = ("completed", "failed", "cancelled", "expired", "incomplete")
 
 
 def _assistant(client: Client, target: Target, _: dict[str, str]) -> str:
@@ -169,7 +170,7 @@ def _thread_run(client: Client, target: Target, made: dict[str, str]) -> str:
     for _ in range(RUN_POLLS):
         polled = client.request("GET", f"{path}/{ident}")
         body = polled.response.json if polled.response is not None and polled.response.status == 200 else None
-        if isinstance(body, dict) and body.get("status") in ("completed", "failed", "cancelled", "expired", "incomplete"):
+        if isinstance(body, dict) and body.get("status") in RUN_ENDS:
             break
         time.sleep(RUN_POLL_SECONDS)
     return ident

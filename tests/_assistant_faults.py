@@ -71,8 +71,12 @@ def waiting_steps(faults: Faults) -> httpx.Response:
     path = f"/threads/{ident}/runs/{made.json()['id']}"
     waiting = [call(faults, "GET", path).json() for _ in range(2)][-1]
     steps = call(faults, "GET", f"{path}/steps").json()["data"]
-    return answer({"required": waiting["required_action"]["submit_tool_outputs"]["tool_calls"],
-                   "stepped": steps[0]["step_details"]["tool_calls"]})  # fmt: skip
+    return answer(
+        {
+            "required": waiting["required_action"]["submit_tool_outputs"]["tool_calls"],
+            "stepped": steps[0]["step_details"]["tool_calls"],
+        }
+    )
 
 
 def submitted(faults: Faults) -> httpx.Response:
@@ -105,8 +109,9 @@ def stream_events(faults: Faults) -> httpx.Response:
     names = [line[7:] for line in run(faults, stream=True)[1].text.splitlines() if line.startswith("event: ")]
     text = "".join(
         line.split('"value": "', 1)[1].split('"', 1)[0]
-        for line in run(faults, stream=True)[1].text.splitlines() if '"thread.message.delta"' in line
-    )  # fmt: skip
+        for line in run(faults, stream=True)[1].text.splitlines()
+        if '"thread.message.delta"' in line
+    )
     return answer({"names": names, "text": text})
 
 
@@ -119,8 +124,9 @@ def modified(faults: Faults) -> httpx.Response:
 def second_page(faults: Faults) -> httpx.Response:
     ident = thread(faults, "one", "two", "three")
     first = call(faults, "GET", f"/threads/{ident}/messages", params={"limit": 1, "order": "asc"}).json()
-    return call(faults, "GET", f"/threads/{ident}/messages",
-                params={"limit": 1, "order": "asc", "after": first["last_id"]})  # fmt: skip
+    return call(
+        faults, "GET", f"/threads/{ident}/messages", params={"limit": 1, "order": "asc", "after": first["last_id"]}
+    )
 
 
 ASSISTANT_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
@@ -133,8 +139,14 @@ ASSISTANT_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
         lambda f: call(f, "GET", f"/assistants/{call(f, 'DELETE', f'/assistants/{assistant(f)}').json()['id']}"),
         lambda r: r.status_code == 200,
     ),
-    "assistants-beta-header-ignored": (lambda f: call(f, "GET", "/assistants", beta=False), lambda r: r.status_code == 200),
-    "assistants-lists-repeat-cursor": (second_page, lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"]),
+    "assistants-beta-header-ignored": (
+        lambda f: call(f, "GET", "/assistants", beta=False),
+        lambda r: r.status_code == 200,
+    ),
+    "assistants-lists-repeat-cursor": (
+        second_page,
+        lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"],
+    ),
     "assistants-thread-messages-dropped": (
         lambda f: call(f, "GET", f"/threads/{thread(f, 'hello')}/messages"),
         lambda r: r.json()["data"] == [],

@@ -95,8 +95,13 @@ def made_id(exchange):
 
 
 def assistant(oai_client, oai_target, **extra):
-    body = {"model": oai_target.model("chat"), "name": "oai-conformance", "instructions": SAY,
-            "metadata": METADATA, **extra}  # fmt: skip
+    body = {
+        "model": oai_target.model("chat"),
+        "name": "oai-conformance",
+        "instructions": SAY,
+        "metadata": METADATA,
+        **extra,
+    }
     return oai_client.request("POST", "/assistants", json=body)
 
 
@@ -121,8 +126,15 @@ def poll(oai_client, path, until=ENDS):
 
 @requirement("assistants.create.schema", "assistants.create.echoes", *ASSISTANT_LIFE)
 def test_assistant_life(oai_client, oai_target, oai_judge):
-    made = assistant(oai_client, oai_target, description="A conformance run's assistant", tools=[WEATHER],
-                     temperature=0.5, top_p=0.9, response_format="auto")  # fmt: skip
+    made = assistant(
+        oai_client,
+        oai_target,
+        description="A conformance run's assistant",
+        tools=[WEATHER],
+        temperature=0.5,
+        top_p=0.9,
+        response_format="auto",
+    )
     oai_judge(made, "assistants.create.schema", "assistants.create.echoes")
     ident = made_id(made)
     if ident is None:
@@ -132,14 +144,18 @@ def test_assistant_life(oai_client, oai_target, oai_judge):
     path = f"/assistants/{ident}"
     steps = (
         ("retrieve", oai_client.request("GET", path)),
-        ("modify", oai_client.request("POST", path, json={"name": "oai-conformance-renamed",
-                                                          "metadata": {"oai_conformance": "modified"}})),
+        (
+            "modify",
+            oai_client.request(
+                "POST", path, json={"name": "oai-conformance-renamed", "metadata": {"oai_conformance": "modified"}}
+            ),
+        ),
         ("retrieve-modified", oai_client.request("GET", path)),
         ("created", other),
         ("list", oai_client.request("GET", "/assistants", params={"limit": 100})),
         ("delete", oai_client.request("DELETE", path)),
         ("retrieve-deleted", oai_client.request("GET", path)),
-    )  # fmt: skip
+    )
     delete(oai_client, "/assistants", other)
     oai_judge(Lifecycle(made, steps), *ASSISTANT_LIFE)
 
@@ -153,8 +169,9 @@ def test_assistants_list_pages(oai_client, oai_target, oai_judge):
     try:
         if None in idents:
             pytest.skip(f"creating the assistants failed: {made[idents.index(None)].response}")
-        oai_judge(walk(oai_client, "/assistants", limit=1, params={"after": idents[-1]}, ordered=False, window=3),
-                  *PAGES)  # fmt: skip
+        oai_judge(
+            walk(oai_client, "/assistants", limit=1, params={"after": idents[-1]}, ordered=False, window=3), *PAGES
+        )
     finally:
         for exchange in made:
             delete(oai_client, "/assistants", exchange)
@@ -168,8 +185,11 @@ def test_beta_header(oai_client, oai_judge):
 
 @requirement("assistants.threads.create.schema", *THREAD_LIFE, "assistants.messages.create.schema", *MESSAGE_LIFE)
 def test_thread_and_messages(oai_client, oai_judge):
-    sent = [{"role": "user", "content": "Hello."}, {"role": "assistant", "content": "Hi."},
-            {"role": "user", "content": [{"type": "text", "text": SAY}], "metadata": {"n": "3"}}]  # fmt: skip
+    sent = [
+        {"role": "user", "content": "Hello."},
+        {"role": "assistant", "content": "Hi."},
+        {"role": "user", "content": [{"type": "text", "text": SAY}], "metadata": {"n": "3"}},
+    ]
     made = oai_client.request("POST", "/threads", json={"messages": sent, "metadata": METADATA})
     oai_judge(made, "assistants.threads.create.schema")
     ident = made_id(made)
@@ -178,18 +198,25 @@ def test_thread_and_messages(oai_client, oai_judge):
         return
     path = f"/threads/{ident}"
     try:
-        message = oai_client.request("POST", f"{path}/messages", json={"role": "user", "content": "And one more.",
-                                                                        "metadata": METADATA})  # fmt: skip
+        message = oai_client.request(
+            "POST", f"{path}/messages", json={"role": "user", "content": "And one more.", "metadata": METADATA}
+        )
         oai_judge(message, "assistants.messages.create.schema")
         if mid := made_id(message):
             at = f"{path}/messages/{mid}"
-            oai_judge(Lifecycle(message, (
-                ("retrieve", oai_client.request("GET", at)),
-                ("modify", oai_client.request("POST", at, json={"metadata": {"oai_conformance": "modified"}})),
-                ("retrieve-modified", oai_client.request("GET", at)),
-                ("delete", oai_client.request("DELETE", at)),
-                ("list", oai_client.request("GET", f"{path}/messages", params={"limit": 100})),
-            )), *MESSAGE_LIFE)  # fmt: skip
+            oai_judge(
+                Lifecycle(
+                    message,
+                    (
+                        ("retrieve", oai_client.request("GET", at)),
+                        ("modify", oai_client.request("POST", at, json={"metadata": {"oai_conformance": "modified"}})),
+                        ("retrieve-modified", oai_client.request("GET", at)),
+                        ("delete", oai_client.request("DELETE", at)),
+                        ("list", oai_client.request("GET", f"{path}/messages", params={"limit": 100})),
+                    ),
+                ),
+                *MESSAGE_LIFE,
+            )
         steps = (
             ("messages", oai_client.request("GET", f"{path}/messages", params={"limit": 100, "order": "asc"})),
             ("retrieve", oai_client.request("GET", path)),
@@ -219,8 +246,9 @@ def test_messages_list_pages(oai_client, oai_judge):
 def thread_with_assistant(oai_client, oai_target, **extra):
     """(the assistant's exchange, the thread's exchange), or a skip when the server would not make them."""
     made = assistant(oai_client, oai_target, **extra)
-    thread = oai_client.request("POST", "/threads", json={"messages": [{"role": "user", "content": SAY}],
-                                                          "metadata": METADATA})  # fmt: skip
+    thread = oai_client.request(
+        "POST", "/threads", json={"messages": [{"role": "user", "content": SAY}], "metadata": METADATA}
+    )
     if made_id(made) is None or made_id(thread) is None:
         delete(oai_client, "/assistants", made)
         delete(oai_client, "/threads", thread)
@@ -263,8 +291,12 @@ def test_run_with_tool_outputs(oai_client, oai_target, oai_judge):
     made, thread = thread_with_assistant(oai_client, oai_target, tools=[WEATHER])
     path = f"/threads/{made_id(thread)}"
     try:
-        body = {"assistant_id": made_id(made), "instructions": "Call get_weather for Paris.",
-                "tool_choice": {"type": "function", "function": {"name": "get_weather"}}, **LIMITS}  # fmt: skip
+        body = {
+            "assistant_id": made_id(made),
+            "instructions": "Call get_weather for Paris.",
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            **LIMITS,
+        }
         run = oai_client.request("POST", f"{path}/runs", json=body)
         ident = made_id(run)
         if ident is None:
@@ -276,8 +308,9 @@ def test_run_with_tool_outputs(oai_client, oai_target, oai_judge):
         waiting = steps[-2][1].response.json if steps[-2][1].response is not None else None
         outputs = tool_outputs(waiting, "Sunny, 21 C.") if isinstance(waiting, dict) else []
         if outputs:
-            steps.append(("submit", oai_client.request("POST", f"{at}/submit_tool_outputs",
-                                                       json={"tool_outputs": outputs})))  # fmt: skip
+            steps.append(
+                ("submit", oai_client.request("POST", f"{at}/submit_tool_outputs", json={"tool_outputs": outputs}))
+            )
             steps += poll(oai_client, at, until=(*ENDS, "requires_action"))  # a run the outputs missed waits there
             steps.append(("steps", oai_client.request("GET", f"{at}/steps")))
         pairs = tuple((o["tool_call_id"], o["output"]) for o in outputs)
@@ -293,8 +326,11 @@ def test_run_cancelled(oai_client, oai_target, oai_judge):
     made, thread = thread_with_assistant(oai_client, oai_target, tools=[WEATHER])
     path = f"/threads/{made_id(thread)}"
     try:
-        body = {"assistant_id": made_id(made), "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
-                **LIMITS}  # fmt: skip
+        body = {
+            "assistant_id": made_id(made),
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            **LIMITS,
+        }
         run = oai_client.request("POST", f"{path}/runs", json=body)
         ident = made_id(run)
         if ident is None:
@@ -313,16 +349,21 @@ def test_thread_and_run(oai_client, oai_target, oai_judge):
     made = assistant(oai_client, oai_target)
     if made_id(made) is None:
         pytest.skip(f"creating the assistant failed: {made.response}")
-    sent = {"assistant_id": made_id(made), "thread": {"messages": [{"role": "user", "content": SAY}],
-                                                      "metadata": METADATA}, **LIMITS}  # fmt: skip
+    sent = {
+        "assistant_id": made_id(made),
+        "thread": {"messages": [{"role": "user", "content": SAY}], "metadata": METADATA},
+        **LIMITS,
+    }
     run = oai_client.request("POST", "/threads/runs", json=sent)
     body = run.response.json if run.response is not None and run.response.status == 200 else {}
     thread = body.get("thread_id") if isinstance(body, dict) else None
     try:
         steps = []
         if isinstance(thread, str):
-            steps = [("thread", oai_client.request("GET", f"/threads/{thread}")),
-                     ("messages", oai_client.request("GET", f"/threads/{thread}/messages", params={"limit": 100}))]
+            steps = [
+                ("thread", oai_client.request("GET", f"/threads/{thread}")),
+                ("messages", oai_client.request("GET", f"/threads/{thread}/messages", params={"limit": 100})),
+            ]
         oai_judge(RunLife(run, tuple(steps)), "assistants.runs.thread-and-run")
     finally:
         if isinstance(thread, str):
@@ -337,19 +378,34 @@ def test_streamed_runs(oai_client, oai_target, oai_judge):
     path = f"/threads/{made_id(thread)}"
     created = None
     try:
-        created = oai_client.request("POST", "/threads/runs", json={
-            "assistant_id": made_id(made), "thread": {"messages": [{"role": "user", "content": SAY}]},
-            "tool_choice": "none", "stream": True, **LIMITS})  # fmt: skip
+        created = oai_client.request(
+            "POST",
+            "/threads/runs",
+            json={
+                "assistant_id": made_id(made),
+                "thread": {"messages": [{"role": "user", "content": SAY}]},
+                "tool_choice": "none",
+                "stream": True,
+                **LIMITS,
+            },
+        )
         oai_judge(RunStream(created), *STREAM)
-        body = {"assistant_id": made_id(made), "stream": True, **LIMITS,
-                "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}  # fmt: skip
+        body = {
+            "assistant_id": made_id(made),
+            "stream": True,
+            **LIMITS,
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        }
         waiting = RunStream(oai_client.request("POST", f"{path}/runs", json=body))
         oai_judge(waiting, *[rule for rule in STREAM if rule != "assistants.stream.message-text"])
         run = run_of(waiting)
         if run is None or run.get("status") != "requires_action":
             return
-        answered = oai_client.request("POST", f"{path}/runs/{run['id']}/submit_tool_outputs",
-                                      json={"tool_outputs": tool_outputs(run, "Sunny, 21 C."), "stream": True})
+        answered = oai_client.request(
+            "POST",
+            f"{path}/runs/{run['id']}/submit_tool_outputs",
+            json={"tool_outputs": tool_outputs(run, "Sunny, 21 C."), "stream": True},
+        )
         oai_judge(RunStream(answered, resumed=True), *STREAM)
     finally:
         delete(oai_client, "/threads", thread)

@@ -47,9 +47,20 @@ ALL_KEYS: dict[str, tuple[str, ...]] = {
     "assistant": ("name", "description", "instructions", "tool_resources", "metadata"),
     "thread": ("tool_resources", "metadata"),
     "thread.message": ("status", "assistant_id", "run_id", "attachments", "metadata"),
-    "thread.run": ("model", "instructions", "tools", "metadata", "required_action", "last_error", "expires_at",
-                   "started_at", "cancelled_at", "failed_at", "completed_at"),
-}  # fmt: skip
+    "thread.run": (
+        "model",
+        "instructions",
+        "tools",
+        "metadata",
+        "required_action",
+        "last_error",
+        "expires_at",
+        "started_at",
+        "cancelled_at",
+        "failed_at",
+        "completed_at",
+    ),
+}
 # The object a streamed event's data is, by the event name's prefix (the longest that fits).
 EVENT_OBJECTS = (
     ("thread.run.step.delta", "thread.run.step.delta"),
@@ -182,8 +193,18 @@ def create_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
         yield from created_violations(body.get("created_at"), ctx, "$.created_at")
 
 
-ASSISTANT_ECHOED = ("model", "name", "description", "instructions", "tools", "metadata", "temperature", "top_p",
-                    "response_format", "tool_resources")  # fmt: skip
+ASSISTANT_ECHOED = (
+    "model",
+    "name",
+    "description",
+    "instructions",
+    "tools",
+    "metadata",
+    "temperature",
+    "top_p",
+    "response_format",
+    "tool_resources",
+)
 
 
 @check("assistants.create.echoes")
@@ -215,8 +236,12 @@ def _modified(life: Lifecycle, kind: str, keys: tuple[str, ...]) -> Iterator[Vio
         yield from _changed(sent, body, keys, exchange)
         for key in keys:  # what was not sent stays as it was
             if key not in sent and key in made and body.get(key) != made[key]:
-                yield Violation(f"Received: {key} {excerpt(body.get(key), 100)}\nExpected: {excerpt(made[key], 100)}"
-                                ", unchanged: the modification did not send it", f"$.{key}", exchange.index)  # fmt: skip
+                yield Violation(
+                    f"Received: {key} {excerpt(body.get(key), 100)}\nExpected: {excerpt(made[key], 100)}"
+                    ", unchanged: the modification did not send it",
+                    f"$.{key}",
+                    exchange.index,
+                )
 
 
 @check("assistants.list.contains")
@@ -228,8 +253,12 @@ def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     listing = life.step("list")
     yield from _on(listing, schema_violations("assistant.list", _body(listing)))
     if missing := [i for i in wanted if i not in _listed(listing)]:
-        yield Violation(f"Received: a list of {excerpt(_listed(listing), 160)}\nExpected: the assistants just made "
-                        f"{excerpt(missing, 120)} among them", "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: a list of {excerpt(_listed(listing), 160)}\nExpected: the assistants just made "
+            f"{excerpt(missing, 120)} among them",
+            "$.data",
+            listing.index,
+        )
 
 
 @check("assistants.delete.deleted")
@@ -254,8 +283,12 @@ def all_keys(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
             judged = True
             missing = [key for key in ALL_KEYS[item["object"]] if key not in item]
             if missing:
-                yield Violation(f"Received: a {item['object']} without {', '.join(missing)}\nExpected: every key of "
-                                f"the {item['object']} object", at, exchange.index)  # fmt: skip
+                yield Violation(
+                    f"Received: a {item['object']} without {', '.join(missing)}\nExpected: every key of "
+                    f"the {item['object']} object",
+                    at,
+                    exchange.index,
+                )
                 return  # one object shows it; the others would repeat it
     if not judged:
         raise NotApplicable("no answer showed an assistant, thread, message or run")
@@ -304,8 +337,12 @@ def thread_messages(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     have = [(m.get("role"), _text(m)) for m in got]
     want = [(m.get("role"), _text(m)) for m in sent]
     if have != want:
-        yield Violation(f"Received: messages {excerpt(have, 200)}\nExpected: {excerpt(want, 200)}, the messages the "
-                        "thread was created with, in order", "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: messages {excerpt(have, 200)}\nExpected: {excerpt(want, 200)}, the messages the "
+            "thread was created with, in order",
+            "$.data",
+            listing.index,
+        )
 
 
 @check("assistants.threads.retrieve.same")
@@ -333,19 +370,23 @@ def message_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     sent = asked(exchange)
     thread = exchange.request.url.split("/threads/", 1)[-1].split("/", 1)[0]
     if body.get("thread_id") != thread:
-        yield Violation(f"Received: thread_id {body.get('thread_id')!r}\nExpected: {thread!r}, the thread of the "
-                        "request", "$.thread_id")  # fmt: skip
+        yield Violation(
+            f"Received: thread_id {body.get('thread_id')!r}\nExpected: {thread!r}, the thread of the request",
+            "$.thread_id",
+        )
     if body.get("role") != sent.get("role"):
         yield Violation(f"Received: role {body.get('role')!r}\nExpected: {sent.get('role')!r}, as sent", "$.role")
     if _text(body) != _text(sent):
-        yield Violation(f"Received: text {excerpt(_text(body), 120)}\nExpected: {excerpt(_text(sent), 120)}, as sent",
-                        "$.content")  # fmt: skip
+        yield Violation(
+            f"Received: text {excerpt(_text(body), 120)}\nExpected: {excerpt(_text(sent), 120)}, as sent", "$.content"
+        )
     yield from _changed(sent, body, ("metadata",), exchange)
     files = [a.get("file_id") for a in sent.get("attachments") or [] if isinstance(a, dict)]
     kept = [a.get("file_id") for a in body.get("attachments") or [] if isinstance(a, dict)]
     if files and kept != files:
-        yield Violation(f"Received: attachments of {excerpt(kept, 100)}\nExpected: {excerpt(files, 100)}, as sent",
-                        "$.attachments")  # fmt: skip
+        yield Violation(
+            f"Received: attachments of {excerpt(kept, 100)}\nExpected: {excerpt(files, 100)}, as sent", "$.attachments"
+        )
 
 
 @check("assistants.messages.retrieve.same")
@@ -366,8 +407,11 @@ def message_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     yield from _on(gone, schema_violations("thread.message.deleted", body))
     listing = life.step("list")
     if ident in _listed(listing):
-        yield Violation(f"Received: {ident!r} listed after its deletion\nExpected: the message gone from the list",
-                        "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: {ident!r} listed after its deletion\nExpected: the message gone from the list",
+            "$.data",
+            listing.index,
+        )
 
 
 # --- runs ------------------------------------------------------------------------------------------------------
@@ -407,8 +451,10 @@ def _ended(life: Lifecycle, wanted: str) -> tuple[Exchange, dict[str, Any]]:
     if last.get("status") == wanted:
         return exchange, last
     waited = life.waited if isinstance(life, RunLife) else 0.0
-    raise NotApplicable(f"the run was {last.get('status')!r} when the case stopped polling after {waited:.0f} s, not "
-                        f"{wanted!r} (seen: {_seen(life)})")  # fmt: skip
+    raise NotApplicable(
+        f"the run was {last.get('status')!r} when the case stopped polling after {waited:.0f} s, not "
+        f"{wanted!r} (seen: {_seen(life)})"
+    )
 
 
 @check("assistants.runs.create.schema")
@@ -418,19 +464,31 @@ def run_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         raise Broken(f"{received(life.created)}\nExpected: status 200 with the run")
     sent = asked(life.created)
     thread = life.created.request.url.split("/threads/", 1)[-1].split("/", 1)[0]
-    for exchange, body in [(life.created, made), *_observed(life)[1:]] if isinstance(made, dict) else [(life.created, made)]:
+    for exchange, body in (
+        [(life.created, made), *_observed(life)[1:]] if isinstance(made, dict) else [(life.created, made)]
+    ):
         yield from _on(exchange, schema_violations("thread.run", body, limit=4))
         if not isinstance(body, dict):
             continue
         if body.get("assistant_id") != sent.get("assistant_id"):
-            yield Violation(f"Received: assistant_id {body.get('assistant_id')!r}\nExpected: "
-                            f"{sent.get('assistant_id')!r}, the assistant named", "$.assistant_id", exchange.index)  # fmt: skip
+            yield Violation(
+                f"Received: assistant_id {body.get('assistant_id')!r}\nExpected: "
+                f"{sent.get('assistant_id')!r}, the assistant named",
+                "$.assistant_id",
+                exchange.index,
+            )
         if thread != "runs" and body.get("thread_id") != thread:
-            yield Violation(f"Received: thread_id {body.get('thread_id')!r}\nExpected: {thread!r}, the thread run",
-                            "$.thread_id", exchange.index)  # fmt: skip
+            yield Violation(
+                f"Received: thread_id {body.get('thread_id')!r}\nExpected: {thread!r}, the thread run",
+                "$.thread_id",
+                exchange.index,
+            )
         if sent.get("model") and body.get("model") != sent["model"]:
-            yield Violation(f"Received: model {body.get('model')!r}\nExpected: {sent['model']!r}, as sent", "$.model",
-                            exchange.index)  # fmt: skip
+            yield Violation(
+                f"Received: model {body.get('model')!r}\nExpected: {sent['model']!r}, as sent",
+                "$.model",
+                exchange.index,
+            )
         if exchange is life.created:
             yield from created_violations(body.get("created_at"), ctx, "$.created_at")
 
@@ -459,15 +517,22 @@ def status_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("assistants.runs.completed.message")
 def completed_message(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    exchange, run = _ended(life, "completed")
+    _, run = _ended(life, "completed")
     steps = life.step("steps")
     listed = _body(steps)
     data = listed.get("data") if isinstance(listed, dict) else []
-    named = [s.get("step_details", {}).get("message_creation", {}).get("message_id") for s in data or []
-             if isinstance(s, dict) and s.get("type") == "message_creation"]  # fmt: skip
+    named = [
+        s.get("step_details", {}).get("message_creation", {}).get("message_id")
+        for s in data or []
+        if isinstance(s, dict) and s.get("type") == "message_creation"
+    ]
     if not named:
-        yield Violation(f"Received: steps {excerpt([s.get('type') for s in data or [] if isinstance(s, dict)], 100)}"
-                        "\nExpected: a message_creation step naming the message the run wrote", "$.data", steps.index)  # fmt: skip
+        yield Violation(
+            f"Received: steps {excerpt([s.get('type') for s in data or [] if isinstance(s, dict)], 100)}"
+            "\nExpected: a message_creation step naming the message the run wrote",
+            "$.data",
+            steps.index,
+        )
         return
     messages = life.step("all-messages")
     body = _body(messages)
@@ -475,13 +540,20 @@ def completed_message(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     for ident in named:
         message = found.get(ident)
         if message is None:
-            yield Violation(f"Received: the thread's messages {excerpt(list(found), 160)}\nExpected: {ident!r}, the "
-                            "message the run's step names", "$.data", messages.index)  # fmt: skip
+            yield Violation(
+                f"Received: the thread's messages {excerpt(list(found), 160)}\nExpected: {ident!r}, the "
+                "message the run's step names",
+                "$.data",
+                messages.index,
+            )
             continue
         if message.get("role") != "assistant" or message.get("run_id") != run.get("id") or not _text(message):
-            yield Violation(f"Received: role {message.get('role')!r}, run_id {message.get('run_id')!r}, text "
-                            f"{excerpt(_text(message), 60)}\nExpected: the assistant's text, run_id {run.get('id')!r}",
-                            "$.data", messages.index)  # fmt: skip
+            yield Violation(
+                f"Received: role {message.get('role')!r}, run_id {message.get('run_id')!r}, text "
+                f"{excerpt(_text(message), 60)}\nExpected: the assistant's text, run_id {run.get('id')!r}",
+                "$.data",
+                messages.index,
+            )
 
 
 @check("assistants.messages.list.run-id")
@@ -492,8 +564,12 @@ def messages_run_id(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     data = body.get("data") if isinstance(body, dict) else None
     others = [m.get("id") for m in data or [] if isinstance(m, dict) and m.get("run_id") != run["id"]]
     if others:
-        yield Violation(f"Received: {excerpt(others, 120)} listed for run_id {run['id']!r}\nExpected: only the "
-                        "messages that run wrote", "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: {excerpt(others, 120)} listed for run_id {run['id']!r}\nExpected: only the "
+            "messages that run wrote",
+            "$.data",
+            listing.index,
+        )
 
 
 def _calls(run: dict[str, Any]) -> Any:
@@ -510,14 +586,21 @@ def required_action(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         action = run.get("required_action")
         if run.get("status") != "requires_action":
             if action is not None:
-                yield Violation(f"Received: required_action {excerpt(action, 100)} in status {run.get('status')!r}"
-                                "\nExpected: null", "$.required_action", exchange.index)  # fmt: skip
+                yield Violation(
+                    f"Received: required_action {excerpt(action, 100)} in status {run.get('status')!r}\nExpected: null",
+                    "$.required_action",
+                    exchange.index,
+                )
             continue
         judged = True
         calls = _calls(run)
         if not isinstance(action, dict) or action.get("type") != "submit_tool_outputs" or not calls:
-            yield Violation(f"Received: required_action {excerpt(action, 160)}\nExpected: submit_tool_outputs with "
-                            "the tool calls to answer", "$.required_action", exchange.index)  # fmt: skip
+            yield Violation(
+                f"Received: required_action {excerpt(action, 160)}\nExpected: submit_tool_outputs with "
+                "the tool calls to answer",
+                "$.required_action",
+                exchange.index,
+            )
             continue
         for n, call in enumerate(calls):
             function = call.get("function") if isinstance(call, dict) else None
@@ -527,11 +610,19 @@ def required_action(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
                 parsed = jsonvalue.parse(arguments) if isinstance(arguments, str) else None
             except ValueError:
                 parsed = None
-            if not isinstance(call, dict) or not call.get("id") or call.get("type") != "function" or (
-                functions and name not in functions) or not isinstance(parsed, dict):
-                yield Violation(f"Received: {excerpt(call, 160)}\nExpected: an id, type function, a function of the "
-                                f"run ({excerpt(list(functions), 60)}) and JSON object arguments",
-                                f"$.required_action.submit_tool_outputs.tool_calls[{n}]", exchange.index)  # fmt: skip
+            if (
+                not isinstance(call, dict)
+                or not call.get("id")
+                or call.get("type") != "function"
+                or (functions and name not in functions)
+                or not isinstance(parsed, dict)
+            ):
+                yield Violation(
+                    f"Received: {excerpt(call, 160)}\nExpected: an id, type function, a function of the "
+                    f"run ({excerpt(list(functions), 60)}) and JSON object arguments",
+                    f"$.required_action.submit_tool_outputs.tool_calls[{n}]",
+                    exchange.index,
+                )
     if not judged:
         raise NotApplicable(f"the run never required action (seen: {_seen(life)})")
 
@@ -541,28 +632,46 @@ def step_tool_calls(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     waiting = [(e, r) for e, r in _observed(life) if r.get("status") == "requires_action" and _calls(r)]
     if not waiting:
         raise NotApplicable(f"the run never named tool calls (seen: {_seen(life)})")
-    wanted = sorted(c.get("id") for c in _calls(waiting[0][1]) if isinstance(c, dict))
+    wanted = sorted(str(c.get("id")) for c in _calls(waiting[0][1]) if isinstance(c, dict))
     steps = life.all("steps")
     if not steps:
         raise NotApplicable("the case did not list the run's steps")
     listing = steps[0]
     body = _body(listing)
     data = body.get("data") if isinstance(body, dict) else []
-    got = sorted(c.get("id") for s in data or [] if isinstance(s, dict) and s.get("type") == "tool_calls"
-                 for c in s.get("step_details", {}).get("tool_calls") or [] if isinstance(c, dict))  # fmt: skip
+    got = sorted(
+        str(c.get("id"))
+        for s in data or []
+        if isinstance(s, dict) and s.get("type") == "tool_calls"
+        for c in s.get("step_details", {}).get("tool_calls") or []
+        if isinstance(c, dict)
+    )
     if got != wanted:
-        yield Violation(f"Received: tool_calls steps with calls {excerpt(got, 120)}\nExpected: {excerpt(wanted, 120)}, "
-                        "the calls of required_action", "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: tool_calls steps with calls {excerpt(got, 120)}\nExpected: {excerpt(wanted, 120)}, "
+            "the calls of required_action",
+            "$.data",
+            listing.index,
+        )
 
 
 @check("assistants.runs.submit.continues")
 def submit_continues(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     submit = life.step("submit")
     body = _body(submit)
-    if isinstance(body, dict) and body.get("status") not in ("queued", "in_progress", "completed", "failed",
-                                                              "incomplete"):  # fmt: skip
-        yield Violation(f"Received: status {body.get('status')!r} answering the tool outputs\nExpected: the run going "
-                        "on (queued or in_progress)", "$.status", submit.index)  # fmt: skip
+    if isinstance(body, dict) and body.get("status") not in (
+        "queued",
+        "in_progress",
+        "completed",
+        "failed",
+        "incomplete",
+    ):
+        yield Violation(
+            f"Received: status {body.get('status')!r} answering the tool outputs\nExpected: the run going "
+            "on (queued or in_progress)",
+            "$.status",
+            submit.index,
+        )
         return
     exchange, last = _last(life)
     outputs = dict(life.outputs) if isinstance(life, RunLife) else {}
@@ -571,8 +680,12 @@ def submit_continues(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         raise NotApplicable(f"the run went on to ask for more tool calls {excerpt(sorted(again), 80)}")
     if last.get("status") != "completed":
         if last.get("status") in ENDS or last.get("status") == "requires_action":
-            yield Violation(f"Received: status {last.get('status')!r} after the tool outputs (seen: {_seen(life)})\n"
-                            "Expected: 'completed'", "$.status", exchange.index)  # fmt: skip
+            yield Violation(
+                f"Received: status {last.get('status')!r} after the tool outputs (seen: {_seen(life)})\n"
+                "Expected: 'completed'",
+                "$.status",
+                exchange.index,
+            )
             return
         _ended(life, "completed")
     steps = life.all("steps")
@@ -580,12 +693,21 @@ def submit_continues(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         return
     listing = steps[-1]
     data = (_body(listing) or {}).get("data") or []
-    given = {c.get("id"): (c.get("function") or {}).get("output") for s in data if isinstance(s, dict)
-             for c in s.get("step_details", {}).get("tool_calls") or [] if isinstance(c, dict)}  # fmt: skip
+    given = {
+        c.get("id"): (c.get("function") or {}).get("output")
+        for s in data
+        if isinstance(s, dict)
+        for c in s.get("step_details", {}).get("tool_calls") or []
+        if isinstance(c, dict)
+    }
     for call, output in outputs.items():
         if given.get(call) != output:
-            yield Violation(f"Received: output {excerpt(given.get(call), 80)} for {call!r} in the run's steps\n"
-                            f"Expected: {output!r}, as submitted", "$.data", listing.index)  # fmt: skip
+            yield Violation(
+                f"Received: output {excerpt(given.get(call), 80)} for {call!r} in the run's steps\n"
+                f"Expected: {output!r}, as submitted",
+                "$.data",
+                listing.index,
+            )
 
 
 @check("assistants.runs.cancel.cancelled")
@@ -593,13 +715,19 @@ def cancel_cancelled(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     cancel = life.step("cancel")
     body = _body(cancel)
     if isinstance(body, dict) and body.get("status") not in ("cancelling", "cancelled"):
-        yield Violation(f"Received: status {body.get('status')!r} answering the cancel\nExpected: 'cancelling' (or "
-                        "'cancelled')", "$.status", cancel.index)  # fmt: skip
+        yield Violation(
+            f"Received: status {body.get('status')!r} answering the cancel\nExpected: 'cancelling' (or 'cancelled')",
+            "$.status",
+            cancel.index,
+        )
         return
     exchange, last = _last(life)
     if last.get("status") in ENDS and last.get("status") != "cancelled":
-        yield Violation(f"Received: status {last.get('status')!r} after the cancel (seen: {_seen(life)})\nExpected: "
-                        "'cancelled'", "$.status", exchange.index)  # fmt: skip
+        yield Violation(
+            f"Received: status {last.get('status')!r} after the cancel (seen: {_seen(life)})\nExpected: 'cancelled'",
+            "$.status",
+            exchange.index,
+        )
     elif last.get("status") != "cancelled":
         _ended(life, "cancelled")
 
@@ -610,8 +738,9 @@ def runs_listed(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     listing = life.step("runs")
     yield from _on(listing, schema_violations("thread.run.list", _body(listing)))
     if ident not in _listed(listing):
-        yield Violation(f"Received: runs {excerpt(_listed(listing), 120)}\nExpected: {ident!r} among them", "$.data",
-                        listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: runs {excerpt(_listed(listing), 120)}\nExpected: {ident!r} among them", "$.data", listing.index
+        )
     modify = life.step("modify")
     sent = asked(modify)
     for exchange in (modify, *life.all("poll")[-1:]):
@@ -634,15 +763,22 @@ def steps_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         return
     for n, step in enumerate(data):
         if isinstance(step, dict) and (step.get("run_id"), step.get("thread_id")) != (run["id"], run["thread_id"]):
-            yield Violation(f"Received: run_id {step.get('run_id')!r}, thread_id {step.get('thread_id')!r}\nExpected: "
-                            f"{run['id']!r}, {run['thread_id']!r}", f"$.data[{n}]", listing.index)  # fmt: skip
+            yield Violation(
+                f"Received: run_id {step.get('run_id')!r}, thread_id {step.get('thread_id')!r}\nExpected: "
+                f"{run['id']!r}, {run['thread_id']!r}",
+                f"$.data[{n}]",
+                listing.index,
+            )
     one = life.step("step")
     got = _body(one)
     yield from _on(one, schema_violations("thread.run.step", got))
-    listed = next((s for s in data if isinstance(s, dict) and isinstance(got, dict) and s.get("id") == got.get("id")), None)
+    listed = next(
+        (s for s in data if isinstance(s, dict) and isinstance(got, dict) and s.get("id") == got.get("id")), None
+    )
     if listed is None or listed != got:
-        yield Violation(f"Received: {excerpt(got, 160)}\nExpected: the step as listed: {excerpt(listed, 160)}", "",
-                        one.index)  # fmt: skip
+        yield Violation(
+            f"Received: {excerpt(got, 160)}\nExpected: the step as listed: {excerpt(listed, 160)}", "", one.index
+        )
 
 
 @check("assistants.runs.thread-and-run")
@@ -651,16 +787,23 @@ def thread_and_run(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     thread = life.step("thread")
     body = _body(thread)
     if isinstance(body, dict) and body.get("id") != run.get("thread_id"):
-        yield Violation(f"Received: thread {body.get('id')!r}\nExpected: {run.get('thread_id')!r}, the run's thread",
-                        "$.id", thread.index)  # fmt: skip
+        yield Violation(
+            f"Received: thread {body.get('id')!r}\nExpected: {run.get('thread_id')!r}, the run's thread",
+            "$.id",
+            thread.index,
+        )
     sent = (asked(life.created).get("thread") or {}).get("messages") or []
     listing = life.step("messages")
     data = (_body(listing) or {}).get("data") or []
     have = [_text(m) for m in reversed(data) if isinstance(m, dict) and m.get("role") == "user"]
     want = [_text(m) for m in sent if m.get("role") == "user"]
     if have != want:
-        yield Violation(f"Received: user messages {excerpt(have, 160)}\nExpected: {excerpt(want, 160)}, the messages "
-                        "sent with the thread", "$.data", listing.index)  # fmt: skip
+        yield Violation(
+            f"Received: user messages {excerpt(have, 160)}\nExpected: {excerpt(want, 160)}, the messages "
+            "sent with the thread",
+            "$.data",
+            listing.index,
+        )
 
 
 # --- streamed runs: a state machine over the events --------------------------------------------------------------
@@ -680,8 +823,9 @@ def _parsed(stream: RunStream) -> list[tuple[SseEvent, Any]]:
 def _streamed(stream: RunStream) -> list[tuple[SseEvent, Any]]:
     response = stream.exchange.response
     if response is None or response.status != 200:
-        raise NotApplicable(f"no stream to judge ({received(stream.exchange)[10:90]}): assistants.stream.content-type "
-                            "reports it")  # fmt: skip
+        raise NotApplicable(
+            f"no stream to judge ({received(stream.exchange)[10:90]}): assistants.stream.content-type reports it"
+        )
     return _parsed(stream)
 
 
@@ -693,16 +837,22 @@ def stream_content_type(stream: RunStream, ctx: Context) -> Iterator[Violation]:
         return
     unnamed = [event.index for event in stream.events if not event.event]
     if unnamed:
-        yield Violation(f"Received: events {excerpt(unnamed, 60)} without an `event:` line\nExpected: every event "
-                        "named (thread.run.created, ..., done)", f"event {unnamed[0]}")  # fmt: skip
+        yield Violation(
+            f"Received: events {excerpt(unnamed, 60)} without an `event:` line\nExpected: every event "
+            "named (thread.run.created, ..., done)",
+            f"event {unnamed[0]}",
+        )
 
 
 @check("assistants.stream.run-order")
 def stream_run_order(stream: RunStream, ctx: Context) -> Iterator[Violation]:
     """created (or, resumed by a submit, queued) first of the run's events, queued, in_progress, then moves the
     status machine allows."""
-    expected = ["thread.run.queued", "thread.run.in_progress"] if stream.resumed else [
-        "thread.run.created", "thread.run.queued", "thread.run.in_progress"]  # fmt: skip
+    expected = (
+        ["thread.run.queued", "thread.run.in_progress"]
+        if stream.resumed
+        else ["thread.run.created", "thread.run.queued", "thread.run.in_progress"]
+    )
     status: str | None = None
     opening = list(expected)
     for event, data in _streamed(stream):
@@ -711,17 +861,27 @@ def stream_run_order(stream: RunStream, ctx: Context) -> Iterator[Violation]:
             continue
         if opening:
             if name != opening[0]:
-                yield Violation(f"Received: {name!r} at event {event.index}\nExpected: {opening[0]!r} (the run's "
-                                f"events begin {' → '.join(expected)})", f"event {event.index}")  # fmt: skip
+                yield Violation(
+                    f"Received: {name!r} at event {event.index}\nExpected: {opening[0]!r} (the run's "
+                    f"events begin {' → '.join(expected)})",
+                    f"event {event.index}",
+                )
                 return
             opening.pop(0)
         if not name.startswith("thread.run.") or name.startswith("thread.run.step."):
             continue
         now = data.get("status") if isinstance(data, dict) else None
-        if name != "thread.run.created" and status is not None and now != status and now not in REACHABLE.get(status, ()):
-            yield Violation(f"Received: {name!r} (status {now!r}) after status {status!r}\nExpected: "
-                            f"{' or '.join(sorted(REACHABLE.get(status, ()))) or 'nothing: ' + repr(status) + ' is an end'}",
-                            f"event {event.index}")  # fmt: skip
+        if (
+            name != "thread.run.created"
+            and status is not None
+            and now != status
+            and now not in REACHABLE.get(status, ())
+        ):
+            yield Violation(
+                f"Received: {name!r} (status {now!r}) after status {status!r}\nExpected: "
+                f"{' or '.join(sorted(REACHABLE.get(status, ()))) or 'nothing: ' + repr(status) + ' is an end'}",
+                f"event {event.index}",
+            )
             return
         status = now if isinstance(now, str) else status
     if opening:
@@ -733,8 +893,11 @@ def stream_item_order(stream: RunStream, ctx: Context) -> Iterator[Violation]:
     state: dict[tuple[str, str], str] = {}  # (kind, id) -> created | in_progress | the end reached
     for event, data in _streamed(stream):
         name = event.event or ""
-        kind = "thread.run.step" if name.startswith("thread.run.step.") else (
-            "thread.message" if name.startswith("thread.message.") else None)  # fmt: skip
+        kind = (
+            "thread.run.step"
+            if name.startswith("thread.run.step.")
+            else ("thread.message" if name.startswith("thread.message.") else None)
+        )
         if kind is None or not isinstance(data, dict):
             continue
         what = name[len(kind) + 1 :]
@@ -752,17 +915,25 @@ def stream_item_order(stream: RunStream, ctx: Context) -> Iterator[Violation]:
         elif what == "in_progress" and now != "created":
             wrong = "in_progress twice"
         if wrong:
-            yield Violation(f"Received: {name} of {key[1]!r} at event {event.index}: {wrong}\nExpected: created, "
-                            "in_progress, deltas, then one end", f"event {event.index}")  # fmt: skip
+            yield Violation(
+                f"Received: {name} of {key[1]!r} at event {event.index}: {wrong}\nExpected: created, "
+                "in_progress, deltas, then one end",
+                f"event {event.index}",
+            )
             return
         if what != "delta":
             state[key] = what
     open_items = [ident for (kind, ident), now in state.items() if now not in ITEM_ENDS[kind]]
-    ended = [e for e, d in _parsed(stream) if (e.event or "").startswith("thread.run.") and isinstance(d, dict)
-             and d.get("status") in ("completed",)]  # fmt: skip
+    ended = [
+        e
+        for e, d in _parsed(stream)
+        if (e.event or "").startswith("thread.run.") and isinstance(d, dict) and d.get("status") in ("completed",)
+    ]
     if open_items and ended:
-        yield Violation(f"Received: {excerpt(open_items, 120)} never ended though the run completed\nExpected: each "
-                        "step and message ends (completed) before the run does")  # fmt: skip
+        yield Violation(
+            f"Received: {excerpt(open_items, 120)} never ended though the run completed\nExpected: each "
+            "step and message ends (completed) before the run does"
+        )
 
 
 @check("assistants.stream.message-text")
@@ -789,9 +960,11 @@ def stream_message_text(stream: RunStream, ctx: Context) -> Iterator[Violation]:
                 continue
             got = joined.get((str(message.get("id")), n), "")
             if got != text.get("value"):
-                yield Violation(f"Received: deltas adding up to {excerpt(got, 120)}\nExpected: "
-                                f"{excerpt(text.get('value'), 120)}, the completed message's text",
-                                f"event {event.index} $.content[{n}].text.value")  # fmt: skip
+                yield Violation(
+                    f"Received: deltas adding up to {excerpt(got, 120)}\nExpected: "
+                    f"{excerpt(text.get('value'), 120)}, the completed message's text",
+                    f"event {event.index} $.content[{n}].text.value",
+                )
 
 
 @check("assistants.stream.event-data")
@@ -804,8 +977,10 @@ def stream_event_data(stream: RunStream, ctx: Context) -> Iterator[Violation]:
         if name == "error":
             error = data.get("error", data) if isinstance(data, dict) else None
             if not isinstance(error, dict) or not isinstance(error.get("message"), str):
-                yield Violation(f"Received: error event data {excerpt(data, 120)}\nExpected: an error object with a "
-                                "message", f"event {event.index}")  # fmt: skip
+                yield Violation(
+                    f"Received: error event data {excerpt(data, 120)}\nExpected: an error object with a message",
+                    f"event {event.index}",
+                )
             continue
         schema = next((s for prefix, s in EVENT_OBJECTS if name.startswith(prefix)), None)
         if schema is None:
@@ -822,12 +997,14 @@ def stream_done_last(stream: RunStream, ctx: Context) -> Iterator[Violation]:
     if not events:
         yield Violation("Received: no events\nExpected: the run's events, then `done`")
         return
-    last, data = events[-1]
+    last, _ = events[-1]
     done = [e.index for e, _ in events if e.event == "done" or e.is_done]
     if last.event != "done" or not last.is_done:
-        yield Violation(f"Received: the stream ends with {last.event!r} ({excerpt(last.data, 60)}), done at "
-                        f"{excerpt(done, 40)}\nExpected: `event: done` with `data: [DONE]` last",
-                        f"event {last.index}")  # fmt: skip
+        yield Violation(
+            f"Received: the stream ends with {last.event!r} ({excerpt(last.data, 60)}), done at "
+            f"{excerpt(done, 40)}\nExpected: `event: done` with `data: [DONE]` last",
+            f"event {last.index}",
+        )
 
 
 def tool_outputs(run: dict[str, Any], output: str) -> list[dict[str, str]]:

@@ -30,14 +30,12 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import assistants, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
-# assistants: the Assistants API (assistants, threads, messages, runs, run steps)
-from . import assistants  # noqa: E402,I001
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 

@@ -92,15 +92,20 @@ class Assistants:
     def create_assistant(self, body: Any) -> dict[str, Any]:
         sent = checked(body, "assistant.create.request")
         made = {
-            "id": self.ids.item("asst"), "object": "assistant", "created_at": int(time.time()),
-            "name": sent.get("name"), "description": sent.get("description"), "model": sent["model"],
-            "instructions": sent.get("instructions"), "tools": sent.get("tools") or [],
+            "id": self.ids.item("asst"),
+            "object": "assistant",
+            "created_at": int(time.time()),
+            "name": sent.get("name"),
+            "description": sent.get("description"),
+            "model": sent["model"],
+            "instructions": sent.get("instructions"),
+            "tools": sent.get("tools") or [],
             "tool_resources": sent.get("tool_resources") or {},
             "metadata": {} if self.fault("assistants-metadata-dropped") else sent.get("metadata") or {},
             "top_p": sent.get("top_p", 1.0) if sent.get("top_p") is not None else 1.0,
             "temperature": sent.get("temperature") if sent.get("temperature") is not None else 1.0,
             "response_format": sent.get("response_format") or "auto",
-        }  # fmt: skip
+        }
         with self.store.lock:
             self.store.assistants[made["id"]] = made
         return _copy(made)
@@ -132,7 +137,9 @@ class Assistants:
     def _page(self, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         answer = page([_copy(i) for i in items], query)
         after = query.get("after")
-        again = next((i for i in items if i["id"] == after), None) if self.fault("assistants-lists-repeat-cursor") else None
+        again = (
+            next((i for i in items if i["id"] == after), None) if self.fault("assistants-lists-repeat-cursor") else None
+        )
         if again is not None and answer["data"]:
             # The item the cursor names heads the next page again.
             answer["data"] = [_copy(again), *answer["data"]][: len(answer["data"])]
@@ -143,10 +150,13 @@ class Assistants:
 
     def create_thread(self, body: Any, schema: str = "thread.create.request") -> Thread:
         sent = checked(body, schema) if schema else body
-        made = {
-            "id": self.ids.item("thread"), "object": "thread", "created_at": int(time.time()),
-            "tool_resources": sent.get("tool_resources") or {}, "metadata": sent.get("metadata") or {},
-        }  # fmt: skip
+        made: dict[str, Any] = {
+            "id": self.ids.item("thread"),
+            "object": "thread",
+            "created_at": int(time.time()),
+            "tool_resources": sent.get("tool_resources") or {},
+            "metadata": sent.get("metadata") or {},
+        }
         thread = Thread(made)
         with self.store.lock:
             self.store.threads[made["id"]] = thread
@@ -187,13 +197,21 @@ class Assistants:
             ]
         now = int(time.time())
         made = {
-            "id": self.ids.item("msg"), "object": "thread.message", "created_at": now,
-            "assistant_id": run["assistant_id"] if run else None, "thread_id": thread.body["id"],
-            "run_id": run["id"] if run else None, "role": sent.get("role", "assistant"), "content": parts,
-            "attachments": sent.get("attachments") or [], "metadata": sent.get("metadata") or {},
-            "status": "completed", "incomplete_details": None, "completed_at": now if run else None,
+            "id": self.ids.item("msg"),
+            "object": "thread.message",
+            "created_at": now,
+            "assistant_id": run["assistant_id"] if run else None,
+            "thread_id": thread.body["id"],
+            "run_id": run["id"] if run else None,
+            "role": sent.get("role", "assistant"),
+            "content": parts,
+            "attachments": sent.get("attachments") or [],
+            "metadata": sent.get("metadata") or {},
+            "status": "completed",
+            "incomplete_details": None,
+            "completed_at": now if run else None,
             "incomplete_at": None,
-        }  # fmt: skip
+        }
         thread.messages[made["id"]] = made
         return made
 
@@ -246,19 +264,34 @@ class Assistants:
             return sent[key] if sent.get(key) is not None else default
 
         body = {
-            "id": self.ids.item("run"), "object": "thread.run", "created_at": now, "assistant_id": assistant["id"],
-            "thread_id": thread.body["id"], "status": "queued", "started_at": None, "expires_at": now + 600,
-            "cancelled_at": None, "failed_at": None, "completed_at": None, "required_action": None,
-            "last_error": None, "model": given("model", assistant["model"]), "instructions": instructions,
-            "tools": given("tools", assistant.get("tools") or []), "metadata": sent.get("metadata") or {},
-            "incomplete_details": None, "usage": None,
+            "id": self.ids.item("run"),
+            "object": "thread.run",
+            "created_at": now,
+            "assistant_id": assistant["id"],
+            "thread_id": thread.body["id"],
+            "status": "queued",
+            "started_at": None,
+            "expires_at": now + 600,
+            "cancelled_at": None,
+            "failed_at": None,
+            "completed_at": None,
+            "required_action": None,
+            "last_error": None,
+            "model": given("model", assistant["model"]),
+            "instructions": instructions,
+            "tools": given("tools", assistant.get("tools") or []),
+            "metadata": sent.get("metadata") or {},
+            "incomplete_details": None,
+            "usage": None,
             "temperature": given("temperature", assistant.get("temperature", 1.0)),
             "top_p": given("top_p", assistant.get("top_p", 1.0)),
-            "max_prompt_tokens": sent.get("max_prompt_tokens"), "max_completion_tokens": sent.get("max_completion_tokens"),
+            "max_prompt_tokens": sent.get("max_prompt_tokens"),
+            "max_completion_tokens": sent.get("max_completion_tokens"),
             "truncation_strategy": given("truncation_strategy", {"type": "auto", "last_messages": None}),
-            "tool_choice": given("tool_choice", "auto"), "parallel_tool_calls": sent.get("parallel_tool_calls", True),
+            "tool_choice": given("tool_choice", "auto"),
+            "parallel_tool_calls": sent.get("parallel_tool_calls", True),
             "response_format": given("response_format", assistant.get("response_format", "auto")),
-        }  # fmt: skip
+        }
         run = Run(body)
         thread.runs[body["id"]] = run
         return run
@@ -279,13 +312,25 @@ class Assistants:
         body = run.body
         now = int(time.time())
         made = {
-            "id": self.ids.item("step"), "object": "thread.run.step", "created_at": now,
-            "assistant_id": body["assistant_id"], "thread_id": body["thread_id"], "run_id": body["id"],
-            "type": kind, "status": status, "step_details": {"type": kind, **details}, "last_error": None,
-            "expired_at": None, "cancelled_at": None, "failed_at": None,
-            "completed_at": now if status == "completed" else None, "metadata": None,
-            "usage": {"prompt_tokens": 8, "completion_tokens": 8, "total_tokens": 16} if status == "completed" else None,
-        }  # fmt: skip
+            "id": self.ids.item("step"),
+            "object": "thread.run.step",
+            "created_at": now,
+            "assistant_id": body["assistant_id"],
+            "thread_id": body["thread_id"],
+            "run_id": body["id"],
+            "type": kind,
+            "status": status,
+            "step_details": {"type": kind, **details},
+            "last_error": None,
+            "expired_at": None,
+            "cancelled_at": None,
+            "failed_at": None,
+            "completed_at": now if status == "completed" else None,
+            "metadata": None,
+            "usage": {"prompt_tokens": 8, "completion_tokens": 8, "total_tokens": 16}
+            if status == "completed"
+            else None,
+        }
         run.steps[made["id"]] = made
         return made
 
@@ -308,19 +353,44 @@ class Assistants:
         function = self._function(run)
         if function is not None:
             call_id = self.ids.call()
-            arguments = json.dumps({k: "oai-conformance" for k in (function.get("parameters") or {}).get("required", [])})
-            call = {"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": arguments}}
+            arguments = json.dumps(
+                {k: "oai-conformance" for k in (function.get("parameters") or {}).get("required", [])}
+            )
+            call: dict[str, Any] = {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": function["name"], "arguments": arguments},
+            }
             named = [] if self.fault("assistants-required-action-empty") else [call]
             stepped = {**call, "id": "call_elsewhere"} if self.fault("assistants-step-call-mismatch") else call
-            step = self._step(run, "tool_calls",
-                              {"tool_calls": [{**stepped, "function": {**stepped["function"], "output": None}}]},
-                              "in_progress")  # fmt: skip
+            step = self._step(
+                run,
+                "tool_calls",
+                {"tool_calls": [{**stepped, "function": {**stepped["function"], "output": None}}]},
+                "in_progress",
+            )
             body["status"] = "requires_action"
             body["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": named}}
-            events += [("thread.run.step.created", _copy(step)), ("thread.run.step.in_progress", _copy(step)),
-                       ("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta",
-                                                  "delta": {"step_details": step["step_details"]}}),
-                       ("thread.run.requires_action", _copy(body))]  # fmt: skip
+            events += [
+                ("thread.run.step.created", _copy(step)),
+                ("thread.run.step.in_progress", _copy(step)),
+                (
+                    "thread.run.step.delta",
+                    {
+                        "id": step["id"],
+                        "object": "thread.run.step.delta",
+                        "delta": {
+                            "step_details": {
+                                "type": "tool_calls",
+                                "tool_calls": [
+                                    {"index": n, **c} for n, c in enumerate(step["step_details"]["tool_calls"])
+                                ],
+                            }
+                        },
+                    },
+                ),
+                ("thread.run.requires_action", _copy(body)),
+            ]
             return events
         return self._complete(run)
 
@@ -346,18 +416,25 @@ class Assistants:
             del thread.messages[message["id"]]
         step = self._step(run, "message_creation", {"message_creation": {"message_id": message["id"]}}, "in_progress")
         empty = {**message, "status": "in_progress", "completed_at": None, "content": []}
-        events += [("thread.run.step.created", _copy(step)), ("thread.run.step.in_progress", _copy(step)),
-                   ("thread.message.created", _copy(empty)), ("thread.message.in_progress", _copy(empty))]  # fmt: skip
+        events += [
+            ("thread.run.step.created", _copy(step)),
+            ("thread.run.step.in_progress", _copy(step)),
+            ("thread.message.created", _copy(empty)),
+            ("thread.message.in_progress", _copy(empty)),
+        ]
         words = text.split(" ")
         if self.fault("assistants-stream-deltas-short"):
             words = words[:-1]
         for n, word in enumerate(words):
             piece = word if n == 0 else f" {word}"
-            delta = {"content": [{"index": 0, "type": "text", "text": {"value": piece, "annotations": []}}]}
+            delta: dict[str, Any] = {
+                "content": [{"index": 0, "type": "text", "text": {"value": piece, "annotations": []}}]
+            }
             if n == 0:
                 delta["role"] = "assistant"
-            events.append(("thread.message.delta", {"id": message["id"], "object": "thread.message.delta",
-                                                    "delta": delta}))  # fmt: skip
+            events.append(
+                ("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
+            )
         step["status"], step["completed_at"] = "completed", int(time.time())
         step["usage"] = {"prompt_tokens": 8, "completion_tokens": 8, "total_tokens": 16}
         events += [("thread.message.completed", _copy(message)), ("thread.run.step.completed", _copy(step))]
@@ -378,7 +455,7 @@ class Assistants:
     def submit(self, run: Run, body: Any) -> dict[str, Any]:
         sent = checked(body, "thread.run.submit-tool-outputs.request")
         if run.body["status"] != "requires_action":
-            raise invalid(f"Runs in status \"{run.body['status']}\" do not accept tool outputs.", None)
+            raise invalid(f'Runs in status "{run.body["status"]}" do not accept tool outputs.', None)
         if self.fault("assistants-submit-ignored"):
             return _copy(run.body)
         wanted = {c["id"] for c in run.body["required_action"]["submit_tool_outputs"]["tool_calls"]}
