@@ -3,10 +3,18 @@ and each assistants fault of the reference server is caught through client, case
 
 from __future__ import annotations
 
+import json
+import textwrap
+
+import httpx
 import pytest
 
-from conformance.reference import FAULTS
+from conformance.exchange import Exchange
+from conformance.ledger import Ledger
+from conformance.reference import FAULTS, ServerConfig, serve
+from tests._assistant_faults import BETA
 from tests._runs import assert_caught, certify
+from tests.test_ledger import KEY, KEY_ENV, children_get_the_default_sigint
 
 pytest_plugins = ["pytester"]
 
@@ -54,3 +62,71 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     resources = results["resources"]
     assert resources["left"] == [] and sorted(resources["deleted"]) == sorted(c["id"] for c in resources["created"])
     assert {c["kind"] for c in resources["created"]} == {"assistant", "thread"}
+
+
+# --- the ledger: what a run makes is deleted, a thread made and run included, also on Ctrl-C ----------------------
+
+
+def exchange(path: str, body: object, request: object, sse: bool = False) -> Exchange:
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Exchange.build(
+        method="POST",
+        url=f"http://127.0.0.1:1/v1{path}",
+        request_headers={},
+        request_body=json.dumps(request).encode(),
+        status=200,
+        response_headers={"content-type": "text/event-stream" if sse else "application/json"},
+        response_body=payload,
+    )
+
+
+def test_the_ledger_learns_assistants_and_threads_a_run_made() -> None:
+    ledger = Ledger("/v1")
+    ledger.observe(exchange("/assistants", {"id": "asst_1", "object": "assistant"}, {"model": "m"}))
+    ledger.observe(exchange("/threads", {"id": "thread_1", "object": "thread"}, {}))
+    run = {"id": "run_1", "object": "thread.run", "thread_id": "thread_2", "status": "queued"}
+    ledger.observe(exchange("/threads/runs", run, {"assistant_id": "asst_1"}))
+    stream = (
+        f"event: thread.created\ndata: {json.dumps({'id': 'thread_3', 'object': 'thread'})}\n\n"
+        f"event: thread.run.created\ndata: {json.dumps({**run, 'id': 'run_2', 'thread_id': 'thread_3'})}\n\n"
+    )
+    ledger.observe(exchange("/threads/runs", stream.encode(), {"assistant_id": "asst_1", "stream": True}, sse=True))
+    ledger.observe(exchange("/threads/thread_1/runs", {**run, "id": "run_3", "thread_id": "thread_1"}, {}))
+    ledger.observe(exchange("/threads/thread_1/messages", {"id": "msg_1", "object": "thread.message"}, {}))
+    paths = {e.id: e.path for e in ledger.entries.values()}
+    assert paths == {"asst_1": "/assistants/asst_1", "thread_1": "/threads/thread_1", "thread_2": "/threads/thread_2",
+                     "thread_3": "/threads/thread_3"}, "runs and messages go with their thread"  # fmt: skip
+
+
+INTERRUPTED = """
+    import json, os, signal
+
+    import pytest
+
+    @pytest.mark.requirement("assistants.create.schema")
+    def test_creates_then_is_interrupted(oai_client, oai_judge):
+        made = oai_client.request("POST", "/assistants", json={"model": "gpt-4o-mini"}).response.json
+        thread = oai_client.request("POST", "/threads", json={}).response.json
+        run = oai_client.request("POST", "/threads/runs", json={"assistant_id": made["id"]}).response.json
+        oai_client.request("POST", f"/threads/{thread['id']}/runs", json={"assistant_id": made["id"], "stream": True})
+        with open("made.json", "w") as out:
+            json.dump([f"/assistants/{made['id']}", f"/threads/{thread['id']}", f"/threads/{run['thread_id']}"], out)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def test_never_reached():
+        pass
+"""
+
+
+def test_an_interrupted_run_deletes_its_assistants_and_threads(pytester, monkeypatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    pytester.makepyfile(test_interrupted=textwrap.dedent(INTERRUPTED))
+    with serve(ServerConfig(api_key=KEY)) as server, children_get_the_default_sigint():
+        result = pytester.runpytest_subprocess(
+            "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV, "--oai-report-dir", "out"
+        )
+        made = json.loads((pytester.path / "made.json").read_text())
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}", **BETA}) as http:
+            after = {path: http.get(path).status_code for path in made}
+    assert result.ret != 0
+    assert after == dict.fromkeys(made, 404), "the interrupted run deleted the assistant and both threads"
