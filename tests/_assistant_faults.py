@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -129,7 +130,34 @@ def second_page(faults: Faults) -> httpx.Response:
     )
 
 
+INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
+
+
+def searched_steps(faults: Faults, include: bool = True) -> httpx.Response:
+    """The steps of a completed run with the file_search tool over a store of one file, with `include[]`."""
+    notes = ("notes.txt", b"In spring a quokka visits the island by the lighthouse.")
+    file_id = call(faults, "POST", "/files", files={"file": notes}, data={"purpose": "assistants"}).json()["id"]
+    store = call(faults, "POST", "/vector_stores", json={"file_ids": [file_id]}).json()["id"]
+    for _ in range(100):  # the file is indexed in a few tenths of a second
+        if not call(faults, "GET", f"/vector_stores/{store}").json()["file_counts"]["in_progress"]:
+            break
+        time.sleep(0.02)
+    tools = {"tools": [{"type": "file_search"}], "tool_resources": {"file_search": {"vector_store_ids": [store]}}}
+    ident = thread(faults, "Which animal visits in spring?")
+    made = call(faults, "POST", f"/threads/{ident}/runs", json={"assistant_id": assistant(faults, **tools)}).json()
+    path = f"/threads/{ident}/runs/{made['id']}"
+    for _ in range(2):
+        call(faults, "GET", path)
+    return call(faults, "GET", f"{path}/steps", params={"include[]": INCLUDE} if include else None)
+
+
+def search_results(response: httpx.Response) -> list[dict[str, Any]]:
+    return [r for s in response.json()["data"] for c in s["step_details"].get("tool_calls") or []
+            for r in (c.get("file_search") or {}).get("results") or []]  # fmt: skip
+
+
 ASSISTANT_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
+    "assistants-include-ignored": (searched_steps, lambda r: not all("content" in x for x in search_results(r))),
     "assistants-metadata-dropped": (
         lambda f: call(f, "POST", "/assistants", json={"model": "gpt-4o-mini", "metadata": {"a": "b"}}),
         lambda r: r.json()["metadata"] != {"a": "b"},

@@ -20,7 +20,7 @@ from conformance.checks.assistants import REACHABLE, RunLife, RunStream
 from conformance.exchange import Exchange
 from conformance.judgement import Status, judge
 from conformance.requirements import catalogue
-from tests._assistant_faults import WEATHER, call
+from tests._assistant_faults import INCLUDE, WEATHER, call, searched_steps
 from tests.test_violations import Http
 from tests.test_violations_responses import Life, V, fails_with_evidence, page_rows, param, passes
 
@@ -261,6 +261,16 @@ def thread_and_run() -> RLife:
             ["messages", recorded("GET", f"/threads/{thread}/messages", limit=100)],
         ],
     )
+
+
+def file_search_life() -> RLife:
+    listing = searched_steps(CLEAN)
+    path = listing.request.url.path.removeprefix("/v1")
+    steps = Http(None, listing.json(), path=f"{path}?{listing.request.url.query.decode()}", method="GET")
+    step = next(s for s in listing.json()["data"] if s["type"] == "tool_calls")
+    one = recorded("GET", f"{path}/{step['id']}", **{"include[]": INCLUDE})
+    run = recorded("GET", path.removesuffix("/steps"))
+    return RLife(run, [["steps-included", steps], ["step-included", one]])
 
 
 def _events(http: Http) -> list[list[Any]]:
@@ -507,6 +517,15 @@ VIOLATIONS: list[V] = [
         run_life,
         lambda s: s.step("step").body.update(status="in_progress"),
         "as listed",
+    ),
+    V(
+        "assistants.runs.steps.file-search-content",
+        "a result without its content",
+        file_search_life,
+        lambda s: (
+            s.step("step-included").body["step_details"]["tool_calls"][0]["file_search"]["results"][0].pop("content")
+        ),
+        "as `include[]` asked",
     ),
     V(
         "assistants.runs.thread-and-run",

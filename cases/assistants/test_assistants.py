@@ -413,3 +413,64 @@ def test_streamed_runs(oai_client, oai_target, oai_judge):
         streamed = run_of(RunStream(created)) if created is not None else None
         if streamed is not None and isinstance(streamed.get("thread_id"), str):
             oai_client.request("DELETE", f"/threads/{streamed['thread_id']}")
+
+
+INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
+NOTES = b"Field notes. In spring a quokka visits the island by the lighthouse every morning.\n"
+
+
+@requirement("assistants.runs.steps.file-search-content")
+def test_file_search_results_included(oai_client, oai_target, oai_judge):
+    if not oai_target.claims("vector-stores"):
+        pytest.skip("the file_search tool searches a vector store, and the server does not claim vector-stores")
+    files = [("purpose", (None, "assistants")), ("file", ("oai-conformance-notes.txt", NOTES, "text/plain"))]
+    uploaded = made_id(oai_client.request("POST", "/files", files=files))
+    store = made_id(
+        oai_client.request(
+            "POST", "/vector_stores", json={"name": "oai-conformance", "file_ids": [uploaded] if uploaded else []}
+        )
+    )
+    made = thread = None
+    try:
+        if uploaded is None or store is None:
+            pytest.skip("uploading the file or making its vector store failed")
+        wait, deadline = FIRST_POLL, time.monotonic() + RUN_WAIT
+        while time.monotonic() < deadline:
+            got = oai_client.request("GET", f"/vector_stores/{store}").response
+            counts = (got.json or {}).get("file_counts") if got is not None and got.status == 200 else None
+            if not isinstance(counts, dict) or not counts.get("in_progress"):
+                break
+            time.sleep(wait)
+            wait = min(wait * 2, LONGEST_POLL)
+        made, thread = thread_with_assistant(
+            oai_client, oai_target, tools=[{"type": "file_search"}],
+            tool_resources={"file_search": {"vector_store_ids": [store]}},
+        )  # fmt: skip
+        path = f"/threads/{made_id(thread)}"
+        oai_client.request(
+            "POST", f"{path}/messages", json={"role": "user", "content": "Which animal visits in spring?"}
+        )
+        body = {"assistant_id": made_id(made), "tool_choice": {"type": "file_search"}, **LIMITS}
+        run = oai_client.request("POST", f"{path}/runs", json=body)
+        ident = made_id(run)
+        if ident is None:
+            pytest.skip(f"starting the run failed: {run.response}")
+        at = f"{path}/runs/{ident}"
+        steps = poll(oai_client, at)
+        listing = oai_client.request("GET", f"{at}/steps", params={"include[]": INCLUDE})
+        steps.append(("steps-included", listing))
+        data = (listing.response.json or {}).get("data") if listing.response is not None else None
+        searched = [s.get("id") for s in data or [] if isinstance(s, dict) and s.get("type") == "tool_calls"]
+        if searched:
+            steps.append(("step-included", oai_client.request("GET", f"{at}/steps/{searched[0]}",
+                                                              params={"include[]": INCLUDE})))  # fmt: skip
+        oai_judge(RunLife(run, tuple(steps), waited=RUN_WAIT), "assistants.runs.steps.file-search-content")
+    finally:
+        for exchange_path in (
+            (f"/threads/{made_id(thread)}" if thread else None),
+            (f"/assistants/{made_id(made)}" if made else None),
+            f"/vector_stores/{store}" if store else None,
+            f"/files/{uploaded}" if uploaded else None,
+        ):
+            if exchange_path:
+                oai_client.request("DELETE", exchange_path)

@@ -781,6 +781,35 @@ def steps_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         )
 
 
+@check("assistants.runs.steps.file-search-content")
+def file_search_content(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    judged = False
+    for exchange in (*life.all("steps-included"), *life.all("step-included")):
+        body = _body(exchange)
+        items = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else [body]
+        for n, step in enumerate(items if isinstance(items, list) else []):
+            calls = (step.get("step_details") or {}).get("tool_calls") if isinstance(step, dict) else None
+            for c, call in enumerate(calls if isinstance(calls, list) else []):
+                if not isinstance(call, dict) or call.get("type") != "file_search":
+                    continue
+                results = (call.get("file_search") or {}).get("results")
+                for r, result in enumerate(results if isinstance(results, list) else []):
+                    judged = True
+                    content = result.get("content") if isinstance(result, dict) else None
+                    texts = [p.get("text") for p in content or [] if isinstance(p, dict)]
+                    if not texts or not all(isinstance(t, str) and t for t in texts):
+                        yield Violation(
+                            f"Received: a file_search result {excerpt(result, 160)}\nExpected: its content (text "
+                            "parts), as `include[]` asked",
+                            f"$.data[{n}].step_details.tool_calls[{c}].file_search.results[{r}].content"
+                            if body is not step
+                            else f"$.step_details.tool_calls[{c}].file_search.results[{r}].content",
+                            exchange.index,
+                        )
+    if not judged:
+        raise NotApplicable(f"the run's steps show no file_search result (seen: {_seen(life)})")
+
+
 @check("assistants.runs.thread-and-run")
 def thread_and_run(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     run = _run(life)

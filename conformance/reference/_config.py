@@ -181,6 +181,7 @@ FAULTS: dict[str, str] = {
     "assistants-stream-in-progress-first": "streamed runs send `thread.run.in_progress` before `thread.run.created`",
     "assistants-stream-deltas-short": "streamed message deltas leave out the last word of the message",
     "assistants-stream-no-done": "streamed runs end without the `done` event",
+    "assistants-include-ignored": "run steps never carry file search results' content, `include[]` or not",
     # errors
     "error-422": 'validation errors are 422 with FastAPI\'s `{"detail": [...]}`',
     "error-flat": 'errors are flat: `{"object": "error", "message": ..., "code": 400}`',

@@ -60,6 +60,13 @@ class Run:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: list[dict[str, Any]] | None = None  # the tool outputs submitted
     reads: int = 0
+    searched: bool = False
+
+
+# The server's vector store search (vector_stores.py): the file_search tool's settings with `vector_store_ids`, the
+# queries, the tool's place in the request -> results with file_id, filename, score, text.
+Search = Callable[[dict[str, Any], list[str], str], list[dict[str, Any]]]
+INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 
 
 class Store:
@@ -81,8 +88,8 @@ def _copy(body: dict[str, Any]) -> dict[str, Any]:
 class Assistants:
     """The objects and their moves, with the faults that change them."""
 
-    def __init__(self, ids: Ids, config: ServerConfig) -> None:
-        self.ids, self.config, self.store = ids, config, Store()
+    def __init__(self, ids: Ids, config: ServerConfig, search: Search | None = None) -> None:
+        self.ids, self.config, self.store, self.search = ids, config, Store(), search
 
     def fault(self, name: str) -> bool:
         return self.config.has(name)
@@ -392,7 +399,49 @@ class Assistants:
                 ("thread.run.requires_action", _copy(body)),
             ]
             return events
-        return self._complete(run)
+        return [*self._file_search(run), *self._complete(run)]
+
+    def _file_search(self, run: Run) -> list[tuple[str, dict[str, Any]]]:
+        """A completed `tool_calls` step searching the vector stores of the thread (or the assistant) for the
+        thread's last user message, when the run has the file_search tool; the results keep their text, which the
+        steps routes show only when `include` asks for it."""
+        tools = [t for t in run.body.get("tools") or [] if t.get("type") == "file_search"]
+        thread = self.store.threads.get(run.body["thread_id"])
+        if run.searched or not tools or self.search is None or thread is None or run.body.get("tool_choice") == "none":
+            return []
+        run.searched = True
+        assistant = self.store.assistants.get(run.body["assistant_id"]) or {}
+        stores = [
+            (holder.get("tool_resources") or {}).get("file_search", {}).get("vector_store_ids") or []
+            for holder in (thread.body, assistant)
+        ]
+        given = next((ids for ids in stores if ids), [])
+        if not given:
+            return []
+        asked = [m for m in thread.messages.values() if m.get("role") == "user"]
+        query = asked[-1]["content"][0]["text"]["value"] if asked and asked[-1]["content"] else ""
+        settings = tools[0].get("file_search") or {}
+        found = self.search({"vector_store_ids": given, **settings}, [query], "tool_resources.file_search")
+        results = [
+            {"file_id": r["file_id"], "file_name": r["filename"], "score": r["score"],
+             "content": [{"type": "text", "text": r["text"]}]}
+            for r in found
+        ]  # fmt: skip
+        ranking = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
+        call = {"id": self.ids.call(), "type": "file_search", "file_search": {"ranking_options": ranking,
+                                                                              "results": results}}  # fmt: skip
+        step = self._step(run, "tool_calls", {"tool_calls": [call]}, "completed")
+        return [("thread.run.step.created", _copy(step)), ("thread.run.step.completed", _copy(step))]
+
+    def shown(self, step: dict[str, Any], include: list[str]) -> dict[str, Any]:
+        """A step as the steps routes answer it: file search results carry their content only when included."""
+        out = _copy(step)
+        keep = INCLUDE_CONTENT in include and not self.fault("assistants-include-ignored")
+        for call in out["step_details"].get("tool_calls") or []:
+            for result in (call.get("file_search") or {}).get("results") or []:
+                if not keep:
+                    result.pop("content", None)
+        return out
 
     def _complete(self, run: Run) -> list[tuple[str, dict[str, Any]]]:
         body = run.body
@@ -508,7 +557,8 @@ class Server(Protocol):
 
 def routes(server: Server) -> list[Route]:
     """The /v1/assistants and /v1/threads routes, bound to `server` (the objects live with the routes)."""
-    api = Assistants(server.ids, server.config)
+    stores = getattr(server, "vector_stores", None)
+    api = Assistants(server.ids, server.config, stores.search_for_tool if stores is not None else None)
 
     def answer(body: Any) -> Response:
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
@@ -605,14 +655,16 @@ def routes(server: Server) -> list[Route]:
 
     async def steps(request: Request) -> Response:
         found = api.run(p(request, "thread_id"), p(request, "run_id"))
-        return answer(page([_copy(s) for s in found.steps.values()], dict(request.query_params)))
+        include = request.query_params.getlist("include[]")
+        query = {k: v for k, v in request.query_params.items() if k != "include[]"}
+        return answer(page([api.shown(s, include) for s in found.steps.values()], query))
 
     async def step(request: Request) -> Response:
         found = api.run(p(request, "thread_id"), p(request, "run_id"))
         ident = p(request, "step_id")
         if ident not in found.steps:
             raise _not_found("run step", ident, "step_id")
-        return answer(_copy(found.steps[ident]))
+        return answer(api.shown(found.steps[ident], request.query_params.getlist("include[]")))
 
     run_path = "/v1/threads/{thread_id}/runs/{run_id}"
     return [
