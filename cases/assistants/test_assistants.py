@@ -30,6 +30,8 @@ WEATHER = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
+# The run calls get_weather whatever the model would rather do: it stops in requires_action.
+FORCED = {"type": "function", "function": {"name": "get_weather"}}
 ASSISTANT_LIFE = (
     "assistants.retrieve.same",
     "assistants.modify.kept",
@@ -294,7 +296,7 @@ def test_run_with_tool_outputs(oai_client, oai_target, oai_judge):
         body = {
             "assistant_id": made_id(made),
             "instructions": "Call get_weather for Paris.",
-            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            "tool_choice": FORCED,
             **LIMITS,
         }
         run = oai_client.request("POST", f"{path}/runs", json=body)
@@ -328,7 +330,7 @@ def test_run_cancelled(oai_client, oai_target, oai_judge):
     try:
         body = {
             "assistant_id": made_id(made),
-            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            "tool_choice": FORCED,
             **LIMITS,
         }
         run = oai_client.request("POST", f"{path}/runs", json=body)
@@ -394,7 +396,7 @@ def test_streamed_runs(oai_client, oai_target, oai_judge):
             "assistant_id": made_id(made),
             "stream": True,
             **LIMITS,
-            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            "tool_choice": FORCED,
         }
         waiting = RunStream(oai_client.request("POST", f"{path}/runs", json=body))
         oai_judge(waiting, *[rule for rule in STREAM if rule != "assistants.stream.message-text"])
