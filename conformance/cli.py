@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _features_epilog() -> str:
     from conformance.requirements import features
 
-    lines = ["features (--features; a feature claims its sub-features):"]
-    lines += [f"  {f.name:<22} {f.description}" for f in features().values()]
+    lines = ["features (--features; a feature claims its sub-features; costly ones only when named or --allow-costly):"]
+    lines += [f"  {f.name:<22} {f.cost:<6} {f.description}" for f in features().values()]
     lines += [
         "",
         "modes (--mode): compatible (default) fails a run on a MUST violation and warns on a SHOULD one;",
@@ -339,10 +339,12 @@ def _report_dir(value: str | Path) -> Path:
 
 def _check_selection(args: argparse.Namespace) -> None:
     """Options handed to pytest are checked here, so that a mistake is one line of ours, not pytest's usage."""
-    from conformance.generation import generation_settings
+    from conformance.generation import check_upstream, generation_settings, missing_engine
 
-    generation_settings(examples=args.examples, seed=args.seed, response_time_limit=args.response_time_limit,
-                        concurrency=args.concurrency)  # fmt: skip
+    settings = generation_settings(examples=args.examples, seed=args.seed, concurrency=args.concurrency,
+                                   response_time_limit=args.response_time_limit, upstream=args.upstream)  # fmt: skip
+    if settings.upstream is not None and missing_engine() is None:
+        check_upstream(settings.upstream)
     workers = args.workers
     if workers is not None and workers != "auto" and not (workers.isdigit() and int(workers) > 0):
         raise ConformanceError(f"--workers: {workers!r} is not a positive number of processes or 'auto'")
@@ -418,7 +420,7 @@ def requirements_markdown() -> str:
         lines += [
             f"## {feature.name}",
             "",
-            feature.description,
+            f"{feature.description} (cost: {feature.cost})",
             "",
             "| id | level | description | source |",
             "| --- | --- | --- | --- |",

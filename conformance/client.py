@@ -27,6 +27,7 @@ from conformance.exceptions import ConfigError, TargetUnreachable, one_line
 from conformance.exchange import Exchange, redact_text
 from conformance.ledger import Ledger
 from conformance.retry import Failure, RetryPolicy, StillTransient, failure_of, transient
+from conformance.spend import spent
 from conformance.sse import parse_events
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class TokenUsage:
     completion_tokens: int = 0
     total_tokens: int = 0
     endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
+    units: dict[str, float] = field(default_factory=dict)  # what media spent besides tokens (conformance.spend)
 
     def sent(self, endpoint: str, attempts: int) -> None:
         self.requests += attempts
@@ -140,9 +142,16 @@ class TokenUsage:
             counts["completion_tokens"] += completion or 0
             counts["total_tokens"] += total
 
+    def spend(self, endpoint: str, units: Mapping[str, float]) -> None:
+        """Add the non-token units one answer spent (images, seconds of audio or video)."""
+        counts: dict[str, Any] = self._at(endpoint)
+        for unit, amount in units.items():
+            self.units[unit] = self.units.get(unit, 0) + amount
+            counts[unit] = counts.get(unit, 0) + amount
+
     def to_json(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in COUNTS},
-                "endpoints": {e: dict(c) for e, c in self.endpoints.items()}}  # fmt: skip
+                "endpoints": {e: dict(c) for e, c in self.endpoints.items()}, "units": dict(self.units)}  # fmt: skip
 
 
 def _count(value: Any) -> int | None:
@@ -465,6 +474,8 @@ class Client:
             usage = body.get("usage") if isinstance(body, dict) else None
         if isinstance(usage, Mapping):
             self.usage.add(usage, endpoint)
+        if units := spent(endpoint, exchange):
+            self.usage.spend(endpoint, units)
 
 
 def _stream_usage(body: bytes) -> Any:

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import importlib.util
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
@@ -52,6 +53,7 @@ class GenerationSettings:
     seed: int = DEFAULT_SEED
     response_time_limit: float = DEFAULT_RESPONSE_TIME_LIMIT
     concurrency: int = DEFAULT_CONCURRENCY
+    upstream: str | None = None  # an upstream OpenAPI document to draw valid requests from too (a path or URL)
 
 
 def generation_settings(
@@ -60,6 +62,7 @@ def generation_settings(
     seed: str | None = None,
     response_time_limit: str | None = None,
     concurrency: str | None = None,
+    upstream: str | None = None,
     prefix: str = "--",
 ) -> GenerationSettings:
     """The settings from option values (strings, None = not given); a wrong one is a one-line ConfigError."""
@@ -84,6 +87,7 @@ def generation_settings(
             "response-time-limit", response_time_limit, float, DEFAULT_RESPONSE_TIME_LIMIT, 0.001
         ),
         concurrency=number("concurrency", concurrency, int, DEFAULT_CONCURRENCY, 1),
+        upstream=upstream or None,
     )
 
 
@@ -180,6 +184,73 @@ def _openapi() -> Any:
     return schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
 
 
+@functools.cache
+def _upstream_openapi(source: str) -> tuple[Any, dict[str, Any]]:
+    """schemathesis' view of an upstream document and its paths; a wrong source is a one-line ConfigError."""
+    import schemathesis
+
+    from conformance.upstream import load_upstream
+
+    document = load_upstream(source)
+    return schemathesis.openapi.from_dict(document, config=schemathesis.Config()), document["paths"]
+
+
+def check_upstream(source: str) -> None:
+    """Read the upstream document now, so that a wrong path or URL stops the run before any request."""
+    _upstream_openapi(source)
+
+
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+def _upstream_operation(operation: Operation, source: str) -> tuple[Any, dict[str, str]] | None:
+    """Upstream's operation of the same method and path (its parameters may be named otherwise), and the name
+    upstream gives each of ours; None when upstream has no such operation."""
+    schema, paths = _upstream_openapi(source)
+    shape = _PARAMETER.sub("{}", operation.path)
+    for path, item in paths.items():
+        if _PARAMETER.sub("{}", path) == shape and isinstance(item, dict) and operation.method.lower() in item:
+            names = dict(zip(_PARAMETER.findall(operation.path), _PARAMETER.findall(path), strict=True))
+            return schema[path][operation.method.lower()], names
+    return None
+
+
+def upstream_has(operation: Operation, source: str) -> bool:
+    return _upstream_operation(operation, source) is not None
+
+
+# Query parameters that name an object (a page's cursor): like a path id, a drawn one names nothing, and the API
+# answers it 400, so an upstream request goes without them.
+CURSORS = frozenset({"after", "before"})
+
+
+def _upstream_query(operation: Operation, query: dict[str, Any]) -> dict[str, Any] | None:
+    """An upstream-drawn query as sent: without cursors; None when a value breaks a bound our schema documents
+    for that parameter (upstream leaves out what the docs say, e.g. `limit` 1..100, and the API enforces it)."""
+    import jsonschema
+
+    ours = {p["name"]: p.get("schema", {}) for p in document()["paths"][operation.path][operation.method.lower()]
+            .get("parameters", []) if p["in"] == "query"}  # fmt: skip
+    kept = {name: value for name, value in query.items() if name not in CURSORS}
+    for name, value in kept.items():
+        if name in ours and not jsonschema.Draft202012Validator(ours[name]).is_valid(value):
+            return None
+    return kept
+
+
+def _unique(requests: list[Request]) -> list[Request]:
+    """The requests without repeats: an operation with nothing to draw is drawn the same each time, and a repeated
+    DELETE or cancel would be refused for what the first one did."""
+    seen: set[str] = set()
+    out = []
+    for request in requests:
+        key = repr((request.method, request.path, request.body, sorted(request.query.items()), request.files))
+        if key not in seen:
+            seen.add(key)
+            out.append(request)
+    return out
+
+
 @dataclass(frozen=True)
 class Request:
     """What to send for one generated case: the path with its parameters filled in, and the body's bytes."""
@@ -216,12 +287,15 @@ def draw_requests(
     *,
     shape: Callable[[Any], Any],
     path_parameters: dict[str, str] | None = None,
+    upstream: str | None = None,
 ) -> list[Request]:
     """Run schemathesis' strategy for `operation` in `mode`: up to `settings.examples` requests, in draw order.
 
     `shape(body)` makes a generated body cheap and within the API's cross-parameter rules; it returns the body
     to send, or `REJECT` when the shaped body no longer is what the mode asks for (hypothesis then draws again).
     Nothing is sent while drawing (`send_all` does): what is drawn depends only on the seed and the budget.
+    With `upstream`, the requests are drawn from that document's operation of the same method and path instead
+    of ours (none when it has no such operation).
     """
     import hypothesis
     from hypothesis import HealthCheck, Phase, given, seed
@@ -229,9 +303,14 @@ def draw_requests(
     from schemathesis import GenerationMode
     from schemathesis.core import NOT_SET
 
-    strategy = _openapi()[operation.path][operation.method.lower()].as_strategy(
-        generation_mode=GenerationMode(mode), path_parameters=path_parameters
-    )
+    source = _openapi()[operation.path][operation.method.lower()]
+    if upstream is not None:
+        found = _upstream_operation(operation, upstream)
+        if found is None:
+            return []
+        source, names = found
+        path_parameters = {names.get(k, k): v for k, v in path_parameters.items()} if path_parameters else None
+    strategy = source.as_strategy(generation_mode=GenerationMode(mode), path_parameters=path_parameters)
 
     @seed(settings.seed)
     @hypothesis.settings(
@@ -246,6 +325,13 @@ def draw_requests(
     @given(case=strategy)
     def one(case: Any) -> None:
         body, files = None, None
+        query = dict(case.query or {})
+        if upstream is not None:
+            # The API reads a body where ours requires one, whatever upstream says of it.
+            hypothesis.assume(operation.request_schema is None or case.body is not NOT_SET)
+            kept = _upstream_query(operation, query)
+            hypothesis.assume(kept is not None)
+            query = kept or {}
         if operation.request_schema is not None and case.body is not NOT_SET:
             shaped = shape(case.body)
             hypothesis.assume(shaped is not REJECT)
@@ -253,12 +339,12 @@ def draw_requests(
                 files = multipart_fields(shaped)
             else:
                 body = shaped if isinstance(shaped, bytes) else json.dumps(shaped).encode()
-        drawn.append(Request(case.method.upper(), case.formatted_path, body, dict(case.query or {}), files))
+        drawn.append(Request(case.method.upper(), case.formatted_path, body, query, files))
 
     drawn: list[Request] = []
     with _without_local_constants(), contextlib.suppress(Unsatisfiable):
         one()  # Unsatisfiable: no example fitted the mode; the checks see none and say so
-    return drawn
+    return drawn if upstream is None else _unique(drawn)
 
 
 def send_all(requests: list[R], send: Callable[[R], T], concurrency: int) -> list[T]:

@@ -30,6 +30,7 @@ from conformance.checks import (  # noqa: F401
     errors,
     files,
     generated,
+    images,
     models,
     moderations,
     pagination,
@@ -37,11 +38,12 @@ from conformance.checks import (  # noqa: F401
     responses_stream,
     uploads,
     vector_stores,
+    videos,
 )
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line
 from conformance.exchange import Exchange
-from conformance.requirements import Level, feature_claimed, requirement
+from conformance.requirements import Level, feature_claimed, features, requirement
 
 
 class Status(StrEnum):
@@ -86,6 +88,9 @@ def violated(level: Level, mode: str) -> Status:
 
 
 def not_claimed_reason(feature: str) -> str:
+    known = features().get(feature)
+    if known is not None and known.cost == "costly":
+        return f"feature {feature!r} is not claimed (costly: name it in --features, or pass --allow-costly)"
     return f"feature {feature!r} is not claimed"
 
 

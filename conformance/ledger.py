@@ -35,14 +35,20 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
-    # assistants: a thread created and run at once is named by the run's `thread_id` (CREATED_IN)
+    # Videos (media-visual): a job, and a remix of one, which is a new video job.
+    "/videos": "video",
+    "/videos/{video_id}/remix": "video",
+    # assistants: a thread created and run at once is named by the run's `thread_id` (CREATED_KEY)
     "/assistants": "assistant",
     "/threads": "thread",
     "/threads/runs": "thread",
 }
-# assistants: where an object a request creates beside its answer lives: the key of the answer (or of a streamed
-# event) that names it, and its collection. Messages and runs go with their thread.
-CREATED_IN: dict[str, tuple[str, str]] = {"/threads/runs": ("thread_id", "/threads")}
+# Where an object made by a POST below another object lives, when not below that path (a remix is a video of
+# the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).
+LIVES_IN = {"/videos/{video_id}/remix": "/videos", "/threads/runs": "/threads"}
+# assistants: the key of the answer (or of a streamed event) that names the object a POST made, when not its `id`
+# (a thread made and run: the run's `thread_id`). Messages and runs go with their thread.
+CREATED_KEY = {"/threads/runs": "thread_id"}
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
 ENDED_BY: dict[str, tuple[str, str]] = {
@@ -94,9 +100,8 @@ class Ledger:
             kind = _created_kind(path) if method == "POST" else None
             if kind is not None and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-                key, home = CREATED_IN.get(path, ("id", path))
-                if _stores(kind, request) and (ident := _created_id(exchange, key)):
-                    self.entries.setdefault(ident, Entry(kind, ident, f"{home}/{ident}"))
+                if _stores(kind, request) and (ident := _created_id(exchange, CREATED_KEY.get(path, "id"))):
+                    self.entries.setdefault(ident, Entry(kind, ident, f"{_home(path)}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
                 for entry in list(self.entries.values()):
@@ -161,6 +166,16 @@ def _created_kind(path: str) -> str | None:
         if "{" in collection and len(pattern) == len(segments) and all(map(_segment_matches, pattern, segments)):
             return kind
     return None
+
+
+def _home(path: str) -> str:
+    """The collection an object made by a POST to `path` lives in (LIVES_IN), else `path` itself."""
+    segments = path.split("/")
+    for maker, home in LIVES_IN.items():
+        pattern = maker.split("/")
+        if len(pattern) == len(segments) and all(map(_segment_matches, pattern, segments)):
+            return home
+    return path
 
 
 def _segment_matches(pattern: str, segment: str) -> bool:

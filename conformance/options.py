@@ -91,6 +91,12 @@ TARGET_OPTIONS: tuple[Option, ...] = (
         metavar="LIST",
     ),
     Option(
+        "allow-costly",
+        "also claim the costly features (media generation, jobs: real money against the real API) that --features "
+        "does not name; without it a costly feature is claimed only when named",
+        switch=True,
+    ),
+    Option(
         "mode",
         "how strictly the server is judged: compatible (default: a SHOULD violation is a warning) or strict "
         "(a SHOULD violation fails like a MUST one)",
@@ -137,6 +143,14 @@ RUN_OPTIONS: tuple[Option, ...] = (
         "generated phase: how many of an operation's drawn requests are in flight at once (default 4; 1 sends "
         "them one by one); a 429 is retried as always, never a failure",
         metavar="N",
+        section="generation",
+    ),
+    Option(
+        "upstream",
+        "generated phase: also draw valid requests from this upstream OpenAPI document (a path or a URL, e.g. "
+        "openai/openai-openapi's openapi.yaml; read by the run, never stored) for the operations the suite wires, "
+        "judged by the same rules: a server that refuses what the API documents shows",
+        metavar="PATH|URL",
         section="generation",
     ),
     Option(

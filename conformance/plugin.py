@@ -48,6 +48,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="also collect the bundled conformance cases",
     )
+    group.addoption(
+        "--oai-replay",
+        dest="oai_replay",
+        action="append",
+        default=[],
+        metavar="RECORDINGS",
+        help="replay these recordings (our format or FauxpenAI's; repeatable): a test per recording that fails when "
+        "the server answers differently by shape (docs/replay.md)",
+    )
+    group.addoption(
+        "--oai-replay-sample",
+        dest="oai_replay_sample",
+        default=None,
+        metavar="N",
+        help="replay N of the recordings, drawn with seed 0 (default: every one)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance._paths import CASES_DIR
 
         config.args.append(str(CASES_DIR))
+    if config.getoption("oai_replay", None):
+        _load_replay(config)
     # One run per config, registered as a plugin: a nested or repeated session (pytester) keeps its own state.
     config.pluginmanager.register(_Run(config), "oai-conformance-run")
     if path := config.getoption("oai_expectations", None):
@@ -215,6 +233,27 @@ class _Run:
             terminalreporter.write_line(f"certificate: {self.written['markdown']}")
 
 
+REPLAY = pytest.StashKey[tuple[list[Any], int | None]]()  # the recordings of --oai-replay, and --oai-replay-sample
+
+
+def _load_replay(config: pytest.Config) -> None:
+    """Read the recordings before collection, so that a broken file is one line; then collect their cases."""
+    from conformance._paths import CASES_DIR
+    from conformance.exceptions import ConfigError
+    from conformance.replay.importers import load_recordings
+
+    sample = config.getoption("oai_replay_sample", None)
+    if sample is not None and not (str(sample).isdigit() and int(sample) > 0):
+        raise pytest.UsageError(f"oai-conformance: --oai-replay-sample: {sample!r} is not a positive number")
+    try:
+        recordings = load_recordings([Path(p) for p in config.getoption("oai_replay")])
+    except ConfigError as exc:
+        raise pytest.UsageError(f"oai-conformance: {exc}") from None
+    config.stash[REPLAY] = (recordings, int(sample) if sample else None)
+    # Named outside pytest's test_*.py pattern: collected only when asked for, never by a walk of the cases.
+    config.args.append(str(CASES_DIR / "replay" / "replay_recordings.py"))
+
+
 # Fixtures ----------------------------------------------------------------------------------------------------------
 
 
@@ -361,6 +400,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
             seed=request.config.getoption("oai_seed", None),
             response_time_limit=request.config.getoption("oai_response_time_limit", None),
             concurrency=request.config.getoption("oai_concurrency", None),
+            upstream=request.config.getoption("oai_upstream", None),
             prefix="--oai-",
         )
     except ConfigError as exc:

@@ -181,6 +181,15 @@ def _thread_run_step(client: Client, target: Target, made: dict[str, str]) -> st
     return _created(exchange, "run step", lambda listed: _first_id(listed.get("data")))
 
 
+# --- videos (media-visual): the cheapest clip, 4 s of sora-2, deleted by the ledger ---------------------------------
+
+
+def _video(client: Client, target: Target, _: dict[str, str]) -> str:
+    fields = [("prompt", (None, "A red square")), ("model", (None, "sora-2")), ("seconds", (None, "4")),
+              ("size", (None, "720x1280"))]  # fmt: skip
+    return _created(client.request("POST", "/videos", files=fields), "video")
+
+
 # Each kind `x-oai-created-by` names, and how to make one; a kind may use the kinds made before it.
 MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "chat.completion": _chat_completion,
@@ -201,6 +210,7 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "thread.message": _thread_message,
     "thread.run": _thread_run,
     "thread.run.step": _thread_run_step,
+    "video": _video,  # videos (media-visual)
 }
 
 

@@ -18,6 +18,8 @@ from conformance.exceptions import ConfigError
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 ID_PATTERN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+){2,}$")
 FLAGS = frozenset({"costly", "creates-resources", "non-deterministic", "generated", "strict-only", "live-only"})
+# What claiming a feature spends against the real API, cheapest first (features.toml says why each).
+COSTS = ("free", "cheap", "costly")
 
 
 class Level(StrEnum):
@@ -30,6 +32,7 @@ class Feature:
     name: str
     description: str
     parent: str | None = None
+    cost: str = "cheap"
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,22 @@ def features() -> dict[str, Feature]:
     out = {}
     for name, entry in data.get("feature", {}).items():
         parent = name.rsplit(".", 1)[0] if "." in name else None
-        out[name] = Feature(name, entry["description"], parent)
+        if entry.get("cost") not in COSTS:
+            raise ConfigError(f"features.toml: feature {name!r}: cost must be one of {', '.join(COSTS)}")
+        out[name] = Feature(name, entry["description"], parent, entry["cost"])
     return out
+
+
+def without_costly(claimed: frozenset[str] | None) -> frozenset[str] | None:
+    """A claim with the costly features left out unless the user named them (or an ancestor).
+
+    A default claim (None: everything) or a list of only `-name`s becomes "all but these and the costly ones"; a
+    list that names features is what the user asked for and stays as it is.
+    """
+    costly = {f"-{f.name}" for f in features().values() if f.cost == "costly"}
+    if not costly or (claimed is not None and not all(name.startswith("-") for name in claimed)):
+        return claimed
+    return (claimed or frozenset()) | costly
 
 
 @cache

@@ -86,6 +86,7 @@ class Target:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     models: tuple[tuple[str, str], ...] = ()  # (role, model id); read with model(role)
     features: frozenset[str] | None = None  # claimed features; None = every feature
+    allow_costly: bool = False  # claim costly features the user did not name (see requirements.without_costly)
     mode: Literal["strict", "compatible"] = "compatible"
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -100,8 +101,11 @@ class Target:
             raise ValueError(f"unknown model roles {unknown}; the roles are {', '.join(MODEL_ROLES)}")
         ordered = tuple((role, models[role]) for role in MODEL_ROLES if role in models)
         object.__setattr__(self, "models", ordered)
-        if self.features is not None:
-            object.__setattr__(self, "features", frozenset(self.features))
+        features = None if self.features is None else frozenset(self.features)
+        # The bundled reference server (no base_url) costs nothing: it is judged on every feature.
+        if not self.allow_costly and self.base_url is not None and _catalogue_present():
+            features = requirements.without_costly(features)
+        object.__setattr__(self, "features", features)
         if self.mode not in MODES:
             raise ValueError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if not self.name:
@@ -116,6 +120,7 @@ class Target:
                 tuple(sorted(self.headers.items())),
                 self.models,
                 self.features,
+                self.allow_costly,
                 self.mode,
                 self.connect_timeout,
                 self.read_timeout,
@@ -132,7 +137,7 @@ class Target:
             f"Target(base_url={self.base_url!r}, name={self.name!r}, api_key_env={self.api_key_env!r}, "
             f"no_api_key={self.no_api_key!r}, "
             f"headers={redact_headers(self.headers)!r}, models={dict(self.models)!r}, features={features!r}, "
-            f"mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
+            f"allow_costly={self.allow_costly!r}, mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
             f"read_timeout={self.read_timeout!r}, answer_time_limit={self.answer_time_limit!r}, "
             f"retries={self.retries!r})"
         )
@@ -181,7 +186,8 @@ class Target:
         if name is None:
             derived = self.base_url is not None and self.name == default_name(self.base_url)
             name = "" if derived else self.name
-        return replace(self, base_url=base_url, name=name)
+        # The bundled reference server the CLI started keeps its claim of the costly features.
+        return replace(self, base_url=base_url, name=name, allow_costly=self.allow_costly or self.base_url is None)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description for reports. It says whether the key is present, never what it is."""
@@ -193,6 +199,7 @@ class Target:
             "headers": redact_headers(self.headers),
             "models": {role: self.model(role) for role in MODEL_ROLES},
             "features": None if self.features is None else sorted(self.features),
+            "allow_costly": self.allow_costly,
             "mode": self.mode,
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
@@ -284,6 +291,7 @@ def load_target(
         headers=dict(headers.values()),
         models=tuple(models.items()),
         features=values.get("features"),
+        allow_costly=values.get("allow_costly", False),
         mode=values.get("mode", "compatible"),
         connect_timeout=values.get("connect_timeout", 10.0),
         read_timeout=values.get("read_timeout", 60.0),
@@ -491,9 +499,13 @@ def _models(raw: Any, source: _Source) -> list[tuple[str, str]]:
     return pairs
 
 
+def _catalogue_present() -> bool:
+    return (requirements.CATALOGUE_DIR / "features.toml").is_file()
+
+
 def _known_features() -> list[str] | None:
     """The catalogue's features, or None while conformance/catalogue/features.toml does not exist."""
-    if not (requirements.CATALOGUE_DIR / "features.toml").is_file():
+    if not _catalogue_present():
         return None
     return list(requirements.features())
 
@@ -594,6 +606,7 @@ _PARSERS: dict[str, Callable[[Any, _Source], Any]] = {
     "header": _headers,
     "model": _models,
     "features": _features,
+    "allow_costly": _switch,
     "mode": _mode,
     "connect_timeout": _positive_number,
     "read_timeout": _positive_number,

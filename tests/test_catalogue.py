@@ -74,7 +74,7 @@ def test_case_files_have_unique_basenames():
 def test_a_broken_catalogue_is_one_clear_line(tmp_path, monkeypatch):
     import conformance.requirements as requirements
 
-    (tmp_path / "features.toml").write_text('[feature.chat]\ndescription = "x"\n')
+    (tmp_path / "features.toml").write_text('[feature.chat]\ndescription = "x"\ncost = "cheap"\n')
     (tmp_path / "bad.toml").write_text(
         '[[requirement]]\nid = "chat.x.y"\nlevel = "MUST"\nfeature = "nope"\ndescription = "d"\nsource = "s"\n'
     )

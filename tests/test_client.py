@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance import spend
 from conformance.client import Client, TokenUsage
 from conformance.exceptions import TargetUnreachable
 from conformance.exchange import REDACTED, Exchange
@@ -582,6 +583,7 @@ def test_usage_is_summed_from_json_bodies(server: Server, make: Make) -> None:
             "POST /responses": {"requests": 1, "prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
             "GET /models": {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         },
+        "units": {},
     }
 
 
@@ -592,7 +594,7 @@ def test_stream_body_is_kept_raw_and_its_usage_counted(server: Server, make: Mak
     assert chat.response is not None and chat.response.body == b"".join(SSE_CHAT)
     assert responses.response is not None and responses.response.body == b"".join(SSE_RESPONSES)
     assert {k: v for k, v in client.usage.to_json().items() if k != "endpoints"} == {
-        "requests": 2, "prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41}  # fmt: skip
+        "requests": 2, "prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41, "units": {}}  # fmt: skip
 
 
 def test_stream_with_a_running_total_counts_the_last_usage_only(make: Make) -> None:
@@ -608,6 +610,7 @@ def test_stream_with_a_running_total_counts_the_last_usage_only(make: Make) -> N
         "prompt_tokens": 5,
         "completion_tokens": 3,
         "total_tokens": 8,
+        "units": {},
     }
 
 
@@ -617,7 +620,7 @@ def test_usage_add_handles_every_shape() -> None:
     usage.add({"input_tokens": 2, "output_tokens": 1})  # no total: computed
     usage.add({"prompt_tokens": "5", "completion_tokens": True, "total_tokens": -1, "input_tokens": None})
     assert usage.to_json() == {"requests": 0, "prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6,
-                               "endpoints": {}}  # fmt: skip
+                               "endpoints": {}, "units": {}}  # fmt: skip
 
 
 def test_usage_by_feature_sums_endpoints_by_their_operation() -> None:
@@ -633,6 +636,27 @@ def test_usage_by_feature_sums_endpoints_by_their_operation() -> None:
         "other": {"requests": 1, "total_tokens": 0},
         "responses": {"requests": 2, "total_tokens": 12},
     }
+
+
+def test_media_units_are_counted_from_successful_answers(make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an image or audio answer spent (conformance.spend) is summed beside the tokens, by endpoint."""
+    monkeypatch.setitem(spend.COUNTERS, "POST /images/{kind}", lambda e: {"images": len(e.response.json["data"])})
+    monkeypatch.setitem(spend.COUNTERS, "POST /audio/transcriptions", lambda e: {"audio_seconds": -1, "bogus": 9})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        status = 400 if b"refuse" in request.content else 200
+        return httpx.Response(status, json={"data": [{"b64_json": "x"}, {"b64_json": "y"}]})
+
+    client, _ = make("http://h/v1", transport=mock(answer))
+    client.request("POST", "/images/generations", json={})
+    client.request("POST", "/images/edits", json={})
+    client.request("POST", "/images/edits", json={"refuse": True})  # a 4xx is not billed
+    client.request("POST", "/audio/transcriptions", json={})  # a negative or unknown unit is the server's junk
+    usage = client.usage.to_json()
+    assert usage["units"] == {"images": 4.0}
+    assert usage["endpoints"]["POST /images/edits"]["images"] == 2.0
+    assert "audio_seconds" not in usage["endpoints"]["POST /audio/transcriptions"]
+    assert spend.describe({"audio_seconds": 3.5, "images": 4.0, "video_seconds": 0}) == "4 images, 3.5 s of audio"
 
 
 json_values = st.recursive(
@@ -652,4 +676,4 @@ def test_usage_add_never_fails_and_never_goes_negative(raw: dict[str, Any]) -> N
     usage.add(raw)
     usage.add(raw, "POST /chat/completions")
     counts = [usage.to_json(), *usage.to_json()["endpoints"].values()]
-    assert all(isinstance(v, int) and v >= 0 for c in counts for k, v in c.items() if k != "endpoints")
+    assert all(isinstance(v, int) and v >= 0 for c in counts for k, v in c.items() if k not in ("endpoints", "units"))

@@ -135,7 +135,7 @@ def test_run_help_lists_the_features_and_the_modes(tmp_path: Path):
     proc = cli(tmp_path, "run", "--help")
     assert proc.returncode == 0
     for name, feature in features().items():
-        assert f"  {name:<22} {feature.description}" in proc.stdout
+        assert f"  {name:<22} {feature.cost:<6} {feature.description}" in proc.stdout
     assert "strict fails it on either" in proc.stdout
     for command, words in (("serve", ("the port to listen on", "the address to listen on")),
                            ("compare", ("the results.json of the earlier run",))):  # fmt: skip

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance.client import Client
-from conformance.generation import multipart_fields, operations, send_all
+from conformance.generation import GenerationSettings, draw_requests, multipart_fields, operations, send_all
 from conformance.provision import NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.target import load_target
-from tests._runs import CliRun, certify, statuses
+from tests._runs import CliRun, certify, cli, statuses
 from tests.test_violating_servers import CAUGHT, COMPLETION, GENERATED, caught
 
 pytest_plugins = ["pytester"]
@@ -163,3 +163,71 @@ def test_send_all_sends_a_request_still_rate_limited_once_more_alone():
 
     with pytest.raises(StillTransient):
         send_all([0, 1], always, 2)
+
+
+# --- upstream mode: valid requests drawn from an upstream document given at run time ---------------------------
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def upstream_fragment(extra: dict | None = None) -> dict:
+    """A small upstream document: POST /embeddings as upstream may one day document it, and GET /files."""
+    properties = {"input": {"type": "string", "enum": ["hello"]}, "model": {"type": "string"}, **(extra or {})}
+    body = {"type": "object", "required": list(properties), "properties": properties, "additionalProperties": False}
+    answer = {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "upstream", "version": "0"},
+        "paths": {
+            "/embeddings": {"post": {"requestBody": {"required": True, "content": {"application/json": {
+                "schema": body}}}, "responses": answer}},
+            "/files": {"get": {"parameters": [
+                {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer"}},
+                {"name": "after", "in": "query", "required": True, "schema": {"type": "string"}},
+            ], "responses": answer}},
+        },
+    }
+
+
+def upstream_run(pytester, monkeypatch, document: dict, name: str) -> dict:
+    path = pytester.path / name  # a document is read once per process, by its path
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return certify(pytester, monkeypatch, frozenset(), GENERATED, "--oai-upstream", str(path), "-k", "upstream")
+
+
+def test_upstream_mode_finds_what_the_server_refuses_that_upstream_documents(pytester, monkeypatch):
+    """A parameter upstream documents and the server (here: the reference, knowing only our schemas) refuses is a
+    warning of generated.valid.accepted that names it; without it, the same requests pass."""
+    results = upstream_run(pytester, monkeypatch, upstream_fragment({"x_new_param": {"type": "boolean"}}), "new.json")
+    assert generated(results)["generated.valid.accepted"] == "warn"
+    entry = next(r for r in results["requirements"] if r["id"] == "generated.valid.accepted")
+    assert {f["case"].split("[")[1] for f in entry["failures"]} == {"upstream POST /embeddings]"}
+    assert all("x_new_param" in f["message"] for f in entry["failures"] if f["exchange"] is not None)
+    sent = [e["request"] for e in results["exchanges"].values() if e["request"]["method"] == "POST"]
+    assert sent and all('"x_new_param"' in r["body"] for r in sent if "/embeddings" in r["url"])
+
+    results = upstream_run(pytester, monkeypatch, upstream_fragment(), "today.json")
+    assert generated(results)["generated.valid.accepted"] == "pass", [
+        f["message"] for r in results["requirements"] if r["id"] == "generated.valid.accepted" for f in r["failures"]]
+
+
+def test_upstream_requests_name_no_cursor_and_keep_our_documented_bounds(tmp_path):
+    """A cursor names nothing the run made; a limit outside our documented 1..10000 is not a valid request."""
+    path = tmp_path / "upstream.json"
+    path.write_text(json.dumps(upstream_fragment()), encoding="utf-8")
+    files = next(op for op in operations() if op.label == "GET /files")
+    requests = draw_requests(files, "positive", GenerationSettings(examples=25), shape=lambda b: b, upstream=str(path))
+    assert requests and len({json.dumps(r.query, sort_keys=True) for r in requests}) == len(requests), "no repeats"
+    for request in requests:
+        assert "after" not in request.query and 1 <= request.query["limit"] <= 10_000, request.query
+    missing = next(op for op in operations() if op.label == "GET /models")
+    assert draw_requests(missing, "positive", GenerationSettings(), shape=lambda b: b, upstream=str(path)) == []
+
+
+def test_an_unreadable_upstream_stops_the_run_before_any_request(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    proc = cli(tmp_path, "run", "--upstream", str(missing))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"oai-conformance: error: --upstream: cannot read {missing}: "
+                                                "No such file or directory"]  # fmt: skip
+    assert not (tmp_path / "reports").exists()

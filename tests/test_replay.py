@@ -30,11 +30,13 @@ from conformance.cli import main
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.replay.compare import KINDS, Difference, compare
 from conformance.replay.importers import load_recordings, read_fauxpenai
-from conformance.replay.recording import Answer, Recording, dumps
+from conformance.replay.recording import Answer, Recording, dumps, write_recordings
 from conformance.replay.run import ALIKE, DIFFERENT, TOLERATED, judge
 from conformance.replay.tolerate import TOLERANCES
 from tests._runs import CliRun, clean_env, cli, cli_run, free_port, serving
 from tests._shared import RECORDINGS
+
+pytest_plugins = ["pytester"]
 
 KEY_ENV = "OAI_REPLAY_TEST_KEY"
 KEY = "sk-replay-" + secrets.token_hex(16)
@@ -547,3 +549,34 @@ def test_the_recordings_text_holds_one_recording_per_line() -> None:
 
 def test_a_difference_is_one_line_of_text() -> None:
     assert str(Difference("status", "", "400", "200")) == "status: the API answers 400, the server 200"
+
+
+# --- the plugin form: a test per recording --------------------------------------------------------------------------
+
+
+def test_the_plugin_replays_each_recording_as_a_test(
+    pytester: pytest.Pytester, tmp_path: Path, reference: RunningServer
+) -> None:
+    """`pytest --oai-replay FILE` against the bundled reference: a recording of its own answer passes, the same
+    request recorded as a 400 (as if the API refused it) fails naming the difference, an unclaimed one is left out."""
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5}
+    answered = _post(reference, "/chat/completions", body)
+    refused = envelope(param=None, code="invalid_value")
+    made = [Recording("alike", "POST", "/chat/completions", body, answered),
+            Recording("refused", "POST", "/chat/completions", body, refused),
+            Recording("embedded", "POST", "/embeddings", {"model": "text-embedding-3-small", "input": "x"}, answered)]
+    recordings = tmp_path / "mine.jsonl"
+    write_recordings(recordings, made, "test")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--oai-replay", str(recordings),
+                                           "--oai-features", "chat,errors", "-v")  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_replay?alike? PASSED*", "*test_replay?refused? FAILED*"])
+    result.stdout.fnmatch_lines(["*refused: answered differently from the recorded answer:*", "*400*"])
+    assert "embedded" not in result.stdout.str(), "embeddings are not claimed: not sent"
+
+
+def test_the_plugin_refuses_a_broken_recordings_file_in_one_line(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    result = pytester.runpytest_subprocess("--oai-replay", str(_ours(tmp_path, "{not json")))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [x for x in result.stderr.str().splitlines() if x.strip()]
+    assert line.startswith("ERROR: oai-conformance: ") and "line 1: not JSON" in line, line

@@ -160,6 +160,7 @@ def _build(
         usage={
             **{"requests": 6, "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
             "endpoints": {"POST /chat/completions": {"requests": 6, "total_tokens": 30}},
+            "units": {"images": 2.0, "audio_seconds": 1.23456},
         },
         exchanges=EXCHANGES,
         started=1_700_000_000.0,
@@ -207,6 +208,7 @@ def test_results_shape(results):
         "prompt_tokens": 10,
         "completion_tokens": 20,
         "total_tokens": 30,
+        "units": {"images": 2.0, "audio_seconds": 1.235},
         "by_feature": {"chat": {"requests": 6, "total_tokens": 30}},
     }
     assert [r["id"] for r in results["requirements"]] == list(REQUIREMENTS)
@@ -347,7 +349,7 @@ def test_exchange_found_by_position_when_unindexed():
     )
     assert results["exchanges"]["0"]["request"]["url"] == f"{BASE}/models"
     assert results["usage"] == {"requests": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-                                "by_feature": {}}
+                                "units": {}, "by_feature": {}}
 
 
 # --- load_results ---
@@ -440,6 +442,7 @@ def test_markdown(results):
     assert "'chat.completions' is not 'chat.completion' — at $.object" in md
     assert "local-server" in md and BASE in md and "0.1.0" in md and "12.5 s" in md
     assert "6 requests, 10 prompt + 20 completion = 30 tokens" in md
+    assert "| Also spent | 2 images, 1.235 s of audio |" in md
     # Evidence: request, response status and body, and a curl line with the key from the environment.
     assert "Request: POST http://127.0.0.1:9/v1/chat/completions" in md
     assert '"echo": "[REDACTED]"' in md and "Response: 200" in md
@@ -458,8 +461,11 @@ def test_markdown(results):
 
 def test_markdown_conformant():
     passing = [fold("models.list.object", [_obs("models.list.object", Status.PASS)])]
-    md = render_markdown(_build(passing))
+    built = _build(passing)
+    md = render_markdown(built)
     assert "**Verdict: CONFORMANT**" in md and "None: no requirement failed or warned." in md
+    built["usage"]["units"] = {"images": 0.0}
+    assert "Also spent" not in render_markdown(built), "a run that spent no media units says nothing of them"
 
 
 def test_html(results):
@@ -472,6 +478,7 @@ def test_html(results):
     assert "<code>chat</code>" in html and '<td class="n">0/4, 2 skipped</td>' in html
     assert "Response <strong>200</strong>" in html and "curl -sS -X POST" in html
     assert "Bearer $OPENAI_API_KEY" in html
+    assert "<tr><th>Also spent</th><td>2 images, 1.235 s of audio</td></tr>" in html
     assert 'href="https://platform.openai.com/docs/chat"' in html
     # Self-contained: no external stylesheet, script or image.
     assert "<link" not in html and "<script" not in html and "<img" not in html and "<style>" in html

@@ -20,16 +20,22 @@ from conformance.target import DEFAULT_MODELS, MODEL_ROLES, Target, load_target
 FEATURES_TOML = """
 [feature.models]
 description = "models"
+cost = "cheap"
 [feature.chat]
 description = "chat"
+cost = "cheap"
 [feature."chat.stream"]
 description = "streaming"
+cost = "cheap"
 [feature."chat.tools"]
 description = "tools"
+cost = "cheap"
 [feature.embeddings]
 description = "embeddings"
+cost = "cheap"
 [feature.errors]
 description = "errors"
+cost = "cheap"
 """
 KNOWN = "models, chat, chat.stream, chat.tools, embeddings, errors"
 KEY = "sk-test-0123456789abcdefABCDEF0123456789"
@@ -300,10 +306,10 @@ ERRORS = [
     (FILE, 'openai-api-key = "abc"', f"openai-api-key: {NEVER_IN_FILE} (from oai.toml)"),
     (FILE, 'colour = "red"\nbogus = 1',
      "unknown keys 'bogus', 'colour'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
+     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
     (FILE, 'config = "other.toml"',
-     "unknown key 'config'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, mode, "
-     "connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
+     "unknown key 'config'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
+     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name (from oai.toml)"),
     (FILE, 'mode = "strict"\nbase_url http://x',
      "oai.toml: not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 10)"),
     # the config file option
@@ -428,6 +434,7 @@ def test_summary_is_json_ready_and_complete() -> None:
         "models": {"chat": "gpt-4o-mini", "embeddings": "e5", "responses": "gpt-4o-mini",
                    "completions": "gpt-3.5-turbo-instruct", "moderations": "omni-moderation-latest"},
         "features": ["chat", "embeddings"],
+        "allow_costly": False,
         "mode": "strict",
         "connect_timeout": 10.0,
         "read_timeout": 60.0,
@@ -582,3 +589,63 @@ def test_options_with_pytests_own_parser() -> None:
     assert values["model"] == ["chat=m", "embeddings=e"]
     assert values["retries"] == "1"
     assert values["base_url"] is None
+
+
+# Cost classes: a small catalogue with one costly feature and one costly sub-feature.
+COSTLY_TOML = FEATURES_TOML.replace('"tools"\ncost = "cheap"', '"tools"\ncost = "costly"') + (
+    '[feature.images]\ndescription = "images"\ncost = "costly"\n'
+)
+
+
+@pytest.fixture
+def costly_catalogue(catalogue: Path) -> Path:
+    (catalogue / "features.toml").write_text(COSTLY_TOML, encoding="utf-8")
+    requirements.features.cache_clear()
+    return catalogue
+
+
+SERVER = {"base_url": "http://127.0.0.1:9/v1"}
+
+
+def test_a_default_claim_leaves_the_costly_features_out(costly_catalogue: Path, tmp_path: Path) -> None:
+    target = load(tmp_path, SERVER)
+    assert target.features == {"-chat.tools", "-images"}
+    assert target.claims("chat") and target.claims("chat.stream") and target.claims("models")
+    assert not target.claims("chat.tools") and not target.claims("images")
+
+
+def test_only_exclusions_still_leave_the_costly_features_out(costly_catalogue: Path, tmp_path: Path) -> None:
+    target = load(tmp_path, {**SERVER, "features": "-chat.stream"})
+    assert target.claims("chat") and not target.claims("chat.stream")
+    assert not target.claims("chat.tools") and not target.claims("images")
+
+
+def test_a_named_costly_feature_is_claimed(costly_catalogue: Path, tmp_path: Path) -> None:
+    target = load(tmp_path, {**SERVER, "features": "chat,images"})
+    assert target.claims("images") and target.claims("chat.tools"), "named itself, or through its ancestor chat"
+    assert not target.claims("embeddings")
+
+
+def test_allow_costly_claims_them_all(costly_catalogue: Path, tmp_path: Path) -> None:
+    for given in ({**SERVER, "allow_costly": True}, SERVER):
+        env = {} if "allow_costly" in given else {"OAI_CONFORMANCE_ALLOW_COSTLY": "1"}
+        target = load(tmp_path, given, env)
+        assert target.features is None and target.allow_costly
+        assert target.claims("images") and target.claims("chat.tools")
+    assert "allow_costly=True" in repr(target) and target.summary()["allow_costly"] is True
+
+
+def test_the_bundled_reference_server_is_judged_on_the_costly_features(costly_catalogue: Path, tmp_path: Path) -> None:
+    """It costs nothing: with no base_url, and once the CLI has started it and given its URL."""
+    target = load(tmp_path)
+    assert target.features is None and target.claims("images")
+    started = target.with_base_url("http://127.0.0.1:8123/v1")
+    assert started.claims("images") and started.allow_costly
+    assert not load(tmp_path, SERVER).with_base_url("http://127.0.0.1:8124/v1").claims("images")
+
+
+def test_every_feature_has_a_known_cost(costly_catalogue: Path) -> None:
+    (costly_catalogue / "features.toml").write_text(COSTLY_TOML + '[feature.x]\ndescription = "x"\n', encoding="utf-8")
+    requirements.features.cache_clear()
+    with pytest.raises(ConfigError, match=r"features\.toml: feature 'x': cost must be one of free, cheap, costly"):
+        requirements.features()

@@ -130,13 +130,15 @@ def test_every_fault_is_caught_here():
     from test_chat_store_end_to_end import CAUGHT as CHAT_STORE
     from test_completions_end_to_end import CAUGHT as COMPLETIONS
     from test_files_end_to_end import CAUGHT as FILES
+    from test_images_end_to_end import CAUGHT as IMAGES
     from test_moderations_end_to_end import CAUGHT as MODERATIONS
     from test_responses_end_to_end import CAUGHT as RESPONSES
     from test_vector_stores_end_to_end import CAUGHT as VECTOR_STORES
+    from test_videos_end_to_end import CAUGHT as VIDEOS
 
     # The batches tests also run a shared fault (pages-no-has-more) over their list: counted here, where it lives.
     batches = {fault: rules for fault, rules in BATCHES.items() if fault.startswith("batches-")}
-    families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES)
+    families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS)
     caught = set(CAUGHT).union(*families)
     assert caught == set(FAULTS), caught ^ set(FAULTS)
     assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"

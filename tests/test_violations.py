@@ -900,9 +900,11 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_chat_store import VIOLATIONS as CHAT_STORE_VIOLATIONS
     from tests.test_violations_completions import VIOLATIONS as COMPLETIONS_VIOLATIONS
     from tests.test_violations_files import VIOLATIONS as FILES_VIOLATIONS
+    from tests.test_violations_images import VIOLATIONS as IMAGES_VIOLATIONS
     from tests.test_violations_moderations import VIOLATIONS as MODERATIONS_VIOLATIONS
     from tests.test_violations_responses import VIOLATIONS as RESPONSES_VIOLATIONS
     from tests.test_violations_vector_stores import VIOLATIONS as VECTOR_STORES_VIOLATIONS
+    from tests.test_violations_videos import VIOLATIONS as VIDEOS_VIOLATIONS
 
     others = {v.rid for v in RESPONSES_VIOLATIONS} | {v.rid for v in COMPLETIONS_VIOLATIONS}
     others |= {v.rid for v in MODERATIONS_VIOLATIONS} | {v.rid for v in CHAT_STORE_VIOLATIONS}
@@ -912,6 +914,7 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_assistants import VIOLATIONS as ASSISTANTS_VIOLATIONS  # assistants
 
     others |= {v.rid for v in ASSISTANTS_VIOLATIONS}
+    others |= {v.rid for v in IMAGES_VIOLATIONS} | {v.rid for v in VIDEOS_VIOLATIONS}
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

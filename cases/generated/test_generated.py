@@ -2,8 +2,10 @@
 
 For each operation of `schemas/openapi.json`, schemathesis and hypothesis draw up to `--oai-examples` requests
 (valid ones in positive mode; invalid ones in negative mode, for the operations that take a body), with a fixed
-seed. Each is shaped to cost a few tokens (`conformance.cheapen`) and sent through `oai_client`, then the whole
-batch is judged at once. Leave the phase out with `-m "not generated"`; run it alone with `-k generated`.
+seed; with `--oai-upstream`, valid ones from the upstream document's operation too (what the API documents, which
+our schemas may not yet allow). Each is shaped to cost a few tokens (`conformance.cheapen`) and sent through
+`oai_client`, then the whole batch is judged at once. Leave the phase out with `-m "not generated"`; run it alone
+with `-k generated`.
 """
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
-from conformance.generation import Request, draw_requests, missing_engine, operations, send_all
+from conformance.generation import Request, draw_requests, missing_engine, operations, send_all, upstream_has
 from conformance.provision import NotProvided, provide
 
 pytestmark = pytest.mark.generated
@@ -25,7 +27,9 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "responses.input-tokens": "responses", "responses.compact": "responses", "models.delete": "chat",
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
-              "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+              "files": "chat", "uploads": "chat", "batches": "embeddings",
+              # images and videos: no model role; conformance/cheapen.py names the cheapest model of each
+              "images": "chat", "images.edits": "chat", "images.variations": "chat", "videos": "chat"}  # fmt: skip
 # assistants: an assistant names the chat model; threads and runs act on what the run made
 MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.runs": "chat"}
 # Which feature's claim covers a streamed round, by the operation's feature.
@@ -35,17 +39,28 @@ STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "compl
 PLAN = [(op, mode, False) for op in operations() if op.generate for mode in op.modes()] + [
     (op, "positive", True) for op in operations() if op.generate and op.event_schema is not None
 ]
+# With --oai-upstream, a round per operation of valid requests drawn from the upstream document, judged as ours.
+UPSTREAM = "upstream"
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.function is not test_generated:
+        return
+    plan = list(PLAN)
+    if metafunc.config.getoption("oai_upstream", None):
+        plan += [(op, UPSTREAM, False) for op in operations() if op.generate]
+    ids = [f"{mode}{' streamed' if streamed else ''} {op.label}" for op, mode, streamed in plan]
+    metafunc.parametrize(("operation", "mode", "streamed"), plan, ids=ids)
 
 
 @requirement(*POSITIVE, *NEGATIVE, *ALWAYS)
-@pytest.mark.parametrize(
-    ("operation", "mode", "streamed"),
-    PLAN,
-    ids=[f"{mode}{' streamed' if streamed else ''} {op.label}" for op, mode, streamed in PLAN],
-)
 def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
     if reason := missing_engine():
         pytest.skip(reason)
+    upstream = oai_generation.upstream if mode == UPSTREAM else None
+    if upstream is not None and not upstream_has(operation, upstream):
+        pytest.skip(f"the upstream document has no {operation.label}")
+    mode = "positive" if mode == UPSTREAM else mode
     if not oai_target.claims(operation.feature):
         pytest.skip(not_claimed_reason(operation.feature))
     stream_feature = STREAM_FEATURE.get(operation.feature, "")
@@ -80,8 +95,10 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         operation,
         mode,
         oai_generation,
-        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming, made=kinds),
+        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming, made=kinds,
+                                 upstream=upstream is not None),
         path_parameters=path_parameters if mode == "positive" else made or None,
+        upstream=upstream,
     )
     examples = send_all(requests, send, oai_generation.concurrency)
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)

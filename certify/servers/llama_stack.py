@@ -19,9 +19,8 @@ Routes: Llama Stack serves the OpenAI API under `/v1/openai/v1` (`/v1/openai/v1/
 
 Claims: `files` (no /uploads route: `uploads` is not claimed); `vector-stores` without its `file-search` tool
 (the Responses API is not configured here: it needs the agents API and a model that calls `knowledge_search`, and
-0.2.12's /responses takes no `tool_choice`). There is no file batches route (POST
-/vector_stores/{id}/file_batches is 404 {"detail":"Not Found"}); the catalogue features the batch rules
-`vector-stores`, so they cannot be left out by a claim: the cases skip them, saying so. `models` without
+0.2.12's /responses takes no `tool_choice`), nor its `file-batches` (there is no file batches route: POST
+/vector_stores/{id}/file_batches is 404 {"detail":"Not Found"}). `models` without
 `models.delete` (no DELETE route), `chat` without `chat.store` (list and retrieve only: no update or delete), and
 `embeddings`, all passed through to the llama-server. Not claimed: the legacy completions (served, not reviewed),
 the Responses API and conversations (their APIs are not configured), moderations and batches (no route).
@@ -191,7 +190,7 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 # vector stores without the file_search tool.
 FEATURES = (
     "models", "-models.delete", "chat", "-chat.store", "embeddings",
-    "files", "vector-stores", "-vector-stores.file-search",
+    "files", "vector-stores", "-vector-stores.file-search", "-vector-stores.file-batches",
 )  # fmt: skip
 
 RECIPE = Recipe(

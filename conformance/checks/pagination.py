@@ -62,6 +62,7 @@ def ids(exchange: Exchange) -> list[Any]:
     "batches.pages.limit",
     "assistants.messages.pages.limit",
     "assistants.pages.limit",
+    "videos.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -80,6 +81,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "batches.pages.has-more",
     "assistants.messages.pages.has-more",
     "assistants.pages.has-more",
+    "videos.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -108,6 +110,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "batches.pages.first-last-ids",
     "assistants.messages.pages.first-last-ids",
     "assistants.pages.first-last-ids",
+    "videos.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
@@ -131,6 +134,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "batches.pages.after-continues",
     "assistants.messages.pages.after-continues",
     "assistants.pages.after-continues",
+    "videos.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -159,6 +163,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "batches.pages.walk-once",
     "assistants.messages.pages.walk-once",
     "assistants.pages.walk-once",
+    "videos.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -207,6 +212,7 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "batches.pages.invalid-limit",
     "assistants.messages.pages.invalid-limit",
     "assistants.pages.invalid-limit",
+    "videos.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response

@@ -7,8 +7,6 @@ OpenAPI document, the published one of openai/openai-openapi by default.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import time
 from pathlib import Path
@@ -17,71 +15,19 @@ from typing import Any
 from conformance.drift.diff import KINDS, MAPPING, Difference, compare_documents
 from conformance.drift.report import DriftReport, Reviewed, accepted_toml, build_report, load_reviewed, render
 from conformance.exceptions import ConfigError
-from conformance.retry import RetryPolicy, failure_of
+from conformance.upstream import fetch as _fetch  # noqa: F401  (tests/test_drift.py drives it here)
+from conformance.upstream import load_upstream, read_upstream
 
-__all__ = ["KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "render", "update_accepted"]
+__all__ = [
+    "KINDS", "MAPPING", "UPSTREAM_URL", "Difference", "DriftReport", "check", "load_upstream", "render",
+    "update_accepted",
+]  # fmt: skip
 
 # The branch and file openai/openai-openapi publishes the specification on (its README and the projects that
 # follow it name manual_spec/openapi.yaml; master holds an old copy).
 UPSTREAM_URL = "https://raw.githubusercontent.com/openai/openai-openapi/manual_spec/openapi.yaml"
 ACCEPTED_FILE = "ACCEPTED-DRIFT.toml"
 OPENAPI_FILE = "openapi.json"
-
-
-def load_upstream(source: str, timeout: float = 60.0) -> dict[str, Any]:
-    """The upstream OpenAPI document (JSON or YAML) from a URL or a path; anything else is a ConfigError."""
-    return read_upstream(source, timeout)[0]
-
-
-def read_upstream(source: str, timeout: float = 60.0) -> tuple[dict[str, Any], str]:
-    """The upstream document and the sha256 of its text, which names the version a report compared against."""
-    if source.startswith(("http://", "https://")):
-        text = _fetch(source, timeout)
-    else:
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--upstream: cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
-    document = _parse(source, text)
-    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
-        raise ConfigError(f"--upstream: {source} is not an OpenAPI document (no `paths`)")
-    return document, hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _parse(source: str, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as not_json:
-        import yaml
-
-        try:  # upstream publishes YAML; JSON is YAML too, but the JSON parser is far faster
-            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"--upstream: {source} is neither JSON ({not_json}) nor YAML ({exc})") from None
-
-
-def _fetch(url: str, timeout: float, policy: RetryPolicy | None = None) -> str:
-    """GET a document, retried by the suite's one retry policy (GitHub rate-limits too)."""
-    import httpx
-
-    policy = policy or RetryPolicy()
-    for retry_number in itertools.count():
-        try:
-            response = httpx.get(url, timeout=timeout, follow_redirects=True)
-        except httpx.TransportError as exc:
-            delay = policy.delay(method="GET", retry_number=retry_number, failure=failure_of(exc))
-            if delay is None:
-                raise ConfigError(f"--upstream: cannot fetch {url}: {type(exc).__name__}: {exc}") from None
-        else:
-            delay = policy.delay(
-                method="GET", retry_number=retry_number, status=response.status_code, headers=response.headers
-            )
-            if delay is None:
-                if response.status_code != 200:
-                    raise ConfigError(f"--upstream: {url} answered {response.status_code}")
-                return response.text
-        time.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 def our_documents(directory: Path) -> dict[str, Any]:

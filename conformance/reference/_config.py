@@ -223,6 +223,27 @@ FAULTS: dict[str, str] = {
     "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
     "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
+    # images and videos (media-visual): each breaks one images.* or videos.* rule
+    "images-webp-as-png": "an image asked as `output_format: webp` is a PNG",
+    "images-wrong-size": "images are drawn at half the size asked",
+    "images-n-ignored": "`n` is ignored: one image whatever was asked",
+    "images-url-for-b64": "`response_format: b64_json` is answered with a url",
+    "images-url-broken": "the urls of images lead to a 404",
+    "images-usage-wrong-total": "images `usage.total_tokens` is input + output + 1",
+    "images-partial-unordered": "streamed partial images come with `partial_image_index` in reverse order",
+    "images-no-completed": "image streams end without the completed event",
+    "images-stream-json": "image streams are sent as one JSON array (application/json)",
+    "images-response-format-accepted": "`response_format` is accepted with a GPT image model",
+    "images-edit-text-accepted": "an edit whose image is a text file is accepted",
+    "images-edit-no-image-500": "an edit without an image part is answered 500",
+    "videos-progress-back": "a video's `progress` goes from 80 back to 40 while in progress",
+    "videos-status-back": "a video in progress says `queued` again",
+    "videos-size-ignored": "videos are made 720x1280 whatever `size` was asked",
+    "videos-thumbnail-mp4": "the thumbnail variant of a video's content answers the MP4",
+    "videos-content-not-mp4": "the video variant of a video's content answers a PNG",
+    "videos-remix-no-source": "a remix says `remixed_from_video_id: null`",
+    "videos-delete-kept": "deleting a video answers deleted but keeps it",
+    "videos-after-ignored": "the videos list ignores `after`: every page starts at the first",
 }
 
 

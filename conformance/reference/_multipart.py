@@ -31,6 +31,14 @@ def _params(value: str, header: str) -> Message:
 
 def parse(content_type: str, body: bytes) -> dict[str, Part]:
     """The fields of a multipart body by name (the first of a repeated name wins); 400 when it is not one."""
+    fields: dict[str, Part] = {}
+    for part in parts(content_type, body):
+        fields.setdefault(part.name, part)
+    return fields
+
+
+def parts(content_type: str, body: bytes) -> list[Part]:
+    """Every part of a multipart body in order, a repeated name included (several images); 400 when it is not one."""
     header = _params(content_type, "content-type")
     boundary = header.get_param("boundary")
     if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str) or not boundary:
@@ -41,7 +49,7 @@ def parse(content_type: str, body: bytes) -> dict[str, Part]:
     chunks = (b"\r\n" + body).split(delimiter)
     if len(chunks) < 2:
         raise invalid("The multipart body has no parts for its boundary.")
-    fields: dict[str, Part] = {}
+    found: list[Part] = []
     for chunk in chunks[1:]:
         if chunk.startswith(b"--"):
             break
@@ -58,5 +66,5 @@ def parse(content_type: str, body: bytes) -> dict[str, Part]:
         if not isinstance(name, str):
             raise invalid("A part of the multipart body has no name in its Content-Disposition.")
         filename = disposition.get_filename()
-        fields.setdefault(name, Part(name, data, filename, headers.get("content-type")))
-    return fields
+        found.append(Part(name, data, filename, headers.get("content-type")))
+    return found

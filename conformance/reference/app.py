@@ -12,6 +12,7 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
+    /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -31,6 +32,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import assistants, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import images as images  # Images and Videos (media-visual)
+from . import videos as videos
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
@@ -80,6 +83,9 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
+        # Images and Videos (media-visual)
+        self.images = images.ImageStore()
+        self.videos = videos.VideoStore(self.ids)
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -459,6 +465,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *vector_store_routes(server),
         *batches.routes(server),
         *assistants.routes(server),  # assistants
+        # Images and Videos (media-visual)
+        *images.routes(server),
+        *videos.routes(server),
     ]
     app = Starlette(
         routes=routes,

@@ -204,18 +204,23 @@ def replay(
     """Send every planned recording and judge the answer."""
     outcomes = []
     for number, recording in enumerate(plan.send, start=1):
-        sent = models.sent_body(recording)
-        exchange: Exchange | None
-        try:
-            exchange = client.request(recording.method, recording.path, json=sent)
-            answer = exchange_answer(exchange)
-        except StillTransient as exc:
-            exchange = client.exchanges[-1] if client.exchanges else None
-            answer = Answer(None, error=str(exc))
-        outcomes.append(judge(recording, sent, answer, exchange))
+        outcomes.append(replay_one(recording, client, models))
         if progress is not None:
             progress(number, len(plan.send))
     return outcomes
+
+
+def replay_one(recording: Recording, client: Client, models: ModelMap) -> Outcome:
+    """Send one recording's request (its model mapped) and judge the answer against the recorded one."""
+    sent = models.sent_body(recording)
+    exchange: Exchange | None
+    try:
+        exchange = client.request(recording.method, recording.path, json=sent)
+        answer = exchange_answer(exchange)
+    except StillTransient as exc:
+        exchange = client.exchanges[-1] if client.exchanges else None
+        answer = Answer(None, error=str(exc))
+    return judge(recording, sent, answer, exchange)
 
 
 def share(outcomes: Iterable[Outcome]) -> tuple[int, int, int, int]:

@@ -25,6 +25,7 @@ import markupsafe
 from conformance.checks.evidence import DRIFT_HINT
 from conformance.exchange import curl_line, excerpt, printable
 from conformance.judgement import NOT_RUN, Status, departs, failing
+from conformance.spend import describe
 
 TITLE = "OpenAI API conformance certificate"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -576,6 +577,7 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
         "linked": {e["id"] for e in must + should} | {e["id"] for e in skipped},
         "requirements": requirements,
         "plural": _plural,
+        "spent": describe,
         "expectations": results.get("expectations"),
     }
 

@@ -30,6 +30,7 @@ from conformance.judgement import (
     worst,
 )
 from conformance.requirements import Feature, Level, Requirement
+from conformance.spend import UNITS
 
 RESULTS_FORMAT = "oai-conformance/results"
 RESULTS_VERSION = 1
@@ -180,6 +181,7 @@ def build_results(
             "prompt_tokens": int(usage.get("prompt_tokens", 0)),
             "completion_tokens": int(usage.get("completion_tokens", 0)),
             "total_tokens": int(usage.get("total_tokens", 0)),
+            "units": {unit: round(float(amount), 3) for unit, amount in usage.get("units", {}).items()},
             "by_feature": usage_by_feature(usage.get("endpoints", {})),
         },
         "exchanges": records,
@@ -189,21 +191,23 @@ def build_results(
 OTHER_ENDPOINTS = "other"  # requests to paths the API does not have (the errors cases' unknown routes)
 
 
-def usage_by_feature(endpoints: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
-    """The counts of each endpoint ("POST /chat/completions") summed by the feature of its operation."""
+def usage_by_feature(endpoints: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """The counts of each endpoint ("POST /chat/completions") summed by the feature of its operation: requests and
+    tokens as integers, the units of conformance.spend (seconds of audio) as they were counted."""
     import re
 
     from conformance.generation import operations
 
     templates = [(op.method, re.compile(re.sub(r"\{\w+\}", "[^/]+", op.path)), op.feature.split(".")[0])
                  for op in operations()]  # fmt: skip
-    by_feature: dict[str, dict[str, int]] = {}
+    by_feature: dict[str, dict[str, float]] = {}
     for endpoint, counts in endpoints.items():
         method, _, path = endpoint.partition(" ")
         feature = next((f for m, pattern, f in templates if m == method and pattern.fullmatch(path)), OTHER_ENDPOINTS)
         into = by_feature.setdefault(feature, {})
         for name, value in counts.items():
-            into[name] = into.get(name, 0) + int(value)
+            summed = into.get(name, 0) + value
+            into[name] = round(summed, 3) if name in UNITS else int(summed)
     return dict(sorted(by_feature.items()))
 
 
