@@ -172,6 +172,10 @@ EXPECTED_NAMES = sorted([
     "thread.message.update.request", "thread.run", "thread.run.create-thread.request", "thread.run.create.request",
     "thread.run.list", "thread.run.step", "thread.run.step.delta", "thread.run.step.list",
     "thread.run.submit-tool-outputs.request", "thread.run.update.request", "thread.update.request",
+    # Images and Videos (merged from main without their names here)
+    "images.edit.request", "images.generate.request", "images.response", "images.stream-event",
+    "images.variation.request", "video", "video.content", "video.create.request", "video.deleted", "video.list",
+    "video.remix.request",
 ])
 
 
