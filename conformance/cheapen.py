@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -454,7 +455,19 @@ def _assistant_body(body: dict[str, Any], model: str) -> dict[str, Any]:
         body.pop(key, None)
     if any(isinstance(t, dict) and t.get("type") != "function" for t in body.get("tools") or []):
         body.pop("response_format", None)
+    # Names the API refuses though upstream states their pattern only in words (a drawn function or format name).
+    for n, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and not _NAME.fullmatch(str(function.get("name", ""))):
+            function["name"] = f"tool_{n}"
+    response_format = body.get("response_format")
+    json_schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    if isinstance(json_schema, dict) and not _NAME.fullmatch(str(json_schema.get("name", ""))):
+        json_schema["name"] = "format"
     return body
+
+
+_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 def _thread_message(message: Any) -> Any:
