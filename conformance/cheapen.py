@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -113,6 +114,8 @@ def shape(
         shaped = VECTOR_STORE_SHAPERS[operation.path](shaped, made or {})
         if shaped is REJECT:
             return REJECT
+    if operation.path in ASSISTANTS_SHAPERS and mode == "positive" and isinstance(shaped, dict):
+        shaped = ASSISTANTS_SHAPERS[operation.path](shaped, model)
     if not upstream and _is_valid(operation.request_schema, shaped) != wanted_valid:
         return REJECT
     return shaped
@@ -440,6 +443,60 @@ VECTOR_STORE_SHAPERS = {
     "/vector_stores": _vector_store_create,
     "/vector_stores/{vector_store_id}/files": _vector_store_attach,
     "/vector_stores/{vector_store_id}/file_batches": _file_batch_create,
+}
+
+
+# --- assistants: the configured chat model, no file or vector store of the run's, short text messages -----------
+
+
+def _assistant_body(body: dict[str, Any], model: str) -> dict[str, Any]:
+    """The configured model (when the body names one), no tool resources (a drawn id names nothing of the run), no
+    reasoning effort (the model decides), and no response format beside tools that read files (the API refuses
+    JSON mode with them)."""
+    if "model" in body:
+        body["model"] = model
+    for key in ("tool_resources", "reasoning_effort"):
+        body.pop(key, None)
+    if any(isinstance(t, dict) and t.get("type") != "function" for t in body.get("tools") or []):
+        body.pop("response_format", None)
+    # Names the API refuses though upstream states their pattern only in words (a drawn function or format name).
+    for n, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and not _NAME.fullmatch(str(function.get("name", ""))):
+            function["name"] = f"tool_{n}"
+    response_format = body.get("response_format")
+    json_schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    if isinstance(json_schema, dict) and not _NAME.fullmatch(str(json_schema.get("name", ""))):
+        json_schema["name"] = "format"
+    return body
+
+
+_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _thread_message(message: Any) -> Any:
+    """A short text message with no attachments (a drawn file id or image names nothing the run made)."""
+    if not isinstance(message, dict):
+        return message
+    message.pop("attachments", None)
+    content = message.get("content")
+    message["content"] = content[:MAX_TEXT] if isinstance(content, str) and content else "Say OK."
+    return message
+
+
+def _thread_body(body: dict[str, Any], model: str) -> dict[str, Any]:
+    body.pop("tool_resources", None)
+    if isinstance(body.get("messages"), list):
+        body["messages"] = [_thread_message(m) for m in body["messages"][:MAX_MESSAGES]]
+    return body
+
+
+ASSISTANTS_SHAPERS = {
+    "/assistants": _assistant_body,
+    "/assistants/{assistant_id}": _assistant_body,
+    "/threads": _thread_body,
+    "/threads/{thread_id}": _thread_body,
+    "/threads/{thread_id}/messages": lambda body, model: _thread_message(body),
 }
 
 

@@ -39,6 +39,10 @@ BODY_LIMIT = 8 * 1024 * 1024  # bytes
 EVENT_LIMIT = 10_000  # server-sent events (counted by their blank-line ends)
 # What the run's log keeps of each body once its case has judged it: the reports show at most this much.
 LOGGED_BODY = 64_000
+# The Assistants API answers only requests that name its version, as the official SDKs do (DECISIONS.md:
+# assistants-beta-header): every request to these paths carries it.
+BETA_PATHS = ("assistants", "threads")
+ASSISTANTS_BETA = "assistants=v2"
 
 
 # The beta families, by path prefix: the `OpenAI-Beta` header the official SDKs send on each of their requests (the
@@ -322,8 +326,12 @@ class Client:
             merged["authorization"] = f"Bearer {send_key}"
         if content is not None:
             merged["content-type"] = "application/json"
+        if path.lstrip("/").startswith(BETA_PATHS):
+            merged["openai-beta"] = ASSISTANTS_BETA
         # Per-request headers win over everything, so a check can send a malformed Authorization itself.
         merged.update(headers or {})
+        if merged.get("openai-beta") == "":
+            del merged["openai-beta"]  # a case that asks for no beta header at all (assistants.beta-header.required)
         request = self._http.build_request(
             method, self.url(path), json=json, content=content, headers=merged, params=params, files=files
         )

@@ -42,10 +42,17 @@ CREATED_BY = {
     "/containers": "container",
     "/containers/{container_id}/files": "container.file",
     "/chatkit/sessions": "chatkit.session",  # chatkit
+    # assistants: a thread created and run at once is named by the run's `thread_id` (CREATED_KEY)
+    "/assistants": "assistant",
+    "/threads": "thread",
+    "/threads/runs": "thread",
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
-# the /videos collection, deleted as DELETE /videos/{id}).
-LIVES_IN = {"/videos/{video_id}/remix": "/videos"}
+# the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).
+LIVES_IN = {"/videos/{video_id}/remix": "/videos", "/threads/runs": "/threads"}
+# assistants: the key of the answer (or of a streamed event) that names the object a POST made, when not its `id`
+# (a thread made and run: the run's `thread_id`). Messages and runs go with their thread.
+CREATED_KEY = {"/threads/runs": "thread_id"}
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
 ENDED_BY: dict[str, tuple[str, str]] = {
@@ -99,7 +106,7 @@ class Ledger:
             kind = _created_kind(path) if method == "POST" else None
             if kind is not None and 200 <= response.status < 300:
                 request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-                if _stores(kind, request) and (ident := _created_id(exchange)):
+                if _stores(kind, request) and (ident := _created_id(exchange, CREATED_KEY.get(path, "id"))):
                     self.entries.setdefault(ident, Entry(kind, ident, f"{_home(path)}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
@@ -212,13 +219,13 @@ def _stores(kind: str, request: dict[str, Any]) -> bool:
     return not (kind == "response" and request.get("store") is False)
 
 
-def _created_id(exchange: Exchange) -> str | None:
+def _created_id(exchange: Exchange, key: str = "id") -> str | None:
     """The new object's id: from the JSON body, or from a stream's first event that carries a response (a
     Responses stream) or an id of its own (a chat completion's chunks)."""
     assert exchange.response is not None
     body = exchange.response.json
-    if isinstance(body, dict) and isinstance(body.get("id"), str):
-        return body["id"]
+    if isinstance(body, dict) and isinstance(body.get(key), str):
+        return str(body[key])
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:
@@ -226,6 +233,8 @@ def _created_id(exchange: Exchange) -> str | None:
             data = jsonvalue.parse(event.data)
         except ValueError:
             continue
+        if key != "id" and isinstance(data, dict) and isinstance(data.get(key), str):
+            return str(data[key])  # a thread created and run, streamed: its run's events name it
         response = data.get("response") if isinstance(data, dict) else None
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             return response["id"]

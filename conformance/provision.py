@@ -10,6 +10,7 @@ not (DECISIONS.md: created-path-ids).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -139,6 +140,47 @@ def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
 
+# --- assistants: an assistant on the chat model, a thread with one message, a run of it polled to its end -------
+RUN_POLLS = 60
+RUN_POLL_SECONDS = 0.5
+RUN_ENDS = ("completed", "failed", "cancelled", "expired", "incomplete")
+
+
+def _assistant(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"model": target.model("chat"), "name": "oai-conformance", "instructions": SHORT, "metadata": METADATA}
+    return _created(client.request("POST", "/assistants", json=body), "assistant")
+
+
+def _thread(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"messages": [{"role": "user", "content": SHORT}], "metadata": METADATA}
+    return _created(client.request("POST", "/threads", json=body), "thread")
+
+
+def _thread_message(client: Client, target: Target, made: dict[str, str]) -> str:
+    exchange = client.request("POST", f"/threads/{made['thread']}/messages", json={"role": "user", "content": SHORT})
+    return _created(exchange, "message")
+
+
+def _thread_run(client: Client, target: Target, made: dict[str, str]) -> str:
+    """A run of a new assistant on the thread the request names, polled until it ended (an active run would
+    refuse what the request does to the thread)."""
+    assistant = made.get("assistant") or _assistant(client, target, made)
+    path = f"/threads/{made['thread']}/runs"
+    ident = _created(client.request("POST", path, json={"assistant_id": assistant}), "run")
+    for _ in range(RUN_POLLS):
+        polled = client.request("GET", f"{path}/{ident}")
+        body = polled.response.json if polled.response is not None and polled.response.status == 200 else None
+        if isinstance(body, dict) and body.get("status") in RUN_ENDS:
+            break
+        time.sleep(RUN_POLL_SECONDS)
+    return ident
+
+
+def _thread_run_step(client: Client, target: Target, made: dict[str, str]) -> str:
+    exchange = client.request("GET", f"/threads/{made['thread']}/runs/{made['thread.run']}/steps")
+    return _created(exchange, "run step", lambda listed: _first_id(listed.get("data")))
+
+
 # --- videos (media-visual): the cheapest clip, 4 s of sora-2, deleted by the ledger ---------------------------------
 
 
@@ -162,6 +204,12 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "file": _file,
     "upload": _upload,
     "batch": _batch,
+    # assistants
+    "assistant": _assistant,
+    "thread": _thread,
+    "thread.message": _thread_message,
+    "thread.run": _thread_run,
+    "thread.run.step": _thread_run_step,
     "video": _video,  # videos (media-visual)
 }
 

@@ -67,6 +67,8 @@ NOT_WIRED: set[str] = set()
 # audio: every operation but one (voice consents: documented by seed 004 only; making one needs a recorded consent)
 WIRED_FAMILIES |= {"audio"}
 NOT_WIRED.add("GET /audio/voice_consents/{consent_id}")
+# assistants: the Assistants API's two families of documented-operations.tsv
+WIRED_FAMILIES |= {"assistants", "threads"}
 
 
 DOCUMENTED = SHARED / "documented-operations.tsv"

@@ -1313,3 +1313,9 @@ def test_fault_breaks_its_rule(fault: str) -> None:
     clean = request(frozenset())
     assert not violated(clean), f"the clean server already shows what {fault!r} should break"
     assert violated(request(frozenset({fault}))), f"{fault!r} did not change the behaviour"
+
+
+# assistants: the Assistants API faults (tests/_assistant_faults.py)
+from tests._assistant_faults import ASSISTANT_FAULT_CASES  # noqa: E402
+
+FAULT_CASES.update(ASSISTANT_FAULT_CASES)

@@ -164,6 +164,19 @@ EXPECTED_NAMES = [
     "vector_store.search.results",
     "vector_store.update.request",
 ]
+# assistants: the Assistants API's objects and requests
+EXPECTED_NAMES = sorted([
+    *EXPECTED_NAMES, "assistant", "assistant.create.request", "assistant.deleted", "assistant.list", "assistant.tools",
+    "assistant.update.request", "thread", "thread.create.request", "thread.deleted", "thread.message",
+    "thread.message.create.request", "thread.message.deleted", "thread.message.delta", "thread.message.list",
+    "thread.message.update.request", "thread.run", "thread.run.create-thread.request", "thread.run.create.request",
+    "thread.run.list", "thread.run.step", "thread.run.step.delta", "thread.run.step.list",
+    "thread.run.submit-tool-outputs.request", "thread.run.update.request", "thread.update.request",
+    # Images and Videos (merged from main without their names here)
+    "images.edit.request", "images.generate.request", "images.response", "images.stream-event",
+    "images.variation.request", "video", "video.content", "video.create.request", "video.deleted", "video.list",
+    "video.remix.request",
+])
 
 
 

@@ -900,8 +900,8 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_batches import VIOLATIONS as BATCHES_VIOLATIONS
     from tests.test_violations_chat_store import VIOLATIONS as CHAT_STORE_VIOLATIONS
     from tests.test_violations_chatkit import VIOLATIONS as CHATKIT_VIOLATIONS
-    from tests.test_violations_containers import VIOLATIONS as CONTAINERS_VIOLATIONS
     from tests.test_violations_completions import VIOLATIONS as COMPLETIONS_VIOLATIONS
+    from tests.test_violations_containers import VIOLATIONS as CONTAINERS_VIOLATIONS
     from tests.test_violations_files import VIOLATIONS as FILES_VIOLATIONS
     from tests.test_violations_images import VIOLATIONS as IMAGES_VIOLATIONS
     from tests.test_violations_moderations import VIOLATIONS as MODERATIONS_VIOLATIONS
@@ -914,6 +914,9 @@ def test_every_requirement_has_a_violation() -> None:
     others |= {v.rid for v in FILES_VIOLATIONS}
     others |= {v.rid for v in BATCHES_VIOLATIONS}
     others |= {v.rid for v in VECTOR_STORES_VIOLATIONS}
+    from tests.test_violations_assistants import VIOLATIONS as ASSISTANTS_VIOLATIONS  # assistants
+
+    others |= {v.rid for v in ASSISTANTS_VIOLATIONS}
     others |= {v.rid for v in IMAGES_VIOLATIONS} | {v.rid for v in VIDEOS_VIOLATIONS}
     others |= {v.rid for v in AUDIO_VIOLATIONS}  # audio
     others |= {v.rid for v in CONTAINERS_VIOLATIONS} | {v.rid for v in CHATKIT_VIOLATIONS}

@@ -32,6 +32,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "images": "chat", "images.edits": "chat", "images.variations": "chat", "videos": "chat"}  # fmt: skip
 MODEL_ROLE |= {"containers": "chat"}  # containers (no model: any role's id is unused)
 MODEL_ROLE |= {"chatkit": "chat"}  # chatkit (no model either)
+# assistants: an assistant names the chat model; threads and runs act on what the run made
+MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.runs": "chat"}
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -63,6 +63,8 @@ def ids(exchange: Exchange) -> list[Any]:
     "containers.files.pages.limit",
     "chatkit.threads.items.pages.limit",
     "batches.pages.limit",
+    "assistants.messages.pages.limit",
+    "assistants.pages.limit",
     "videos.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -83,6 +85,8 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.files.pages.has-more",
     "chatkit.threads.items.pages.has-more",
     "batches.pages.has-more",
+    "assistants.messages.pages.has-more",
+    "assistants.pages.has-more",
     "videos.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -113,6 +117,8 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.files.pages.first-last-ids",
     "chatkit.threads.items.pages.first-last-ids",
     "batches.pages.first-last-ids",
+    "assistants.messages.pages.first-last-ids",
+    "assistants.pages.first-last-ids",
     "videos.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -138,6 +144,8 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.files.pages.after-continues",
     "chatkit.threads.items.pages.after-continues",
     "batches.pages.after-continues",
+    "assistants.messages.pages.after-continues",
+    "assistants.pages.after-continues",
     "videos.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -168,6 +176,8 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.files.pages.walk-once",
     "chatkit.threads.items.pages.walk-once",
     "batches.pages.walk-once",
+    "assistants.messages.pages.walk-once",
+    "assistants.pages.walk-once",
     "videos.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
@@ -196,6 +206,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.pages.order-reverses",
     "containers.files.pages.order-reverses",
     "chatkit.threads.items.pages.order-reverses",
+    "assistants.messages.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -219,6 +230,8 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.pages.invalid-limit",
     "containers.files.pages.invalid-limit",
     "batches.pages.invalid-limit",
+    "assistants.messages.pages.invalid-limit",
+    "assistants.pages.invalid-limit",
     "videos.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:

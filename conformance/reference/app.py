@@ -34,7 +34,19 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import audio, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import (
+    assistants,
+    audio,
+    batches,
+    chat,
+    chat_store,
+    completions,
+    embeddings,
+    files,
+    moderations,
+    responses,
+    uploads,
+)
 from . import images as images  # Images and Videos (media-visual)
 from . import videos as videos
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
@@ -473,6 +485,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        *assistants.routes(server),  # assistants
         # Images and Videos (media-visual)
         *images.routes(server),
         *videos.routes(server),

@@ -701,3 +701,50 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 def render_html(results: dict[str, Any]) -> str:
     return _environment(True).get_template("certificate.html.j2").render(certificate_context(results))
+
+
+# assistants: the public pages of the Assistants API's sections (deprecated upstream, still documented)
+_ASSISTANTS_PAGES = {
+    "create-assistant": ("Assistants › Create assistant", f"{API}/assistants/createAssistant"),
+    "get-assistant": ("Assistants › Retrieve assistant", f"{API}/assistants/getAssistant"),
+    "update-assistant": ("Assistants › Modify assistant", f"{API}/assistants/modifyAssistant"),
+    "list-assistants": ("Assistants › List assistants", f"{API}/assistants/listAssistants"),
+    "delete-assistant": ("Assistants › Delete assistant", f"{API}/assistants/deleteAssistant"),
+    "create-thread": ("Threads › Create thread", f"{API}/threads/createThread"),
+    "get-thread": ("Threads › Retrieve thread", f"{API}/threads/getThread"),
+    "update-thread": ("Threads › Modify thread", f"{API}/threads/modifyThread"),
+    "delete-thread": ("Threads › Delete thread", f"{API}/threads/deleteThread"),
+    "get-message": ("Messages › Retrieve message", f"{API}/messages/getMessage"),
+    "update-message": ("Messages › Modify message", f"{API}/messages/modifyMessage"),
+    "delete-message": ("Messages › Delete message", f"{API}/messages/deleteMessage"),
+    "list-messages": ("Messages › List messages", f"{API}/messages/listMessages"),
+    "run-status-values": ("Runs › The run object", f"{API}/runs/object"),
+    "submit-tool-outputs": ("Runs › Submit tool outputs to run", f"{API}/runs/submitToolOutputs"),
+    "cancel-run": ("Runs › Cancel a run", f"{API}/runs/cancelRun"),
+    "list-runs": ("Runs › List runs", f"{API}/runs/listRuns"),
+    "create-thread-and-run": ("Runs › Create thread and run", f"{API}/runs/createThreadAndRun"),
+    "list-run-steps": ("Run steps › List run steps", f"{API}/run-steps/listRunSteps"),
+    "assistantobject": ("Assistants › The assistant object", f"{API}/assistants/object"),
+    "threadobject": ("Threads › The thread object", f"{API}/threads/object"),
+    "messageobject": ("Messages › The message object", f"{API}/messages/object"),
+    "runobject": ("Runs › The run object", f"{API}/runs/object"),
+    "runstepobject": ("Run steps › The run step object", f"{API}/run-steps/step-object"),
+    "runtoolcallobject": ("Runs › The run object (required_action)", f"{API}/runs/object"),
+    "assistantstreamevent": ("Assistants streaming › Events", f"{API}/assistants-streaming/events"),
+    "messagedeltaobject": ("Assistants streaming › The message delta object",
+                           f"{API}/assistants-streaming/message-delta-object"),
+    "doneevent": ("Assistants streaming › Events (done)", f"{API}/assistants-streaming/events"),
+}  # fmt: skip
+for _seed, _sections in (
+    ("001_ba73c77052365818", ("create-assistant", "get-assistant", "update-assistant", "list-assistants",
+                              "delete-assistant", "create-thread", "get-thread", "update-thread", "delete-thread",
+                              "get-message", "update-message", "delete-message", "list-messages", "run-status-values",
+                              "submit-tool-outputs", "cancel-run", "list-runs", "create-thread-and-run",
+                              "list-run-steps")),
+    ("002_1de040b6f462aa26", ("create-assistant",)),
+    ("003_464f4ddc75d6527e", ("assistantobject", "threadobject", "messageobject", "runobject", "runstepobject",
+                              "runtoolcallobject", "assistantstreamevent", "messagedeltaobject", "doneevent",
+                              "list-run-steps")),
+):  # fmt: skip
+    for _section in _sections:
+        PUBLIC_SOURCES[_seed].setdefault(_section, _ASSISTANTS_PAGES[_section])
