@@ -176,6 +176,13 @@ EXPECTED_NAMES = sorted([
     "images.edit.request", "images.generate.request", "images.response", "images.stream-event",
     "images.variation.request", "video", "video.content", "video.create.request", "video.deleted", "video.list",
     "video.remix.request",
+    # audio, containers and ChatKit
+    "audio.speech.request", "audio.speech.stream-event", "audio.transcript.stream-event", "audio.transcription",
+    "audio.transcription.request", "audio.transcription.verbose", "audio.translation.request",
+    "chatkit.file", "chatkit.file.create.request", "chatkit.session", "chatkit.session.create.request",
+    "chatkit.thread", "chatkit.thread-item.list", "chatkit.thread.deleted", "chatkit.thread.list",
+    "container", "container.create.request", "container.deleted", "container.file", "container.file.create.request",
+    "container.file.deleted", "container.file.list", "container.list",
 ])
 
 

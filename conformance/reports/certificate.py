@@ -748,3 +748,40 @@ for _seed, _sections in (
 ):  # fmt: skip
     for _section in _sections:
         PUBLIC_SOURCES[_seed].setdefault(_section, _ASSISTANTS_PAGES[_section])
+
+# Containers and ChatKit.
+_CONTAINERS = f"{API}/containers"
+_CONTAINER_FILES = f"{API}/container-files"
+_CHATKIT = f"{API}/chatkit"
+PUBLIC_SOURCES["000_9bed5940f43c9069"]["container-object"] = ("Containers › The container object",
+                                                              f"{_CONTAINERS}/object")
+PUBLIC_SOURCES["003_464f4ddc75d6527e"].update({
+    "containerresource": ("Containers › The container object", f"{_CONTAINERS}/object"),
+    "create-container": ("Containers › Create container", f"{_CONTAINERS}/createContainers"),
+    "createcontainerbody": ("Containers › Create container", f"{_CONTAINERS}/createContainers"),
+    "list-containers": ("Containers › List containers", f"{_CONTAINERS}/listContainers"),
+    "retrieve-container": ("Containers › Retrieve container", f"{_CONTAINERS}/retrieveContainer"),
+    "delete-container": ("Containers › Delete a container", f"{_CONTAINERS}/deleteContainer"),
+    "containerfileresource": ("Container Files › The container file object", f"{_CONTAINER_FILES}/object"),
+    "createcontainerfilebody": ("Container Files › Create container file", f"{_CONTAINER_FILES}/createContainerFile"),
+    "list-container-files": ("Container Files › List container files", f"{_CONTAINER_FILES}/listContainerFiles"),
+    "retrieve-container-file": ("Container Files › Retrieve container file",
+                                f"{_CONTAINER_FILES}/retrieveContainerFile"),
+    "retrieve-container-file-content": ("Container Files › Retrieve container file content",
+                                        f"{_CONTAINER_FILES}/retrieveContainerFileContent"),
+    "delete-container-file": ("Container Files › Delete a container file", f"{_CONTAINER_FILES}/deleteContainerFile"),
+    "post-chatkitsessions": ("ChatKit › Create ChatKit session", f"{_CHATKIT}/sessions/create"),
+    "createchatsessionbody": ("ChatKit › Create ChatKit session", f"{_CHATKIT}/sessions/create"),
+    "expiresafterparam": ("ChatKit › Create ChatKit session", f"{_CHATKIT}/sessions/create"),
+    "ratelimitsparam": ("ChatKit › Create ChatKit session", f"{_CHATKIT}/sessions/create"),
+    "post-chatkitsessionssession_idcancel": ("ChatKit › Cancel chat session", f"{_CHATKIT}/sessions/cancel"),
+    "chatsessionresource": ("ChatKit › The chat session object", f"{_CHATKIT}/sessions/object"),
+    "chatsessionstatus": ("ChatKit › The chat session object", f"{_CHATKIT}/sessions/object"),
+    "get-chatkitthreads": ("ChatKit › List ChatKit threads", f"{_CHATKIT}/threads/list"),
+    "threadlistresource": ("ChatKit › List ChatKit threads", f"{_CHATKIT}/threads/list"),
+    "get-chatkitthreadsthread_id": ("ChatKit › Retrieve ChatKit thread", f"{_CHATKIT}/threads/retrieve"),
+    "delete-chatkitthreadsthread_id": ("ChatKit › Delete ChatKit thread", f"{_CHATKIT}/threads/delete"),
+    "get-chatkitthreadsthread_iditems": ("ChatKit › List ChatKit thread items", f"{_CHATKIT}/threads/list-items"),
+    "threaditemlistresource": ("ChatKit › List ChatKit thread items", f"{_CHATKIT}/threads/list-items"),
+    "imagepartresource": ("ChatKit › List ChatKit thread items", f"{_CHATKIT}/threads/list-items"),
+})  # fmt: skip
