@@ -204,6 +204,19 @@ FAULTS: dict[str, str] = {
     "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
     "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
+    # administration API (/v1/organization): each breaks one admin.* rule
+    "admin-project-key-accepted": "admin routes accept the project API key as well as the admin key",
+    "admin-echo-key": "admin answers echo the key they were sent (`requested_with`)",
+    "admin-cursor-repeats": "admin lists' `after` cursor starts a page before the cursor: items repeat",
+    "admin-audit-filter-ignored": "audit logs ignore `event_types[]`",
+    "admin-buckets-unordered": "usage and cost buckets come newest first",
+    "admin-buckets-gap": "each usage bucket ends a second before the next one starts",
+    "admin-page-repeats": "usage and cost `next_page` names the page it is on",
+    "admin-group-by-ignored": "usage and cost results leave the `group_by` fields null",
+    "admin-usage-negative": "usage results count -1 of their last counter",
+    "admin-result-outside-bucket": "usage results carry times of the bucket before theirs",
+    "admin-limit-ignored": "usage and cost pages hold two buckets more than `limit`",
+    "admin-archive-ignored": "archiving a project leaves it active",
 }
 
 
@@ -217,6 +230,8 @@ class ServerConfig:
     """
 
     api_key: str | None = None
+    # The administration API's key (admin.py): the only key its routes take; None with api_key None: no check.
+    admin_key: str | None = None
     faults: frozenset[str] = frozenset()
     models: tuple[ModelInfo, ...] = DEFAULT_MODELS
     system_fingerprint: str = "fp_reference"

@@ -30,7 +30,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import admin, batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
@@ -80,6 +80,7 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
+        self.organization = admin.Organization(self.ids)
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -458,6 +459,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        # administration API (admin.py): the organization, its audit log and usage, behind the admin key
+        *admin.routes(server, server.organization),
     ]
     app = Starlette(
         routes=routes,
