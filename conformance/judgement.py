@@ -19,6 +19,7 @@ from typing import Any
 
 # Importing the check modules registers their checks: the registry is complete once this module is loaded.
 from conformance.checks import (  # noqa: F401
+    admin,
     batches,
     chat,
     chat_store,

@@ -30,6 +30,9 @@ class Feature:
     name: str
     description: str
     parent: str | None = None
+    # Claimed only where the claim names it (never by `all`, an ancestor or a list of exclusions): what changes
+    # an account (admin.write) is never part of a default run.
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def features() -> dict[str, Feature]:
     out = {}
     for name, entry in data.get("feature", {}).items():
         parent = name.rsplit(".", 1)[0] if "." in name else None
-        out[name] = Feature(name, entry["description"], parent)
+        out[name] = Feature(name, entry["description"], parent, bool(entry.get("explicit", False)))
     return out
 
 
@@ -104,16 +107,21 @@ def requirement(requirement_id: str) -> Requirement:
 
 
 def feature_claimed(feature: str, claimed: frozenset[str] | None) -> bool:
-    """A feature is claimed when it or one of its ancestors is listed; None claims everything.
+    """A feature is claimed when it or one of its ancestors is listed; None claims everything. An `explicit`
+    feature (and what is below it) is claimed only when the claim names it.
 
     `-name` leaves a feature out of an ancestor's claim (`responses,-responses.background`): the most specific
     listing wins. A list of only `-name`s claims every feature but those.
     """
+    parts = feature.split(".")
+    known = features()
+    for prefix in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+        if prefix in known and known[prefix].explicit and (claimed is None or prefix not in claimed):
+            return False
     if claimed is None:
         return True
     if all(name.startswith("-") for name in claimed):
         claimed = claimed | {name for name in features() if "." not in name}
-    parts = feature.split(".")
     for prefix in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
         if f"-{prefix}" in claimed:
             return False

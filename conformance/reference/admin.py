@@ -70,30 +70,41 @@ class UsageKind:
 USAGE: dict[str, UsageKind] = {
     "completions": UsageKind(
         "organization.usage.completions.result",
-        ("input_tokens", "input_cached_tokens", "output_tokens", "input_audio_tokens", "output_audio_tokens",
-         "num_model_requests"),
+        (
+            "input_tokens",
+            "input_cached_tokens",
+            "output_tokens",
+            "input_audio_tokens",
+            "output_audio_tokens",
+            "num_model_requests",
+        ),
         ("project_id", "user_id", "api_key_id", "model", "batch"),
-    ),  # fmt: skip
+    ),
     "embeddings": UsageKind(
-        "organization.usage.embeddings.result", ("input_tokens", "num_model_requests"),
+        "organization.usage.embeddings.result",
+        ("input_tokens", "num_model_requests"),
         ("project_id", "user_id", "api_key_id", "model"),
-    ),  # fmt: skip
+    ),
     "moderations": UsageKind(
-        "organization.usage.moderations.result", ("input_tokens", "num_model_requests"),
+        "organization.usage.moderations.result",
+        ("input_tokens", "num_model_requests"),
         ("project_id", "user_id", "api_key_id", "model"),
-    ),  # fmt: skip
+    ),
     "images": UsageKind(
-        "organization.usage.images.result", ("images", "num_model_requests"),
+        "organization.usage.images.result",
+        ("images", "num_model_requests"),
         ("project_id", "user_id", "api_key_id", "model", "size", "source"),
-    ),  # fmt: skip
+    ),
     "audio_speeches": UsageKind(
-        "organization.usage.audio_speeches.result", ("characters", "num_model_requests"),
+        "organization.usage.audio_speeches.result",
+        ("characters", "num_model_requests"),
         ("project_id", "user_id", "api_key_id", "model"),
-    ),  # fmt: skip
+    ),
     "audio_transcriptions": UsageKind(
-        "organization.usage.audio_transcriptions.result", ("seconds", "num_model_requests"),
+        "organization.usage.audio_transcriptions.result",
+        ("seconds", "num_model_requests"),
         ("project_id", "user_id", "api_key_id", "model"),
-    ),  # fmt: skip
+    ),
     "vector_stores": UsageKind("organization.usage.vector_stores.result", ("usage_bytes",), ("project_id",)),
     "code_interpreter_sessions": UsageKind(
         "organization.usage.code_interpreter_sessions.result", ("num_sessions",), ("project_id",)
@@ -103,15 +114,25 @@ COSTS = UsageKind("organization.costs.result", ("amount",), ("project_id", "line
 # What a record of usage holds for each grouping field (besides project, user, key and model).
 EXTRA_GROUPS = {"batch": False, "size": "1024x1024", "source": "image.generation"}
 
-AUDIT_TYPES = ("project.created", "user.added", "api_key.created", "invite.sent", "project.updated",
-               "service_account.created", "rate_limit.updated", "login.succeeded")  # fmt: skip
+AUDIT_TYPES = (
+    "project.created",
+    "user.added",
+    "api_key.created",
+    "invite.sent",
+    "project.updated",
+    "service_account.created",
+    "rate_limit.updated",
+    "login.succeeded",
+)
 
 
 class Server(Protocol):
     config: ServerConfig
     ids: Ids
 
-    def guarded(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]: ...
+    def guarded(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]: ...
     def error(self, error: ApiError) -> Response: ...
     def _json(self, body: Any) -> Response: ...
 
@@ -121,13 +142,25 @@ def not_found(kind: str, ident: str) -> ApiError:
 
 
 def _user(ident: str, name: str, role: str, n: int) -> dict[str, Any]:
-    return {"object": "organization.user", "id": ident, "name": name, "email": f"{name.lower()}@example.com",
-            "role": role, "added_at": EPOCH + n * 3600}  # fmt: skip
+    return {
+        "object": "organization.user",
+        "id": ident,
+        "name": name,
+        "email": f"{name.lower()}@example.com",
+        "role": role,
+        "added_at": EPOCH + n * 3600,
+    }
 
 
 def _project(ident: str, name: str, n: int, archived: bool = False) -> dict[str, Any]:
-    return {"id": ident, "object": "organization.project", "name": name, "created_at": EPOCH + n * 3600,
-            "archived_at": EPOCH + DAY if archived else None, "status": "archived" if archived else "active"}  # fmt: skip
+    return {
+        "id": ident,
+        "object": "organization.project",
+        "name": name,
+        "created_at": EPOCH + n * 3600,
+        "archived_at": EPOCH + DAY if archived else None,
+        "status": "archived" if archived else "active",
+    }
 
 
 def _audit_log(n: int) -> dict[str, Any]:
@@ -138,13 +171,23 @@ def _audit_log(n: int) -> dict[str, Any]:
     resource = project if kind.startswith("project") else f"res_ref_{n:03d}"
     actor: dict[str, Any]
     if n % 3 == 2:
-        actor = {"type": "api_key", "api_key": {"id": KEYS[n % 2], "type": "user",
-                                                "user": {"id": user, "email": f"{user[9:]}@example.com"}}}  # fmt: skip
+        actor = {
+            "type": "api_key",
+            "api_key": {"id": KEYS[n % 2], "type": "user", "user": {"id": user, "email": f"{user[9:]}@example.com"}},
+        }
     else:
-        actor = {"type": "session", "session": {"user": {"id": user, "email": f"{user[9:]}@example.com"},
-                                                "ip_address": "127.0.0.1"}}  # fmt: skip
-    return {"id": f"audit_log-ref{n:04d}", "type": kind, "effective_at": EPOCH + n * DAY,
-            "project": {"id": project, "name": project[9:]}, "actor": actor, kind: {"id": resource}}  # fmt: skip
+        actor = {
+            "type": "session",
+            "session": {"user": {"id": user, "email": f"{user[9:]}@example.com"}, "ip_address": "127.0.0.1"},
+        }
+    return {
+        "id": f"audit_log-ref{n:04d}",
+        "type": kind,
+        "effective_at": EPOCH + n * DAY,
+        "project": {"id": project, "name": project[9:]},
+        "actor": actor,
+        kind: {"id": resource},
+    }
 
 
 class Organization:
@@ -153,61 +196,123 @@ class Organization:
     def __init__(self, ids: Ids) -> None:
         self.lock = threading.Lock()
         self.ids = ids
-        self.users = {u["id"]: u for u in (_user("user_ref_owner", "Owner", "owner", 0),
-                                           _user("user_ref_reader", "Reader", "reader", 1),
-                                           _user("user_ref_auditor", "Auditor", "reader", 2))}  # fmt: skip
-        self.projects = {p["id"]: p for p in (_project("proj_ref_default", "Default project", 0),
-                                              _project("proj_ref_alpha", "Alpha", 1),
-                                              _project("proj_ref_old", "Old", 2, archived=True))}  # fmt: skip
+        self.users = {
+            u["id"]: u
+            for u in (
+                _user("user_ref_owner", "Owner", "owner", 0),
+                _user("user_ref_reader", "Reader", "reader", 1),
+                _user("user_ref_auditor", "Auditor", "reader", 2),
+            )
+        }
+        self.projects = {
+            p["id"]: p
+            for p in (
+                _project("proj_ref_default", "Default project", 0),
+                _project("proj_ref_alpha", "Alpha", 1),
+                _project("proj_ref_old", "Old", 2, archived=True),
+            )
+        }
         self.members: dict[str, dict[str, dict[str, Any]]] = {
-            pid: {uid: self._member(uid, "owner" if uid == "user_ref_owner" else "member", n)
-                  for n, uid in enumerate(self.users)}
+            pid: {
+                uid: self._member(uid, "owner" if uid == "user_ref_owner" else "member", n)
+                for n, uid in enumerate(self.users)
+            }
             for pid in self.projects
-        }  # fmt: skip
+        }
         self.service_accounts: dict[str, dict[str, dict[str, Any]]] = {pid: {} for pid in self.projects}
-        self.service_accounts["proj_ref_alpha"]["svc_acct_ref_bot"] = {
-            "object": "organization.project.service_account", "id": "svc_acct_ref_bot", "name": "Bot",
-            "role": "member", "created_at": EPOCH + 4 * 3600}  # fmt: skip
+        self.service_accounts["proj_ref_default"]["svc_acct_ref_bot"] = {
+            "object": "organization.project.service_account",
+            "id": "svc_acct_ref_bot",
+            "name": "Bot",
+            "role": "member",
+            "created_at": EPOCH + 4 * 3600,
+        }
         self.api_keys: dict[str, dict[str, dict[str, Any]]] = {pid: {} for pid in self.projects}
         for pid in self.projects:
-            self.api_keys[pid]["key_ref_owner"] = self._api_key("key_ref_owner", "Owner's key", 5,
-                                                                {"type": "user", "user": self.users["user_ref_owner"]})
-        self.api_keys["proj_ref_alpha"]["key_ref_bot"] = self._api_key(
-            "key_ref_bot", "Bot key", 6,
-            {"type": "service_account", "service_account": self.service_accounts["proj_ref_alpha"]["svc_acct_ref_bot"]},
+            self.api_keys[pid]["key_ref_owner"] = self._api_key(
+                "key_ref_owner", "Owner's key", 5, {"type": "user", "user": self.users["user_ref_owner"]}
+            )
+        bot = self.service_accounts["proj_ref_default"]["svc_acct_ref_bot"]
+        self.api_keys["proj_ref_default"]["key_ref_bot"] = self._api_key(
+            "key_ref_bot", "Bot key", 6, {"type": "service_account", "service_account": bot}
         )
         self.rate_limits = {pid: {f"rl-{m}": self._rate_limit(m) for m in MODELS} for pid in self.projects}
-        self.invites = {"invite-ref-pending": {
-            "object": "organization.invite", "id": "invite-ref-pending", "email": "newcomer@example.com",
-            "role": "reader", "status": "pending", "invited_at": EPOCH + DAY, "expires_at": EPOCH + 8 * DAY,
-            "accepted_at": None, "projects": []}}  # fmt: skip
-        self.certificates: dict[str, dict[str, Any]] = {"cert_ref_one": {
-            "object": "certificate", "id": "cert_ref_one", "name": "Reference CA", "created_at": EPOCH + 7 * 3600,
-            "certificate_details": {"valid_at": EPOCH, "expires_at": EPOCH + 3650 * DAY}}}  # fmt: skip
+        self.invites = {
+            "invite-ref-pending": {
+                "object": "organization.invite",
+                "id": "invite-ref-pending",
+                "email": "newcomer@example.com",
+                "role": "reader",
+                "status": "pending",
+                "invited_at": EPOCH + DAY,
+                "expires_at": EPOCH + 8 * DAY,
+                "accepted_at": None,
+                "projects": [],
+            }
+        }
+        self.certificates: dict[str, dict[str, Any]] = {
+            "cert_ref_one": {
+                "object": "certificate",
+                "id": "cert_ref_one",
+                "name": "Reference CA",
+                "created_at": EPOCH + 7 * 3600,
+                "certificate_details": {"valid_at": EPOCH, "expires_at": EPOCH + 3650 * DAY},
+            }
+        }
         self.active_certificates: dict[str, set[str]] = {"": {"cert_ref_one"}} | {pid: set() for pid in self.projects}
-        self.admin_keys = {"key_admin_ref": {
-            "object": "organization.admin_api_key", "id": "key_admin_ref", "name": "Reference admin key",
-            "redacted_value": "sk-admin-ref***", "created_at": EPOCH + 8 * 3600, "last_used_at": None,
-            "owner": {"type": "user", "object": "organization.user", "id": "user_ref_owner", "name": "Owner",
-                      "created_at": EPOCH, "role": "owner"}}}  # fmt: skip
+        self.admin_keys = {
+            "key_admin_ref": {
+                "object": "organization.admin_api_key",
+                "id": "key_admin_ref",
+                "name": "Reference admin key",
+                "redacted_value": "sk-admin-ref***",
+                "created_at": EPOCH + 8 * 3600,
+                "last_used_at": None,
+                "owner": {
+                    "type": "user",
+                    "object": "organization.user",
+                    "id": "user_ref_owner",
+                    "name": "Owner",
+                    "created_at": EPOCH,
+                    "role": "owner",
+                },
+            }
+        }
         self.audit_logs = [_audit_log(n) for n in range(30)][::-1]  # newest first
 
     def _member(self, uid: str, role: str, n: int) -> dict[str, Any]:
         user = self.users[uid]
-        return {"object": "organization.project.user", "id": uid, "name": user["name"], "email": user["email"],
-                "role": role, "added_at": EPOCH + n * 3600}  # fmt: skip
+        return {
+            "object": "organization.project.user",
+            "id": uid,
+            "name": user["name"],
+            "email": user["email"],
+            "role": role,
+            "added_at": EPOCH + n * 3600,
+        }
 
     @staticmethod
     def _api_key(ident: str, name: str, n: int, owner: dict[str, Any]) -> dict[str, Any]:
-        return {"object": "organization.project.api_key", "id": ident, "name": name,
-                "redacted_value": f"sk-proj-***{ident[-3:]}", "created_at": EPOCH + n * 3600,
-                "last_used_at": EPOCH + DAY, "owner": owner}  # fmt: skip
+        return {
+            "object": "organization.project.api_key",
+            "id": ident,
+            "name": name,
+            "redacted_value": f"sk-proj-***{ident[-3:]}",
+            "created_at": EPOCH + n * 3600,
+            "last_used_at": EPOCH + DAY,
+            "owner": owner,
+        }
 
     @staticmethod
     def _rate_limit(model: str) -> dict[str, Any]:
-        return {"object": "project.rate_limit", "id": f"rl-{model}", "model": model,
-                "max_requests_per_1_minute": 500, "max_tokens_per_1_minute": 200_000,
-                "batch_1_day_max_input_tokens": 2_000_000}  # fmt: skip
+        return {
+            "object": "project.rate_limit",
+            "id": f"rl-{model}",
+            "model": model,
+            "max_requests_per_1_minute": 500,
+            "max_tokens_per_1_minute": 200_000,
+            "batch_1_day_max_input_tokens": 2_000_000,
+        }
 
 
 # --- request parsing ----------------------------------------------------------------------------------------------
@@ -251,8 +356,13 @@ def _page(items: list[dict[str, Any]], request: Request, config: ServerConfig, *
         end = ids.index(cursor)
         start = max(start, end - limit)
     data = items[start:end][:limit]
-    return {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None, "has_more": start + len(data) < end}  # fmt: skip
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": start + len(data) < end,
+    }
 
 
 # --- usage --------------------------------------------------------------------------------------------------------
@@ -266,8 +376,14 @@ def _records(kind: str, start: int, width: int) -> list[dict[str, Any]]:
         amount = (slot * 7 + n * 3) % 5
         if amount == 0:
             continue
-        record: dict[str, Any] = {"project_id": project, "user_id": USERS[n % 2], "api_key_id": KEYS[n % 2],
-                                  "model": model, "line_item": f"{model}, input", **EXTRA_GROUPS}  # fmt: skip
+        record: dict[str, Any] = {
+            "project_id": project,
+            "user_id": USERS[n % 2],
+            "api_key_id": KEYS[n % 2],
+            "model": model,
+            "line_item": f"{model}, input",
+            **EXTRA_GROUPS,
+        }
         record["amount"] = round(amount * 0.0125, 6)
         record["counts"] = amount
         out.append(record)
@@ -316,7 +432,7 @@ def _buckets(request: Request, kind: UsageKind, config: ServerConfig) -> dict[st
             first = int(page.removeprefix("page_"))
         except ValueError:
             raise invalid(f"Invalid 'page': '{page}'.", param="page") from None
-    starts = []
+    starts: list[int] = []
     at = first
     cap = limit + (2 if config.has("admin-limit-ignored") else 0)
     while at < end_time and len(starts) < cap:
@@ -360,8 +476,11 @@ def _audit_logs(request: Request, org: Organization, config: ServerConfig) -> di
     logs = org.audit_logs
     bounds = {op: _integer(request, f"effective_at[{op}]", -1) for op in ("gt", "gte", "lt", "lte")}
     tests: dict[str, Callable[[int, int], bool]] = {
-        "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
-    }  # fmt: skip
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }
     for op, bound in bounds.items():
         if bound >= 0:
             logs = [log for log in logs if tests[op](log["effective_at"], bound)]
@@ -370,8 +489,13 @@ def _audit_logs(request: Request, org: Organization, config: ServerConfig) -> di
     if projects := _many(request, "project_ids"):
         logs = [log for log in logs if log.get("project", {}).get("id") in projects]
     if actors := _many(request, "actor_ids"):
-        logs = [log for log in logs if _actor(log)[0] in actors or log["actor"].get("session", {}).get(
-            "user", {}).get("id") in actors or log["actor"].get("api_key", {}).get("user", {}).get("id") in actors]
+        logs = [
+            log
+            for log in logs
+            if _actor(log)[0] in actors
+            or log["actor"].get("session", {}).get("user", {}).get("id") in actors
+            or log["actor"].get("api_key", {}).get("user", {}).get("id") in actors
+        ]
     if emails := _many(request, "actor_emails"):
         logs = [log for log in logs if _actor(log)[1] in emails]
     if resources := _many(request, "resource_ids"):
@@ -382,7 +506,7 @@ def _audit_logs(request: Request, org: Organization, config: ServerConfig) -> di
 # --- routes -------------------------------------------------------------------------------------------------------
 
 
-def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - one closure per route, as files.py
+def routes(server: Server, org: Organization) -> list[Route]:
     """The /v1/organization routes, bound to `server` and its organization."""
     config = server.config
 
@@ -450,12 +574,19 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
             with org.lock:
                 return _page(list(org.invites.values()), request, config)
         sent = await body(request)
-        invite = {"object": "organization.invite", "id": server.ids.item("invite"), "email": text(sent.get("email"), "email"),
-                  "role": role(sent.get("role"), ("owner", "reader")), "status": "pending", "invited_at": EPOCH + 40 * DAY,
-                  "expires_at": EPOCH + 47 * DAY, "accepted_at": None,
-                  "projects": list(sent.get("projects") or [])}  # fmt: skip
+        invite = {
+            "object": "organization.invite",
+            "id": server.ids.item("invite"),
+            "email": text(sent.get("email"), "email"),
+            "role": role(sent.get("role"), ("owner", "reader")),
+            "status": "pending",
+            "invited_at": EPOCH + 40 * DAY,
+            "expires_at": EPOCH + 47 * DAY,
+            "accepted_at": None,
+            "projects": list(sent.get("projects") or []),
+        }
         with org.lock:
-            org.invites[invite["id"]] = invite
+            org.invites[str(invite["id"])] = invite
         return copy.deepcopy(invite)
 
     async def invite(request: Request) -> Any:
@@ -539,16 +670,27 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
                 return _page(list(org.service_accounts[pid].values()), request, config)
         name = text((await body(request)).get("name"), "name")
         sid = server.ids.item("svc_acct")
-        made = {"object": "organization.project.service_account", "id": sid, "name": name, "role": "member",
-                "created_at": EPOCH + 40 * DAY}  # fmt: skip
+        made = {
+            "object": "organization.project.service_account",
+            "id": sid,
+            "name": name,
+            "role": "member",
+            "created_at": EPOCH + 40 * DAY,
+        }
         key_id = server.ids.item("key")
         with org.lock:
             org.service_accounts[pid][sid] = made
-            org.api_keys[pid][key_id] = org._api_key(key_id, f"{name} key", 40 * 24,
-                                                     {"type": "service_account", "service_account": made})
+            org.api_keys[pid][key_id] = org._api_key(
+                key_id, f"{name} key", 40 * 24, {"type": "service_account", "service_account": made}
+            )
         # The new key's value is not a secret of the run: it opens nothing on this server.
-        key = {"object": "organization.project.service_account.api_key", "value": f"sk-svcacct-ref-{key_id}",
-               "name": "Secret Key", "created_at": EPOCH + 40 * DAY, "id": key_id}  # fmt: skip
+        key = {
+            "object": "organization.project.service_account.api_key",
+            "value": f"sk-svcacct-ref-{key_id}",
+            "name": "Secret Key",
+            "created_at": EPOCH + 40 * DAY,
+            "id": key_id,
+        }
         return {**copy.deepcopy(made), "api_key": key}
 
     async def service_account(request: Request) -> Any:
@@ -608,14 +750,18 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
             with org.lock:
                 return _page([certificate_listed(c, scope) for c in org.certificates.values()], request, config)
         sent = await body(request)
-        pem = text(sent.get("content", sent.get("certificate")), "content")
+        pem = text(sent.get("certificate"), "certificate")
         if "BEGIN CERTIFICATE" not in pem:
-            raise invalid("Invalid 'content': not a PEM-encoded X.509 certificate.", param="content")
-        made = {"object": "certificate", "id": server.ids.item("cert"), "name": sent.get("name") or "certificate",
-                "created_at": EPOCH + 40 * DAY,
-                "certificate_details": {"valid_at": EPOCH, "expires_at": EPOCH + 365 * DAY}}  # fmt: skip
+            raise invalid("Invalid 'certificate': not a PEM-encoded X.509 certificate.", param="certificate")
+        made = {
+            "object": "certificate",
+            "id": server.ids.item("cert"),
+            "name": sent.get("name") or "certificate",
+            "created_at": EPOCH + 40 * DAY,
+            "certificate_details": {"valid_at": EPOCH, "expires_at": EPOCH + 365 * DAY},
+        }
         with org.lock:
-            org.certificates[made["id"]] = made
+            org.certificates[str(made["id"])] = made
         return copy.deepcopy(made)
 
     async def switch_certificates(request: Request) -> Any:
@@ -644,7 +790,7 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
                     raise invalid(f"Certificate {cid} is active: deactivate it before deleting it.")
                 del org.certificates[cid]
                 return {"object": "certificate.deleted", "id": cid}
-            if request.method == "POST":
+            if request.method == "POST" and "name" in sent:
                 found["name"] = text(sent.get("name"), "name")
             out = copy.deepcopy(found)
         if "content" in _many(request, "include"):
@@ -657,8 +803,13 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
                 return _page(copy.deepcopy(list(org.admin_keys.values())), request, config)
         name = text((await body(request)).get("name"), "name")
         kid = server.ids.item("key")
-        made = {**copy.deepcopy(org.admin_keys["key_admin_ref"]), "id": kid, "name": name,
-                "created_at": EPOCH + 40 * DAY, "redacted_value": "sk-admin-new***"}  # fmt: skip
+        made = {
+            **copy.deepcopy(org.admin_keys["key_admin_ref"]),
+            "id": kid,
+            "name": name,
+            "created_at": EPOCH + 40 * DAY,
+            "redacted_value": "sk-admin-new***",
+        }
         with org.lock:
             org.admin_keys[kid] = made
         # Not the server's admin key: a new one that opens nothing here.
@@ -696,8 +847,9 @@ def routes(server: Server, org: Organization) -> list[Route]:  # noqa: C901 - on
         Route(f"{project_root}/users", admin(members), methods=["GET", "POST"]),
         Route(f"{project_root}/users/{{user_id}}", admin(member), methods=["GET", "POST", "DELETE"]),
         Route(f"{project_root}/service_accounts", admin(service_accounts), methods=["GET", "POST"]),
-        Route(f"{project_root}/service_accounts/{{service_account_id}}", admin(service_account),
-              methods=["GET", "DELETE"]),  # fmt: skip
+        Route(
+            f"{project_root}/service_accounts/{{service_account_id}}", admin(service_account), methods=["GET", "DELETE"]
+        ),
         Route(f"{project_root}/api_keys", admin(api_keys), methods=["GET"]),
         Route(f"{project_root}/api_keys/{{key_id}}", admin(api_key), methods=["GET", "DELETE"]),
         Route(f"{project_root}/rate_limits", admin(rate_limits), methods=["GET"]),
