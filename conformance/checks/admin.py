@@ -332,12 +332,12 @@ def _named_ids(event: dict[str, Any]) -> dict[str, set[str]]:
     found = event.get("actor")
     actor: dict[str, Any] = found if isinstance(found, dict) else {}
     actors: set[str] = set()
-    for holder in (actor, actor.get("session"), actor.get("api_key")):
-        if not isinstance(holder, dict):
-            continue
+    holders: list[dict[str, Any]] = [h for h in (actor, actor.get("session"), actor.get("api_key")) if isinstance(h, dict)]
+    for holder in holders:
         for key in ("user", "service_account"):
-            if isinstance(holder.get(key), dict) and isinstance(holder[key].get("id"), str):
-                actors.add(holder[key]["id"])
+            named = holder.get(key)
+            if isinstance(named, dict) and isinstance(named.get("id"), str):
+                actors.add(named["id"])
         if holder is actor.get("api_key") and isinstance(holder.get("id"), str):
             actors.add(holder["id"])
     project = event.get("project")
