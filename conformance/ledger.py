@@ -35,6 +35,12 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # administration API (admin.write cases only): what a run creates in the organization
+    "/organization/invites": "organization.invite",
+    "/organization/projects": "organization.project",
+    "/organization/projects/{project_id}/users": "organization.project.user",
+    "/organization/projects/{project_id}/service_accounts": "organization.project.service_account",
+    "/organization/certificates": "organization.certificate",
 }
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
@@ -42,6 +48,8 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "upload": ("POST", "/cancel"),
     "batch": ("POST", "/cancel"),
     "vector_store.file_batch": ("POST", "/cancel"),
+    # administration API: a project cannot be deleted, only archived
+    "organization.project": ("POST", "/archive"),
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {

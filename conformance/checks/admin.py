@@ -326,7 +326,7 @@ def audit_effective_at(query: AuditQuery, ctx: Context) -> Iterator[Violation]:
                 )
 
 
-def _named_ids(event: dict[str, Any]) -> dict[str, set[str]]:
+def named_ids(event: dict[str, Any]) -> dict[str, set[str]]:
     """The ids an event names, by filter: its actor (the session's or the key's user, the key, the service
     account), its project, its resource (the details under its type's key, or `resource_id`)."""
     found = event.get("actor")
@@ -358,7 +358,7 @@ def _named_ids(event: dict[str, Any]) -> dict[str, set[str]]:
 def audit_ids(query: AuditQuery, ctx: Context) -> Iterator[Violation]:
     asked = _filtered(query, ("actor_ids", "project_ids", "resource_ids"))
     for n, event in _events(query):
-        named = _named_ids(event)
+        named = named_ids(event)
         for name, wanted in asked.items():
             if named[name] and not named[name] & set(wanted):
                 yield Violation(
