@@ -110,7 +110,7 @@ USAGE: dict[str, UsageKind] = {
         "organization.usage.code_interpreter_sessions.result", ("num_sessions",), ("project_id",)
     ),
 }
-COSTS = UsageKind("organization.costs.result", ("amount",), ("project_id", "line_item"))
+COSTS = UsageKind("organization.costs.result", ("amount",), ("project_id", "line_item", "user_id", "api_key_id"))
 # What a record of usage holds for each grouping field (besides project, user, key and model).
 EXTRA_GROUPS = {"batch": False, "size": "1024x1024", "source": "image.generation"}
 
