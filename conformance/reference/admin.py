@@ -639,9 +639,11 @@ def routes(server: Server, org: Organization) -> list[Route]:
             if request.method == "GET":
                 return _page(list(org.members[pid].values()), request, config)
         sent = await body(request)
-        uid = text(sent.get("user_id"), "user_id")
         chosen = role(sent.get("role"), ("owner", "member"))
         with org.lock:
+            # By id, or by the email of a user of the organization (upstream takes either).
+            by_email = {u["email"]: u["id"] for u in org.users.values()}
+            uid = by_email.get(sent.get("email"), "") if "user_id" not in sent else text(sent["user_id"], "user_id")
             if uid not in org.users:
                 raise not_found("user", uid)
             if uid in org.members[pid]:
