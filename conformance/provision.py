@@ -177,7 +177,7 @@ def _active(items: Any) -> Any:
     return _first_id([i for i in listed if isinstance(i, dict) and i.get("status") == "active"])
 
 
-MAKERS.update({
+FOUND: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "organization.user": _found("/organization/users", "user of the organization"),
     "organization.invite": _found("/organization/invites", "invite of the organization"),
     "organization.project": _found("/organization/projects", "active project", _active),
@@ -191,7 +191,8 @@ MAKERS.update({
     ),
     "organization.certificate": _found("/organization/certificates", "certificate"),
     "organization.admin_api_key": _found("/organization/admin_api_keys", "admin API key"),
-})  # fmt: skip
+}  # fmt: skip
+MAKERS.update(FOUND)
 
 
 def provide(
