@@ -872,12 +872,12 @@ def routes(server: Server, org: Organization) -> list[Route]:
 
 
 def authenticate(request: Request, config: ServerConfig) -> str:
-    """The admin key check; the key that was given (for the echo fault), or "" when none is asked for."""
+    """The admin key check; the key that was given (which the echo fault echoes), "" when none was."""
     key, project_key = config.admin_key, config.api_key
-    if (key is None and project_key is None) or config.has("no-auth"):
-        return ""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     given = given.strip()
+    if (key is None and project_key is None) or config.has("no-auth"):
+        return given
     if scheme.lower() != "bearer" or not given:
         raise ApiError(401, "You didn't provide an API key.", client=False, validation=False)
     if given == key:
