@@ -26,6 +26,7 @@ from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT
 from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
+from tests._admin_faults import ADMIN_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
@@ -1288,6 +1289,7 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
+FAULT_CASES.update(ADMIN_FAULT_CASES)
 
 
 def test_every_fault_has_a_case() -> None:
