@@ -61,9 +61,18 @@ def run(
     plugins = [OnlyCasesDeclaring(only)] if only else []
     with briefly_serve(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY, faults=faults)) as server:
         pytester.runpytest_inprocess(
-            *cases_args(report, *cases), "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV,
-            "--oai-admin-key-env", ADMIN_ENV, "--oai-retries", "0", *extra, plugins=plugins,
-        )  # fmt: skip
+            *cases_args(report, *cases),
+            "--oai-base-url",
+            server.base_url,
+            "--oai-api-key-env",
+            KEY_ENV,
+            "--oai-admin-key-env",
+            ADMIN_ENV,
+            "--oai-retries",
+            "0",
+            *extra,
+            plugins=plugins,
+        )
     results = json.loads((report / "results.json").read_text(encoding="utf-8"))
     lines = (report / "exchanges.jsonl").read_text(encoding="utf-8").splitlines()
     return results, [json.loads(line) for line in lines if line.strip()]
@@ -99,26 +108,41 @@ def test_a_write_run_passes_and_leaves_nothing(pytester, monkeypatch) -> None:
     resources = results["resources"]
     assert resources["left"] == [] and sorted(resources["deleted"]) == sorted(c["id"] for c in resources["created"])
     assert {c["kind"] for c in resources["created"]} == {
-        "organization.invite", "organization.project", "organization.project.user",
-        "organization.project.service_account", "organization.certificate",
-    }  # fmt: skip
+        "organization.invite",
+        "organization.project",
+        "organization.project.user",
+        "organization.project.service_account",
+        "organization.certificate",
+    }
     changed = [r for r in admin_requests(exchanges) if not r.startswith("GET ")]
     created = {c["id"] for c in resources["created"]}
     # Every change names an object the run created, or creates one (a POST to a collection).
     for line in changed:
         path = line.split(" ", 1)[1].split("?")[0]
         assert any(ident in path for ident in created) or path.rsplit("/", 1)[-1] in (
-            "invites", "projects", "users", "service_accounts", "certificates", "activate", "deactivate",
-        ), line  # fmt: skip
+            "invites",
+            "projects",
+            "users",
+            "service_accounts",
+            "certificates",
+            "activate",
+            "deactivate",
+        ), line
 
 
 def test_a_default_run_changes_nothing_in_the_organization(pytester, monkeypatch) -> None:
     """With the admin key set and every feature claimed by default, the admin cases and the generated phase over
     the admin operations send only GETs below /organization, and the admin.write rules are not claimed."""
     results, exchanges = run(
-        pytester, monkeypatch, frozenset(), "--oai-examples", "1", "-k", "organization or test_admin",
+        pytester,
+        monkeypatch,
+        frozenset(),
+        "--oai-examples",
+        "1",
+        "-k",
+        "organization or test_admin",
         cases=(CASES, "generated"),
-    )  # fmt: skip
+    )
     sent = admin_requests(exchanges)
     assert len(sent) > 40, sent  # the reads of every admin list, the usage pages, the generated GETs
     assert [line for line in sent if not line.startswith("GET ")] == []
@@ -129,8 +153,15 @@ def test_a_default_run_changes_nothing_in_the_organization(pytester, monkeypatch
 
 def test_without_the_admin_key_nothing_goes_to_an_admin_route(pytester, monkeypatch) -> None:
     results, exchanges = run(
-        pytester, monkeypatch, frozenset(), "--oai-examples", "1", "-k", "organization or test_admin or test_models",
-        cases=(CASES, "generated", "models"), admin_key=None,
+        pytester,
+        monkeypatch,
+        frozenset(),
+        "--oai-examples",
+        "1",
+        "-k",
+        "organization or test_admin or test_models",
+        cases=(CASES, "generated", "models"),
+        admin_key=None,
     )  # fmt: skip  (the models cases: a run that judges nothing writes no report)
     assert admin_requests(exchanges) == []
     admin = [r for r in results["requirements"] if r["id"].startswith("admin.") and r["id"] not in WRITE]

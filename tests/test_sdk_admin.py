@@ -30,11 +30,17 @@ def operation(method: str, path: str, templates: set[tuple[str, str]]) -> tuple[
     for verb, template in templates:
         pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
         # A literal segment beats a parameter: /certificates/activate is not /certificates/{certificate_id}.
-        if verb == method and re.match(pattern, path) and not any(
-            v == method and t != template and t.count("{") < template.count("{") and re.match(
-                "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(t)) + "$", path)
-            for v, t in templates
-        ):  # fmt: skip
+        if (
+            verb == method
+            and re.match(pattern, path)
+            and not any(
+                v == method
+                and t != template
+                and t.count("{") < template.count("{")
+                and re.match("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(t)) + "$", path)
+                for v, t in templates
+            )
+        ):
             return verb, template
     return None
 
@@ -43,10 +49,16 @@ def operation(method: str, path: str, templates: set[tuple[str, str]]) -> tuple[
 def sdk() -> Iterator[tuple[object, list[tuple[str, str, str]]]]:
     sent: list[tuple[str, str, str]] = []
     hook = {"request": [lambda r: sent.append((r.method, r.url.path, r.headers.get("authorization", "")))]}
-    with serve(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY)) as server, openai.OpenAI(
-        base_url=server.base_url, api_key=KEY, admin_api_key=ADMIN_KEY, max_retries=0,
-        http_client=openai.DefaultHttpxClient(event_hooks=hook),
-    ) as client:  # fmt: skip
+    with (
+        serve(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY)) as server,
+        openai.OpenAI(
+            base_url=server.base_url,
+            api_key=KEY,
+            admin_api_key=ADMIN_KEY,
+            max_retries=0,
+            http_client=openai.DefaultHttpxClient(event_hooks=hook),
+        ) as client,
+    ):
         yield client, sent
 
 
@@ -79,9 +91,16 @@ def test_the_sdk_drives_every_admin_operation(sdk) -> None:
     assert org.admin_api_keys.retrieve(admin_keys[0].id).id == admin_keys[0].id
     logs = list(org.audit_logs.list(event_types=["project.created"], effective_at={"gte": START}))
     assert logs and {log.type for log in logs} == {"project.created"}
-    for usage in (org.usage.completions, org.usage.embeddings, org.usage.moderations, org.usage.images,
-                  org.usage.audio_speeches, org.usage.audio_transcriptions, org.usage.vector_stores,
-                  org.usage.code_interpreter_sessions):  # fmt: skip
+    for usage in (
+        org.usage.completions,
+        org.usage.embeddings,
+        org.usage.moderations,
+        org.usage.images,
+        org.usage.audio_speeches,
+        org.usage.audio_transcriptions,
+        org.usage.vector_stores,
+        org.usage.code_interpreter_sessions,
+    ):
         page = usage(start_time=START, limit=2, group_by=["project_id"])
         assert page.has_more is False and len(page.data) == 2 and page.data[0].end_time == page.data[1].start_time
     costs = org.usage.costs(start_time=START, limit=3, end_time=START + 5 * 86_400, group_by=["line_item"])
@@ -98,14 +117,16 @@ def test_the_sdk_drives_every_admin_operation(sdk) -> None:
     assert account.api_key is not None and account.api_key.value
     assert org.projects.api_keys.delete(account.api_key.id, project_id=project.id).deleted is True
     assert org.projects.service_accounts.delete(account.id, project_id=project.id).deleted is True
-    limit = list(org.projects.rate_limits.list_rate_limits(project.id))[0]
+    limit = next(iter(org.projects.rate_limits.list_rate_limits(project.id)))
     changed = org.projects.rate_limits.update_rate_limit(limit.id, project_id=project.id, max_requests_per_1_minute=7)
     assert changed.max_requests_per_1_minute == 7
     certificate = org.certificates.create(certificate=PEM, name="sdk")
     assert org.certificates.update(certificate.id, name="sdk renamed").name == "sdk renamed"
     assert [c.active for c in org.certificates.activate(certificate_ids=[certificate.id])] == [True]
     assert [c.active for c in org.certificates.deactivate(certificate_ids=[certificate.id])] == [False]
-    assert [c.active for c in org.projects.certificates.activate(project.id, certificate_ids=[certificate.id])] == [True]
+    assert [c.active for c in org.projects.certificates.activate(project.id, certificate_ids=[certificate.id])] == [
+        True
+    ]
     assert [c.active for c in org.projects.certificates.deactivate(project.id, certificate_ids=[certificate.id])] == [
         False
     ]

@@ -51,14 +51,22 @@ def build(client: Client) -> dict[str, Any]:
     get = client.request
     project = get("GET", "/organization/projects")
     pid = first_id(project)
-    reads = [Read("/organization/projects", "organization.project.list", project, get("GET", f"/organization/projects/{pid}"))]
-    for path, schema in (("/organization/users", "organization.user.list"),
-                         ("/organization/admin_api_keys", "organization.admin_api_key.list"),
-                         (f"/organization/projects/{pid}/api_keys", "organization.project.api_key.list")):  # fmt: skip
+    reads = [
+        Read(
+            "/organization/projects", "organization.project.list", project, get("GET", f"/organization/projects/{pid}")
+        )
+    ]
+    for path, schema in (
+        ("/organization/users", "organization.user.list"),
+        ("/organization/admin_api_keys", "organization.admin_api_key.list"),
+        (f"/organization/projects/{pid}/api_keys", "organization.project.api_key.list"),
+    ):
         listed = get("GET", path)
         reads.append(Read(path, schema, listed, get("GET", f"{path}/{first_id(listed)}")))
     subjects: dict[str, Any] = {
-        "reads": AdminReads(tuple(reads), get("GET", "/organization/users", admin=False), get("GET", "/models", admin=True)),
+        "reads": AdminReads(
+            tuple(reads), get("GET", "/organization/users", admin=False), get("GET", "/models", admin=True)
+        ),
         "walk": AdminWalk(walk_pages(client, "/organization/users", 1, order=None), 1),
         "audit": AdminWalk(walk_pages(client, "/organization/audit_logs", 2, order=None, most=6), 2),
     }
@@ -66,7 +74,9 @@ def build(client: Client) -> dict[str, Any]:
     audit = "/organization/audit_logs"
     subjects["types"] = AuditQuery(get("GET", audit, params={"event_types[]": logs[0]["type"]}))
     times = sorted(e["effective_at"] for e in logs)
-    subjects["range"] = AuditQuery(get("GET", audit, params={"effective_at[gte]": times[0], "effective_at[lt]": times[-1]}))
+    subjects["range"] = AuditQuery(
+        get("GET", audit, params={"effective_at[gte]": times[0], "effective_at[lt]": times[-1]})
+    )
     actor = sorted(named_ids(logs[0])["actor_ids"])[0]
     subjects["actors"] = AuditQuery(get("GET", audit, params={"actor_ids[]": actor}))
     start = int(time.time()) // DAY * DAY - 5 * DAY
@@ -81,8 +91,11 @@ def write_lives(client: Client) -> dict[str, Lifecycle]:
     get = client.request
     invite = get("POST", "/organization/invites", json={"email": "someone@example.com", "role": "reader"})
     at = f"/organization/invites/{invite.response.json['id']}"  # type: ignore[union-attr]
-    lives = {"invite": Lifecycle(invite, (("retrieve", get("GET", at)), ("delete", get("DELETE", at)),
-                                          ("retrieve-deleted", get("GET", at))))}  # fmt: skip
+    lives = {
+        "invite": Lifecycle(
+            invite, (("retrieve", get("GET", at)), ("delete", get("DELETE", at)), ("retrieve-deleted", get("GET", at)))
+        )
+    }
     project = get("POST", "/organization/projects", json={"name": "violations"})
     path = f"/organization/projects/{project.response.json['id']}"  # type: ignore[union-attr]
     modified = get("POST", path, json={"name": "violations renamed"})
@@ -92,28 +105,46 @@ def write_lives(client: Client) -> dict[str, Lifecycle]:
     lives["rate"] = Lifecycle(limits, (("modify", changed), ("list", get("GET", f"{path}/rate_limits"))))
     added = get("POST", f"{path}/users", json={"user_id": "user_ref_reader", "role": "member"})
     member = f"{path}/users/user_ref_reader"
-    lives["members"] = Lifecycle(added, (
-        ("modify", get("POST", member, json={"role": "owner"})), ("retrieve", get("GET", member)),
-        ("remove", get("DELETE", member)), ("retrieve-removed", get("GET", member))))  # fmt: skip
+    lives["members"] = Lifecycle(
+        added,
+        (
+            ("modify", get("POST", member, json={"role": "owner"})),
+            ("retrieve", get("GET", member)),
+            ("remove", get("DELETE", member)),
+            ("retrieve-removed", get("GET", member)),
+        ),
+    )
     account = get("POST", f"{path}/service_accounts", json={"name": "violations"})
     body = account.response.json  # type: ignore[union-attr]
     at = f"{path}/service_accounts/{body['id']}"
-    lives["account"] = Lifecycle(account, (
-        ("retrieve", get("GET", at)), ("delete-key", get("DELETE", f"{path}/api_keys/{body['api_key']['id']}")),
-        ("list-keys", get("GET", f"{path}/api_keys")), ("delete", get("DELETE", at)),
-        ("retrieve-deleted", get("GET", at))))  # fmt: skip
-    lives["project"] = Lifecycle(project, (("modify", modified), ("retrieve", retrieved),
-                                           ("archive", get("POST", f"{path}/archive"))))  # fmt: skip
+    lives["account"] = Lifecycle(
+        account,
+        (
+            ("retrieve", get("GET", at)),
+            ("delete-key", get("DELETE", f"{path}/api_keys/{body['api_key']['id']}")),
+            ("list-keys", get("GET", f"{path}/api_keys")),
+            ("delete", get("DELETE", at)),
+            ("retrieve-deleted", get("GET", at)),
+        ),
+    )
+    lives["project"] = Lifecycle(
+        project, (("modify", modified), ("retrieve", retrieved), ("archive", get("POST", f"{path}/archive")))
+    )
     cert = get("POST", "/organization/certificates", json={"certificate": PEM, "name": "violations"})
     cid = cert.response.json["id"]  # type: ignore[union-attr]
     toggle = {"certificate_ids": [cid]}
     at = f"/organization/certificates/{cid}"
-    lives["certificate"] = Lifecycle(cert, (
-        ("listed", get("GET", "/organization/certificates")),
-        ("activate", get("POST", "/organization/certificates/activate", json=toggle)),
-        ("deactivate", get("POST", "/organization/certificates/deactivate", json=toggle)),
-        ("rename", get("POST", at, json={"name": "renamed"})), ("delete", get("DELETE", at)),
-        ("retrieve-deleted", get("GET", at))))  # fmt: skip
+    lives["certificate"] = Lifecycle(
+        cert,
+        (
+            ("listed", get("GET", "/organization/certificates")),
+            ("activate", get("POST", "/organization/certificates/activate", json=toggle)),
+            ("deactivate", get("POST", "/organization/certificates/deactivate", json=toggle)),
+            ("rename", get("POST", at, json={"name": "renamed"})),
+            ("delete", get("DELETE", at)),
+            ("retrieve-deleted", get("GET", at)),
+        ),
+    )
     return lives
 
 
@@ -122,8 +153,11 @@ def good(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch_module.setenv("OAI_TEST_VIOLATIONS_KEY", KEY)
     monkeypatch_module.setenv("OAI_TEST_VIOLATIONS_ADMIN_KEY", ADMIN_KEY)
     with serve(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY)) as server:
-        target = Target(base_url=server.base_url, api_key_env="OAI_TEST_VIOLATIONS_KEY",
-                        admin_key_env="OAI_TEST_VIOLATIONS_ADMIN_KEY")  # fmt: skip
+        target = Target(
+            base_url=server.base_url,
+            api_key_env="OAI_TEST_VIOLATIONS_KEY",
+            admin_key_env="OAI_TEST_VIOLATIONS_ADMIN_KEY",
+        )
         with Client(target) as client:  # type: ignore[arg-type]
             yield build(client)
 
@@ -141,8 +175,9 @@ def edit(exchange: Exchange, change: Callable[[Any], Any], status: int | None = 
     assert exchange.response is not None
     body = copy.deepcopy(exchange.response.json)
     body = change(body) or body
-    response = dataclasses.replace(exchange.response, body=json.dumps(body).encode(),
-                                   status=exchange.response.status if status is None else status)  # fmt: skip
+    response = dataclasses.replace(
+        exchange.response, body=json.dumps(body).encode(), status=exchange.response.status if status is None else status
+    )
     return dataclasses.replace(exchange, response=response)
 
 
@@ -157,8 +192,9 @@ def in_read(n: int, which: str, change: Callable[[Any], Any]) -> Callable[[Admin
 
 def probe(which: str) -> Callable[[AdminReads], AdminReads]:
     """The probe answered 200 with a list, as a server that takes the wrong key would."""
-    return lambda s: dataclasses.replace(s, **{which: edit(getattr(s, which), lambda b: {"object": "list", "data": []},
-                                                            status=200)})  # fmt: skip
+    return lambda s: dataclasses.replace(
+        s, **{which: edit(getattr(s, which), lambda b: {"object": "list", "data": []}, status=200)}
+    )
 
 
 def page(n: int, change: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -219,8 +255,9 @@ def timed(inside: bool) -> Callable[[UsagePages], UsagePages]:
     def stamp(body: Any) -> None:
         for b in body["data"]:
             for r in b["results"]:
-                r["start_time"], r["end_time"] = (b["start_time"], b["end_time"]) if inside else (
-                    b["start_time"] - DAY, b["start_time"])
+                r["start_time"], r["end_time"] = (
+                    (b["start_time"], b["end_time"]) if inside else (b["start_time"] - DAY, b["start_time"])
+                )
 
     return lambda s: page(0, stamp)(s)
 
@@ -238,34 +275,83 @@ def set_key(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 ROWS = [
-    Row("admin.list.shape", "reads", in_read(1, "listed", lambda b: set_key("id", 5)(b["data"][0])), "organization.user.list"),
+    Row(
+        "admin.list.shape",
+        "reads",
+        in_read(1, "listed", lambda b: set_key("id", 5)(b["data"][0])),
+        "organization.user.list",
+    ),
     Row("admin.retrieve.same", "reads", in_read(1, "retrieved", set_key("id", "user_other")), "user_other"),
-    Row("admin.keys.redacted", "reads", in_read(2, "listed", lambda b: set_key("value", "sk-admin-shown")(b["data"][0])),
-        "`value`"),
+    Row(
+        "admin.keys.redacted",
+        "reads",
+        in_read(2, "listed", lambda b: set_key("value", "sk-admin-shown")(b["data"][0])),
+        "`value`",
+    ),
     Row("admin.auth.project-key", "reads", probe("project_key"), "401 or 403"),
     Row("admin.auth.admin-key-elsewhere", "reads", probe("admin_key_elsewhere"), "401 or 403"),
-    Row("admin.auth.key-never-echoed", "reads", in_read(1, "listed", set_key("requested_with", REDACTED)), "never contains"),
-    Row("admin.pages.limit", "walk", page(0, lambda b: b["data"].append(copy.deepcopy(b["data"][0]))), "at most limit 1"),
+    Row(
+        "admin.auth.key-never-echoed",
+        "reads",
+        in_read(1, "listed", set_key("requested_with", REDACTED)),
+        "never contains",
+    ),
+    Row(
+        "admin.pages.limit", "walk", page(0, lambda b: b["data"].append(copy.deepcopy(b["data"][0]))), "at most limit 1"
+    ),
     Row("admin.pages.after-continues", "walk", copy_page(0, 1), "already on page 1"),
-    Row("admin.audit-logs.shape", "audit", page(0, lambda b: set_key("effective_at", "today")(b["data"][0])),
-        "organization.audit_log.list"),
+    Row(
+        "admin.audit-logs.shape",
+        "audit",
+        page(0, lambda b: set_key("effective_at", "today")(b["data"][0])),
+        "organization.audit_log.list",
+    ),
     Row("admin.audit-logs.pages", "audit", copy_page(0, 1), "already on page 1"),
-    Row("admin.audit-logs.event-types", "types", query(lambda b: set_key("type", "other.type")(b["data"][0])), "other.type"),
-    Row("admin.audit-logs.effective-at", "range", query(lambda b: set_key("effective_at", 3)(b["data"][0])),
-        "effective_at 3"),
-    Row("admin.audit-logs.ids", "actors", query(lambda b: b["data"][0].__setitem__(
-        "actor", {"type": "session", "session": {"user": {"id": "user_stranger"}}})), "user_stranger"),
+    Row(
+        "admin.audit-logs.event-types",
+        "types",
+        query(lambda b: set_key("type", "other.type")(b["data"][0])),
+        "other.type",
+    ),
+    Row(
+        "admin.audit-logs.effective-at",
+        "range",
+        query(lambda b: set_key("effective_at", 3)(b["data"][0])),
+        "effective_at 3",
+    ),
+    Row(
+        "admin.audit-logs.ids",
+        "actors",
+        query(
+            lambda b: b["data"][0].__setitem__(
+                "actor", {"type": "session", "session": {"user": {"id": "user_stranger"}}}
+            )
+        ),
+        "user_stranger",
+    ),
     Row("admin.usage.shape", "usage", page(0, bucket(set_key("start_time", "monday"))), "organization.usage.page"),
     Row("admin.usage.buckets-ordered", "usage", page(0, lambda b: b["data"].reverse()), "oldest first"),
-    Row("admin.usage.buckets-contiguous", "usage", page(0, bucket(lambda b: set_key("end_time", b["end_time"] - 1)(b))),
-        "bucket_width"),
-    Row("admin.usage.in-range", "costs", page(0, bucket(lambda b: b.update(start_time=b["start_time"] - 9 * DAY,
-                                                                              end_time=b["start_time"] - 8 * DAY))),
-        "range asked"),
+    Row(
+        "admin.usage.buckets-contiguous",
+        "usage",
+        page(0, bucket(lambda b: set_key("end_time", b["end_time"] - 1)(b))),
+        "bucket_width",
+    ),
+    Row(
+        "admin.usage.in-range",
+        "costs",
+        page(0, bucket(lambda b: b.update(start_time=b["start_time"] - 9 * DAY, end_time=b["start_time"] - 8 * DAY))),
+        "range asked",
+    ),
     Row("admin.usage.result-in-bucket", "usage", timed(False), "inside its bucket", timed(True)),
     Row("admin.usage.group-by", "usage", page(0, result(set_key("project_id", None))), "as group_by asked"),
     Row("admin.usage.non-negative", "costs", page(0, result(lambda r: r["amount"].__setitem__("value", -0.5))), "-0.5"),
-    Row("admin.usage.limit", "usage", page(0, lambda b: b["data"].append(copy.deepcopy(b["data"][-1]))), "at most limit 2"),
+    Row(
+        "admin.usage.limit",
+        "usage",
+        page(0, lambda b: b["data"].append(copy.deepcopy(b["data"][-1]))),
+        "at most limit 2",
+    ),
     Row("admin.usage.next-page", "usage", repeat_page, "again"),
     Row("admin.write.invite-life", "invite", created(set_key("status", "accepted")), "pending"),
     Row("admin.write.project-life", "project", step("archive", set_key("status", "active")), "archived"),
@@ -273,9 +359,13 @@ ROWS = [
     Row("admin.write.service-account-life", "account", created(lambda b: b["api_key"].pop("value") and None), "value"),
     Row("admin.write.api-key-delete", "account", lambda life: life, "still listed"),  # see fix_key_row
     Row("admin.write.rate-limit", "rate", step("modify", set_key("max_requests_per_1_minute", 500)), "as sent"),
-    Row("admin.write.certificate-life", "certificate", step("activate", lambda b: set_key("active", False)(b["data"][0])),
-        "after the activate step"),
-]  # fmt: skip
+    Row(
+        "admin.write.certificate-life",
+        "certificate",
+        step("activate", lambda b: set_key("active", False)(b["data"][0])),
+        "after the activate step",
+    ),
+]
 
 
 def test_every_admin_rule_has_a_row() -> None:
@@ -307,34 +397,66 @@ def test_the_rule_fails_on_its_violation_and_passes_its_twin(row: Row, good: dic
 
 AUDIT_EXAMPLE = {  # seed 003, List Audit Logs Response
     "object": "list",
-    "data": [{"id": "audit_log_abc123", "type": "project.created", "effective_at": 1699564176,
-              "actor": {"type": "user", "user": {"id": "user_abc123", "email": "admin@company.com"}},
-              "resource_id": "proj_def456", "details": {"name": "Customer Support Project"}}],
-    "first_id": "audit_log_abc123", "last_id": "audit_log_xyz789", "has_more": False,
-}  # fmt: skip
+    "data": [
+        {
+            "id": "audit_log_abc123",
+            "type": "project.created",
+            "effective_at": 1699564176,
+            "actor": {"type": "user", "user": {"id": "user_abc123", "email": "admin@company.com"}},
+            "resource_id": "proj_def456",
+            "details": {"name": "Customer Support Project"},
+        }
+    ],
+    "first_id": "audit_log_abc123",
+    "last_id": "audit_log_xyz789",
+    "has_more": False,
+}
 COSTS_EXAMPLE = {  # seed 003, Get Costs Response
     "object": "list",
-    "data": [{"start_time": 1699564176, "end_time": 1699650576, "cost_usd": 125.50,
-              "results": [{"project_id": "proj_abc123", "line_item": "gpt-4-turbo", "cost_usd": 87.25},
-                          {"project_id": "proj_def456", "line_item": "gpt-3.5-turbo", "cost_usd": 38.25}]}],
-    "has_more": False, "next_page": None,
-}  # fmt: skip
+    "data": [
+        {
+            "start_time": 1699564176,
+            "end_time": 1699650576,
+            "cost_usd": 125.50,
+            "results": [
+                {"project_id": "proj_abc123", "line_item": "gpt-4-turbo", "cost_usd": 87.25},
+                {"project_id": "proj_def456", "line_item": "gpt-3.5-turbo", "cost_usd": 38.25},
+            ],
+        }
+    ],
+    "has_more": False,
+    "next_page": None,
+}
 
 
 def test_the_seeds_examples_are_accepted() -> None:
     assert validate("organization.audit_log.list", AUDIT_EXAMPLE) == []
     assert validate("organization.usage.page", COSTS_EXAMPLE) == []
-    audit = Http(None, AUDIT_EXAMPLE, path="/organization/audit_logs?event_types[]=project.created&resource_ids[]=proj_def456",
-                 method="GET").subject()  # fmt: skip
+    audit = Http(
+        None,
+        AUDIT_EXAMPLE,
+        path="/organization/audit_logs?event_types[]=project.created&resource_ids[]=proj_def456",
+        method="GET",
+    ).subject()
     for rid in ("admin.audit-logs.event-types", "admin.audit-logs.ids"):
         [seen] = judge(AuditQuery(audit), [rid])
         assert seen.status is Status.PASS, (rid, [str(f) for f in seen.failures])
     [seen] = judge(AdminWalk((audit,), 20), ["admin.audit-logs.shape"])
     assert seen.status is Status.PASS
-    costs = Http(None, COSTS_EXAMPLE, method="GET",
-                 path="/organization/costs?start_time=1699564176&end_time=1700168976&bucket_width=1d"
-                      "&group_by[]=project_id&group_by[]=line_item").subject()  # fmt: skip
-    for rid in ("admin.usage.shape", "admin.usage.buckets-ordered", "admin.usage.buckets-contiguous",
-                "admin.usage.in-range", "admin.usage.group-by", "admin.usage.non-negative"):  # fmt: skip
+    costs = Http(
+        None,
+        COSTS_EXAMPLE,
+        method="GET",
+        path="/organization/costs?start_time=1699564176&end_time=1700168976&bucket_width=1d"
+        "&group_by[]=project_id&group_by[]=line_item",
+    ).subject()
+    for rid in (
+        "admin.usage.shape",
+        "admin.usage.buckets-ordered",
+        "admin.usage.buckets-contiguous",
+        "admin.usage.in-range",
+        "admin.usage.group-by",
+        "admin.usage.non-negative",
+    ):
         [seen] = judge(UsagePages((costs,)), [rid])
         assert seen.status is Status.PASS, (rid, [str(f) for f in seen.failures])

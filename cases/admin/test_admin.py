@@ -24,24 +24,33 @@ LISTS = (
     ("/organization/invites", "organization.invite.list", "/organization/invites/{id}"),
     ("/organization/certificates", "organization.certificate.list", "/organization/certificates/{id}"),
     ("/organization/admin_api_keys", "organization.admin_api_key.list", "/organization/admin_api_keys/{id}"),
-    ("/organization/projects/{project_id}/users", "organization.project.user.list",
-     "/organization/projects/{project_id}/users/{id}"),
-    ("/organization/projects/{project_id}/service_accounts", "organization.project.service_account.list",
-     "/organization/projects/{project_id}/service_accounts/{id}"),
-    ("/organization/projects/{project_id}/api_keys", "organization.project.api_key.list",
-     "/organization/projects/{project_id}/api_keys/{id}"),
+    (
+        "/organization/projects/{project_id}/users",
+        "organization.project.user.list",
+        "/organization/projects/{project_id}/users/{id}",
+    ),
+    (
+        "/organization/projects/{project_id}/service_accounts",
+        "organization.project.service_account.list",
+        "/organization/projects/{project_id}/service_accounts/{id}",
+    ),
+    (
+        "/organization/projects/{project_id}/api_keys",
+        "organization.project.api_key.list",
+        "/organization/projects/{project_id}/api_keys/{id}",
+    ),
     ("/organization/projects/{project_id}/rate_limits", "organization.project.rate_limit.list", None),
     ("/organization/projects/{project_id}/certificates", "organization.certificate.list", None),
-)  # fmt: skip
+)
 
 
 def first_id(exchange, active_only=False):
     body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
     data = body.get("data") if isinstance(body, dict) else None
     for item in data if isinstance(data, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            if not active_only or item.get("status") == "active":
-                return item["id"]
+        named = isinstance(item, dict) and isinstance(item.get("id"), str)
+        if named and (not active_only or item.get("status") == "active"):
+            return item["id"]
     return None
 
 
@@ -61,8 +70,14 @@ def test_admin_reads(oai_client, oai_judge):
     for path, schema, item_path in LISTS:
         if "{project_id}" in path and not project_id:
             continue
-        reads.append(read(oai_client, path.replace("{project_id}", project_id or ""), schema,
-                          item_path.replace("{project_id}", project_id or "") if item_path else None))
+        reads.append(
+            read(
+                oai_client,
+                path.replace("{project_id}", project_id or ""),
+                schema,
+                item_path.replace("{project_id}", project_id or "") if item_path else None,
+            )
+        )
     project_key = oai_client.request("GET", "/organization/users", admin=False)
     admin_key = oai_client.request("GET", "/models", admin=True)
     oai_judge(AdminReads(tuple(reads), project_key, admin_key), *READS)

@@ -20,8 +20,16 @@ RULES = (
     "admin.usage.limit",
     "admin.usage.next-page",
 )
-KINDS = ("completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions",
-         "vector_stores", "code_interpreter_sessions")  # fmt: skip
+KINDS = (
+    "completions",
+    "embeddings",
+    "moderations",
+    "images",
+    "audio_speeches",
+    "audio_transcriptions",
+    "vector_stores",
+    "code_interpreter_sessions",
+)
 DAY = 86_400
 MOST_PAGES = 4
 
@@ -55,6 +63,12 @@ def test_usage_pages(kind, oai_client, oai_judge):
 @requirement(*RULES)
 def test_usage_by_the_hour_and_ungrouped(oai_client, oai_judge):
     start = window()["start_time"]
-    hourly = {"start_time": start, "end_time": start + 6 * 3600, "bucket_width": "1h", "limit": 3, "group_by": ["model"]}
+    hourly = {
+        "start_time": start,
+        "end_time": start + 6 * 3600,
+        "bucket_width": "1h",
+        "limit": 3,
+        "group_by": ["model"],
+    }
     oai_judge(follow(oai_client, "/organization/usage/completions", hourly), *RULES)
     oai_judge(follow(oai_client, "/organization/usage/completions", {**window(3), "limit": 3}), *RULES)

@@ -2,7 +2,7 @@
 changes only those, and removes or archives them before it ends; the ledger ends what an interrupted case left.
 Pre-existing users, projects and keys are only read: a user is added to the run's own project and removed from it.
 
-What a write run does, in order (also printed by `pytest cases/admin/test_admin_write.py --collect-only -q`):
+What a write run does, in order (its three cases: `pytest cases/admin/test_admin_write.py --collect-only -q`):
 - invites: create one for oai-conformance-<random>@example.com (reader), retrieve it, delete it;
 - a project "oai-conformance <random>": create, rename, change one rate limit, add a user of the organization as a
   member then owner and remove them, create a service account, retrieve it, delete its key, delete it; archive the
@@ -59,8 +59,13 @@ def first_id(exchange, keep=lambda item: True):
     return next((i["id"] for i in data or [] if isinstance(i, dict) and isinstance(i.get("id"), str) and keep(i)), None)
 
 
-PROJECT = ("admin.write.project-life", "admin.write.rate-limit", "admin.write.members",
-           "admin.write.service-account-life", "admin.write.api-key-delete")  # fmt: skip
+PROJECT = (
+    "admin.write.project-life",
+    "admin.write.rate-limit",
+    "admin.write.members",
+    "admin.write.service-account-life",
+    "admin.write.api-key-delete",
+)
 
 
 @requirement(*PROJECT)
@@ -75,7 +80,9 @@ def test_project_life(oai_client, oai_judge):
         # A rate limit of the run's own project.
         limits = oai_client.request("GET", f"{path}/rate_limits")
         if limit_id := first_id(limits):
-            changed = oai_client.request("POST", f"{path}/rate_limits/{limit_id}", json={"max_requests_per_1_minute": 7})
+            changed = oai_client.request(
+                "POST", f"{path}/rate_limits/{limit_id}", json={"max_requests_per_1_minute": 7}
+            )
             listed = oai_client.request("GET", f"{path}/rate_limits")
             oai_judge(Lifecycle(limits, (("modify", changed), ("list", listed))), "admin.write.rate-limit")
         # A user of the organization, a member of the run's project for the length of the case.
@@ -99,8 +106,10 @@ def test_project_life(oai_client, oai_judge):
             at = f"{path}/service_accounts/{account_id}"
             steps = [("retrieve", oai_client.request("GET", at))]
             if isinstance(key_id, str):
-                steps += [("delete-key", oai_client.request("DELETE", f"{path}/api_keys/{key_id}")),
-                          ("list-keys", oai_client.request("GET", f"{path}/api_keys"))]  # fmt: skip
+                steps += [
+                    ("delete-key", oai_client.request("DELETE", f"{path}/api_keys/{key_id}")),
+                    ("list-keys", oai_client.request("GET", f"{path}/api_keys")),
+                ]
             steps += [("delete", oai_client.request("DELETE", at)), ("retrieve-deleted", oai_client.request("GET", at))]
             life = Lifecycle(account, tuple(steps))
             oai_judge(life, "admin.write.service-account-life", "admin.write.api-key-delete")
@@ -112,17 +121,24 @@ def test_project_life(oai_client, oai_judge):
 
 @requirement("admin.write.certificate-life")
 def test_certificate_life(oai_client, oai_judge):
-    made = oai_client.request("POST", "/organization/certificates", json={"certificate": PEM, "name": "oai-conformance"})
+    made = oai_client.request(
+        "POST", "/organization/certificates", json={"certificate": PEM, "name": "oai-conformance"}
+    )
     refused(made, "certificate")
     cert_id = made_id(made)
     path = f"/organization/certificates/{cert_id}"
     steps = (
         ("listed", oai_client.request("GET", "/organization/certificates", params={"limit": 100})),
-        ("activate", oai_client.request("POST", "/organization/certificates/activate", json={"certificate_ids": [cert_id]})),
-        ("deactivate", oai_client.request("POST", "/organization/certificates/deactivate",
-                                          json={"certificate_ids": [cert_id]})),
+        (
+            "activate",
+            oai_client.request("POST", "/organization/certificates/activate", json={"certificate_ids": [cert_id]}),
+        ),
+        (
+            "deactivate",
+            oai_client.request("POST", "/organization/certificates/deactivate", json={"certificate_ids": [cert_id]}),
+        ),
         ("rename", oai_client.request("POST", path, json={"name": "oai-conformance renamed"})),
         ("delete", oai_client.request("DELETE", path)),
         ("retrieve-deleted", oai_client.request("GET", path)),
-    )  # fmt: skip
+    )
     oai_judge(Lifecycle(made, steps), "admin.write.certificate-life")

@@ -332,7 +332,9 @@ def named_ids(event: dict[str, Any]) -> dict[str, set[str]]:
     found = event.get("actor")
     actor: dict[str, Any] = found if isinstance(found, dict) else {}
     actors: set[str] = set()
-    holders: list[dict[str, Any]] = [h for h in (actor, actor.get("session"), actor.get("api_key")) if isinstance(h, dict)]
+    holders: list[dict[str, Any]] = [
+        h for h in (actor, actor.get("session"), actor.get("api_key")) if isinstance(h, dict)
+    ]
     for holder in holders:
         for key in ("user", "service_account"):
             named = holder.get(key)
