@@ -152,6 +152,7 @@ def test_a_default_run_changes_nothing_in_the_organization(pytester, monkeypatch
 
 
 def test_without_the_admin_key_nothing_goes_to_an_admin_route(pytester, monkeypatch) -> None:
+    # With the models cases: a run that judges nothing writes no report.
     results, exchanges = run(
         pytester,
         monkeypatch,
@@ -162,7 +163,7 @@ def test_without_the_admin_key_nothing_goes_to_an_admin_route(pytester, monkeypa
         "organization or test_admin or test_models",
         cases=(CASES, "generated", "models"),
         admin_key=None,
-    )  # fmt: skip  (the models cases: a run that judges nothing writes no report)
+    )
     assert admin_requests(exchanges) == []
     admin = [r for r in results["requirements"] if r["id"].startswith("admin.") and r["id"] not in WRITE]
     assert admin and {r["status"] for r in admin} == {"not-claimed"}
