@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="require the key held in this environment variable (default: no key required)",
     )
     serve.add_argument(
+        "--admin-key-env",
+        default=None,
+        metavar="VAR",
+        help="the administration API (/v1/organization) takes only the key held in this environment variable",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -380,12 +386,17 @@ def _serve(args: argparse.Namespace) -> int:
         key = os.environ.get(args.api_key_env)
         if not key:
             return _fail(f"--api-key-env: the environment variable {args.api_key_env} is not set")
+    admin_key = None
+    if args.admin_key_env:
+        admin_key = os.environ.get(args.admin_key_env)
+        if not admin_key:
+            return _fail(f"--admin-key-env: the environment variable {args.admin_key_env} is not set")
     print(
         f"{PROG}: reference server on http://{args.host}:{args.port}/v1"
         + (f" with faults {', '.join(args.fault)}" if args.fault else ""),
         file=sys.stderr,
     )
-    run_forever(ServerConfig(api_key=key, faults=frozenset(args.fault)), args.host, int(args.port))
+    run_forever(ServerConfig(api_key=key, admin_key=admin_key, faults=frozenset(args.fault)), args.host, int(args.port))
     return 0
 
 

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # requests are small: its answers are kilobytes, so these bounds only ever stop a broken or hostile server.
 BODY_LIMIT = 8 * 1024 * 1024  # bytes
 EVENT_LIMIT = 10_000  # server-sent events (counted by their blank-line ends)
+# The administration API: requests below it carry the admin key, not the API key.
+ADMIN_ROOT = "/organization"
 # What the run's log keeps of each body once its case has judged it: the reports show at most this much.
 LOGGED_BODY = 64_000
 # The Assistants API answers only requests that name its version, as the official SDKs do (DECISIONS.md:
@@ -173,6 +175,17 @@ class TokenUsage:
                 "endpoints": {e: dict(c) for e, c in self.endpoints.items()}, "units": dict(self.units)}  # fmt: skip
 
 
+def _admin_key(settings: ClientSettings) -> str | None:
+    admin = getattr(settings, "admin_key", None)
+    return admin() if callable(admin) else None
+
+
+def _keys(settings: ClientSettings) -> tuple[str, ...]:
+    """Every key the settings hold (the API key, and the admin key when the settings have one): each is
+    redacted from every record, whichever was sent."""
+    return tuple(k for k in (settings.api_key(), _admin_key(settings)) if k)
+
+
 def _count(value: Any) -> int | None:
     # bool is an int subclass; `true` is junk here, not one token.
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -205,7 +218,7 @@ class _RedactLogs(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_text(message, (self._settings.api_key() or "", self.literal))
+        redacted = redact_text(message, (*_keys(self._settings), self.literal))
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
@@ -302,6 +315,7 @@ class Client:
         api_key: str | Literal[True] | None = True,
         params: Mapping[str, Any] | None = None,
         files: Sequence[tuple[str, Any]] | None = None,
+        admin: bool | None = None,
     ) -> Exchange:
         """Send one request (retrying transient answers: `conformance.retry`) and record it; transport failures
         come back as `error`. Raises StillTransient (after recording the exchange) when the last attempt was
@@ -312,11 +326,15 @@ class Client:
         `content` sends raw bytes as application/json, to test how a server handles a malformed body.
         `files` sends a multipart/form-data body: (field, value) pairs as httpx takes them, a file being
         (filename, bytes, content type) and a plain field (None, text).
+        `admin` sends the admin key (the administration API's) where api_key=True would send the API key; None
+        decides by the path: the routes below /organization take the admin key (ADMIN_ROOT).
         """
         if sum(x is not None for x in (json, content, files)) > 1:
             raise TypeError("request() takes one of json, content or files")
-        key = self._settings.api_key()
-        secrets = tuple(s for s in (key, api_key if isinstance(api_key, str) else None) if s)
+        if admin is None:
+            admin = f"/{path.lstrip('/')}".startswith(ADMIN_ROOT + "/")
+        key = _admin_key(self._settings) if admin else self._settings.api_key()
+        secrets = tuple(s for s in (*_keys(self._settings), api_key if isinstance(api_key, str) else None) if s)
         send_key = (key or None) if api_key is True else api_key
         # httpx.Headers merges case-insensitively: "User-Agent" from a check replaces ours, never doubles it.
         merged = httpx.Headers({"user-agent": self._user_agent})
@@ -431,7 +449,7 @@ class Client:
                 return None
             reason = _reason(exc, self._settings)
             raise TargetUnreachable(
-                redact_text(f"cannot reach {url}: {reason}", (self._settings.api_key() or "",))
+                redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))
             ) from None
 
     def _send(self, request: httpx.Request) -> _Attempt:

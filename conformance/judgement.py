@@ -19,6 +19,7 @@ from typing import Any
 
 # Importing the check modules registers their checks: the registry is complete once this module is loaded.
 from conformance.checks import (  # noqa: F401
+    admin,
     assistants,
     audio,
     batches,
@@ -192,10 +193,14 @@ def nothing_judged(observations: Sequence[Observation]) -> str:
     )
 
 
-def not_claimed(requirement_id: str, case: str = "") -> Observation:
-    """The observation of a requirement whose feature the target does not claim (no request was sent for it)."""
+def not_claimed(requirement_id: str, case: str = "", reason: str | None = None) -> Observation:
+    """The observation of a requirement whose feature the target does not claim (no request was sent for it);
+    `reason` replaces the usual one (an administration feature without its admin key names the variable)."""
     return Observation(
-        requirement_id, Status.NOT_CLAIMED, reason=not_claimed_reason(requirement(requirement_id).feature), case=case
+        requirement_id,
+        Status.NOT_CLAIMED,
+        reason=reason or not_claimed_reason(requirement(requirement_id).feature),
+        case=case,
     )
 
 

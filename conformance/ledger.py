@@ -46,6 +46,12 @@ CREATED_BY = {
     "/assistants": "assistant",
     "/threads": "thread",
     "/threads/runs": "thread",
+    # administration API (admin.write cases only): what a run creates in the organization
+    "/organization/invites": "organization.invite",
+    "/organization/projects": "organization.project",
+    "/organization/projects/{project_id}/users": "organization.project.user",
+    "/organization/projects/{project_id}/service_accounts": "organization.project.service_account",
+    "/organization/certificates": "organization.certificate",
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
 # the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).
@@ -60,6 +66,8 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "batch": ("POST", "/cancel"),
     "vector_store.file_batch": ("POST", "/cancel"),
     "chatkit.session": ("POST", "/cancel"),  # chatkit: a session cannot be deleted
+    # administration API: a project cannot be deleted, only archived
+    "organization.project": ("POST", "/archive"),
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {

@@ -64,6 +64,12 @@ TARGET_OPTIONS: tuple[Option, ...] = (
         metavar="VAR",
     ),
     Option(
+        "admin-key-env",
+        "the NAME of the environment variable that holds the admin key of the administration API (default "
+        "OPENAI_ADMIN_KEY); unset: the admin features are not claimed and nothing is sent to an admin route",
+        metavar="VAR",
+    ),
+    Option(
         "no-api-key",
         "the target needs no key: send none (without it, a missing key stops the run before any request)",
         switch=True,

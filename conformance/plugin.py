@@ -34,6 +34,7 @@ EXCHANGES = "oai_exchanges"
 USAGE = "oai_usage"
 FATAL = "oai_fatal"
 REFERENCE_KEY_ENV = "OAI_CONFORMANCE_REFERENCE_KEY"
+REFERENCE_ADMIN_KEY_ENV = "OAI_CONFORMANCE_REFERENCE_ADMIN_KEY"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -279,10 +280,12 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     # The reference server gets a fresh key of its own: a real OPENAI_API_KEY is never sent to it.
     key = os.environ.get(REFERENCE_KEY_ENV) or "sk-reference-" + os.urandom(12).hex()
     os.environ[REFERENCE_KEY_ENV] = key
-    with serve(ServerConfig(api_key=key)) as server:
+    admin_key = os.environ.get(REFERENCE_ADMIN_KEY_ENV) or "sk-admin-reference-" + os.urandom(12).hex()
+    os.environ[REFERENCE_ADMIN_KEY_ENV] = admin_key
+    with serve(ServerConfig(api_key=key, admin_key=admin_key)) as server:
         workflow = target.chatkit_workflow or CHATKIT_WORKFLOW  # the one workflow the reference serves
         yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV,
-                      chatkit_workflow=workflow)  # fmt: skip
+                      admin_key_env=REFERENCE_ADMIN_KEY_ENV, chatkit_workflow=workflow)  # fmt: skip
 
 
 _TARGET_LOADED = pytest.StashKey[Any]()
@@ -495,8 +498,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     features = sorted({requirement(i).feature for i in declared})
     own = [f for f in features if f != "errors"] or features
     if not any(target.claims(f) for f in own):
-        item.stash[_OBSERVED] = [not_claimed(i, item.nodeid) for i in declared]
-        pytest.skip(f"not claimed: {', '.join(features)}")
+        # An administration feature the user claims but holds no admin key for: the reason names the variable.
+        keyless = next((r for f in own if (r := target.admin_unreachable(f))), None)
+        item.stash[_OBSERVED] = [not_claimed(i, item.nodeid, keyless) for i in declared]
+        pytest.skip(keyless or f"not claimed: {', '.join(features)}")
 
 
 @pytest.hookimpl(wrapper=True)

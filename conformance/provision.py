@@ -254,8 +254,46 @@ def _chatkit_thread(client: Client, target: Target, _: dict[str, str]) -> str:
 
 
 MAKERS |= {"chatkit.session": _chatkit_session, "chatkit.thread": _chatkit_thread}  # chatkit
-# The kinds a maker finds rather than makes (the API cannot make them): the run never deletes one.
-FOUND = frozenset({"chatkit.thread"})  # chatkit
+# --- administration API: objects FOUND by listing, never made. A generated request on them reads (every operation
+# that changes the organization is `x-oai-generate: false`), so it needs one that exists; none enters the ledger,
+# so the run never deletes it.
+
+
+def _found(path: str, what: str, pick: Callable[[list[Any]], Any] = lambda items: _first_id(items)) -> Callable:
+    def find(client: Client, target: Target, made: dict[str, str]) -> str:
+        named = path
+        for kind, ident in made.items():
+            named = named.replace(f"{{{kind}}}", ident)
+        exchange = client.request("GET", named, params={"limit": 100})
+        return _created(exchange, what, lambda listed: pick(listed.get("data")))
+
+    return find
+
+
+def _active(items: Any) -> Any:
+    listed = items if isinstance(items, list) else []
+    return _first_id([i for i in listed if isinstance(i, dict) and i.get("status") == "active"])
+
+
+ADMIN_FINDERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
+    "organization.user": _found("/organization/users", "user of the organization"),
+    "organization.invite": _found("/organization/invites", "invite of the organization"),
+    "organization.project": _found("/organization/projects", "active project", _active),
+    "organization.project.user": _found("/organization/projects/{organization.project}/users", "project member"),
+    "organization.project.service_account": _found(
+        "/organization/projects/{organization.project}/service_accounts", "service account"
+    ),
+    "organization.project.api_key": _found("/organization/projects/{organization.project}/api_keys", "project API key"),
+    "organization.project.rate_limit": _found(
+        "/organization/projects/{organization.project}/rate_limits", "project rate limit"
+    ),
+    "organization.certificate": _found("/organization/certificates", "certificate"),
+    "organization.admin_api_key": _found("/organization/admin_api_keys", "admin API key"),
+}  # fmt: skip
+MAKERS.update(ADMIN_FINDERS)
+# The kinds a maker finds rather than makes (a ChatKit thread, which the API cannot make; the organization's
+# objects, which a run must not change): none enters the ledger, so the run never deletes one.
+FOUND = frozenset({"chatkit.thread", *ADMIN_FINDERS})
 
 
 def provide(

@@ -33,6 +33,9 @@ class Feature:
     description: str
     parent: str | None = None
     cost: str = "cheap"
+    # Claimed only where the claim names it (never by `all`, an ancestor or a list of exclusions): what changes
+    # an account (admin.write) is never part of a default run.
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def features() -> dict[str, Feature]:
         parent = name.rsplit(".", 1)[0] if "." in name else None
         if entry.get("cost") not in COSTS:
             raise ConfigError(f"features.toml: feature {name!r}: cost must be one of {', '.join(COSTS)}")
-        out[name] = Feature(name, entry["description"], parent, entry["cost"])
+        out[name] = Feature(name, entry["description"], parent, entry["cost"], bool(entry.get("explicit", False)))
     return out
 
 
@@ -121,16 +124,21 @@ def requirement(requirement_id: str) -> Requirement:
 
 
 def feature_claimed(feature: str, claimed: frozenset[str] | None) -> bool:
-    """A feature is claimed when it or one of its ancestors is listed; None claims everything.
+    """A feature is claimed when it or one of its ancestors is listed; None claims everything. An `explicit`
+    feature (and what is below it) is claimed only when the claim names it.
 
     `-name` leaves a feature out of an ancestor's claim (`responses,-responses.background`): the most specific
     listing wins. A list of only `-name`s claims every feature but those.
     """
+    parts = feature.split(".")
+    known = features()
+    for prefix in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+        if prefix in known and known[prefix].explicit and (claimed is None or prefix not in claimed):
+            return False
     if claimed is None:
         return True
     if all(name.startswith("-") for name in claimed):
         claimed = claimed | {name for name in features() if "." not in name}
-    parts = feature.split(".")
     for prefix in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
         if f"-{prefix}" in claimed:
             return False

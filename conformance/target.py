@@ -49,6 +49,8 @@ DEFAULT_MODELS = {
 }
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"
+# The administration API's features: sent with the admin key, never with the API key.
+ADMIN_FEATURE = "admin"
 RETRIES_MAX = 10
 
 # Top-level TOML keys that would hold a key.
@@ -63,6 +65,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 _FEATURE_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_admin_feature(feature: str) -> bool:
+    return feature == ADMIN_FEATURE or feature.startswith(ADMIN_FEATURE + ".")
 
 
 def default_name(base_url: str | None) -> str:
@@ -89,6 +95,7 @@ class Target:
     base_url: str | None = None  # None = the bundled reference server (the CLI sets it with with_base_url)
     api_key_env: str = "OPENAI_API_KEY"  # the NAME of the variable holding the key; never the key itself
     no_api_key: bool = False  # the target needs no key (a local server): none is sent, none is asked for
+    admin_key_env: str = "OPENAI_ADMIN_KEY"  # the NAME of the variable holding the admin key; never the key
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     models: tuple[tuple[str, str], ...] = ()  # (role, model id); read with model(role)
     features: frozenset[str] | None = None  # claimed features; None = every feature
@@ -124,6 +131,7 @@ class Target:
                 self.base_url,
                 self.api_key_env,
                 self.no_api_key,
+                self.admin_key_env,
                 tuple(sorted(self.headers.items())),
                 self.models,
                 self.features,
@@ -143,7 +151,7 @@ class Target:
         features = None if self.features is None else sorted(self.features)
         return (
             f"Target(base_url={self.base_url!r}, name={self.name!r}, api_key_env={self.api_key_env!r}, "
-            f"no_api_key={self.no_api_key!r}, "
+            f"no_api_key={self.no_api_key!r}, admin_key_env={self.admin_key_env!r}, "
             f"headers={redact_headers(self.headers)!r}, models={dict(self.models)!r}, features={features!r}, "
             f"allow_costly={self.allow_costly!r}, mode={self.mode!r}, connect_timeout={self.connect_timeout!r}, "
             f"read_timeout={self.read_timeout!r}, answer_time_limit={self.answer_time_limit!r}, "
@@ -160,6 +168,21 @@ class Target:
     def api_key(self) -> str | None:
         """The key, read from the environment now; None when the variable is unset or empty, or no key is sent."""
         return None if self.no_api_key else os.environ.get(self.api_key_env, "").strip() or None
+
+    def admin_key(self) -> str | None:
+        """The admin key, read from the environment now; None when its variable is unset or empty."""
+        return os.environ.get(self.admin_key_env, "").strip() or None
+
+    def admin_unreachable(self, feature: str) -> str | None:
+        """Why an administration feature cannot be claimed (its key is missing: one line naming the variable),
+        or None. Without the admin key nothing is sent to an admin route: every answer would be a 401."""
+        # The bundled reference server (base_url None) gets an admin key of its own, as it gets an API key.
+        if not is_admin_feature(feature) or self.base_url is None or self.no_api_key or self.admin_key():
+            return None
+        return (
+            f"feature {feature!r} needs the admin key: the environment variable {self.admin_key_env} is not set "
+            "(name another with --admin-key-env)"
+        )
 
     def missing_key(self) -> str | None:
         """Why the run cannot start for want of a key (one line), or None. A run without its key would only
@@ -178,8 +201,9 @@ class Target:
         return dict(self.models).get(role, DEFAULT_MODELS[role])
 
     def claims(self, feature: str) -> bool:
-        """Whether the target claims a feature (directly, through an ancestor, or by claiming everything)."""
-        return requirements.feature_claimed(feature, self.features)
+        """Whether the target claims a feature (directly, through an ancestor, or by claiming everything); an
+        administration feature also needs the admin key."""
+        return requirements.feature_claimed(feature, self.features) and self.admin_unreachable(feature) is None
 
     def with_base_url(self, url: str, name: str | None = None) -> Target:
         """The same target at `url` (e.g. the reference server the CLI started).
@@ -204,6 +228,8 @@ class Target:
             "name": self.name,
             "api_key_env": None if self.no_api_key else self.api_key_env,
             "api_key_present": self.api_key() is not None,
+            "admin_key_env": self.admin_key_env,
+            "admin_key_present": self.admin_key() is not None,
             "headers": redact_headers(self.headers),
             "models": {role: self.model(role) for role in MODEL_ROLES},
             "features": None if self.features is None else sorted(self.features),
@@ -296,6 +322,7 @@ def load_target(
         base_url=values.get("base_url"),
         api_key_env=values.get("api_key_env", "OPENAI_API_KEY"),
         no_api_key=values.get("no_api_key", False),
+        admin_key_env=values.get("admin_key_env", "OPENAI_ADMIN_KEY"),
         headers=dict(headers.values()),
         models=tuple(models.items()),
         features=values.get("features"),
@@ -435,6 +462,13 @@ def _api_key_env(raw: Any, source: _Source) -> str:
     if not _ENV_NAME.match(text):
         raise _Problem(f"{text!r} is not a valid environment variable name (letters, digits and _)")
     return text
+
+
+def _admin_key_env(raw: Any, source: _Source) -> str:
+    try:
+        return _api_key_env(raw, source)
+    except _Problem as problem:
+        raise _Problem(str(problem).replace("api_key_env", "admin_key_env")) from None
 
 
 def _items(raw: Any, separator: str) -> list[str]:
@@ -612,6 +646,7 @@ _PARSERS: dict[str, Callable[[Any, _Source], Any]] = {
     "base_url": _url_parser,
     "api_key_env": _api_key_env,
     "no_api_key": _switch,
+    "admin_key_env": _admin_key_env,
     "header": _headers,
     "model": _models,
     "features": _features,

@@ -110,14 +110,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*faults: str, key_env: str, key: str) -> Iterator[str]:
-    """`oai-conformance serve` with `faults`, requiring `key`, in a subprocess: its base URL while it runs."""
+def serving(*faults: str, key_env: str, key: str, admin_key_env: str = "", admin_key: str = "") -> Iterator[str]:
+    """`oai-conformance serve` with `faults`, requiring `key` (and `admin_key` on the admin routes, when given), in
+    a subprocess: its base URL while it runs."""
     port = free_port()
     command = [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--api-key-env", key_env]
+    command += ["--admin-key-env", admin_key_env] if admin_key_env else []
     command += [arg for fault in faults for arg in ("--fault", fault)]
+    keys = {key_env: key, **({admin_key_env: admin_key} if admin_key_env else {})}
     # Its output goes to a file, not a pipe, which a talkative server could fill.
     with tempfile.TemporaryFile() as said, subprocess.Popen(
-        command, env=clean_env(**{key_env: key}), stdout=said, stderr=subprocess.STDOUT
+        command, env=clean_env(**keys), stdout=said, stderr=subprocess.STDOUT
     ) as server:
         try:
             deadline = time.monotonic() + 60

@@ -88,7 +88,10 @@ def test_run_certifies_the_reference_server(default_run: CliRun):
     assert data["version"] == 1
     assert data["verdict"] == "conformant"
     assert data["summary"]["fail"] == 0
-    assert data["summary"]["must_passed"] == data["summary"]["must"] > 0
+    # Every MUST passes but those of admin.write, which a default run never claims (it changes an organization).
+    unclaimed = {r["id"] for r in data["requirements"] if r["level"] == "MUST" and r["status"] == "not-claimed"}
+    assert unclaimed and all(rid.startswith("admin.write.") for rid in unclaimed), unclaimed
+    assert data["summary"]["must_passed"] == data["summary"]["must"] - len(unclaimed) > 0
 
 
 @pytest.mark.slow

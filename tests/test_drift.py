@@ -734,6 +734,10 @@ def test_a_new_upstream_operation_is_news(tmp_path):
     assert _check(tmp_path, upstream, 'not_covered = ["DELETE /things/{}", "POST /things"]\n').exit_code == 0
     # a file without the list (an older one) reports none
     assert _check(tmp_path, upstream, "").new_operations == []
+    # an operation reviewed as not covered that is covered now (or gone upstream) is news too: the list is stale
+    report = _check(tmp_path, upstream, 'not_covered = ["DELETE /things/{}", "POST /things", "GET /models"]\n')
+    assert report.stale_not_covered == ["GET /models"] and report.exit_code == 1
+    assert "## Stale `not_covered` entries (1)" in drift.render(report, "markdown")
 
 
 def test_update_accepted_records_the_operations_not_covered(tmp_path):

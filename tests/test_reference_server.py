@@ -26,6 +26,7 @@ from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT
 from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
+from tests._admin_faults import ADMIN_FAULT_CASES
 from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
 from tests._container_chatkit_faults import CHATKIT_FAULT_CASES, CONTAINER_FAULT_CASES  # containers, chatkit
@@ -1301,6 +1302,7 @@ FAULT_CASES.update(AUDIO_FAULT_CASES)  # audio
 FAULT_CASES.update(CONTAINER_FAULT_CASES)  # containers
 FAULT_CASES.update(CHATKIT_FAULT_CASES)  # chatkit
 FAULT_CASES.update(MEDIA_FAULT_CASES)  # images and videos
+FAULT_CASES.update(ADMIN_FAULT_CASES)
 
 
 def test_every_fault_has_a_case() -> None:

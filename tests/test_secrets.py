@@ -34,7 +34,11 @@ GATEWAY_TOKEN = "gw-" + secrets.token_hex(20)
 HEADER = f"X-Gateway-Token: {GATEWAY_TOKEN}"
 # Breaks auth (the wrong-key case then fails and cites the exchange that sent the wrong key), streams and the
 # error envelope: many failing cases, many cited exchanges.
-FAULTS = frozenset({"no-auth", "role-every-chunk", "error-string"})
+FAULTS = frozenset({"no-auth", "role-every-chunk", "error-string", "admin-echo-key"})
+# The administration API's key: sent only below /organization, echoed there by the admin-echo-key fault (which
+# also makes admin.auth.key-never-echoed fail and cite those exchanges as evidence).
+ADMIN_KEY = "sk-admin-test-" + secrets.token_hex(20)
+ADMIN_KEY_ENV = "MY_ADMIN_KEY"
 
 
 def wrong_key_literal() -> str:
@@ -68,6 +72,7 @@ class KeyedRun:
     run: CliRun
     key: str
     token: str
+    admin_key: str
 
     @property
     def output(self) -> str:
@@ -76,7 +81,7 @@ class KeyedRun:
     @classmethod
     def read(cls, cwd: Path) -> KeyedRun:
         given = json.loads((cwd / "secrets.json").read_text(encoding="utf-8"))
-        return cls(CliRun.read(cwd), given["key"], given["token"])
+        return cls(CliRun.read(cwd), given["key"], given["token"], given["admin_key"])
 
 
 @shared_run(read=KeyedRun.read)
@@ -84,10 +89,12 @@ def keyed_run(cwd: Path) -> None:
     """Every case against the faulty server, with the key and the header in the environment: one subprocess run
     per session, which the tests below read. One example per round of the generated phase: each round sends the
     key and, failing, writes its evidence as the others would."""
-    (cwd / "secrets.json").write_text(json.dumps({"key": KEY, "token": GATEWAY_TOKEN}), encoding="utf-8")
-    with serving(*sorted(FAULTS), key_env=KEY_ENV, key=KEY) as base_url:
-        cli_run(cwd, "--base-url", base_url, "--api-key-env", KEY_ENV, "--examples", "1",
-                env=clean_env(**{KEY_ENV: KEY, "OAI_CONFORMANCE_HEADERS": HEADER}))
+    (cwd / "secrets.json").write_text(
+        json.dumps({"key": KEY, "token": GATEWAY_TOKEN, "admin_key": ADMIN_KEY}), encoding="utf-8"
+    )
+    with serving(*sorted(FAULTS), key_env=KEY_ENV, key=KEY, admin_key_env=ADMIN_KEY_ENV, admin_key=ADMIN_KEY) as url:
+        cli_run(cwd, "--base-url", url, "--api-key-env", KEY_ENV, "--admin-key-env", ADMIN_KEY_ENV, "--examples", "1",
+                env=clean_env(**{KEY_ENV: KEY, ADMIN_KEY_ENV: ADMIN_KEY, "OAI_CONFORMANCE_HEADERS": HEADER}))
 
 
 def report_files(report_dir: Path) -> list[Path]:
@@ -183,3 +190,61 @@ def test_client_and_exchanges_never_show_the_key(target, caplog: pytest.LogCaptu
     for text in [*shown, caplog.text]:
         assert leaks(text, KEY) == []
         assert wrong not in text
+
+
+# --- the admin key ------------------------------------------------------------------------------------------
+
+
+@slow
+def test_the_admin_key_was_sent_echoed_and_is_in_no_report_file(keyed_run: KeyedRun):
+    out = keyed_run.run.out
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    echoed = next(r for r in data["requirements"] if r["id"] == "admin.auth.key-never-echoed")
+    assert echoed["status"] == "fail", "the server echoed the admin key and the run saw it"
+    assert any(f["exchange"] is not None for f in echoed["failures"]), "its exchanges are evidence"
+    assert data["target"]["admin_key_env"] == ADMIN_KEY_ENV and data["target"]["admin_key_present"] is True
+    files = report_files(out)
+    leaked = {str(p.relative_to(out)): found for p in files if (found := leaks(p.read_bytes(), keyed_run.admin_key))}
+    assert leaked == {}
+    assert leaks(keyed_run.run.stdout, keyed_run.admin_key) == []
+    assert leaks(keyed_run.run.stderr, keyed_run.admin_key) == []
+
+
+@pytest.fixture
+def admin_target(faulty: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    monkeypatch.setenv(ADMIN_KEY_ENV, ADMIN_KEY)
+    cli = {"base_url": faulty.base_url, "api_key_env": KEY_ENV, "admin_key_env": ADMIN_KEY_ENV}
+    return load_target(cli, {}, None, tmp_path)
+
+
+def test_target_never_shows_the_admin_key(admin_target):
+    assert admin_target.admin_key() == ADMIN_KEY
+    for shown in (repr(admin_target), str(admin_target), str(admin_target.summary())):
+        assert leaks(shown, ADMIN_KEY) == []
+    assert admin_target.summary()["admin_key_present"] is True
+
+
+def test_client_exchanges_and_exceptions_never_show_the_admin_key(admin_target, caplog: pytest.LogCaptureFixture):
+    """The admin key goes below /organization only, and is redacted wherever it is recorded: in the request that
+    sent it, in an answer that echoes it (the admin-echo-key fault), in logs, reprs and error text."""
+    from conformance.checks.admin import AdminReads
+    from conformance.judgement import judge
+
+    caplog.set_level(logging.DEBUG)
+    with serve(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY, faults=frozenset({"admin-echo-key"}))) as running:
+        target = admin_target.with_base_url(running.base_url)
+        with Client(target) as client:
+            users = client.request("GET", "/organization/users")
+            models = client.request("GET", "/models")
+            shown = [repr(client), str(client), repr(client.__dict__)]
+    assert users.response is not None and users.response.status == 200
+    assert models.response is not None and models.response.status == 200, "the API key went to /models"
+    assert ("authorization", "Bearer [REDACTED]") in users.request.headers
+    assert b"[REDACTED]" in users.response.body, "the echoed key is redacted in the record"
+    [seen] = judge(AdminReads((), users), ["admin.auth.key-never-echoed"])
+    assert seen.failures and all(leaks(f.message, ADMIN_KEY) == [] for f in seen.failures)
+    for exchange in (users, models):
+        shown += [repr(exchange), str(exchange.to_json()), exchange.curl()]
+    for text in [*shown, caplog.text]:
+        assert leaks(text, ADMIN_KEY) == []

@@ -307,13 +307,13 @@ ERRORS = [
     (FILE, 'key = "abc"', f"key: {NEVER_IN_FILE} (from oai.toml)"),
     (FILE, 'openai-api-key = "abc"', f"openai-api-key: {NEVER_IN_FILE} (from oai.toml)"),
     (FILE, 'colour = "red"\nbogus = 1',
-     "unknown keys 'bogus', 'colour'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, chatkit_workflow "
-     "(from oai.toml)"),
+     "unknown keys 'bogus', 'colour'; the known keys are base_url, api_key_env, admin_key_env, no_api_key, headers, "
+     "models, features, allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, "
+     "chatkit_workflow (from oai.toml)"),
     (FILE, 'config = "other.toml"',
-     "unknown key 'config'; the known keys are base_url, api_key_env, no_api_key, headers, models, features, "
-     "allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, chatkit_workflow "
-     "(from oai.toml)"),
+     "unknown key 'config'; the known keys are base_url, api_key_env, admin_key_env, no_api_key, headers, models, "
+     "features, allow_costly, mode, connect_timeout, read_timeout, answer_time_limit, retries, name, "
+     "chatkit_workflow (from oai.toml)"),
     (FILE, 'mode = "strict"\nbase_url http://x',
      "oai.toml: not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 10)"),
     # the config file option
@@ -434,6 +434,8 @@ def test_summary_is_json_ready_and_complete() -> None:
         "name": "api.example.com",
         "api_key_env": "OPENAI_API_KEY",
         "api_key_present": False,
+        "admin_key_env": "OPENAI_ADMIN_KEY",
+        "admin_key_present": False,
         "headers": {"OpenAI-Organization": "org-1", "X-Auth-Token": REDACTED, "X-Session-Key": REDACTED},
         "models": {"chat": "gpt-4o-mini", "embeddings": "e5", "responses": "gpt-4o-mini",
                    "completions": "gpt-3.5-turbo-instruct", "moderations": "omni-moderation-latest",

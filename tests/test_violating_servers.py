@@ -126,6 +126,7 @@ def caught(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared_ru
 
 def test_every_fault_is_caught_here():
     """Every fault of the reference server is caught end to end: here, or in its family's end-to-end tests."""
+    from test_admin_end_to_end import CAUGHT as ADMIN
     from test_batches_end_to_end import CAUGHT as BATCHES
     from test_chat_store_end_to_end import CAUGHT as CHAT_STORE
     from test_completions_end_to_end import CAUGHT as COMPLETIONS
@@ -138,7 +139,7 @@ def test_every_fault_is_caught_here():
 
     # The batches tests also run a shared fault (pages-no-has-more) over their list: counted here, where it lives.
     batches = {fault: rules for fault, rules in BATCHES.items() if fault.startswith("batches-")}
-    families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS)
+    families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS, ADMIN)
     caught = set(CAUGHT).union(*families)
     assert caught == set(FAULTS), caught ^ set(FAULTS)
     assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"

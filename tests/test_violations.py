@@ -920,6 +920,9 @@ def test_every_requirement_has_a_violation() -> None:
     others |= {v.rid for v in IMAGES_VIOLATIONS} | {v.rid for v in VIDEOS_VIOLATIONS}
     others |= {v.rid for v in AUDIO_VIOLATIONS}  # audio
     others |= {v.rid for v in CONTAINERS_VIOLATIONS} | {v.rid for v in CHATKIT_VIOLATIONS}
+    from tests.test_violations_admin import ROWS as ADMIN_ROWS  # one row per admin rule, and its valid twin
+
+    others |= {row.rid for row in ADMIN_ROWS}
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

@@ -64,6 +64,7 @@ def check(upstream: str | None = None, accepted: Path | None = None, schemas_dir
     report.digest, report.version = digest, str((document.get("info") or {}).get("version") or "")
     if reviewed.not_covered is not None:
         report.new_operations = [key for key in coverage.missing if key not in reviewed.not_covered]
+        report.stale_not_covered = sorted(reviewed.not_covered - set(coverage.missing))
     report.new_unpaired = [name for name in uncompared if name not in reviewed.unpaired]
     report.stale_unpaired = sorted(name for name in reviewed.unpaired if name not in uncompared)
     report.seconds = time.perf_counter() - started

@@ -146,12 +146,15 @@ class DriftReport:
     new_operations: list[str] = field(default_factory=list)  # upstream operations nobody reviewed as not covered
     new_unpaired: list[str] = field(default_factory=list)  # our schemas that lost (or never had) a counterpart
     stale_unpaired: list[str] = field(default_factory=list)  # reviewed as unpaired, but paired now
+    # reviewed as not covered, but covered now (or gone upstream): the list must say what is true
+    stale_not_covered: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """1 when there is news for a reviewer: a new difference, a stale entry (the upstream changed under it),
         an upstream operation that nobody reviewed, one of our schemas left without its upstream counterpart."""
-        news = self.new or self.stale or self.new_operations or self.new_unpaired or self.stale_unpaired
+        news = (self.new or self.stale or self.new_operations or self.new_unpaired or self.stale_unpaired
+                or self.stale_not_covered)  # fmt: skip
         return 1 if news else 0
 
 
@@ -208,6 +211,7 @@ def render_json(report: DriftReport) -> str:
             "covered_operations": coverage.covered,
             "missing_operations": coverage.missing,
             "new_operations": report.new_operations,
+            "stale_not_covered": report.stale_not_covered,
         },
         "objects": report.pairs,
         "uncompared": report.uncompared,
@@ -236,6 +240,7 @@ def render_markdown(report: DriftReport) -> str:
     coverage = report.coverage
     unpaired = report.new_unpaired + report.stale_unpaired
     news = len(report.new) + len(report.stale) + len(report.new_operations) + len(unpaired)
+    news += len(report.stale_not_covered)
     verdict = f"**{news} item(s) to review**" if news else "No news"
     lines = [
         "# Schema drift against the upstream OpenAPI document",
@@ -258,6 +263,10 @@ def render_markdown(report: DriftReport) -> str:
         lines += ["", f"## New upstream operations ({len(report.new_operations)})", ""]
         lines += ["Not covered, and not in the reviewed `not_covered` list:", ""]
         lines += [f"- `{key}`" for key in report.new_operations]
+    if report.stale_not_covered:
+        lines += ["", f"## Stale `not_covered` entries ({len(report.stale_not_covered)})", ""]
+        lines += ["Reviewed as not covered, but covered now or gone upstream (drop them from the list):", ""]
+        lines += [f"- `{key}`" for key in report.stale_not_covered]
     if report.new_unpaired:
         lines += ["", f"## Schemas without an upstream counterpart ({len(report.new_unpaired)})", ""]
         lines += ["Not compared at all, and not reviewed as such (`[[unpaired]]`):", ""]

@@ -307,6 +307,19 @@ FAULTS: dict[str, str] = {
     "chatkit-thread-items-after-ignored": "ChatKit thread item lists ignore `after`: every page starts at the first",
     "chatkit-threads-unknown-200": "a ChatKit thread that does not exist is answered as an empty thread",
     "chatkit-files-type-wrong": "uploaded ChatKit files say `type: attachment`",
+    # administration API (/v1/organization): each breaks one admin.* rule
+    "admin-project-key-accepted": "admin routes accept the project API key as well as the admin key",
+    "admin-echo-key": "admin answers echo the key they were sent (`requested_with`)",
+    "admin-cursor-repeats": "admin lists' `after` cursor starts a page before the cursor: items repeat",
+    "admin-audit-filter-ignored": "audit logs ignore `event_types[]`",
+    "admin-buckets-unordered": "usage and cost buckets come newest first",
+    "admin-buckets-gap": "each usage bucket ends a second before the next one starts",
+    "admin-page-repeats": "usage and cost `next_page` names the page it is on",
+    "admin-group-by-ignored": "usage and cost results leave the `group_by` fields null",
+    "admin-usage-negative": "usage results count -1 of their last counter",
+    "admin-result-outside-bucket": "usage results carry times of the bucket before theirs",
+    "admin-limit-ignored": "usage and cost pages hold two buckets more than `limit`",
+    "admin-archive-ignored": "archiving a project leaves it active",
 }
 
 
@@ -320,6 +333,8 @@ class ServerConfig:
     """
 
     api_key: str | None = None
+    # The administration API's key (admin.py): the only key its routes take; None with api_key None: no check.
+    admin_key: str | None = None
     faults: frozenset[str] = frozenset()
     models: tuple[ModelInfo, ...] = DEFAULT_MODELS
     system_fingerprint: str = "fp_reference"

@@ -16,6 +16,7 @@
     /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
     /v1/containers and below: containers.py (containers and their files)
     /v1/chatkit and below: chatkit.py (sessions of one workflow, the threads it holds, uploads)
+    /v1/organization and below: admin.py (the administration API, behind its own admin key)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -35,6 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (
+    admin,
     assistants,
     audio,
     batches,
@@ -107,6 +109,7 @@ class _Server:
         # Images and Videos (media-visual)
         self.images = images.ImageStore()
         self.videos = videos.VideoStore(self.ids)
+        self.organization = admin.Organization(self.ids)
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -493,6 +496,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *audio.routes(server),
         *container_routes(server),  # containers
         *chatkit_routes(server),  # chatkit
+        # administration API (admin.py): the organization, its audit log and usage, behind the admin key
+        *admin.routes(server, server.organization),
     ]
     app = Starlette(
         routes=routes,

@@ -382,6 +382,32 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
         "createtranslationrequest": ("Audio › Create translation", f"{API}/audio/createTranslation"),
         # The translation's verbose answer has no page of its own: the create translation page shows it.
         "createtranslationresponseverbosejson": ("Audio › Create translation", f"{API}/audio/createTranslation"),
+        # administration API (families organization and usage)
+        "organization-management-api": ("Administration", f"{API}/administration"),
+        "userlistresponse": ("Users › List users", f"{API}/users/list"),
+        "user": ("Users › The user object", f"{API}/users/object"),
+        "adminapikey": ("Admin API keys › The admin API key object", f"{API}/admin-api-keys/object"),
+        "list-audit-logs-parameters": ("Audit logs › List audit logs", f"{API}/audit-logs/list"),
+        "list-audit-logs-response": ("Audit logs › List audit logs", f"{API}/audit-logs/list"),
+        "usageresponse": ("Usage › Completions", f"{API}/usage/completions"),
+        "usagetimebucket": ("Usage › Completions", f"{API}/usage/completions"),
+        "usagecompletionsresult": ("Usage › Completions object", f"{API}/usage/completions_object"),
+        "audio-speeches-usage-parameters": ("Usage › Audio speeches", f"{API}/usage/audio_speeches"),
+        "costsresult": ("Usage › Costs object", f"{API}/usage/costs_object"),
+        "get-costs-parameters": ("Usage › Costs", f"{API}/usage/costs"),
+        "create-organization-invite": ("Invites › Create invite", f"{API}/invite/create"),
+        "create-project": ("Projects › Create project", f"{API}/projects/create"),
+        "add-user-to-project": ("Project users › Create project user", f"{API}/project-users/create"),
+        "create-project-service-account": (
+            "Project service accounts › Create project service account",
+            f"{API}/project-service-accounts/create",
+        ),
+        "delete-project-api-key": ("Project API keys › Delete project API key", f"{API}/project-api-keys/delete"),
+        "update-project-rate-limit": (
+            "Project rate limits › Modify project rate limit",
+            f"{API}/project-rate-limits/update",
+        ),
+        "upload-certificate": ("Certificates › Upload certificate", f"{API}/certificates/uploadCertificate"),
     },
 }
 _SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
@@ -436,6 +462,13 @@ def _target_rows(target: dict[str, Any], claimed: list[str]) -> list[tuple[str, 
             key = f"none (${env} was not set)" if env else "none (sent without a key)"
         rows.append(("API key", key))
         shown |= {"api_key_present", "api_key_env"}
+    if "admin_key_present" in target or "admin_key_env" in target:
+        env = target.get("admin_key_env")
+        if target.get("admin_key_present"):
+            rows.append(("Admin key", f"present (read from ${env})"))
+        else:
+            rows.append(("Admin key", f"none (${env} was not set: the administration API was not sent to)"))
+        shown |= {"admin_key_present", "admin_key_env"}
     if "headers" in target:
         rows.append(("Extra headers", _value(target["headers"]) if target["headers"] else "none"))
         shown.add("headers")
