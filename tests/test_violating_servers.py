@@ -127,9 +127,13 @@ def caught(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared_ru
 def test_every_fault_is_caught_here():
     """Every fault of the reference server is caught end to end: here, or in its family's end-to-end tests."""
     from test_admin_end_to_end import CAUGHT as ADMIN
+    from test_assistants_end_to_end import CAUGHT as ASSISTANTS
+    from test_audio_end_to_end import CAUGHT as AUDIO
     from test_batches_end_to_end import CAUGHT as BATCHES
     from test_chat_store_end_to_end import CAUGHT as CHAT_STORE
+    from test_chatkit_end_to_end import CAUGHT as CHATKIT
     from test_completions_end_to_end import CAUGHT as COMPLETIONS
+    from test_containers_end_to_end import CAUGHT as CONTAINERS
     from test_files_end_to_end import CAUGHT as FILES
     from test_images_end_to_end import CAUGHT as IMAGES
     from test_moderations_end_to_end import CAUGHT as MODERATIONS
@@ -140,6 +144,7 @@ def test_every_fault_is_caught_here():
     # The batches tests also run a shared fault (pages-no-has-more) over their list: counted here, where it lives.
     batches = {fault: rules for fault, rules in BATCHES.items() if fault.startswith("batches-")}
     families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS, ADMIN)
+    families += (AUDIO, CONTAINERS, CHATKIT, ASSISTANTS)
     caught = set(CAUGHT).union(*families)
     assert caught == set(FAULTS), caught ^ set(FAULTS)
     assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"
