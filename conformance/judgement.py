@@ -28,6 +28,7 @@ from conformance.checks import (  # noqa: F401
     embeddings,
     errors,
     files,
+    fine_tuning,
     generated,
     models,
     moderations,

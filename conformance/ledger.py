@@ -35,6 +35,9 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # fine-tuning: a job (cancelled unless it ended), a checkpoint's permission (sharing answers a list of them)
+    "/fine_tuning/jobs": "fine_tuning.job",
+    "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions": "checkpoint.permission",
 }
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
@@ -42,11 +45,13 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "upload": ("POST", "/cancel"),
     "batch": ("POST", "/cancel"),
     "vector_store.file_batch": ("POST", "/cancel"),
+    "fine_tuning.job": ("POST", "/cancel"),  # fine-tuning
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {
     "batch": frozenset({"completed", "failed", "expired", "cancelled"}),
     "vector_store.file_batch": frozenset({"completed", "failed", "cancelled"}),
+    "fine_tuning.job": frozenset({"succeeded", "failed", "cancelled"}),  # fine-tuning
 }
 # The keys of an object that name files it made (a batch's output and error files): seen in any answer about an
 # object of the run, each is a "file" the run deletes.
@@ -197,6 +202,10 @@ def _created_id(exchange: Exchange) -> str | None:
     body = exchange.response.json
     if isinstance(body, dict) and isinstance(body.get("id"), str):
         return body["id"]
+    # Sharing a fine-tuning checkpoint answers a list of the permissions made (the cases make one at a time).
+    made = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
+    if isinstance(made, list) and made and isinstance(made[0], dict) and isinstance(made[0].get("id"), str):
+        return str(made[0]["id"])
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:

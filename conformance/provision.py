@@ -135,6 +135,42 @@ def _vector_store_file_batch(client: Client, target: Target, made: dict[str, str
     return _created(exchange, "vector store file batch")
 
 
+# --- fine-tuning: a job of ten chat examples from a file of its own (both ended by the ledger: the job cancelled
+# unless it ended, the file deleted); a checkpoint of such a job once it succeeded; a permission on that checkpoint.
+FINE_TUNE_EXAMPLE = {"messages": [{"role": "user", "content": SHORT}, {"role": "assistant", "content": "OK."}]}
+CHECKPOINT_READS = 10  # how often the job is read for it to succeed (the reference: one state a read)
+
+
+def _fine_tuning_job(client: Client, target: Target, _: dict[str, str]) -> str:
+    data = b"".join(json.dumps(FINE_TUNE_EXAMPLE).encode() + b"\n" for _ in range(10))
+    files = [("purpose", (None, "fine-tune")), ("file", ("oai-conformance-fine-tune.jsonl", data, "application/jsonl"))]
+    training = _created(client.request("POST", "/files", files=files), "fine-tune training file")
+    body = {"model": target.model("chat"), "training_file": training, "metadata": METADATA}
+    return _created(client.request("POST", "/fine_tuning/jobs", json=body), "fine-tuning job")
+
+
+def _fine_tuning_checkpoint(client: Client, target: Target, made: dict[str, str]) -> str:
+    job = _fine_tuning_job(client, target, made)
+    for _ in range(CHECKPOINT_READS):
+        read = client.request("GET", f"/fine_tuning/jobs/{job}")
+        body = read.response.json if read.response is not None and read.response.status == 200 else None
+        if not isinstance(body, dict) or body.get("status") in ("succeeded", "failed", "cancelled"):
+            break
+    listed = client.request("GET", f"/fine_tuning/jobs/{job}/checkpoints")
+    return _created(listed, "checkpoint of a fine-tuning job that succeeded",
+                    lambda body: (_first(body.get("data")) or {}).get("fine_tuned_model_checkpoint"))
+
+
+def _first(items: Any) -> Any:
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else None
+
+
+def _checkpoint_permission(client: Client, target: Target, made: dict[str, str]) -> str:
+    path = f"/fine_tuning/checkpoints/{made['fine_tuning.checkpoint']}/permissions"
+    exchange = client.request("POST", path, json={"project_ids": ["proj_oai_conformance"]})
+    return _created(exchange, "checkpoint permission", lambda body: (_first(body.get("data")) or {}).get("id"))
+
+
 def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
@@ -153,6 +189,10 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "file": _file,
     "upload": _upload,
     "batch": _batch,
+    # fine-tuning
+    "fine_tuning.job": _fine_tuning_job,
+    "fine_tuning.checkpoint": _fine_tuning_checkpoint,
+    "checkpoint.permission": _checkpoint_permission,
 }
 
 

@@ -26,6 +26,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
               "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+# fine-tuning: the chat model is the model fine-tuned, and a score_model grader's
+MODEL_ROLE |= {"fine-tuning": "chat", "fine-tuning.checkpoint-permissions": "chat", "fine-tuning.graders": "chat"}
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -60,6 +60,7 @@ def ids(exchange: Exchange) -> list[Any]:
     "vector-stores.batches.files.pages.limit",
     "files.pages.limit",
     "batches.pages.limit",
+    "fine-tuning.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -76,6 +77,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.has-more",
     "files.pages.has-more",
     "batches.pages.has-more",
+    "fine-tuning.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -123,6 +125,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.after-continues",
     "files.pages.after-continues",
     "batches.pages.after-continues",
+    "fine-tuning.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -149,6 +152,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.walk-once",
     "files.pages.walk-once",
     "batches.pages.walk-once",
+    "fine-tuning.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -194,6 +198,7 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.invalid-limit",
     "files.pages.invalid-limit",
     "batches.pages.invalid-limit",
+    "fine-tuning.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response
