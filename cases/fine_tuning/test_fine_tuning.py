@@ -33,8 +33,13 @@ LIFE = (
     "fine-tuning.checkpoints.schema",
 )
 ENDED = ("fine-tuning.cancel.cancelled", "fine-tuning.status.transitions", "fine-tuning.status.finished")
-PAGES = tuple(f"fine-tuning.pages.{rule}" for rule in
-              ("limit", "has-more", "after-continues", "walk-once", "invalid-limit"))  # fmt: skip
+PAGES = (
+    "fine-tuning.pages.limit",
+    "fine-tuning.pages.has-more",
+    "fine-tuning.pages.after-continues",
+    "fine-tuning.pages.walk-once",
+    "fine-tuning.pages.invalid-limit",
+)
 METADATA = {"oai_conformance": "fine-tuning"}
 CHAT = {"messages": [{"role": "system", "content": "Answer in one word."}, {"role": "user", "content": "Say OK."},
                      {"role": "assistant", "content": "OK."}]}  # fmt: skip
