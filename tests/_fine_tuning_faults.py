@@ -44,7 +44,8 @@ def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Respons
 def create(faults: Faults, lines: Any = (EXAMPLE,), purpose: str = "fine-tune", **extra: Any) -> httpx.Response:
     data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
     made = call(faults, "POST", "/files", files={"file": ("t.jsonl", data)}, data={"purpose": purpose}).json()
-    return call(faults, "POST", "/fine_tuning/jobs", json={"model": "gpt-4o-mini", "training_file": made["id"], **extra})
+    body = {"model": "gpt-4o-mini", "training_file": made["id"], **extra}
+    return call(faults, "POST", "/fine_tuning/jobs", json=body)
 
 
 def read(faults: Faults, times: int, lines: Any = (EXAMPLE,)) -> tuple[str, httpx.Response]:
@@ -130,6 +131,11 @@ def validated(faults: Faults, grader: dict[str, Any]) -> httpx.Response:
     return call(faults, "POST", "/fine_tuning/alpha/graders/validate", json={"grader": grader})
 
 
+def newest_is_not_first(answer: httpx.Response) -> bool:
+    times = [e["created_at"] for e in answer.json()["data"]]
+    return times != sorted(times, reverse=True)
+
+
 NO_EXAMPLES = ({"text": "not a training example"},)
 SIMILAR = {**CHECK, "type": "text_similarity", "evaluation_metric": "fuzzy_match"}
 SIMILAR.pop("operation")
@@ -140,12 +146,13 @@ MULTI = {"type": "multi", "name": "both", "calculate_output": "(a + b) / 2",
 FINE_TUNING_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "fine-tuning-status-regresses": (lambda f: read(f, 2)[1], lambda r: r.json()["status"] == "validating_files"),
     "fine-tuning-succeeded-no-model": (ended, lambda r: r.json()["fine_tuned_model"] is None),
-    "fine-tuning-failed-error-no-code": (lambda f: read(f, 1, NO_EXAMPLES)[1], lambda r: r.json()["error"]["code"] is None),
+    "fine-tuning-failed-error-no-code": (lambda f: read(f, 1, NO_EXAMPLES)[1],
+                                         lambda r: r.json()["error"]["code"] is None),
     "fine-tuning-cancel-ignored": (lambda f: call(f, "POST", f"/fine_tuning/jobs/{create(f).json()['id']}/cancel"),
                                    lambda r: r.json()["status"] != "cancelled"),
     "fine-tuning-pause-ignored": (paused, lambda r: r.json()["status"] != "paused"),
     "fine-tuning-events-out-of-order": (lambda f: succeeded(f, "/events"),
-                                        lambda r: r.json()["data"][0]["created_at"] < r.json()["data"][1]["created_at"]),
+                                        lambda r: newest_is_not_first(r)),
     "fine-tuning-events-page-repeats": (events_after_first,
                                         lambda r: r.json()["data"][0]["id"] == r.request.url.params["after"]),
     "fine-tuning-checkpoint-other-job": (lambda f: succeeded(f, "/checkpoints"),
@@ -170,7 +177,8 @@ FINE_TUNING_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "fine-tuning-grader-similarity-not-one": (lambda f: run(f, SIMILAR), lambda r: r.json()["reward"] != 1),
     "fine-tuning-grader-model-out-of-range": (lambda f: run(f, SCORE), lambda r: r.json()["reward"] > 1),
     "fine-tuning-grader-multi-wrong": (lambda f: run(f, MULTI), lambda r: r.json()["reward"] != 0.5),
-    "fine-tuning-grader-validate-renamed": (lambda f: validated(f, CHECK), lambda r: r.json()["grader"]["name"] != "same"),
+    "fine-tuning-grader-validate-renamed": (lambda f: validated(f, CHECK),
+                                            lambda r: r.json()["grader"]["name"] != "same"),
     "fine-tuning-grader-invalid-accepted": (lambda f: validated(f, {**CHECK, "operation": "contains"}),
                                             lambda r: r.status_code == 200),
 }  # fmt: skip

@@ -49,7 +49,8 @@ def test_the_sdk_follows_a_job_to_its_end(client) -> None:
     times = [e.created_at for e in events]
     assert len(events) == len({e.id for e in events}) > 3 and times == sorted(times, reverse=True)
     checkpoints = list(client.fine_tuning.jobs.checkpoints.list(job.id))
-    assert [c.step_number for c in checkpoints] == [2, 1] and checkpoints[0].fine_tuned_model_checkpoint == done.fine_tuned_model
+    assert [c.step_number for c in checkpoints] == [2, 1]
+    assert checkpoints[0].fine_tuned_model_checkpoint == done.fine_tuned_model
     assert all(c.fine_tuning_job_id == job.id for c in checkpoints)
 
 
@@ -111,7 +112,8 @@ def test_the_sdk_shares_a_checkpoint(client) -> None:
 def test_the_sdk_runs_and_validates_graders(client) -> None:
     graders = client.fine_tuning.alpha.graders
     assert graders.run(grader=CHECK, model_sample="Paris", item={"answer": "Paris"}).reward == 1.0
-    assert graders.run(grader={**CHECK, "operation": "ilike"}, model_sample="in PARIS", item={"answer": "Paris"}).reward == 1.0
+    ilike = {**CHECK, "operation": "ilike"}
+    assert graders.run(grader=ilike, model_sample="in PARIS", item={"answer": "Paris"}).reward == 1.0
     similar = {"type": "text_similarity", "name": "similar", "input": "{{sample.output_text}}",
                "reference": "{{item.answer}}", "evaluation_metric": "fuzzy_match"}  # fmt: skip
     assert 0 < graders.run(grader=similar, model_sample="Pariss", item={"answer": "Paris"}).reward < 1

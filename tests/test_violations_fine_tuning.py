@@ -28,7 +28,8 @@ NAME = "ft:gpt-4o-mini-2024-07-18:org:oai-conformance:abc123"
 HYPER = {"n_epochs": 2, "batch_size": 1, "learning_rate_multiplier": "auto"}
 REQUEST = {"model": MODEL, "training_file": "file-train", "validation_file": "file-valid", "seed": 7,
            "suffix": "oai-conformance", "metadata": {"oai_conformance": "fine-tuning"},
-           "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": 1}}}}  # fmt: skip
+           "method": {"type": "supervised",
+                      "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": 1}}}}  # fmt: skip
 REFUSED = {"error": {"message": "File file-x has purpose 'user_data'.", "type": "invalid_request_error",
                      "param": "training_file", "code": "invalid_file_purpose"}}  # fmt: skip
 GRADERS = "/fine_tuning/alpha/graders"
@@ -149,7 +150,8 @@ def listed() -> Life:
     every = [untagged.body, *(m.body for m in made[::-1])]
     return Life(made[0], [
         ["created", made[1]], ["created", made[2]], ["created", untagged],
-        ["list", get({"object": "list", "data": copy.deepcopy(every), "has_more": False}, "/fine_tuning/jobs?limit=100")],
+        ["list", get({"object": "list", "data": copy.deepcopy(every), "has_more": False},
+                     "/fine_tuning/jobs?limit=100")],
         ["filtered", get({"object": "list", "data": copy.deepcopy(every[1:]), "has_more": False},
                          f"/fine_tuning/jobs?{TAG}&limit=100")],
     ])  # fmt: skip
@@ -209,6 +211,10 @@ def accepted(body: Any) -> Any:
     return lambda s: (setattr(s, "status", 200), setattr(s, "body", copy.deepcopy(body)))
 
 
+# The jobs list has no `order` and no first_id/last_id (seed 002): the other five invariants.
+JOBS_PAGES = ("limit", "has-more", "after-continues", "walk-once", "invalid-limit")
+
+
 def swap_events(spec: JLife) -> None:
     data = spec.last("events").body["data"]
     data[0], data[-1] = data[-1], data[0]
@@ -242,9 +248,9 @@ VIOLATIONS: list[V] = [
       lambda s: s.step("list").body["data"].pop(), "among them"),
     V("fine-tuning.list.metadata-filter", "an untagged job in the filtered list", listed,
       lambda s: s.step("filtered").body["data"].insert(0, job("validating_files", id="ftjob-3")), "only jobs"),
-    *[v for v in page_rows("fine-tuning.pages") if v.rid.rsplit(".", 1)[-1] not in ("order-reverses", "first-last-ids")],
-    V("fine-tuning.retrieve.unknown", "an unknown id answered 200", lambda: refusal(f"/fine_tuning/jobs/{JOB}", None, 404),
-      accepted(job("running")), "404"),
+    *[v for v in page_rows("fine-tuning.pages") if v.rid.rsplit(".", 1)[-1] in JOBS_PAGES],
+    V("fine-tuning.retrieve.unknown", "an unknown id answered 200",
+      lambda: refusal(f"/fine_tuning/jobs/{JOB}", None, 404), accepted(job("running")), "404"),
     V("fine-tuning.create.not-fine-tune-file", "a user_data file accepted",
       lambda: refusal("/fine_tuning/jobs", REQUEST), accepted(job("validating_files")), "400"),
     V("fine-tuning.create.bad-training-file", "a file of no examples succeeds", bad_file,
@@ -263,8 +269,8 @@ VIOLATIONS: list[V] = [
       lambda s: s.body.update(reward=0.9), "Expected: 1"),
     V("fine-tuning.graders.model-range", "a score above the range", lambda: ran(SCORE, 5.0),
       lambda s: s.body.update(reward=11.0), "within the grader's range"),
-    V("fine-tuning.graders.multi", "the sum, not the formula", lambda: ran(MULTI, 1.0, subs={"same": 1.0, "close": 1.0}),
-      lambda s: s.body.update(reward=2.0), "over them"),
+    V("fine-tuning.graders.multi", "the sum, not the formula",
+      lambda: ran(MULTI, 1.0, subs={"same": 1.0, "close": 1.0}), lambda s: s.body.update(reward=2.0), "over them"),
     V("fine-tuning.graders.validate", "the grader renamed", lambda: post({"grader": dict(CHECK)},
       f"{GRADERS}/validate", {"grader": CHECK}), lambda s: s.body["grader"].update(name="other"), "as sent"),
     V("fine-tuning.graders.invalid", "an unknown operation accepted",
@@ -351,7 +357,8 @@ def test_a_model_snapshot_echoes_the_model_sent() -> None:
 
 
 def test_the_grader_helpers() -> None:
-    assert render("{{ sample.output_text }} / {{item.a.b}} / {{item.none}}", "S", {"a": {"b": 2}}) == "S / 2 / {{item.none}}"
+    filled = render("{{ sample.output_text }} / {{item.a.b}} / {{item.none}}", "S", {"a": {"b": 2}})
+    assert filled == "S / 2 / {{item.none}}"
     item = {"answer": "Paris"}
     cases = [("eq", "Paris", 1.0), ("eq", "paris", 0.0), ("ne", "Rome", 1.0), ("like", "It is Paris.", 1.0),
              ("ilike", "it is PARIS", 1.0), ("like", "paris", 0.0), ("contains", "Paris", None)]  # fmt: skip

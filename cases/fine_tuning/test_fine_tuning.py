@@ -243,8 +243,13 @@ def run_grader(oai_client, grader: dict, sample: str, item: dict | None = None):
     return oai_client.request("POST", "/fine_tuning/alpha/graders/run", json=body)
 
 
-@requirement("fine-tuning.graders.run-schema", "fine-tuning.graders.string-check", "fine-tuning.graders.text-similarity",
-             "fine-tuning.graders.model-range", "fine-tuning.graders.multi")  # fmt: skip
+@requirement(
+    "fine-tuning.graders.run-schema",
+    "fine-tuning.graders.string-check",
+    "fine-tuning.graders.text-similarity",
+    "fine-tuning.graders.model-range",
+    "fine-tuning.graders.multi",
+)
 def test_graders_run(oai_client, oai_target, oai_judge):
     item = {"answer": "Paris"}
     for operation, sample in (("eq", "Paris"), ("eq", "paris"), ("ne", "Rome"), ("like", "It is Paris."),

@@ -17,6 +17,7 @@ state the job did not reach in that time is not applicable, with what was seen a
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 import re
@@ -172,13 +173,16 @@ def create_echoes(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 def _given(sent: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The method type a create request asked for and the hyperparameters it gave (the deprecated top-level
     `hyperparameters` are supervised's)."""
-    method = sent.get("method") if isinstance(sent.get("method"), dict) else {}
+    method = _dict(sent.get("method"))
     kind = str(method.get("type") or "supervised")
-    inner = method.get(kind) if isinstance(method.get(kind), dict) else {}
-    given = inner.get("hyperparameters") if isinstance(inner.get("hyperparameters"), dict) else None
-    if given is None:
-        given = sent.get("hyperparameters") if isinstance(sent.get("hyperparameters"), dict) else {}
-    return kind, given
+    inner = _dict(method.get(kind))
+    if isinstance(inner.get("hyperparameters"), dict):
+        return kind, inner["hyperparameters"]
+    return kind, _dict(sent.get("hyperparameters"))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @check("fine-tuning.create.method")
@@ -261,7 +265,8 @@ def status_finished(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
                 yield Violation(f"Received: fine_tuned_model {model!r} in a succeeded job\nExpected: the name of "
                                 "the model it made", "$.fine_tuned_model", exchange.index)  # fmt: skip
             # Seed 000's succeeded job leaves finished_at out: an abbreviated example, judged when it is given.
-            if "finished_at" in body and (not isinstance(finished, int) or (isinstance(created, int) and finished < created)):
+            early = isinstance(finished, int) and isinstance(created, int) and finished < created
+            if "finished_at" in body and (not isinstance(finished, int) or early):
                 yield Violation(f"Received: finished_at {finished!r} (created_at {created!r})\nExpected: the time "
                                 "it finished, not before it was created", "$.finished_at", exchange.index)  # fmt: skip
 
@@ -348,10 +353,10 @@ def _ids(items: list[Any]) -> list[Any]:
 def events_order(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     whole = life.step("events")
     events = [e for e in _items(whole) if isinstance(e, dict)]
-    times = [e.get("created_at") for e in events]
-    if all(isinstance(t, int) for t in times):
-        direction = next((1 if b > a else -1 for a, b in zip(times, times[1:], strict=False) if a != b), 0)
-        for n, (a, b) in enumerate(zip(times, times[1:], strict=False)):
+    times = [t for e in events if isinstance(t := e.get("created_at"), int)]
+    if len(times) == len(events):
+        direction = next((1 if b > a else -1 for a, b in itertools.pairwise(times) if a != b), 0)
+        for n, (a, b) in enumerate(itertools.pairwise(times)):
             if direction and (b - a) * direction < 0:
                 yield Violation(
                     f"Received: event {events[n + 1].get('id')!r} created_at {b} after {events[n].get('id')!r} "
@@ -429,7 +434,7 @@ def list_metadata_filter(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     yield from _on(listing, schema_violations("fine_tuning.job.list", body))
     items = [i for i in _items(listing) if isinstance(i, dict)]
     for n, item in enumerate(items):
-        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        metadata: dict[str, Any] = item["metadata"] if isinstance(item.get("metadata"), dict) else {}
         if any(metadata.get(k) != v for k, v in wanted_pairs.items()):
             yield Violation(f"Received: job {item.get('id')!r} with metadata {excerpt(item.get('metadata'), 120)}\n"
                             f"Expected: only jobs with metadata {wanted_pairs}", f"$.data[{n}].metadata",
@@ -665,7 +670,8 @@ def graders_text_similarity(exchange: Exchange, ctx: Context) -> Iterator[Violat
 @check("fine-tuning.graders.model-range")
 def graders_model_range(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     grader, _, reward = _run(exchange, "score_model")
-    bounds = grader.get("range") if isinstance(grader.get("range"), list) and len(grader["range"]) == 2 else [0, 1]
+    given = grader.get("range")
+    bounds: list[Any] = given if isinstance(given, list) and len(given) == 2 else [0, 1]
     low, high = (float(b) for b in bounds)
     if not low <= reward <= high:
         yield Violation(f"Received: reward {reward!r}\nExpected: within the grader's range [{low:g}, {high:g}]",
@@ -675,7 +681,7 @@ def graders_model_range(exchange: Exchange, ctx: Context) -> Iterator[Violation]
 @check("fine-tuning.graders.multi")
 def graders_multi(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     grader, body, reward = _run(exchange, "multi")
-    graders = grader.get("graders") if isinstance(grader.get("graders"), dict) else {}
+    graders: dict[str, Any] = grader["graders"] if isinstance(grader.get("graders"), dict) else {}
     if "type" in graders:  # one grader, as seed 003's table types it: its name is its own
         graders = {str(graders.get("name")): graders}
     subs = body.get("sub_rewards")

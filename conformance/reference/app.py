@@ -32,10 +32,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
-from . import fine_tuning  # fine-tuning (helper finetune-evals)
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .fine_tuning import FineTuning  # fine-tuning
+from .fine_tuning import routes as fine_tuning_routes  # fine-tuning
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
 
@@ -82,7 +83,7 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
-        self.fine_tuning = fine_tuning.FineTuning()  # fine-tuning
+        self.fine_tuning = FineTuning()  # fine-tuning
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -461,7 +462,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
-        *fine_tuning.routes(server),  # fine-tuning
+        *fine_tuning_routes(server),  # fine-tuning
     ]
     app = Starlette(
         routes=routes,

@@ -172,9 +172,9 @@ def _hyperparameters(given: Any, kind: str, config: ServerConfig) -> dict[str, A
 def create(body: Any, server: Server) -> dict[str, Any]:
     config = server.config
     valid = _validated(body, "fine_tuning.job.create.request")
-    method = valid.get("method") or {"type": "supervised"}
-    kind = method["type"]
-    inner = method.get(kind) if isinstance(method.get(kind), dict) else {}
+    method: dict[str, Any] = valid.get("method") or {"type": "supervised"}
+    kind = str(method["type"])
+    inner: dict[str, Any] = method[kind] if isinstance(method.get(kind), dict) else {}
     if kind == "reinforcement" and "grader" not in inner:
         raise invalid("Missing required parameter: 'method.reinforcement.grader'.", "method.reinforcement.grader",
                       "missing_required_parameter")  # fmt: skip
@@ -217,7 +217,7 @@ def create(body: Any, server: Server) -> dict[str, Any]:
         "seed": valid["seed"] if isinstance(valid.get("seed"), int) else created % 10_000,
         "estimated_finish": None,
         "method": {"type": kind, kind: {**({"grader": inner["grader"]} if "grader" in inner else {}),
-                                        "hyperparameters": hyper}},  # fmt: skip
+                                        "hyperparameters": hyper}},
         "metadata": valid.get("metadata"),
         "user_provided_suffix": valid.get("suffix"),
     }
@@ -470,7 +470,7 @@ def _calculate(text: str, rewards: dict[str, float]) -> float:
     try:
         return value(ast.parse(text, mode="eval").body)
     except (SyntaxError, ZeroDivisionError):
-        raise invalid("Invalid 'calculate_output': the formula cannot be computed.", "grader.calculate_output") from None
+        raise invalid("Invalid 'calculate_output': it cannot be computed.", "grader.calculate_output") from None
 
 
 def grade(grader: dict[str, Any], sample: str, item: dict[str, Any], config: ServerConfig) -> tuple[float, dict[str, float]]:  # noqa: E501
@@ -512,7 +512,7 @@ def run_grader(body: Any, config: ServerConfig) -> dict[str, Any]:
         "reward": reward,
         "metadata": {"name": grader["name"], "type": grader["type"], "errors": dict.fromkeys(errors, False),
                      "execution_time": 0.0, "scores": {}, "token_usage": 12 if uses_model else None,
-                     "sampled_model_name": grader.get("model") if uses_model else None},  # fmt: skip
+                     "sampled_model_name": grader.get("model") if uses_model else None},
         "sub_rewards": subs,
         "model_grader_token_usage_per_model": {grader["model"]: {"total_tokens": 12}} if uses_model else {},
     }
@@ -586,7 +586,7 @@ def routes(server: Server) -> list[Route]:
         Route(f"{base}/jobs/{{job_id}}/events", guarded(events), methods=["GET"]),
         Route(f"{base}/jobs/{{job_id}}/checkpoints", guarded(checkpoints), methods=["GET"]),
         Route(f"{base}/checkpoints/{{checkpoint}}/permissions/{{permission_id}}", guarded(permission),
-              methods=["DELETE"]),  # fmt: skip
+              methods=["DELETE"]),
         Route(f"{base}/checkpoints/{{checkpoint}}/permissions", guarded(permissions), methods=["GET", "POST"]),
         Route(f"{base}/alpha/graders/run", guarded(graders_run), methods=["POST"]),
         Route(f"{base}/alpha/graders/validate", guarded(graders_validate), methods=["POST"]),
