@@ -164,6 +164,23 @@ EXPECTED_NAMES = [
     "vector_store.search.results",
     "vector_store.update.request",
 ]
+# fine-tuning (helper finetune-evals)
+EXPECTED_NAMES = sorted([
+    *EXPECTED_NAMES,
+    "fine_tuning.checkpoint.permission.create.request",
+    "fine_tuning.checkpoint.permission.deleted",
+    "fine_tuning.checkpoint.permission.list",
+    "fine_tuning.job",
+    "fine_tuning.job.checkpoint.list",
+    "fine_tuning.job.create.request",
+    "fine_tuning.job.event.list",
+    "fine_tuning.job.list",
+    "grader",
+    "grader.run",
+    "grader.run.request",
+    "grader.validate",
+    "grader.validate.request",
+])  # fmt: skip
 
 
 
