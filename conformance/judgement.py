@@ -27,6 +27,7 @@ from conformance.checks import (  # noqa: F401
     conversations,
     embeddings,
     errors,
+    evals,
     files,
     fine_tuning,
     generated,

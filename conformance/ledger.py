@@ -38,6 +38,9 @@ CREATED_BY = {
     # fine-tuning: a job (cancelled unless it ended), a checkpoint's permission (sharing answers a list of them)
     "/fine_tuning/jobs": "fine_tuning.job",
     "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions": "checkpoint.permission",
+    # evals: an eval, a run of one (deleted: deleting the eval first ends its runs, then a 404)
+    "/evals": "eval",
+    "/evals/{eval_id}/runs": "eval.run",
 }
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.

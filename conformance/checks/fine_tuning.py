@@ -57,18 +57,24 @@ NEXT: dict[str, frozenset[str]] = {
 }
 
 
-def _reach(status: str) -> frozenset[str]:
-    seen: set[str] = set()
-    todo = [status]
-    while todo:
-        for after in NEXT.get(todo.pop(), frozenset()):
-            if after not in seen:
-                seen.add(after)
-                todo.append(after)
-    return frozenset(seen)
+def reachable(following: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """For each status of a machine (`following`: where each may go next), every status that can come after it:
+    a poll can miss states, so a rule allows any of them."""
+
+    def reach(status: str) -> frozenset[str]:
+        seen: set[str] = set()
+        todo = [status]
+        while todo:
+            for after in following.get(todo.pop(), frozenset()):
+                if after not in seen:
+                    seen.add(after)
+                    todo.append(after)
+        return frozenset(seen)
+
+    return {status: reach(status) for status in following}
 
 
-REACHABLE = {status: _reach(status) for status in NEXT}
+REACHABLE = reachable(NEXT)
 METHODS = ("supervised", "dpo", "reinforcement")
 
 
@@ -230,24 +236,32 @@ def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
             )
 
 
-@check("fine-tuning.status.transitions")
-def status_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+def transition_violations(
+    observed: list[tuple[Exchange, dict[str, Any]]], reach: dict[str, frozenset[str]], seen: str
+) -> Iterator[Violation]:
+    """The first answer whose status the one before it cannot lead to (`reach`), or that is no status at all."""
     previous: str | None = None
-    for exchange, body in _observed(life):
+    for exchange, body in observed:
         status = body.get("status")
-        if status not in NEXT:
-            yield Violation(f"Received: status {status!r}\nExpected: a job status", "$.status", exchange.index)
+        if status not in reach:
+            yield Violation(f"Received: status {status!r}\nExpected: one of {', '.join(sorted(reach))}", "$.status",
+                            exchange.index)  # fmt: skip
             return
-        if previous is not None and status != previous and status not in REACHABLE[previous]:
-            allowed = sorted(REACHABLE[previous]) or ["none: it has ended"]
+        if previous is not None and status != previous and status not in reach[previous]:
+            allowed = sorted(reach[previous]) or ["none: it has ended"]
             yield Violation(
-                f"Received: status {status!r} after {previous!r} (seen: {_seen(life)})\n"
+                f"Received: status {status!r} after {previous!r} (seen: {seen})\n"
                 f"Expected: {previous!r} again or a status it leads to ({', '.join(allowed)})",
                 "$.status",
                 exchange.index,
             )
             return
         previous = status
+
+
+@check("fine-tuning.status.transitions")
+def status_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    yield from transition_violations(_observed(life), REACHABLE, _seen(life))
 
 
 @check("fine-tuning.status.finished")

@@ -230,6 +230,17 @@ FAULTS: dict[str, str] = {
     "fine-tuning-grader-multi-wrong": "multi graders reward the sum of their graders, not their formula",
     "fine-tuning-grader-validate-renamed": "validating a grader answers it with another name",
     "fine-tuning-grader-invalid-accepted": "validating a grader of an unknown operation answers 200",
+    # evals (/v1/evals): each breaks one evals.* rule
+    "evals-update-ignored": "updating an eval answers it unchanged",
+    "evals-not-listed": "the evals list leaves out the newest eval",
+    "evals-delete-kept": "deleting an eval answers deleted but keeps it",
+    "evals-run-status-regresses": "the read that finds a run completed answers it `queued`",
+    "evals-result-counts-off": "completed runs count one errored item more than they have",
+    "evals-criteria-results-off": "a run's first testing criterion counts one item more as passed, one less failed",
+    "evals-output-items-page-repeats": "an output items page asked `after` an item starts with that item again",
+    "evals-cancel-ignored": "cancelling a run answers it unchanged, and it runs on",
+    "evals-run-delete-kept": "deleting a run answers deleted but keeps it",
+    "evals-sample-missing": "the output items of a sampling run have `sample: null`",
 }
 
 

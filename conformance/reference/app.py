@@ -13,6 +13,7 @@
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/fine_tuning and below: fine_tuning.py (jobs that move as polled, checkpoint permissions, graders)
+    /v1/evals and below: evals.py (evals, runs that move as polled and are graded by fine_tuning.py's graders)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -35,6 +36,8 @@ from . import batches, chat, chat_store, completions, embeddings, files, moderat
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .evals import Evals  # evals
+from .evals import routes as evals_routes  # evals
 from .fine_tuning import FineTuning  # fine-tuning
 from .fine_tuning import routes as fine_tuning_routes  # fine-tuning
 from .vector_stores import VectorStores
@@ -84,6 +87,7 @@ class _Server:
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
         self.fine_tuning = FineTuning()  # fine-tuning
+        self.evals = Evals()  # evals
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -463,6 +467,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *vector_store_routes(server),
         *batches.routes(server),
         *fine_tuning_routes(server),  # fine-tuning
+        *evals_routes(server),  # evals
     ]
     app = Starlette(
         routes=routes,
@@ -476,4 +481,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
     app.state.fine_tuning = server.fine_tuning  # fine-tuning
+    app.state.evals = server.evals  # evals
     return app
