@@ -27,6 +27,7 @@ from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
 from tests._batch_faults import BATCH_FAULT_CASES
+from tests._evals_faults import EVALS_FAULT_CASES
 from tests._fine_tuning_faults import FINE_TUNING_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
@@ -1290,6 +1291,7 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
 FAULT_CASES.update(FINE_TUNING_FAULT_CASES)  # fine-tuning
+FAULT_CASES.update(EVALS_FAULT_CASES)  # evals
 
 
 def test_every_fault_has_a_case() -> None:

@@ -180,6 +180,17 @@ EXPECTED_NAMES = sorted([
     "grader.run.request",
     "grader.validate",
     "grader.validate.request",
+    "eval",
+    "eval.create.request",
+    "eval.deleted",
+    "eval.list",
+    "eval.run",
+    "eval.run.create.request",
+    "eval.run.deleted",
+    "eval.run.list",
+    "eval.run.output_item",
+    "eval.run.output_item.list",
+    "eval.update.request",
 ])  # fmt: skip
 
 
