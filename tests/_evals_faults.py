@@ -58,7 +58,8 @@ def second_page(faults: Faults) -> httpx.Response:
 
 
 SAMPLED = {"type": "completions", "model": "gpt-4o-mini", "source": {"type": "file_content", "content": ITEMS},
-           "input_messages": {"type": "template", "template": [{"role": "user", "content": "Say {{item.a}}."}]}}  # fmt: skip
+           "input_messages": {"type": "template",
+                              "template": [{"role": "user", "content": "Say {{item.a}}."}]}}  # fmt: skip
 
 EVALS_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "evals-update-ignored": (updated, lambda r: r.json()["name"] != "renamed"),

@@ -32,7 +32,8 @@ def client():
 
 def test_the_sdk_manages_evals(client) -> None:
     made = client.evals.create(name="sdk", data_source_config=CUSTOM, testing_criteria=[SAME], metadata={"run": "sdk"})
-    assert made.object == "eval" and made.data_source_config.type == "custom" and made.testing_criteria[0].name == "same"
+    assert made.object == "eval" and made.data_source_config.type == "custom"
+    assert made.testing_criteria[0].name == "same"
     for kind in ("logs", "stored_completions"):
         other = client.evals.create(data_source_config={"type": kind, "metadata": {"usecase": "sdk"}},  # type: ignore[misc]
                                     testing_criteria=[SAID])  # fmt: skip

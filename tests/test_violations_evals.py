@@ -144,12 +144,14 @@ def completed(source: dict[str, Any] = SOURCE, sample: Any = None, model: str | 
 
 def canceled() -> RLife:
     path = f"{RUNS}/{RUN}"
-    return RLife(run_created(), [["cancel", Http(None, run("canceled"), path=path)], ["poll", get(run("canceled"), path)]])
+    return RLife(run_created(), [["cancel", Http(None, run("canceled"), path=path)],
+                                 ["poll", get(run("canceled"), path)]])  # fmt: skip
 
 
 MODEL = "gpt-4o-mini"
 SAMPLING = {"type": "completions", "model": MODEL, "source": SOURCE["source"],
-            "input_messages": {"type": "template", "template": [{"role": "user", "content": "Say {{item.answer}}."}]}}  # fmt: skip
+            "input_messages": {"type": "template",
+                               "template": [{"role": "user", "content": "Say {{item.answer}}."}]}}  # fmt: skip
 
 
 def sampled() -> RLife:
@@ -240,9 +242,11 @@ SEED_DELETED = {"object": "eval.deleted", "deleted": True, "eval_id": "eval_abc1
 SEED_GUIDE_EVAL = {"id": "eval_abc123", "name": "Customer Support Quality", "status": "ready",
                    "created_at": "2024-01-15T10:30:00Z", "updated_at": "2024-01-15T10:30:00Z",
                    "graders": [{"type": "human", "instructions": "Rate responses for helpfulness and accuracy"}],
-                   "data_source": {"type": "jsonl", "location": "gs://my-bucket/customer-support-data.jsonl"}}  # fmt: skip
+                   "data_source": {"type": "jsonl",
+                                   "location": "gs://my-bucket/customer-support-data.jsonl"}}  # fmt: skip
 SEED_GUIDE_RUN = {"id": "run_def456", "eval_id": "eval_abc123", "status": "queued", "model": "gpt-4",
-                  "created_at": "2024-01-15T11:00:00Z", "parameters": {"temperature": 0.2, "max_tokens": 1000}}  # fmt: skip
+                  "created_at": "2024-01-15T11:00:00Z",
+                  "parameters": {"temperature": 0.2, "max_tokens": 1000}}  # fmt: skip
 
 
 def test_the_seeds_example_answers() -> None:

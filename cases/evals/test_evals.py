@@ -25,8 +25,8 @@ CLOSE = {"type": "string_check", "name": "close", "input": "{{item.answer}}", "r
          "operation": "ilike"}  # fmt: skip
 CRITERIA = [SAME, CLOSE]
 # Two items pass both criteria, one only `close`, one neither.
-ITEMS = [{"item": {"answer": "Paris", "expected": "Paris"}}, {"item": {"answer": "Rome", "expected": "Rome"}},
-         {"item": {"answer": "paris", "expected": "Paris"}}, {"item": {"answer": "Lyon", "expected": "Paris"}}]  # fmt: skip
+ITEMS = [{"item": {"answer": answer, "expected": expected}}
+         for answer, expected in (("Paris", "Paris"), ("Rome", "Rome"), ("paris", "Paris"), ("Lyon", "Paris"))]
 CREATED = ("evals.create.schema", "evals.create.echoes")
 RUN = (
     "evals.runs.status.transitions",
@@ -156,7 +156,8 @@ def test_cancel_a_run(oai_client, oai_judge):
         pytest.skip(f"creating a run failed, so it cannot be cancelled: {made.response}")
     steps = [("cancel", oai_client.request("POST", f"{path}/{ident}"))]
     poll(oai_client, f"{path}/{ident}", steps)
-    oai_judge(RunLife(made, tuple(steps), waited=RUN_WAIT), "evals.runs.cancel.canceled", "evals.runs.status.transitions")
+    life = RunLife(made, tuple(steps), waited=RUN_WAIT)
+    oai_judge(life, "evals.runs.cancel.canceled", "evals.runs.status.transitions")
     oai_client.request("DELETE", path.removesuffix("/runs"))
 
 

@@ -493,6 +493,8 @@ def grade(grader: dict[str, Any], sample: str, item: dict[str, Any], config: Ser
     if kind == "python":
         return 0.5, {}
     graders = grader["graders"]
+    if "type" in graders and (errors := schema_errors("grader", graders)):  # one grader, typed only by its kind
+        raise describe_chat(errors[0])
     named = {str(graders.get("name")): graders} if "type" in graders else graders
     subs = {name: grade(sub, sample, item, config)[0] for name, sub in named.items()}
     if config.has("fine-tuning-grader-multi-wrong"):
