@@ -7,17 +7,14 @@ reads it as often as the fault needs.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from conformance.reference import ServerConfig, create_app
+from tests._batch_faults import call  # a request to an in-process reference server with the faults given
 
-KEY = "sk-test-fine-tuning-0123456789"
 EXAMPLE = {"messages": [{"role": "user", "content": "Say OK."}, {"role": "assistant", "content": "OK."}]}
 CHECK = {"type": "string_check", "name": "same", "input": "{{sample.output_text}}", "reference": "{{item.answer}}",
          "operation": "eq"}  # fmt: skip
@@ -25,20 +22,6 @@ CHECK = {"type": "string_check", "name": "same", "input": "{{sample.output_text}
 Faults = frozenset[str]
 Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
-
-
-@functools.cache
-def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
-
-
-def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"Authorization": f"Bearer {KEY}"}, **kwargs)
-
-    return asyncio.run(go())
 
 
 def create(faults: Faults, lines: Any = (EXAMPLE,), purpose: str = "fine-tune", **extra: Any) -> httpx.Response:

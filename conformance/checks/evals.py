@@ -27,7 +27,7 @@ from conformance.checks.evidence import (
 )
 from conformance.checks.evidence import cited as _on
 from conformance.checks.evidence import cited_answer as _body
-from conformance.checks.fine_tuning import reachable, transition_violations
+from conformance.checks.fine_tuning import listed_violations, made_objects, reachable, transition_violations
 from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -138,32 +138,33 @@ def update_applied(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
                             "unchanged by an update of name and metadata", "$.testing_criteria", got.index)  # fmt: skip
 
 
-@check("evals.delete.deleted")
-def delete_deleted(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _made(life, "eval")
+def _deleted(life: Lifecycle, kind: str, key: str) -> Iterator[Violation]:
+    """The deletion's answer names the object (`key`), and the object is then not found."""
+    made = _made(life, kind)
     deleted = life.step("delete")
     body = _body(deleted)
-    yield from _on(deleted, schema_violations("eval.deleted", body))
-    if isinstance(body, dict) and body.get("eval_id") != made["id"]:
-        yield Violation(f"Received: eval_id {body.get('eval_id')!r}\nExpected: {made['id']!r}, the eval deleted",
-                        "$.eval_id", deleted.index)  # fmt: skip
+    yield from _on(deleted, schema_violations(f"{kind}.deleted", body))
+    if isinstance(body, dict) and body.get(key) != made["id"]:
+        yield Violation(f"Received: {key} {body.get(key)!r}\nExpected: {made['id']!r}, the {kind} deleted", f"$.{key}",
+                        deleted.index)  # fmt: skip
     after = life.step("retrieve-deleted")
     if after.response is None or after.response.status != 404:
-        yield Violation(f"{received(after)}\nExpected: 404 for the eval once deleted", "", after.index)
+        yield Violation(f"{received(after)}\nExpected: 404 for the {kind} once deleted", "", after.index)
+
+
+@check("evals.delete.deleted")
+def delete_deleted(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    yield from _deleted(life, "eval", "eval_id")
 
 
 @check("evals.list.contains")
 def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = [_json(e) for e in (life.created, *life.all("created"))]
-    wanted = [e.get("id") for e in made if isinstance(e, dict) and isinstance(e.get("id"), str)]
-    if not wanted:
-        raise NotApplicable(f"creating the evals failed ({received(life.created)[10:90]})")
+    wanted = [e["id"] for e in made_objects(life, "evals")]
     listing = life.step("list")
-    yield from _on(listing, schema_violations("eval.list", _body(listing)))
+    found = list(listed_violations(listing, "eval.list", wanted, "evals"))
+    yield from found
     ids = _ids(_items(listing))
-    if missing := [i for i in wanted if i not in ids]:
-        yield Violation(f"Received: {excerpt(ids, 160)}\nExpected: the evals just created {excerpt(missing, 120)} "
-                        "among them", "$.data", listing.index)  # fmt: skip
+    if found:
         return
     order = dict(parse_qsl(urlsplit(listing.request.url).query)).get("order", "asc")
     shown = [i for i in ids if i in wanted]
@@ -385,27 +386,13 @@ def run_cancel(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("evals.runs.delete.deleted")
 def run_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _made(life, "eval.run")
-    deleted = life.step("delete")
-    body = _body(deleted)
-    yield from _on(deleted, schema_violations("eval.run.deleted", body))
-    if isinstance(body, dict) and body.get("run_id") != made["id"]:
-        yield Violation(f"Received: run_id {body.get('run_id')!r}\nExpected: {made['id']!r}, the run deleted",
-                        "$.run_id", deleted.index)  # fmt: skip
-    after = life.step("retrieve-deleted")
-    if after.response is None or after.response.status != 404:
-        yield Violation(f"{received(after)}\nExpected: 404 for the run once deleted", "", after.index)
+    yield from _deleted(life, "eval.run", "run_id")
 
 
 @check("evals.runs.list.contains")
 def runs_list(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     made = _made(life, "eval.run")
-    listing = life.step("runs")
-    yield from _on(listing, schema_violations("eval.run.list", _body(listing)))
-    ids = _ids(_items(listing))
-    if made["id"] not in ids:
-        yield Violation(f"Received: {excerpt(ids, 160)}\nExpected: the run just created {made['id']!r} among them",
-                        "$.data", listing.index)  # fmt: skip
+    yield from listed_violations(life.step("runs"), "eval.run.list", [made["id"]], "runs")
 
 
 @check("evals.runs.sampled")

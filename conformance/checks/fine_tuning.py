@@ -416,19 +416,28 @@ def checkpoints_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 # --- the list --------------------------------------------------------------------------------------------------
 
 
-@check("fine-tuning.list.contains")
-def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = [_json(e) for e in (life.created, *life.all("created"))]
-    wanted = [j.get("id") for j in made if isinstance(j, dict) and isinstance(j.get("id"), str)]
-    if not wanted:
-        raise NotApplicable(f"creating the jobs failed ({received(life.created)[10:90]})")
-    listing = life.step("list")
-    body = _body(listing)
-    yield from _on(listing, schema_violations("fine_tuning.job.list", body))
+def made_objects(life: Lifecycle, what: str) -> list[dict[str, Any]]:
+    """The objects a list case created (its created exchange and "created" steps); not applicable when none was."""
+    made = [b for e in (life.created, *life.all("created")) if isinstance(b := _json(e), dict)
+            and isinstance(b.get("id"), str)]  # fmt: skip
+    if not made:
+        raise NotApplicable(f"creating the {what} failed ({received(life.created)[10:90]})")
+    return made
+
+
+def listed_violations(listing: Exchange, schema: str, wanted: list[Any], what: str) -> Iterator[Violation]:
+    """A page's schema, and the ids `wanted` (what the case just created) among its items."""
+    yield from _on(listing, schema_violations(schema, _body(listing)))
     ids = _ids(_items(listing))
     if missing := [i for i in wanted if i not in ids]:
-        yield Violation(f"Received: a list of {len(ids)} jobs {excerpt(ids, 160)}\nExpected: the jobs just created "
-                        f"{excerpt(missing, 120)} among them", "$.data", listing.index)  # fmt: skip
+        yield Violation(f"Received: a list of {len(ids)} {what} {excerpt(ids, 160)}\nExpected: the {what} just "
+                        f"created {excerpt(missing, 120)} among them", "$.data", listing.index)  # fmt: skip
+
+
+@check("fine-tuning.list.contains")
+def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+    wanted = [j["id"] for j in made_objects(life, "jobs")]
+    yield from listed_violations(life.step("list"), "fine_tuning.job.list", wanted, "jobs")
 
 
 def _metadata_filter(exchange: Exchange) -> dict[str, str]:
@@ -438,10 +447,7 @@ def _metadata_filter(exchange: Exchange) -> dict[str, str]:
 
 @check("fine-tuning.list.metadata-filter")
 def list_metadata_filter(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = [_json(e) for e in (life.created, *life.all("created"))]
-    wanted = [j.get("id") for j in made if isinstance(j, dict) and isinstance(j.get("id"), str)]
-    if not wanted:
-        raise NotApplicable(f"creating the jobs failed ({received(life.created)[10:90]})")
+    made = made_objects(life, "jobs")
     listing = life.step("filtered")
     wanted_pairs = _metadata_filter(listing)
     body = _body(listing)
@@ -454,7 +460,7 @@ def list_metadata_filter(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
                             f"Expected: only jobs with metadata {wanted_pairs}", f"$.data[{n}].metadata",
                             listing.index)  # fmt: skip
             return
-    matching = [j.get("id") for j in made if isinstance(j, dict) and all(
+    matching = [j.get("id") for j in made if all(
         isinstance(j.get("metadata"), dict) and j["metadata"].get(k) == v for k, v in wanted_pairs.items())]
     ids = _ids(items)
     if missing := [i for i in matching if i not in ids]:
