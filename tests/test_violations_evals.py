@@ -20,7 +20,7 @@ from conformance.judgement import Status, judge
 from conformance.requirements import catalogue
 from conformance.schemas import validate
 from tests.test_violations import Http
-from tests.test_violations_responses import Life, V, fails_with_evidence, param, passes
+from tests.test_violations_responses import Life, V, fails_with_evidence, page_rows, param, passes
 
 T = 1_738_960_610
 EVAL = "eval_abc123"
@@ -198,6 +198,7 @@ VIOLATIONS: list[V] = [
       "among them"),
     V("evals.runs.sampled", "no sample in an output item", sampled,
       lambda s: s.pages()[0].body["data"][0].update(sample=None), "the sample"),
+    *page_rows("evals.runs.output-items.pages"),
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conformance.case import Lifecycle, requirement
+from conformance.case import Lifecycle, requirement, walk
 from conformance.checks.evals import RunLife
 from conformance.pagination import walk_pages
 
@@ -28,6 +28,15 @@ CRITERIA = [SAME, CLOSE]
 ITEMS = [{"item": {"answer": answer, "expected": expected}}
          for answer, expected in (("Paris", "Paris"), ("Rome", "Rome"), ("paris", "Paris"), ("Lyon", "Paris"))]
 CREATED = ("evals.create.schema", "evals.create.echoes")
+PAGES = (
+    "evals.runs.output-items.pages.limit",
+    "evals.runs.output-items.pages.has-more",
+    "evals.runs.output-items.pages.first-last-ids",
+    "evals.runs.output-items.pages.after-continues",
+    "evals.runs.output-items.pages.walk-once",
+    "evals.runs.output-items.pages.order-reverses",
+    "evals.runs.output-items.pages.invalid-limit",
+)
 RUN = (
     "evals.runs.status.transitions",
     "evals.runs.result-counts",
@@ -130,7 +139,7 @@ def test_evals_list(oai_client, oai_judge):
     oai_judge(unknown, "evals.retrieve.unknown", "errors.envelope.schema")
 
 
-@requirement("evals.runs.create.schema", *RUN)
+@requirement("evals.runs.create.schema", *RUN, *PAGES)
 def test_a_run_over_given_items(oai_client, oai_judge):
     path = f"/evals/{an_eval(oai_client)}/runs"
     source = {"type": "jsonl", "source": {"type": "file_content", "content": ITEMS}}
@@ -140,6 +149,7 @@ def test_a_run_over_given_items(oai_client, oai_judge):
     if (ident := made_id(made)) is None:
         pytest.skip(f"creating a run failed, so it cannot be judged: {made.response}")
     steps = followed(oai_client, path, made)
+    oai_judge(walk(oai_client, f"{path}/{ident}/output_items", limit=1), *PAGES)
     steps.append(("delete", oai_client.request("DELETE", f"{path}/{ident}")))
     steps.append(("retrieve-deleted", oai_client.request("GET", f"{path}/{ident}")))
     criteria = tuple(c["name"] for c in CRITERIA)

@@ -61,6 +61,7 @@ def ids(exchange: Exchange) -> list[Any]:
     "files.pages.limit",
     "batches.pages.limit",
     "fine-tuning.pages.limit",
+    "evals.runs.output-items.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -78,6 +79,7 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.has-more",
     "batches.pages.has-more",
     "fine-tuning.pages.has-more",
+    "evals.runs.output-items.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -104,6 +106,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.batches.files.pages.first-last-ids",
     "files.pages.first-last-ids",
     "batches.pages.first-last-ids",
+    "evals.runs.output-items.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
@@ -126,6 +129,7 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.after-continues",
     "batches.pages.after-continues",
     "fine-tuning.pages.after-continues",
+    "evals.runs.output-items.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -153,6 +157,7 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.walk-once",
     "batches.pages.walk-once",
     "fine-tuning.pages.walk-once",
+    "evals.runs.output-items.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -177,6 +182,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "vector-stores.files.pages.order-reverses",
     "vector-stores.batches.files.pages.order-reverses",
     "files.pages.order-reverses",
+    "evals.runs.output-items.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -199,6 +205,7 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "files.pages.invalid-limit",
     "batches.pages.invalid-limit",
     "fine-tuning.pages.invalid-limit",
+    "evals.runs.output-items.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response
