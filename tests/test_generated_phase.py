@@ -41,7 +41,8 @@ def test_requests_on_one_object_name_one_the_run_made(default_run: CliRun):
     resources = default_run.results["resources"]
     made = {entry["id"] for entry in resources["created"]}
     assert resources["left"] == [], "the ledger deleted every object the phase made"
-    # Never-generated operations send nothing here; the administration API's objects are found, not made (FOUND).
+    # Generated operations only: one never generated (a checkpoint permission) names what its case found; the
+    # administration API's objects are found, not made (FOUND).
     for op in (op for op in operations() if op.created_by and op.generate):
         template = "/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", op.path)
         answered = [
