@@ -116,6 +116,8 @@ def shape(
             return REJECT
     if operation.path in ASSISTANTS_SHAPERS and mode == "positive" and isinstance(shaped, dict):
         shaped = ASSISTANTS_SHAPERS[operation.path](shaped, model)
+    if operation.path in GRADER_PATHS and mode == "positive" and isinstance(shaped, dict):
+        _grader(shaped.get("grader"), model)  # fine-tuning
     if not upstream and _is_valid(operation.request_schema, shaped) != wanted_valid:
         return REJECT
     return shaped
@@ -597,3 +599,36 @@ CONTAINER_SHAPERS = {
     "/containers": _container_create,
     "/containers/{container_id}/files": _container_file_create,
 }
+
+
+# --- fine-tuning: a grader run or validated (helper finetune-evals) ----------------------------------------------
+# The rules a grader's schema cannot state: a multi grader's formula names its graders (drawn names are no
+# identifiers, so they are renamed g0, g1, ...), a python grader's source must be a program (a fixed one that
+# costs nothing), and a model grader runs on the configured model. Nested graders are shaped alike.
+GRADER_SOURCE = "def grade(sample, item) -> float:\n    return 1.0\n"
+
+
+def _grader(grader: Any, model: str | None) -> None:
+    if not isinstance(grader, dict):
+        return
+    kind = grader.get("type")
+    if kind == "python":
+        grader["source"] = GRADER_SOURCE
+    elif kind in ("score_model", "label_model") and model is not None:
+        grader["model"] = model
+    elif kind == "multi" and isinstance(grader.get("graders"), dict):
+        inner = grader["graders"]
+        if "type" in inner:  # one grader: its name is the formula
+            inner["name"] = "g0"
+            _grader(inner, model)
+            grader["calculate_output"] = "g0"
+            return
+        renamed = {f"g{n}": sub for n, sub in enumerate(inner.values())}
+        for sub in renamed.values():
+            _grader(sub, model)
+        grader["graders"] = renamed
+        grader["calculate_output"] = f"({' + '.join(renamed)}) / {len(renamed)}" if renamed else "0"
+
+
+# The operations whose body holds a grader (shaped in positive mode by `shape`).
+GRADER_PATHS = ("/fine_tuning/alpha/graders/run", "/fine_tuning/alpha/graders/validate")

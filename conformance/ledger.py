@@ -52,6 +52,12 @@ CREATED_BY = {
     "/organization/projects/{project_id}/users": "organization.project.user",
     "/organization/projects/{project_id}/service_accounts": "organization.project.service_account",
     "/organization/certificates": "organization.certificate",
+    # fine-tuning: a job (cancelled unless it ended), a checkpoint's permission (sharing answers a list of them)
+    "/fine_tuning/jobs": "fine_tuning.job",
+    "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions": "checkpoint.permission",
+    # evals: an eval, a run of one (deleted: deleting the eval first ends its runs, then a 404)
+    "/evals": "eval",
+    "/evals/{eval_id}/runs": "eval.run",
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
 # the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).
@@ -68,12 +74,14 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "chatkit.session": ("POST", "/cancel"),  # chatkit: a session cannot be deleted
     # administration API: a project cannot be deleted, only archived
     "organization.project": ("POST", "/archive"),
+    "fine_tuning.job": ("POST", "/cancel"),  # fine-tuning
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {
     "batch": frozenset({"completed", "failed", "expired", "cancelled"}),
     "vector_store.file_batch": frozenset({"completed", "failed", "cancelled"}),
     "chatkit.session": frozenset({"expired", "cancelled"}),  # chatkit
+    "fine_tuning.job": frozenset({"succeeded", "failed", "cancelled"}),  # fine-tuning
 }
 # The keys of an object that name files it made (a batch's output and error files): seen in any answer about an
 # object of the run, each is a "file" the run deletes.
@@ -234,6 +242,12 @@ def _created_id(exchange: Exchange, key: str = "id") -> str | None:
     body = exchange.response.json
     if isinstance(body, dict) and isinstance(body.get(key), str):
         return str(body[key])
+    if isinstance(body, dict) and isinstance(body.get("id"), str):
+        return body["id"]
+    # Sharing a fine-tuning checkpoint answers a list of the permissions made (the cases make one at a time).
+    made = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
+    if isinstance(made, list) and made and isinstance(made[0], dict) and isinstance(made[0].get("id"), str):
+        return str(made[0]["id"])
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:

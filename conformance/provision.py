@@ -136,6 +136,74 @@ def _vector_store_file_batch(client: Client, target: Target, made: dict[str, str
     return _created(exchange, "vector store file batch")
 
 
+# --- fine-tuning: a job of ten chat examples from a file of its own (both ended by the ledger: the job cancelled
+# unless it ended, the file deleted); a checkpoint of such a job once it succeeded; a permission on that checkpoint.
+FINE_TUNE_EXAMPLE = {"messages": [{"role": "user", "content": SHORT}, {"role": "assistant", "content": "OK."}]}
+CHECKPOINT_READS = 10  # how often the job is read for it to succeed (the reference: one state a read)
+
+
+def _fine_tuning_job(client: Client, target: Target, _: dict[str, str]) -> str:
+    data = b"".join(json.dumps(FINE_TUNE_EXAMPLE).encode() + b"\n" for _ in range(10))
+    files = [("purpose", (None, "fine-tune")), ("file", ("oai-conformance-fine-tune.jsonl", data, "application/jsonl"))]
+    training = _created(client.request("POST", "/files", files=files), "fine-tune training file")
+    body = {"model": target.model("chat"), "training_file": training, "metadata": METADATA}
+    return _created(client.request("POST", "/fine_tuning/jobs", json=body), "fine-tuning job")
+
+
+def _fine_tuning_checkpoint(client: Client, target: Target, made: dict[str, str]) -> str:
+    job = _fine_tuning_job(client, target, made)
+    for _ in range(CHECKPOINT_READS):
+        read = client.request("GET", f"/fine_tuning/jobs/{job}")
+        body = read.response.json if read.response is not None and read.response.status == 200 else None
+        if not isinstance(body, dict) or body.get("status") in ("succeeded", "failed", "cancelled"):
+            break
+    listed = client.request("GET", f"/fine_tuning/jobs/{job}/checkpoints")
+    return _created(listed, "checkpoint of a fine-tuning job that succeeded",
+                    lambda body: (_first(body.get("data")) or {}).get("fine_tuned_model_checkpoint"))
+
+
+def _first(items: Any) -> Any:
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else None
+
+
+def _checkpoint_permission(client: Client, target: Target, made: dict[str, str]) -> str:
+    path = f"/fine_tuning/checkpoints/{made['fine_tuning.checkpoint']}/permissions"
+    exchange = client.request("POST", path, json={"project_ids": ["proj_oai_conformance"]})
+    return _created(exchange, "checkpoint permission", lambda body: (_first(body.get("data")) or {}).get("id"))
+
+
+# --- evals: an eval of two string_check criteria over a custom item schema; a run of four given items (free:
+# nothing is sampled); an output item of that run, read once the run completed (the ledger deletes the eval).
+EVAL_ITEM = {"type": "object", "properties": {"answer": {"type": "string"}, "expected": {"type": "string"}}}
+EVAL_CRITERION = {"type": "string_check", "name": "same", "input": "{{item.answer}}", "reference": "{{item.expected}}",
+                  "operation": "eq"}  # fmt: skip
+EVAL_ITEMS = [{"item": {"answer": "OK", "expected": "OK"}}, {"item": {"answer": "no", "expected": "OK"}}]
+RUN_READS = 10  # how often a run is read for it to complete (the reference: one state a read)
+
+
+def _eval(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance", "metadata": METADATA, "testing_criteria": [EVAL_CRITERION],
+            "data_source_config": {"type": "custom", "item_schema": EVAL_ITEM}}  # fmt: skip
+    return _created(client.request("POST", "/evals", json=body), "eval")
+
+
+def _eval_run(client: Client, target: Target, made: dict[str, str]) -> str:
+    source = {"type": "jsonl", "source": {"type": "file_content", "content": EVAL_ITEMS}}
+    exchange = client.request("POST", f"/evals/{made['eval']}/runs", json={"data_source": source})
+    return _created(exchange, "eval run")
+
+
+def _eval_run_output_item(client: Client, target: Target, made: dict[str, str]) -> str:
+    path = f"/evals/{made['eval']}/runs/{made['eval.run']}"
+    for _ in range(RUN_READS):
+        read = client.request("GET", path)
+        body = read.response.json if read.response is not None and read.response.status == 200 else None
+        if not isinstance(body, dict) or body.get("status") not in ("queued", "in_progress"):
+            break
+    listed = client.request("GET", f"{path}/output_items")
+    return _created(listed, "output item of a completed eval run", lambda body: _first_id(body.get("data")))
+
+
 def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
@@ -211,6 +279,14 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "thread.run": _thread_run,
     "thread.run.step": _thread_run_step,
     "video": _video,  # videos (media-visual)
+    # fine-tuning
+    "fine_tuning.job": _fine_tuning_job,
+    "fine_tuning.checkpoint": _fine_tuning_checkpoint,
+    "checkpoint.permission": _checkpoint_permission,
+    # evals
+    "eval": _eval,
+    "eval.run": _eval_run,
+    "eval.run.output_item": _eval_run_output_item,
 }
 
 

@@ -41,8 +41,9 @@ def test_requests_on_one_object_name_one_the_run_made(default_run: CliRun):
     resources = default_run.results["resources"]
     made = {entry["id"] for entry in resources["created"]}
     assert resources["left"] == [], "the ledger deleted every object the phase made"
-    # Never-generated operations send nothing here; the administration API's objects are found, not made (FOUND).
-    # A path that is an operation of its own (POST /threads/runs) is not an id of a templated one (/threads/{id}).
+    # Generated operations only: one never generated (a checkpoint permission) names what its case found; the
+    # administration API's objects are found, not made (FOUND). A path that is an operation of its own
+    # (POST /threads/runs) is not an id of a templated one (/threads/{id}).
     literal = {(op.method, "/v1" + op.path) for op in operations() if "{" not in op.path}
     for op in (op for op in operations() if op.created_by and op.generate):
         template = "/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", op.path)

@@ -30,6 +30,8 @@ from tests._admin_faults import ADMIN_FAULT_CASES
 from tests._audio_faults import AUDIO_FAULT_CASES
 from tests._batch_faults import BATCH_FAULT_CASES
 from tests._container_chatkit_faults import CHATKIT_FAULT_CASES, CONTAINER_FAULT_CASES  # containers, chatkit
+from tests._evals_faults import EVALS_FAULT_CASES
+from tests._fine_tuning_faults import FINE_TUNING_FAULT_CASES
 from tests._media_faults import MEDIA_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
@@ -1303,6 +1305,8 @@ FAULT_CASES.update(CONTAINER_FAULT_CASES)  # containers
 FAULT_CASES.update(CHATKIT_FAULT_CASES)  # chatkit
 FAULT_CASES.update(MEDIA_FAULT_CASES)  # images and videos
 FAULT_CASES.update(ADMIN_FAULT_CASES)
+FAULT_CASES.update(FINE_TUNING_FAULT_CASES)  # fine-tuning
+FAULT_CASES.update(EVALS_FAULT_CASES)  # evals
 
 
 def test_every_fault_has_a_case() -> None:

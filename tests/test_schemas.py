@@ -226,6 +226,34 @@ EXPECTED_NAMES = sorted([
     "container", "container.create.request", "container.deleted", "container.file", "container.file.create.request",
     "container.file.deleted", "container.file.list", "container.list",
 ])
+# fine-tuning (helper finetune-evals)
+EXPECTED_NAMES = sorted([
+    *EXPECTED_NAMES,
+    "fine_tuning.checkpoint.permission.create.request",
+    "fine_tuning.checkpoint.permission.deleted",
+    "fine_tuning.checkpoint.permission.list",
+    "fine_tuning.job",
+    "fine_tuning.job.checkpoint.list",
+    "fine_tuning.job.create.request",
+    "fine_tuning.job.event.list",
+    "fine_tuning.job.list",
+    "grader",
+    "grader.run",
+    "grader.run.request",
+    "grader.validate",
+    "grader.validate.request",
+    "eval",
+    "eval.create.request",
+    "eval.deleted",
+    "eval.list",
+    "eval.run",
+    "eval.run.create.request",
+    "eval.run.deleted",
+    "eval.run.list",
+    "eval.run.output_item",
+    "eval.run.output_item.list",
+    "eval.update.request",
+])  # fmt: skip
 
 
 

@@ -134,7 +134,9 @@ def test_every_fault_is_caught_here():
     from test_chatkit_end_to_end import CAUGHT as CHATKIT
     from test_completions_end_to_end import CAUGHT as COMPLETIONS
     from test_containers_end_to_end import CAUGHT as CONTAINERS
+    from test_evals_end_to_end import CAUGHT as EVALS  # evals (helper finetune-evals)
     from test_files_end_to_end import CAUGHT as FILES
+    from test_fine_tuning_end_to_end import CAUGHT as FINE_TUNING  # fine-tuning (helper finetune-evals)
     from test_images_end_to_end import CAUGHT as IMAGES
     from test_moderations_end_to_end import CAUGHT as MODERATIONS
     from test_responses_end_to_end import CAUGHT as RESPONSES
@@ -145,6 +147,8 @@ def test_every_fault_is_caught_here():
     batches = {fault: rules for fault, rules in BATCHES.items() if fault.startswith("batches-")}
     families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS, ADMIN)
     families += (AUDIO, CONTAINERS, CHATKIT, ASSISTANTS)
+    # fine-tuning also runs pages-no-has-more over its jobs list: counted here too, as the batches' is.
+    families += ({f: r for f, r in FINE_TUNING.items() if f.startswith("fine-tuning-")}, EVALS)
     caught = set(CAUGHT).union(*families)
     assert caught == set(FAULTS), caught ^ set(FAULTS)
     assert not set(CAUGHT) & set().union(*families), "a fault is tested twice"

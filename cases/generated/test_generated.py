@@ -35,6 +35,9 @@ MODEL_ROLE |= {"containers": "chat"}  # containers (no model: any role's id is u
 MODEL_ROLE |= {"chatkit": "chat"}  # chatkit (no model either)
 # assistants: an assistant names the chat model; threads and runs act on what the run made
 MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.runs": "chat"}
+# fine-tuning: the chat model is the model fine-tuned, and a score_model grader's
+MODEL_ROLE |= {"fine-tuning": "chat", "fine-tuning.checkpoint-permissions": "chat", "fine-tuning.graders": "chat"}
+MODEL_ROLE |= {"evals": "chat", "evals.runs": "chat", "evals.runs.sampling": "chat"}  # evals
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -66,6 +66,8 @@ def ids(exchange: Exchange) -> list[Any]:
     "assistants.messages.pages.limit",
     "assistants.pages.limit",
     "videos.pages.limit",
+    "fine-tuning.pages.limit",
+    "evals.runs.output-items.pages.limit",
 )
 def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in walk.pages:
@@ -88,6 +90,8 @@ def limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "assistants.messages.pages.has-more",
     "assistants.pages.has-more",
     "videos.pages.has-more",
+    "fine-tuning.pages.has-more",
+    "evals.runs.output-items.pages.has-more",
 )
 def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -120,6 +124,7 @@ def has_more(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "assistants.messages.pages.first-last-ids",
     "assistants.pages.first-last-ids",
     "videos.pages.first-last-ids",
+    "evals.runs.output-items.pages.first-last-ids",
 )
 def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     for exchange in (walk.whole, *walk.pages, *((walk.reverse,) if walk.reverse is not None else ())):
@@ -147,6 +152,8 @@ def first_last(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "assistants.messages.pages.after-continues",
     "assistants.pages.after-continues",
     "videos.pages.after-continues",
+    "fine-tuning.pages.after-continues",
+    "evals.runs.output-items.pages.after-continues",
 )
 def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -179,6 +186,8 @@ def after(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "assistants.messages.pages.walk-once",
     "assistants.pages.walk-once",
     "videos.pages.walk-once",
+    "fine-tuning.pages.walk-once",
+    "evals.runs.output-items.pages.walk-once",
 )
 def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     everything = ids(walk.whole)
@@ -207,6 +216,7 @@ def walk_once(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "containers.files.pages.order-reverses",
     "chatkit.threads.items.pages.order-reverses",
     "assistants.messages.pages.order-reverses",
+    "evals.runs.output-items.pages.order-reverses",
 )
 def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     if walk.reverse is None:
@@ -233,6 +243,8 @@ def order(walk: Walk, ctx: Context) -> Iterator[Violation]:
     "assistants.messages.pages.invalid-limit",
     "assistants.pages.invalid-limit",
     "videos.pages.invalid-limit",
+    "fine-tuning.pages.invalid-limit",
+    "evals.runs.output-items.pages.invalid-limit",
 )
 def invalid_limit(walk: Walk, ctx: Context) -> Iterator[Violation]:
     response = walk.invalid.response

@@ -17,6 +17,8 @@
     /v1/containers and below: containers.py (containers and their files)
     /v1/chatkit and below: chatkit.py (sessions of one workflow, the threads it holds, uploads)
     /v1/organization and below: admin.py (the administration API, behind its own admin key)
+    /v1/fine_tuning and below: fine_tuning.py (jobs that move as polled, checkpoint permissions, graders)
+    /v1/evals and below: evals.py (evals, runs that move as polled and are graded by fine_tuning.py's graders)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -58,6 +60,10 @@ from .chatkit import ChatKit  # chatkit
 from .chatkit import routes as chatkit_routes  # chatkit
 from .containers import Containers  # containers
 from .containers import routes as container_routes  # containers
+from .evals import Evals  # evals
+from .evals import routes as evals_routes  # evals
+from .fine_tuning import FineTuning  # fine-tuning
+from .fine_tuning import routes as fine_tuning_routes  # fine-tuning
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
 
@@ -110,6 +116,8 @@ class _Server:
         self.images = images.ImageStore()
         self.videos = videos.VideoStore(self.ids)
         self.organization = admin.Organization(self.ids)
+        self.fine_tuning = FineTuning()  # fine-tuning
+        self.evals = Evals()  # evals
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -498,6 +506,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *chatkit_routes(server),  # chatkit
         # administration API (admin.py): the organization, its audit log and usage, behind the admin key
         *admin.routes(server, server.organization),
+        *fine_tuning_routes(server),  # fine-tuning
+        *evals_routes(server),  # evals
     ]
     app = Starlette(
         routes=routes,
@@ -512,4 +522,6 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.batches = server.batches
     app.state.containers = server.containers  # containers
     app.state.chatkit = server.chatkit  # chatkit
+    app.state.fine_tuning = server.fine_tuning  # fine-tuning
+    app.state.evals = server.evals  # evals
     return app

@@ -408,6 +408,57 @@ PUBLIC_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
             f"{API}/project-rate-limits/update",
         ),
         "upload-certificate": ("Certificates › Upload certificate", f"{API}/certificates/uploadCertificate"),
+        # fine-tuning, graders and evals (helper finetune-evals)
+        "create-fine-tuning-job": ("Fine-tuning › Create fine-tuning job", f"{API}/fine-tuning/create"),
+        "createfinetuningjobrequest": ("Fine-tuning › Create fine-tuning job", f"{API}/fine-tuning/create"),
+        "finetunemethod": ("Fine-tuning › Create fine-tuning job", f"{API}/fine-tuning/create"),
+        "finetuningjob": ("Fine-tuning › The fine-tuning job object", f"{API}/fine-tuning/object"),
+        "get-fine_tuningjobsfine_tuning_job_id": (
+            "Fine-tuning › Retrieve fine-tuning job",
+            f"{API}/fine-tuning/retrieve",
+        ),
+        "post-fine_tuningjobsfine_tuning_job_idcancel": (
+            "Fine-tuning › Cancel fine-tuning",
+            f"{API}/fine-tuning/cancel",
+        ),
+        "post-fine_tuningjobsfine_tuning_job_idpause": ("Fine-tuning › Pause fine-tuning", f"{API}/fine-tuning/pause"),
+        "get-fine_tuningjobsfine_tuning_job_idevents": (
+            "Fine-tuning › List fine-tuning events",
+            f"{API}/fine-tuning/list-events",
+        ),
+        "get-fine_tuningjobsfine_tuning_job_idcheckpoints": (
+            "Fine-tuning › List fine-tuning checkpoints",
+            f"{API}/fine-tuning/list-checkpoints",
+        ),
+        "list-fine-tuning-jobs": ("Fine-tuning › List fine-tuning jobs", f"{API}/fine-tuning/list"),
+        "post-fine_tuningcheckpointsfine_tuned_model_checkpointpermissions": (
+            "Fine-tuning › Create checkpoint permissions",
+            f"{API}/fine-tuning/create-permission",
+        ),
+        "get-fine_tuningcheckpointsfine_tuned_model_checkpointpermissions": (
+            "Fine-tuning › List checkpoint permissions",
+            f"{API}/fine-tuning/list-permissions",
+        ),
+        "delete-fine_tuningcheckpointsfine_tuned_model_checkpointpermissionspermission_id": (
+            "Fine-tuning › Delete checkpoint permission",
+            f"{API}/fine-tuning/delete-permission",
+        ),
+        "rungraderresponse": ("Graders › Run grader", f"{API}/graders/run"),
+        "validategraderresponse": ("Graders › Validate grader", f"{API}/graders/validate"),
+        "graderstringcheck": ("Graders › String check grader", f"{API}/graders/string-check"),
+        "gradertextsimilarity": ("Graders › Text similarity grader", f"{API}/graders/text-similarity"),
+        "graderscoremodel": ("Graders › Score model grader", f"{API}/graders/score-model"),
+        "gradermulti": ("Graders › Multi grader", f"{API}/graders/multi"),
+        "createevalrequest": ("Evals › Create eval", f"{API}/evals/create"),
+        "eval": ("Evals › The eval object", f"{API}/evals/object"),
+        "list-evaluations": ("Evals › List evals", f"{API}/evals/list"),
+        "update-evaluation": ("Evals › Update an eval", f"{API}/evals/update"),
+        "delete-evaluation": ("Evals › Delete an eval", f"{API}/evals/delete"),
+        "evalrun": ("Evals › The eval run object", f"{API}/evals/run-object"),
+        "evalrunlist": ("Evals › Get eval runs", f"{API}/evals/getRuns"),
+        "evalrunoutputitem": ("Evals › The eval run output item object", f"{API}/evals/run-output-item-object"),
+        "evalrunoutputitemlist": ("Evals › Get eval run output items", f"{API}/evals/getRunOutputItems"),
+        "createevalcompletionsrundatasource": ("Evals › Create eval run", f"{API}/evals/createRun"),
     },
 }
 _SEED = re.compile(r"(?:^|/)(?P<seed>\d{3}_[0-9a-f]+)\.(?:txt|md)#(?P<section>.+)$")
