@@ -95,7 +95,9 @@ class Operation:
     path: str  # "/chat/completions", relative to the API root (/v1 included)
     feature: str  # the feature the operation belongs to (x-oai-feature)
     request_schema: str | None  # "chat.completion.request"; None: the operation has no body
-    response_schema: str  # the 200 application/json body: "chat.completion"
+    # the 200 application/json body: "chat.completion"; "" for an answer that is not JSON (a Realtime call's SDP,
+    # an empty 200), which only operations that are never generated have
+    response_schema: str
     event_schema: str | None  # each event of a 200 text/event-stream: "chat.completion.chunk"
     error_schema: str  # the body of every error status: "error"
     path_parameters: tuple[str, ...] = ()
@@ -144,7 +146,7 @@ def operations() -> tuple[Operation, ...]:
     for path, item in doc["paths"].items():
         for method, spec in item.items():
             responses = {code: _resolve(doc, r) for code, r in spec["responses"].items()}
-            ok = responses["200"]["content"]
+            ok = next(r for code, r in responses.items() if code.startswith("2")).get("content", {})
             stream = ok.get("text/event-stream", {}).get("x-oai-item-schema")
             media, body = next(
                 ((m, c.get("schema")) for m, c in spec.get("requestBody", {}).get("content", {}).items()),
@@ -158,7 +160,9 @@ def operations() -> tuple[Operation, ...]:
                     path=path,
                     feature=spec["x-oai-feature"],
                     request_schema=_schema_name(body["$ref"]) if body else None,
-                    response_schema=_schema_name(ok["application/json"]["schema"]["$ref"]),
+                    response_schema=(
+                        _schema_name(ok["application/json"]["schema"]["$ref"]) if "application/json" in ok else ""
+                    ),
                     event_schema=_schema_name(stream["$ref"]) if stream else None,
                     error_schema=_schema_name(error["content"]["application/json"]["schema"]["$ref"]),
                     path_parameters=tuple(p["name"] for p in path_parameters),

@@ -37,6 +37,7 @@ from conformance.checks import (  # noqa: F401
     uploads,
     vector_stores,
 )
+from conformance.checks import realtime  # noqa: F401  (transports)
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line
 from conformance.exchange import Exchange

@@ -35,6 +35,8 @@ CREATED_BY = {
     "/vector_stores": "vector_store",
     # A collection below one object: `{name}` stands for any one path segment (the object's id).
     "/vector_stores/{vector_store_id}/file_batches": "vector_store.file_batch",
+    # transports: a Realtime call (WebRTC), named by its answer's Location header
+    "/realtime/calls": "realtime.call",
 }
 # How an object is ended, by kind, when not by `DELETE` on its path: the request (method, path suffix) that ends
 # it. What cannot be deleted is cancelled (an upload, a batch): the run leaves nothing running.
@@ -42,6 +44,8 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     "upload": ("POST", "/cancel"),
     "batch": ("POST", "/cancel"),
     "vector_store.file_batch": ("POST", "/cancel"),
+    # transports: a call is hung up
+    "realtime.call": ("POST", "/hangup"),
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {
@@ -197,6 +201,9 @@ def _created_id(exchange: Exchange) -> str | None:
     body = exchange.response.json
     if isinstance(body, dict) and isinstance(body.get("id"), str):
         return body["id"]
+    if (location := exchange.response.header("location")) and body is None:
+        # An answer that is not JSON (a Realtime call's SDP) names what it made by its URL.
+        return location.rstrip("/").rsplit("/", 1)[-1] or None
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:

@@ -33,13 +33,14 @@ from conformance.exchange import is_sensitive_header, redact_headers
 from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
 # The features a model id can be given for.
-MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations")
+MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations", "realtime")
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini",
     "embeddings": "text-embedding-3-small",
     "responses": "gpt-4o-mini",
     "completions": "gpt-3.5-turbo-instruct",
     "moderations": "omni-moderation-latest",
+    "realtime": "gpt-realtime",  # transports
 }
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"

@@ -58,7 +58,9 @@ def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
 
 # The families whose every documented operation is wired (issue 12); the others follow family by family.
 WIRED_FAMILIES = {"models", "chat", "completions", "embeddings", "moderations", "responses", "conversations",
-                  "files", "uploads", "batches", "vector_stores"}  # fmt: skip
+                  "files", "uploads", "batches", "vector_stores",
+                  # transports (the Realtime API's HTTP operations)
+                  "realtime"}  # fmt: skip
 # Documented, but not wired yet (each says why).
 NOT_WIRED: set[str] = set()
 
@@ -123,3 +125,10 @@ def test_schemathesis_sees_every_operation():
     assert all(isinstance(r, Ok) for r in loaded.get_all_operations())  # an unresolvable file ref is an Err
     seen = {f"{r.ok().method.upper()} {r.ok().path}" for r in loaded.get_all_operations()}
     assert seen == {op.label for op in operations()}
+
+
+def test_an_operation_whose_answer_is_not_json_is_never_generated():
+    """transports: a Realtime call answers SDP or nothing, which the generated phase has no schema to judge by."""
+    plain = [op for op in operations() if not op.response_schema]
+    assert {op.label for op in plain} >= {"POST /realtime/calls", "POST /realtime/calls/{call_id}/hangup"}
+    assert not [op.label for op in plain if op.generate]

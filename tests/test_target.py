@@ -163,6 +163,7 @@ def test_models_merge_by_role(tmp_path: Path) -> None:
         "responses": "file-resp",
         "completions": DEFAULT_MODELS["completions"],
         "moderations": DEFAULT_MODELS["moderations"],
+        "realtime": DEFAULT_MODELS["realtime"],
     }
     assert target.models == (("chat", "cli-chat"), ("embeddings", "env-embed"), ("responses", "file-resp"))
 
@@ -426,7 +427,8 @@ def test_summary_is_json_ready_and_complete() -> None:
         "api_key_present": False,
         "headers": {"OpenAI-Organization": "org-1", "X-Auth-Token": REDACTED, "X-Session-Key": REDACTED},
         "models": {"chat": "gpt-4o-mini", "embeddings": "e5", "responses": "gpt-4o-mini",
-                   "completions": "gpt-3.5-turbo-instruct", "moderations": "omni-moderation-latest"},
+                   "completions": "gpt-3.5-turbo-instruct", "moderations": "omni-moderation-latest",
+                   "realtime": "gpt-realtime"},
         "features": ["chat", "embeddings"],
         "mode": "strict",
         "connect_timeout": 10.0,

@@ -25,7 +25,8 @@ MODEL_ROLE = {"chat": "chat", "chat.store": "chat", "embeddings": "embeddings", 
               "responses.input-tokens": "responses", "responses.compact": "responses", "models.delete": "chat",
               "conversations": "responses", "completions": "completions", "moderations": "moderations",
               "vector-stores": "responses",
-              "files": "chat", "uploads": "chat", "batches": "embeddings"}  # fmt: skip
+              "files": "chat", "uploads": "chat", "batches": "embeddings",
+              "realtime": "realtime", "realtime.calls": "realtime"}  # fmt: skip
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

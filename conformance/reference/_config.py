@@ -26,6 +26,7 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("ref-embed", "embeddings"),
     ModelInfo("gpt-3.5-turbo-instruct", "chat"),  # the legacy completions model (POST /v1/completions)
     ModelInfo("omni-moderation-latest", "chat"),  # the moderation model (POST /v1/moderations)
+    ModelInfo("gpt-realtime", "chat"),  # transports: the Realtime model (/v1/realtime)
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
@@ -204,6 +205,15 @@ FAULTS: dict[str, str] = {
     "accept-anything": "chat, completions and embeddings requests that fail validation are answered 200 all the same",
     "server-error-sometimes": "valid chat requests with a message whose content is an array of parts are answered 500",
     "missing-field": "chat completions have no `choices`, embeddings lists no `data`",
+    # transports: the Realtime API's HTTP operations
+    "realtime-secret-expiry-ignored": "client secrets expire after 600 s whatever `expires_after.seconds` says",
+    "realtime-secret-wrong-type": "a client secret asked for a transcription session opens a realtime one",
+    "realtime-secret-no-value": "client secrets are answered without `value`",
+    "realtime-expiry-range-accepted": "`expires_after.seconds` outside 10..7200 is accepted",
+    "realtime-sessions-no-secret": "POST /v1/realtime/sessions and transcription_sessions answer no `client_secret`",
+    "realtime-sdp-json": "the SDP answer of POST /v1/realtime/calls is sent as application/json",
+    "realtime-calls-no-location": "POST /v1/realtime/calls answers no `Location` header",
+    "realtime-unknown-call-200": "control requests on a call the server does not know are answered 200",
 }
 
 

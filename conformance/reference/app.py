@@ -12,6 +12,7 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
+    /v1/realtime and below: realtime.py (client secrets, sessions, calls)
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -31,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
+from . import realtime  # transports
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
@@ -80,6 +82,7 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
+        self.realtime = realtime.Calls(self.ids)  # transports
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -458,6 +461,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *uploads.routes(server),
         *vector_store_routes(server),
         *batches.routes(server),
+        # transports
+        *realtime.routes(server),
     ]
     app = Starlette(
         routes=routes,
@@ -470,4 +475,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.files = server.files
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
+    app.state.realtime = server.realtime  # transports
     return app
