@@ -32,12 +32,12 @@ from conformance.checks import (  # noqa: F401
     models,
     moderations,
     pagination,
+    realtime,
     responses,
     responses_stream,
     uploads,
     vector_stores,
 )
-from conformance.checks import realtime  # noqa: F401  (transports)
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line
 from conformance.exchange import Exchange

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from conformance.case import chat_body, responses_body
+from conformance.checks.realtime import OFFER, call_id
 from conformance.client import Client
 from conformance.exchange import Exchange, excerpt
 from conformance.target import Target
@@ -139,6 +140,16 @@ def _first_id(items: Any) -> Any:
     return items[0].get("id") if isinstance(items, list) and items and isinstance(items[0], dict) else None
 
 
+def _realtime_call(client: Client, target: Target, _: dict[str, str]) -> str:
+    """transports: a WebRTC call (the operations that name one are not generated; the maker is for completeness)."""
+    session = json.dumps({"type": "realtime", "model": target.model("realtime"), "output_modalities": ["text"]})
+    fields = [("sdp", (None, OFFER, "application/sdp")), ("session", (None, session, "application/json"))]
+    made = client.request("POST", "/realtime/calls", files=fields)
+    if made.response is not None and made.response.status == 201 and (ident := call_id(made)):
+        return ident
+    return _created(made, "realtime call")
+
+
 # Each kind `x-oai-created-by` names, and how to make one; a kind may use the kinds made before it.
 MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "chat.completion": _chat_completion,
@@ -153,6 +164,8 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "file": _file,
     "upload": _upload,
     "batch": _batch,
+    # transports
+    "realtime.call": _realtime_call,
 }
 
 

@@ -247,14 +247,15 @@ ERRORS = [
     # models
     (CLI, {"model": ["chat="]}, "--model: 'chat' has no model id (from the command line)"),
     (CLI, {"model": ["image=dall-e"]},
-     "--model: role 'image' is not one of chat, embeddings, responses, completions, moderations "
+     "--model: role 'image' is not one of chat, embeddings, responses, completions, moderations, realtime "
      "(from the command line)"),
     (ENV, {"OAI_CONFORMANCE_MODELS": "=llama"},
      "OAI_CONFORMANCE_MODELS: '=llama' has no role (the form is ROLE=ID) (from the environment)"),
     (FILE, "[models]\nchat = 3", "models: the model id for 'chat' is not a string (from oai.toml)"),
     (FILE, '[models]\nchat = ""', "models: 'chat' has no model id (from oai.toml)"),
     (FILE, '[models]\nimages = "x"',
-     "models: role 'images' is not one of chat, embeddings, responses, completions, moderations (from oai.toml)"),
+     "models: role 'images' is not one of chat, embeddings, responses, completions, moderations, realtime "
+     "(from oai.toml)"),
     (FILE, 'models = "chat=x"', "models: is not a table of roles and model ids (from oai.toml)"),
     # features
     (CLI, {"features": "chat,chatt"},

@@ -6,10 +6,12 @@ anyone by the time a report is read. The call sends no audio: it is made and hun
 case left.
 """
 
+import json
+
 import pytest
 
 from conformance.case import requirement
-from conformance.checks.realtime import call_id
+from conformance.checks.realtime import OFFER, call_id
 
 SECRET = (
     "realtime.client-secret.schema",
@@ -18,18 +20,6 @@ SECRET = (
     "realtime.client-secret.session-echo",
 )
 SHORTEST = {"anchor": "created_at", "seconds": 10}
-# A WebRTC offer as a browser makes one: one audio line (Opus) and the data channel the events travel on.
-OFFER = "\r\n".join([
-    "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
-    "a=msid-semantic: WMS",
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
-    "a=ice-ufrag:oaic", "a=ice-pwd:oaiconformanceoaiconformance", "a=ice-options:trickle",
-    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=mid:0", "a=sendrecv", "a=rtcp-mux",
-    "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
-    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0", "a=ice-ufrag:oaic",
-    "a=ice-pwd:oaiconformanceoaiconformance", "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
-    "a=setup:actpass", "a=mid:1", "a=sctp-port:5000",
-]) + "\r\n"  # fmt: skip
 
 
 def client_secret(oai_client, body):
@@ -77,7 +67,7 @@ def test_beta_transcription_session(oai_client, oai_judge):
 
 @requirement("realtime.calls.sdp-answer", "realtime.calls.location", "realtime.calls.hangup")
 def test_call_answered_and_hung_up(oai_client, oai_target, oai_judge):
-    session = '{"type": "realtime", "model": "%s", "output_modalities": ["text"]}' % oai_target.model("realtime")
+    session = json.dumps({"type": "realtime", "model": oai_target.model("realtime"), "output_modalities": ["text"]})
     fields = [("sdp", (None, OFFER, "application/sdp")), ("session", (None, session, "application/json"))]
     created = oai_client.request("POST", "/realtime/calls", files=fields)
     oai_judge(created, "realtime.calls.sdp-answer", "realtime.calls.location")

@@ -31,8 +31,18 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
-from . import realtime  # transports
+from . import (
+    batches,
+    chat,
+    chat_store,
+    completions,
+    embeddings,
+    files,
+    moderations,
+    realtime,  # transports
+    responses,
+    uploads,
+)
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
