@@ -214,6 +214,16 @@ FAULTS: dict[str, str] = {
     "realtime-sdp-json": "the SDP answer of POST /v1/realtime/calls is sent as application/json",
     "realtime-calls-no-location": "POST /v1/realtime/calls answers no `Location` header",
     "realtime-unknown-call-200": "control requests on a call the server does not know are answered 200",
+    # transports: the Realtime WebSocket session
+    "realtime-ws-no-event-id": "`response.created` events carry no `event_id`",
+    "realtime-ws-no-session-created": "a Realtime session does not begin with `session.created`",
+    "realtime-ws-update-ignored": "`session.update` is answered with the session unchanged",
+    "realtime-ws-done-before-item-done": "`response.done` comes before the last `response.output_item.done`",
+    "realtime-ws-text-delta-lost": "the last text (or transcript) delta of a response is not sent",
+    "realtime-ws-no-usage": "`response.done` says `usage: null`",
+    "realtime-ws-no-cleared": "`input_audio_buffer.clear` is not acknowledged",
+    "realtime-ws-error-closes": "an invalid client event is answered with an error and the connection closed",
+    "realtime-ws-secret-refused": "a client secret from POST /v1/realtime/client_secrets does not open a session",
 }
 
 

@@ -12,7 +12,8 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
-    /v1/realtime and below: realtime.py (client secrets, sessions, calls)
+    /v1/realtime and below: realtime.py (client secrets, sessions, calls); the WebSocket session at
+                                  /v1/realtime: realtime_session.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -31,21 +32,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import (
-    batches,
-    chat,
-    chat_store,
-    completions,
-    embeddings,
-    files,
-    moderations,
-    realtime,  # transports
-    responses,
-    uploads,
-)
+from . import batches, chat, chat_store, completions, embeddings, files, moderations, responses, uploads
 from ._config import DEFAULT_MODELS, FAULTS, MODELS_CREATED, ModelInfo, ServerConfig
 from ._errors import ApiError, base_model_not_deletable, context_length_exceeded, invalid, model_does_not_exist
 from ._ids import Ids
+from .realtime import Calls as RealtimeCalls  # transports
+from .realtime import routes as realtime_routes  # transports
+from .realtime_session import route as realtime_session_route  # transports
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
 
@@ -92,7 +85,7 @@ class _Server:
         self.uploads = uploads.UploadStore()
         self.batches = batches.BatchStore()
         self.fine_tuned = {FINE_TUNED}
-        self.realtime = realtime.Calls(self.ids)  # transports
+        self.realtime = RealtimeCalls(self.ids)  # transports
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -472,7 +465,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *vector_store_routes(server),
         *batches.routes(server),
         # transports
-        *realtime.routes(server),
+        *realtime_routes(server),
+        realtime_session_route(config, server.ids, server.realtime),
     ]
     app = Starlette(
         routes=routes,
