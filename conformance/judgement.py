@@ -32,7 +32,8 @@ from conformance.checks import (  # noqa: F401
     models,
     moderations,
     pagination,
-    realtime,
+    realtime,  # transports
+    realtime_session,  # transports
     responses,
     responses_stream,
     uploads,

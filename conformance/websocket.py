@@ -13,6 +13,7 @@ plain data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -95,6 +96,7 @@ class WebSocketSession:
     status: int | None = None
     refusal: bytes = b""
     started: float = field(default_factory=time.time)
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @property
     def open(self) -> bool:
@@ -150,9 +152,7 @@ class WebSocketSession:
 
     def close(self) -> Transcript:
         """Close the connection (if it is open) and record the session in the client's log."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        self._shut()
         sent = "\n".join(f.text for f in self.frames if f.sent).encode()
         received = "\n".join(("[binary] " if f.binary else "") + f.text for f in self.frames if not f.sent)
         exchange = self.client.log(
@@ -167,9 +167,11 @@ class WebSocketSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        self._shut()
+
+    def _shut(self) -> None:
+        self.connection = None
+        self._stack.close()
 
 
 def _closed(closed: ConnectionClosed) -> str:
@@ -195,10 +197,10 @@ def open_session(
     secrets = tuple(s for s in (settings.api_key(), api_key) if s)
     session = WebSocketSession(client, ws_url(settings.base_url, path, params), sent, secrets, settings.read_timeout)
     try:
-        session.connection = connect(
+        session.connection = session._stack.enter_context(connect(
             session.url, additional_headers=sent, open_timeout=settings.connect_timeout, close_timeout=2,
             max_size=MAX_FRAME, user_agent_header="oai-conformance/0.1", proxy=None,
-        )  # fmt: skip
+        ))  # fmt: skip
         session.status = 101
     except InvalidStatus as refused:
         session.status = refused.response.status_code
