@@ -49,3 +49,56 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("realtime.session.")}
     assert judged == dict.fromkeys(judged, "pass") and len(judged) == 17
     assert results["verdict"] == "conformant"
+
+
+@pytest.fixture(scope="module")
+def served():
+    from conformance.reference import ServerConfig, serve
+
+    with (
+        serve(ServerConfig(api_key=KEY)) as server,
+        openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as sdk,
+    ):
+        yield server, sdk
+
+
+def test_the_sdk_realtime_client_holds_a_session(served) -> None:
+    _, sdk = served
+    with sdk.realtime.connect(model="gpt-realtime") as connection:
+        assert connection.recv().type == "session.created"
+        connection.session.update(session={"type": "realtime", "output_modalities": ["text"], "instructions": "Hi."})
+        updated = connection.recv()
+        assert updated.type == "session.updated" and updated.session.instructions == "Hi."
+        connection.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Say OK now."}]}
+        )
+        assert [connection.recv().type for _ in range(2)] == ["conversation.item.added", "conversation.item.done"]
+        connection.response.create()
+        text, events = "", []
+        for event in connection:
+            events.append(event.type)
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            if event.type == "response.done":
+                assert event.response.usage.total_tokens > 0
+                break
+        assert text == "You said: Say OK now." and events[0] == "response.created"
+        connection.input_audio_buffer.append(audio="AAAA" * 2000)
+        connection.input_audio_buffer.commit()
+        assert connection.recv().type == "input_audio_buffer.committed"
+
+
+def test_the_sdk_opens_a_session_with_a_client_secret_and_not_with_a_wrong_key(served) -> None:
+    server, sdk = served
+    secret = sdk.realtime.client_secrets.create(session={"type": "realtime", "model": "gpt-realtime"}).value
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key=secret, max_retries=0) as ephemeral,
+        ephemeral.realtime.connect(model="gpt-realtime") as connection,
+    ):
+        assert connection.recv().type == "session.created"
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key="sk-wrong-0000000000", max_retries=0) as wrong,
+        pytest.raises(Exception, match="401"),
+        wrong.realtime.connect(model="gpt-realtime") as refused,
+    ):
+        refused.recv()
