@@ -204,7 +204,7 @@ def open_session(
         session.status = 101
     except InvalidStatus as refused:
         session.status = refused.response.status_code
-        session.refusal = refused.response.body or b""
+        session.refusal = bytes(refused.response.body or b"")
         session.ending = f"the handshake was refused with status {session.status}"
     except (InvalidHandshake, OSError, TimeoutError) as failed:
         session.ending = f"no WebSocket connection: {excerpt(str(failed), 200)}"

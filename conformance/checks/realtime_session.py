@@ -148,12 +148,12 @@ def event_schema(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
 @check("realtime.session.updated")
 def session_updated(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
     for turn in _of_type(transcript, "session.update"):
-        change = turn.sent.get("session") if isinstance(turn.sent.get("session"), dict) else {}
+        change: dict[str, Any] = turn.sent["session"] if isinstance(turn.sent.get("session"), dict) else {}
         updated = turn.of("session.updated")
         if not updated:
             yield Violation(f"Received: {[e.get('type') for e in turn.answers]}\nExpected: session.updated")
             continue
-        session = updated[0].get("session") if isinstance(updated[0].get("session"), dict) else {}
+        session: dict[str, Any] = updated[0]["session"] if isinstance(updated[0].get("session"), dict) else {}
         for key in ("instructions", "output_modalities"):
             if key in change and session.get(key) != change[key]:
                 yield Violation(f"Received: session.{key} {excerpt(session.get(key), 80)}\n"
@@ -163,13 +163,13 @@ def session_updated(transcript: Transcript, ctx: Context) -> Iterator[Violation]
 @check("realtime.session.item-added")
 def item_added(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
     for turn in _of_type(transcript, "conversation.item.create"):
-        sent = turn.sent.get("item") if isinstance(turn.sent.get("item"), dict) else {}
+        sent: dict[str, Any] = turn.sent["item"] if isinstance(turn.sent.get("item"), dict) else {}
         added = turn.of(*ITEM_ADDED)
         if not added:
             yield Violation(f"Received: {[e.get('type') for e in turn.answers]}\n"
                             "Expected: conversation.item.added (or .created) for the item sent")  # fmt: skip
             continue
-        item = added[0].get("item") if isinstance(added[0].get("item"), dict) else {}
+        item: dict[str, Any] = added[0]["item"] if isinstance(added[0].get("item"), dict) else {}
         for key in ("id", "type", "role", "call_id"):
             if key in sent and item.get(key) != sent[key]:
                 yield Violation(f"Received: item.{key} {item.get(key)!r}\nExpected: {sent[key]!r}, as sent",
@@ -186,7 +186,7 @@ class _Response:
 def _order_problem(event: dict[str, Any], states: dict[str, _Response]) -> str:
     """Why `event` is out of its place (empty when it is in it); updates the states."""
     kind = event.get("type")
-    response = event.get("response") if isinstance(event.get("response"), dict) else {}
+    response: dict[str, Any] = event["response"] if isinstance(event.get("response"), dict) else {}
     rid = response.get("id") if kind in ("response.created", "response.done") else event.get("response_id")
     if not isinstance(rid, str) or not str(kind).startswith("response."):
         return ""
@@ -198,7 +198,7 @@ def _order_problem(event: dict[str, Any], states: dict[str, _Response]) -> str:
         return "before response.created"
     if state.done:
         return "after response.done"
-    item = event.get("item") if isinstance(event.get("item"), dict) else {}
+    item: dict[str, Any] = event["item"] if isinstance(event.get("item"), dict) else {}
     item_id = item.get("id") if kind in ("response.output_item.added", "response.output_item.done") else event.get(
         "item_id")
     if kind == "response.done":
@@ -256,6 +256,7 @@ def response_order(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
 def deltas_add_up(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
     _of_type(transcript, "response.create")
     joined: dict[tuple[Any, ...], str] = {}
+    key: tuple[Any, ...]
     checked = 0
     for n, event in transcript.events():
         kind = event.get("type")
@@ -291,8 +292,8 @@ def usage(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
         if event.get("type") != "response.done" or not isinstance(event.get("response"), dict):
             continue
         got = event["response"].get("usage")
-        counts = [got.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")] if isinstance(got, dict) \
-            else []  # fmt: skip
+        counts: list[Any] = [got.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")] \
+            if isinstance(got, dict) else []  # fmt: skip
         if not counts or not all(map(_count, counts)):
             yield Violation(f"Received: usage {excerpt(got, 160)}\nExpected: input_tokens, output_tokens and "
                             "total_tokens, non-negative integers", f"event {n} $.response.usage")  # fmt: skip
