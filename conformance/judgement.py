@@ -38,6 +38,7 @@ from conformance.checks import (  # noqa: F401
     responses_stream,
     uploads,
     vector_stores,
+    webhooks,  # transports
 )
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line

@@ -75,7 +75,8 @@ def verify_webhook(
     try:
         timestamp = int(lowered["webhook-timestamp"])
     except ValueError:
-        raise WebhookVerificationError(f"webhook-timestamp {lowered['webhook-timestamp']!r} is not an integer") from None
+        given = lowered["webhook-timestamp"]
+        raise WebhookVerificationError(f"webhook-timestamp {given!r} is not an integer") from None
     clock = time.time() if now is None else now
     if abs(clock - timestamp) > tolerance:
         raise WebhookVerificationError(f"webhook-timestamp {timestamp} is {int(clock - timestamp)} s from now, "

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import time
+from datetime import datetime
 
 import httpx
 import pytest
@@ -43,7 +44,7 @@ def test_the_standard_webhooks_library_and_the_sdk_agree() -> None:
     openai.OpenAI(api_key="sk-unused", base_url="http://127.0.0.1:9/v1").webhooks.verify_signature(BODY, headers,
                                                                                                secret=OLD)  # fmt: skip
     at = int(time.time())
-    theirs = standardwebhooks.Webhook(OLD).sign("wh_2", __import__("datetime").datetime.fromtimestamp(at), BODY.decode())
+    theirs = standardwebhooks.Webhook(OLD).sign("wh_2", datetime.fromtimestamp(at), BODY.decode())
     assert theirs == sign(OLD, "wh_2", at, BODY)
     assert verify_webhook({"webhook-id": "wh_2", "webhook-timestamp": str(at), "webhook-signature": theirs}, BODY,
                           OLD) == EVENT  # fmt: skip

@@ -224,6 +224,13 @@ FAULTS: dict[str, str] = {
     "realtime-ws-no-cleared": "`input_audio_buffer.clear` is not acknowledged",
     "realtime-ws-error-closes": "an invalid client event is answered with an error and the connection closed",
     "realtime-ws-secret-refused": "a client secret from POST /v1/realtime/client_secrets does not open a session",
+    # transports: webhooks (sent only when a webhook URL is configured)
+    "webhooks-bad-signature": "webhooks are signed with another endpoint's secret",
+    "webhooks-old-timestamp": "webhooks carry a `webhook-timestamp` an hour old",
+    "webhooks-no-retry": "a webhook the receiver refuses is not delivered again",
+    "webhooks-created-at-iso": "webhook events say `created_at` as an ISO 8601 string",
+    "webhooks-batch-silent": "batches that end are not announced",
+    "webhooks-wrong-id": "webhook events name another object in `data.id`",
 }
 
 
@@ -244,6 +251,10 @@ class ServerConfig:
     # reset) instead of its answer; 0 = never.
     transient_every: int = 0
     transient: str = "429"
+    # transports: where the server delivers its webhooks (None: it sends none), and the secrets it signs them with
+    # (`whsec_…`; two while a secret rotates: each delivery then carries both signatures).
+    webhook_url: str | None = None
+    webhook_secrets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.faults) - FAULTS.keys())

@@ -41,6 +41,7 @@ from .realtime import routes as realtime_routes  # transports
 from .realtime_session import route as realtime_session_route  # transports
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+from .webhooks import Announcer, Sender  # transports
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -480,4 +481,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.vector_stores = server.vector_stores
     app.state.batches = server.batches
     app.state.realtime = server.realtime  # transports
+    if config.webhook_url is not None:  # transports: webhooks for what ends, and for SIP calls ringing
+        sender = Sender(config, server.ids)
+        server.realtime.announce = sender.send
+        app.add_middleware(Announcer, sender=sender)
     return app

@@ -61,6 +61,8 @@ class Calls:
         self.lock = threading.Lock()
         self.calls: dict[str, str] = {}  # id -> "incoming", "active" or "ended"
         self.secrets: dict[str, int] = {}  # ek_ value -> expires_at
+        # Told of each incoming call (the realtime.call.incoming webhook), when the server sends webhooks.
+        self.announce: Any = None
 
     def start(self, state: str) -> str:
         ident = f"rtc_{self.ids.item('call').removeprefix('call_')}"
@@ -70,7 +72,12 @@ class Calls:
 
     def ring(self) -> str:
         """An incoming SIP call, as the API announces one with the realtime.call.incoming webhook."""
-        return self.start("incoming")
+        ident = self.start("incoming")
+        if self.announce is not None:
+            self.announce("realtime.call.incoming", {"call_id": ident, "sip_headers": [
+                {"name": "From", "value": "sip:+14155550123@example.com"},
+                {"name": "To", "value": "sip:+18005550123@sip.api.openai.com"}]})  # fmt: skip
+        return ident
 
     def issue(self, seconds: int) -> tuple[str, int]:
         value, expires_at = f"ek_{secrets.token_hex(16)}", int(time.time()) + seconds
