@@ -75,8 +75,8 @@ def verify_webhook(
     try:
         timestamp = int(lowered["webhook-timestamp"])
     except ValueError:
-        given = lowered["webhook-timestamp"]
-        raise WebhookVerificationError(f"webhook-timestamp {given!r} is not an integer") from None
+        stamp = lowered["webhook-timestamp"]
+        raise WebhookVerificationError(f"webhook-timestamp {stamp!r} is not an integer") from None
     clock = time.time() if now is None else now
     if abs(clock - timestamp) > tolerance:
         raise WebhookVerificationError(f"webhook-timestamp {timestamp} is {int(clock - timestamp)} s from now, "
@@ -138,7 +138,7 @@ class Receiver:
     def url(self) -> str:
         assert self._server is not None, "start() the receiver first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/webhooks"
+        return f"http://{host!s}:{port}/webhooks"
 
     def start(self) -> Receiver:
         receiver = self

@@ -53,7 +53,8 @@ def run(pytester, monkeypatch, faults: frozenset[str], *extra: str) -> dict[str,
         pytester.runpytest_inprocess(
             *cases_args(report_dir, *CASES), "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV,
             "--oai-features", "webhooks,responses,batches,files,embeddings", "--oai-retries", "0",
-            "--oai-read-timeout", "3", "--oai-webhook-listen", f"127.0.0.1:{port}", "--oai-webhook-secret-env", SECRET_ENV, *extra,
+            "--oai-read-timeout", "3", "--oai-webhook-listen", f"127.0.0.1:{port}",
+            "--oai-webhook-secret-env", SECRET_ENV, *extra,
         )  # fmt: skip
     return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
 
@@ -79,8 +80,10 @@ def test_the_webhook_rules_pass_without_a_fault(pytester, monkeypatch) -> None:
 def test_the_sdk_unwraps_what_the_reference_delivers() -> None:
     from conformance.reference import serve
 
-    with Receiver() as receiver, serve(ServerConfig(api_key=KEY, webhook_url=receiver.url,
-                                                    webhook_secrets=(SECRET,))) as server:  # fmt: skip
+    with (
+        Receiver() as receiver,
+        serve(ServerConfig(api_key=KEY, webhook_url=receiver.url, webhook_secrets=(SECRET,))) as server,
+    ):
         calls = server._server.config.app.state.realtime
         ident = calls.ring()
         [delivery] = receiver.wait(lambda ds: bool(ds), 5)

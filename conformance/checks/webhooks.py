@@ -59,7 +59,8 @@ def signature_headers(subject: WebhookDeliveries, ctx: Context) -> Iterator[Viol
         for delivery, index in subject.each():
             if missing := [h for h in HEADERS if not delivery.headers.get(h)]:
                 yield Violation(f"Received: a {_type(delivery)} delivery without {', '.join(missing)}\n"
-                                "Expected: webhook-id, webhook-timestamp and webhook-signature", exchange=index)  # fmt: skip
+                                "Expected: webhook-id, webhook-timestamp and webhook-signature",
+                                exchange=index)  # fmt: skip
 
     yield from first(problems(), limit=5)
 
@@ -97,7 +98,8 @@ def timestamp_fresh(subject: WebhookDeliveries, ctx: Context) -> Iterator[Violat
             off = delivery.received_at - int(given)
             if abs(off) > TOLERANCE:
                 yield Violation(f"Received: webhook-timestamp {given}, {int(off)} s before it arrived\n"
-                                f"Expected: within {TOLERANCE} s of its arrival", "webhook-timestamp", index)  # fmt: skip
+                                f"Expected: within {TOLERANCE} s of its arrival", "webhook-timestamp",
+                                index)  # fmt: skip
 
     yield from first(problems(), limit=5)
 
@@ -157,7 +159,8 @@ def retry_redelivered(subject: WebhookDeliveries, ctx: Context) -> Iterator[Viol
         if refused and len(tries) == len(refused):
             delivery, index = refused[-1]
             yield Violation(f"Received: {len(tries)} delivery of {_type(delivery)} (webhook-id {ident!r}), answered "
-                            f"{delivery.status}, and no other\nExpected: the delivery sent again", exchange=index)  # fmt: skip
+                            f"{delivery.status}, and no other\nExpected: the delivery sent again",
+                            exchange=index)  # fmt: skip
         elif refused and any(d.body != refused[0][0].body for d, _ in tries):
             yield Violation(f"Received: a retry of webhook-id {ident!r} with another body\n"
                             "Expected: the same event again", exchange=tries[-1][1])  # fmt: skip
