@@ -35,6 +35,7 @@ from conformance.checks import (  # noqa: F401
     realtime,  # transports
     realtime_session,  # transports
     responses,
+    responses_socket,  # transports
     responses_stream,
     uploads,
     vector_stores,

@@ -231,6 +231,10 @@ FAULTS: dict[str, str] = {
     "webhooks-created-at-iso": "webhook events say `created_at` as an ISO 8601 string",
     "webhooks-batch-silent": "batches that end are not announced",
     "webhooks-wrong-id": "webhook events name another object in `data.id`",
+    # transports: the Responses API's WebSocket mode
+    "responses-ws-order": "over WebSocket, `output_text.done` comes after its `content_part.done`",
+    "responses-ws-error-closes": "over WebSocket, a refused `response.create` closes the connection",
+    "responses-ws-forgets": "over WebSocket, a `store: false` response cannot be continued on its connection",
 }
 
 

@@ -13,7 +13,8 @@
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/realtime and below: realtime.py (client secrets, sessions, calls); the WebSocket session at
-                                  /v1/realtime: realtime_session.py
+                                  /v1/realtime: realtime_session.py; the Responses API's WebSocket mode at
+                                  /v1/responses: responses_socket.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -39,6 +40,7 @@ from ._ids import Ids
 from .realtime import Calls as RealtimeCalls  # transports
 from .realtime import routes as realtime_routes  # transports
 from .realtime_session import route as realtime_session_route  # transports
+from .responses_socket import route as responses_socket_route  # transports
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
 from .webhooks import Announcer, Sender  # transports
@@ -468,6 +470,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         # transports
         *realtime_routes(server),
         realtime_session_route(config, server.ids, server.realtime),
+        responses_socket_route(config, server.ids, server.store),
     ]
     app = Starlette(
         routes=routes,
