@@ -78,7 +78,8 @@ def several(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
             kinds = [e.get("type") for e in turn.answers]
             yield Violation(f"Received: {excerpt(kinds[-5:], 160) if kinds else 'no event'} for response.create "
                             f"#{n} ({transcript.ending or 'the next request was sent'})\n"
-                            "Expected: a terminal event (response.completed, .incomplete, .failed) or an error")  # fmt: skip
+                            "Expected: a terminal event (response.completed, .incomplete, .failed) "
+                            "or an error")  # fmt: skip
 
 
 def _response_id(turn: Turn) -> str | None:
@@ -99,7 +100,8 @@ def continues(transcript: Transcript, ctx: Context) -> Iterator[Violation]:
             continue  # an unknown id: responses.websocket.unknown-previous
         judged += 1
         end = _terminal(turn)
-        response = end.get("response") if end is not None and isinstance(end.get("response"), dict) else {}
+        response: dict[str, Any] = end["response"] if end is not None and isinstance(end.get("response"), dict) \
+            else {}  # fmt: skip
         if end is None or end.get("type") == "error" or response.get("previous_response_id") != previous:
             stored = "a store: false response" if any(t.sent.get("store") is False and _response_id(t) == previous
                                                       for _, t in found) else "a response"  # fmt: skip
