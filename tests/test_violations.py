@@ -909,6 +909,13 @@ def test_every_requirement_has_a_violation() -> None:
     others |= {v.rid for v in FILES_VIOLATIONS}
     others |= {v.rid for v in BATCHES_VIOLATIONS}
     others |= {v.rid for v in VECTOR_STORES_VIOLATIONS}
+    # transports
+    from tests.test_violations_realtime import COVERED as REALTIME
+    from tests.test_violations_realtime_session import COVERED as REALTIME_SESSION
+    from tests.test_violations_responses_websocket import COVERED as RESPONSES_WEBSOCKET
+    from tests.test_violations_webhooks import COVERED as WEBHOOKS
+
+    others |= REALTIME | REALTIME_SESSION | RESPONSES_WEBSOCKET | WEBHOOKS
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())
