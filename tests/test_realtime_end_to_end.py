@@ -11,6 +11,7 @@ import pytest
 
 from conformance.reference import FAULTS
 from tests._runs import assert_caught, certify
+from tests._transports import served
 from tests.test_openapi import DOCUMENTED
 
 openai = pytest.importorskip("openai")
@@ -41,14 +42,9 @@ CAUGHT = {
 
 
 @pytest.fixture(scope="module")
-def served():
-    from conformance.reference import ServerConfig, serve
-
-    with (
-        serve(ServerConfig(api_key=KEY)) as server,
-        openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as sdk,
-    ):
-        yield server, sdk
+def reference():
+    with served(KEY) as both:
+        yield both
 
 
 def test_the_sdk_drives_every_documented_realtime_operation() -> None:
@@ -56,8 +52,8 @@ def test_the_sdk_drives_every_documented_realtime_operation() -> None:
     assert {f"{method} {path}" for method, path, feature, *_ in rows if feature == "realtime"} == DRIVEN
 
 
-def test_the_sdk_makes_client_secrets(served) -> None:
-    _, sdk = served
+def test_the_sdk_makes_client_secrets(reference) -> None:
+    _, sdk = reference
     made = sdk.realtime.client_secrets.create(
         expires_after={"anchor": "created_at", "seconds": 120},
         session={"type": "realtime", "model": "gpt-realtime", "instructions": "Be brief.",
@@ -73,16 +69,16 @@ def test_the_sdk_makes_client_secrets(served) -> None:
         sdk.realtime.client_secrets.create(expires_after={"anchor": "created_at", "seconds": 5})
 
 
-def test_the_sdk_makes_beta_sessions(served) -> None:
-    _, sdk = served
+def test_the_sdk_makes_beta_sessions(reference) -> None:
+    _, sdk = reference
     session = sdk.beta.realtime.sessions.create(model="gpt-realtime", modalities=["text"])
     assert session.client_secret.value.startswith("ek_") and session.modalities == ["text"]
     transcription = sdk.beta.realtime.transcription_sessions.create(input_audio_format="pcm16")
     assert transcription.client_secret.value.startswith("ek_") and transcription.input_audio_format == "pcm16"
 
 
-def test_the_sdk_makes_a_call_and_hangs_up(served) -> None:
-    _, sdk = served
+def test_the_sdk_makes_a_call_and_hangs_up(reference) -> None:
+    _, sdk = reference
     raw = sdk.realtime.calls.with_raw_response.create(sdp=OFFER, session={"type": "realtime", "model": "gpt-realtime"})
     assert raw.status_code == 201 and raw.headers["content-type"].startswith("application/sdp")
     answer = raw.parse().text
@@ -96,8 +92,8 @@ def test_the_sdk_makes_a_call_and_hangs_up(served) -> None:
         sdk.realtime.calls.hangup("rtc_unknown")
 
 
-def test_the_sdk_accepts_and_rejects_incoming_calls(served) -> None:
-    server, sdk = served
+def test_the_sdk_accepts_and_rejects_incoming_calls(reference) -> None:
+    server, sdk = reference
     calls = server._server.config.app.state.realtime  # a SIP call rings only from a telephone line: rung here
     accepted, rejected = calls.ring(), calls.ring()
     sdk.realtime.calls.accept(accepted, type="realtime", model="gpt-realtime", instructions="Greet the caller.")

@@ -10,6 +10,7 @@ import pytest
 
 from conformance.reference import FAULTS
 from tests._runs import assert_caught, certify
+from tests._transports import served
 
 openai = pytest.importorskip("openai")
 
@@ -52,18 +53,13 @@ def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def served():
-    from conformance.reference import ServerConfig, serve
-
-    with (
-        serve(ServerConfig(api_key=KEY)) as server,
-        openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as sdk,
-    ):
-        yield server, sdk
+def reference():
+    with served(KEY) as both:
+        yield both
 
 
-def test_the_sdk_realtime_client_holds_a_session(served) -> None:
-    _, sdk = served
+def test_the_sdk_realtime_client_holds_a_session(reference) -> None:
+    _, sdk = reference
     with sdk.realtime.connect(model="gpt-realtime") as connection:
         assert connection.recv().type == "session.created"
         connection.session.update(session={"type": "realtime", "output_modalities": ["text"], "instructions": "Hi."})
@@ -88,8 +84,8 @@ def test_the_sdk_realtime_client_holds_a_session(served) -> None:
         assert connection.recv().type == "input_audio_buffer.committed"
 
 
-def test_the_sdk_opens_a_session_with_a_client_secret_and_not_with_a_wrong_key(served) -> None:
-    server, sdk = served
+def test_the_sdk_opens_a_session_with_a_client_secret_and_not_with_a_wrong_key(reference) -> None:
+    server, sdk = reference
     secret = sdk.realtime.client_secrets.create(session={"type": "realtime", "model": "gpt-realtime"}).value
     with (
         openai.OpenAI(base_url=server.base_url, api_key=secret, max_retries=0) as ephemeral,

@@ -16,9 +16,10 @@ from conformance.judgement import Status, judge
 from conformance.reference._config import ServerConfig
 from conformance.reference._ids import Ids
 from conformance.reference.realtime_session import Session
-from conformance.requirements import Level, catalogue
+from conformance.requirements import catalogue
 from conformance.schemas import validate
 from conformance.websocket import Frame, Transcript
+from tests._transports import fails_with_evidence
 
 Frames = list[Frame]
 
@@ -125,10 +126,7 @@ def test_violation_fails_with_evidence(row) -> None:
     rid, _, mutate, shows = row
     frames = session()
     mutate(frames)
-    [obs] = judge(transcript(frames), [rid])
-    assert obs.status is (Status.FAIL if catalogue()[rid].level is Level.MUST else Status.WARN), obs
-    assert obs.failures and all("Received:" in f.message and "Expected:" in f.message for f in obs.failures)
-    assert shows in "\n".join(f.message for f in obs.failures), obs.failures
+    fails_with_evidence(transcript(frames), rid, shows)
 
 
 SESSION_RULES = sorted(r for r in catalogue() if r.startswith("realtime.session.") and r not in (
