@@ -27,6 +27,7 @@ from conformance.cli import main
 from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
 from conformance.sse import parse_events
 from tests._batch_faults import BATCH_FAULT_CASES
+from tests._transports_faults import TRANSPORTS_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
 KEY = "sk-test-reference-0123456789"
@@ -1288,6 +1289,7 @@ FAULT_CASES.update(FILE_FAULT_CASES)
 
 FAULT_CASES.update(BATCH_FAULT_CASES)
 FAULT_CASES.update(VECTOR_STORE_FAULT_CASES)
+FAULT_CASES.update(TRANSPORTS_FAULT_CASES)  # type: ignore[arg-type]  # transports: results of other kinds
 
 
 def test_every_fault_has_a_case() -> None:
