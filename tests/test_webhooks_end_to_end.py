@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 SECRET_ENV = "OAI_TEST_WEBHOOK_SECRET"
-CASES = ("webhooks/test_webhooks.py",)
+CASES = ("webhooks/test_webhook_deliveries.py",)
 
 # fault -> the requirements its run must fail (warn, for a SHOULD rule)
 CAUGHT = {
