@@ -98,3 +98,22 @@ def test_the_sdk_opens_a_session_with_a_client_secret_and_not_with_a_wrong_key(r
         wrong.realtime.connect(model="gpt-realtime") as refused,
     ):
         refused.recv()
+
+
+def test_the_sdk_beta_realtime_client_holds_a_session(reference) -> None:
+    server, _ = reference
+    websocket_base_url = server.base_url.replace("http://", "ws://")  # the beta client always says wss otherwise
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key=KEY, websocket_base_url=websocket_base_url) as sdk,
+        sdk.beta.realtime.connect(model="gpt-realtime") as connection,
+    ):
+        assert connection.recv().type == "session.created"
+        connection.session.update(session={"instructions": "Hi."})
+        assert connection.recv().session.instructions == "Hi."
+        connection.response.create(response={"modalities": ["text"]})
+        types = []
+        for event in connection:
+            types.append(event.type)
+            if event.type == "response.done":
+                break
+        assert types[0] == "response.created" and "response.output_text.delta" in types

@@ -136,7 +136,9 @@ class Session:
 
     def respond(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         asked = event.get("response") or {}
-        modalities = asked.get("output_modalities") or self.session.get("output_modalities") or ["audio"]
+        # `modalities` is the beta name (the SDK's client.beta.realtime sends it)
+        modalities = (asked.get("output_modalities") or asked.get("modalities") or self.session.get("output_modalities")
+                      or self.session.get("modalities") or ["audio"])  # fmt: skip
         choice = asked.get("tool_choice", self.session.get("tool_choice"))
         tools = asked.get("tools", self.session.get("tools")) or []
         response_id = self.ids.item("resp")
