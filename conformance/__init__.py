@@ -9,7 +9,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["ChatStream", "Client", "Failure", "Observation", "Outcome", "Status", "Target", "judge", "validate"]
+__all__ = [
+    "ChatStream",
+    "Client",
+    "Failure",
+    "Observation",
+    "Outcome",
+    "Status",
+    "Target",
+    "WebhookVerificationError",
+    "judge",
+    "validate",
+    "verify_webhook",
+]  # fmt: skip
 
 _HOMES = {
     "ChatStream": "conformance.checks.chat_stream",
@@ -21,6 +33,9 @@ _HOMES = {
     "Target": "conformance.target",
     "judge": "conformance.judgement",
     "validate": "conformance.schemas",
+    # transports: for users who receive OpenAI webhooks
+    "WebhookVerificationError": "conformance.webhooks",
+    "verify_webhook": "conformance.webhooks",
 }
 
 

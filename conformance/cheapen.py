@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from conformance import schemas
@@ -110,6 +110,8 @@ def shape(
         shaped = CONTAINER_SHAPERS[operation.path](shaped, mode)
         if shaped is REJECT:
             return REJECT
+    if operation.path in REALTIME_SHAPERS and mode == "positive" and isinstance(shaped, dict):
+        shaped = REALTIME_SHAPERS[operation.path](shaped, model)  # transports
     if operation.path in VECTOR_STORE_SHAPERS and mode == "positive" and isinstance(shaped, dict):
         shaped = VECTOR_STORE_SHAPERS[operation.path](shaped, made or {})
         if shaped is REJECT:
@@ -632,3 +634,30 @@ def _grader(grader: Any, model: str | None) -> None:
 
 # The operations whose body holds a grader (shaped in positive mode by `shape`).
 GRADER_PATHS = ("/fine_tuning/alpha/graders/run", "/fine_tuning/alpha/graders/validate")
+
+
+# --- transports: the Realtime API's session endpoints. A drawn session names the configured realtime model, keeps its
+# instructions short, and leaves out what would name things the account lacks (a function to force, a stored
+# prompt) or tools a schema cannot make valid for the model.
+REALTIME_DROPPED = ("tools", "tool_choice", "prompt", "truncation")
+
+
+def _realtime_session(session: dict[str, Any], model: str) -> dict[str, Any]:
+    session = {k: v for k, v in session.items() if k not in REALTIME_DROPPED}
+    if session.get("type", "realtime") == "realtime":
+        session["model"] = model
+    if isinstance(session.get("instructions"), str):
+        session["instructions"] = session["instructions"][:MAX_TEXT]
+    return session
+
+
+def _realtime_client_secret(body: dict[str, Any], model: str) -> Any:
+    if isinstance(body.get("session"), dict):
+        body["session"] = _realtime_session(body["session"], model)
+    return body
+
+
+REALTIME_SHAPERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "/realtime/client_secrets": _realtime_client_secret,
+    "/realtime/sessions": _realtime_session,
+}

@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="break one rule on purpose (repeatable; --list-faults names them)",
     )
     serve.add_argument("--list-faults", action="store_true", help="print the faults and exit")
+    # transports: webhooks
+    serve.add_argument("--webhook-url", default=None, metavar="URL",
+                       help="deliver webhooks (background responses and batches that end, SIP calls) to this URL")
+    serve.add_argument("--webhook-secret-env", default=None, metavar="VAR",
+                       help="sign the webhooks with the whsec_ secret held in this environment variable "
+                            "(several, separated by spaces, while one rotates)")  # fmt: skip
 
     reqs = commands.add_parser("requirements", help="print the requirement catalogue")
     reqs.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -396,7 +402,14 @@ def _serve(args: argparse.Namespace) -> int:
         + (f" with faults {', '.join(args.fault)}" if args.fault else ""),
         file=sys.stderr,
     )
-    run_forever(ServerConfig(api_key=key, admin_key=admin_key, faults=frozenset(args.fault)), args.host, int(args.port))
+    secrets: tuple[str, ...] = ()
+    if args.webhook_url is not None:  # transports
+        secrets = tuple(os.environ.get(args.webhook_secret_env or "", "").split())
+        if not secrets:
+            return _fail("--webhook-url: name the environment variable of the signing secret with --webhook-secret-env")
+    config = ServerConfig(api_key=key, admin_key=admin_key, faults=frozenset(args.fault), webhook_url=args.webhook_url,
+                          webhook_secrets=secrets)  # fmt: skip
+    run_forever(config, args.host, int(args.port))
     return 0
 
 

@@ -288,6 +288,23 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(base_url={self._base_url!r})"
 
+    @property
+    def settings(self) -> ClientSettings:
+        """What the client was configured with (conformance.websocket opens its sessions with it)."""
+        return self._settings
+
+    def log(self, *, secrets: tuple[str, ...] = (), **exchange: Any) -> Exchange:
+        """Record an exchange the client did not send itself (a WebSocket session, conformance.websocket) in the
+        log, numbered and with every secret removed, as `request` records its own."""
+        key = self._settings.api_key()
+        with self._recording:
+            built = Exchange.build(**exchange, secrets=(*secrets, *((key,) if key else ())),
+                                   index=len(self.exchanges))  # fmt: skip
+            self.exchanges.append(built.trimmed(LOGGED_BODY))
+        if self._on_exchange is not None:
+            self._on_exchange(built)
+        return built
+
     def __enter__(self) -> Client:
         return self
 

@@ -148,7 +148,7 @@ def operations() -> tuple[Operation, ...]:
     for path, item in doc["paths"].items():
         for method, spec in item.items():
             responses = {code: _resolve(doc, r) for code, r in spec["responses"].items()}
-            ok = responses["200"]["content"]
+            ok = next(r for code, r in responses.items() if code.startswith("2")).get("content", {})
             stream = ok.get("text/event-stream", {}).get("x-oai-item-schema")
             media, body = next(
                 ((m, c.get("schema")) for m, c in spec.get("requestBody", {}).get("content", {}).items()),

@@ -40,11 +40,15 @@ from conformance.checks import (  # noqa: F401
     models,
     moderations,
     pagination,
+    realtime,  # transports
+    realtime_session,  # transports
     responses,
+    responses_socket,  # transports
     responses_stream,
     uploads,
     vector_stores,
     videos,
+    webhooks,  # transports
 )
 from conformance.checks.rule import CHECKS, Broken, Context
 from conformance.exceptions import NotApplicable, one_line

@@ -58,6 +58,8 @@ CREATED_BY = {
     # evals: an eval, a run of one (deleted: deleting the eval first ends its runs, then a 404)
     "/evals": "eval",
     "/evals/{eval_id}/runs": "eval.run",
+    # transports: a Realtime call (WebRTC), named by its answer's Location header
+    "/realtime/calls": "realtime.call",
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
 # the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).
@@ -75,6 +77,8 @@ ENDED_BY: dict[str, tuple[str, str]] = {
     # administration API: a project cannot be deleted, only archived
     "organization.project": ("POST", "/archive"),
     "fine_tuning.job": ("POST", "/cancel"),  # fine-tuning
+    # transports: a call is hung up
+    "realtime.call": ("POST", "/hangup"),
 }
 # The statuses in which an object of a kind has ended by itself: seen in any answer, nothing is left to cancel.
 FINISHED: dict[str, frozenset[str]] = {
@@ -248,6 +252,9 @@ def _created_id(exchange: Exchange, key: str = "id") -> str | None:
     made = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
     if isinstance(made, list) and made and isinstance(made[0], dict) and isinstance(made[0].get("id"), str):
         return str(made[0]["id"])
+    if (location := exchange.response.header("location")) and body is None:
+        # An answer that is not JSON (a Realtime call's SDP) names what it made by its URL.
+        return location.rstrip("/").rsplit("/", 1)[-1] or None
     if exchange.response.content_type != "text/event-stream":
         return None
     for event in parse_events(exchange.response.body)[0]:

@@ -189,6 +189,26 @@ RUN_OPTIONS: tuple[Option, ...] = (
         metavar="DIR",
         section="reports",
     ),
+    # transports: webhooks
+    Option(
+        "webhook-listen",
+        "webhooks: where the suite's receiver listens, HOST:PORT; the server must deliver to it (directly, or "
+        "through --webhook-url); not given: the webhook rules are skipped",
+        metavar="HOST:PORT",
+        section="webhooks",
+    ),
+    Option(
+        "webhook-url",
+        "webhooks: the public URL that reaches the receiver (a tunnel to --webhook-listen) when the server is remote",
+        metavar="URL",
+        section="webhooks",
+    ),
+    Option(
+        "webhook-secret-env",
+        "webhooks: the NAME of the environment variable holding the endpoint's whsec_ signing secret",
+        metavar="VAR",
+        section="webhooks",
+    ),
 )
 OPTIONS: tuple[Option, ...] = TARGET_OPTIONS + RUN_OPTIONS
 # `oai-conformance replay` only (with the target options and --report-dir): the cost of a replay, bounded.

@@ -282,13 +282,32 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     os.environ[REFERENCE_KEY_ENV] = key
     admin_key = os.environ.get(REFERENCE_ADMIN_KEY_ENV) or "sk-admin-reference-" + os.urandom(12).hex()
     os.environ[REFERENCE_ADMIN_KEY_ENV] = admin_key
-    with serve(ServerConfig(api_key=key, admin_key=admin_key)) as server:
+    with serve(ServerConfig(api_key=key, admin_key=admin_key, **_reference_webhooks(request.config))) as server:
         workflow = target.chatkit_workflow or CHATKIT_WORKFLOW  # the one workflow the reference serves
         yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV,
                       admin_key_env=REFERENCE_ADMIN_KEY_ENV, chatkit_workflow=workflow)  # fmt: skip
 
 
 _TARGET_LOADED = pytest.StashKey[Any]()
+REFERENCE_WEBHOOK_SECRET_ENV = "OAI_CONFORMANCE_REFERENCE_WEBHOOK_SECRET"
+
+
+def _reference_webhooks(config: pytest.Config) -> dict[str, Any]:
+    """transports: the bundled reference server delivers its webhooks to the suite's receiver (a free local port,
+    a fresh secret), unless the user named a receiver of their own."""
+    if config.getoption("oai_webhook_listen", None):
+        return {}
+    import base64
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    os.environ[REFERENCE_WEBHOOK_SECRET_ENV] = secret
+    config.option.oai_webhook_listen = f"127.0.0.1:{port}"
+    config.option.oai_webhook_secret_env = REFERENCE_WEBHOOK_SECRET_ENV
+    return {"webhook_url": f"http://127.0.0.1:{port}/webhooks", "webhook_secrets": (secret,)}
 
 
 def session_target(config: pytest.Config) -> Target:

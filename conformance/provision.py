@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from conformance.case import chat_body, responses_body
+from conformance.checks.realtime import OFFER, call_id
 from conformance.client import Client
 from conformance.exchange import Exchange, excerpt
 from conformance.target import Target
@@ -256,6 +257,14 @@ def _video(client: Client, target: Target, _: dict[str, str]) -> str:
     fields = [("prompt", (None, "A red square")), ("model", (None, "sora-2")), ("seconds", (None, "4")),
               ("size", (None, "720x1280"))]  # fmt: skip
     return _created(client.request("POST", "/videos", files=fields), "video")
+def _realtime_call(client: Client, target: Target, _: dict[str, str]) -> str:
+    """transports: a WebRTC call (the operations that name one are not generated; the maker is for completeness)."""
+    session = json.dumps({"type": "realtime", "model": target.model("realtime"), "output_modalities": ["text"]})
+    fields = [("sdp", (None, OFFER, "application/sdp")), ("session", (None, session, "application/json"))]
+    made = client.request("POST", "/realtime/calls", files=fields)
+    if made.response is not None and made.response.status == 201 and (ident := call_id(made)):
+        return ident
+    return _created(made, "realtime call")
 
 
 # Each kind `x-oai-created-by` names, and how to make one; a kind may use the kinds made before it.
@@ -287,6 +296,8 @@ MAKERS: dict[str, Callable[[Client, Target, dict[str, str]], str]] = {
     "eval": _eval,
     "eval.run": _eval_run,
     "eval.run.output_item": _eval_run_output_item,
+    # transports
+    "realtime.call": _realtime_call,
 }
 
 

@@ -34,9 +34,9 @@ from conformance.options import OPTIONS_BY_DEST, TARGET_OPTIONS, Option
 
 # The features a model id can be given for.
 # audio: speech (text to speech), transcription (whisper-1: every response format, translations too) and
-# transcription-stream (a model that streams its transcript and gives logprobs: the gpt-4o ones).
+# transcription-stream (a model that streams its transcript and gives logprobs: the gpt-4o ones); realtime.
 MODEL_ROLES = ("chat", "embeddings", "responses", "completions", "moderations", "speech", "transcription",
-               "transcription-stream")  # fmt: skip
+               "transcription-stream", "realtime")  # fmt: skip
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini",
     "embeddings": "text-embedding-3-small",
@@ -46,6 +46,7 @@ DEFAULT_MODELS = {
     "speech": "gpt-4o-mini-tts",
     "transcription": "whisper-1",
     "transcription-stream": "gpt-4o-mini-transcribe",
+    "realtime": "gpt-realtime",  # transports
 }
 MODES = ("strict", "compatible")
 CONFIG_FILE_NAME = "oai-conformance.toml"

@@ -61,7 +61,9 @@ WIRED_FAMILIES = {"models", "chat", "completions", "embeddings", "moderations", 
                   "files", "uploads", "batches", "vector_stores",
                   "images", "videos",  # (images and videos: media-visual)
                   # administration API
-                  "organization", "usage"}  # fmt: skip
+                  "organization", "usage",
+                  # transports (the Realtime API's HTTP operations)
+                  "realtime"}  # fmt: skip
 WIRED_FAMILIES |= {"containers"}  # containers
 WIRED_FAMILIES |= {"chatkit"}  # chatkit
 # Documented, but not wired yet (each says why).
@@ -130,7 +132,8 @@ def test_every_operation_is_wired():
     assert dict(wired["POST /batches/{batch_id}/cancel"].created_by) == {"batch_id": "batch"}
     for op in operations():
         responses = DOCUMENT["paths"][op.path][op.method.lower()]["responses"]
-        assert {"200", "401", "429", "500"} <= set(responses), op.label
+        assert {"401", "429", "500"} <= set(responses), op.label
+        assert "200" in responses or (op.label, set(responses) & {"200", "201"}) == ("POST /realtime/calls", {"201"})
         assert op.error_schema == "error"
 
 
@@ -139,3 +142,10 @@ def test_schemathesis_sees_every_operation():
     assert all(isinstance(r, Ok) for r in loaded.get_all_operations())  # an unresolvable file ref is an Err
     seen = {f"{r.ok().method.upper()} {r.ok().path}" for r in loaded.get_all_operations()}
     assert seen == {op.label for op in operations()}
+
+
+def test_an_operation_whose_answer_is_not_json_is_never_generated():
+    """transports: a Realtime call answers SDP or nothing, which the generated phase has no schema to judge by."""
+    plain = [op for op in operations() if not op.response_schema]
+    assert {op.label for op in plain} >= {"POST /realtime/calls", "POST /realtime/calls/{call_id}/hangup"}
+    assert not [op.label for op in plain if op.generate]

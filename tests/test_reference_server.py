@@ -33,6 +33,7 @@ from tests._container_chatkit_faults import CHATKIT_FAULT_CASES, CONTAINER_FAULT
 from tests._evals_faults import EVALS_FAULT_CASES
 from tests._fine_tuning_faults import FINE_TUNING_FAULT_CASES
 from tests._media_faults import MEDIA_FAULT_CASES
+from tests._transports_faults import TRANSPORTS_FAULT_CASES
 from tests._vector_store_faults import VECTOR_STORE_FAULT_CASES
 
 KEY = "sk-test-reference-0123456789"
@@ -1307,6 +1308,7 @@ FAULT_CASES.update(MEDIA_FAULT_CASES)  # images and videos
 FAULT_CASES.update(ADMIN_FAULT_CASES)
 FAULT_CASES.update(FINE_TUNING_FAULT_CASES)  # fine-tuning
 FAULT_CASES.update(EVALS_FAULT_CASES)  # evals
+FAULT_CASES.update(TRANSPORTS_FAULT_CASES)  # type: ignore[arg-type]  # transports: results of other kinds
 
 
 def test_every_fault_has_a_case() -> None:

@@ -169,7 +169,7 @@ def test_models_merge_by_role(tmp_path: Path) -> None:
         "responses": "file-resp",
         "completions": DEFAULT_MODELS["completions"],
         "moderations": DEFAULT_MODELS["moderations"],
-        **{role: DEFAULT_MODELS[role] for role in ("speech", "transcription", "transcription-stream")},
+        **{role: DEFAULT_MODELS[role] for role in ("speech", "transcription", "transcription-stream", "realtime")},
     }
     assert target.models == (("chat", "cli-chat"), ("embeddings", "env-embed"), ("responses", "file-resp"))
 
@@ -254,14 +254,14 @@ ERRORS = [
     (CLI, {"model": ["chat="]}, "--model: 'chat' has no model id (from the command line)"),
     (CLI, {"model": ["image=dall-e"]},
      "--model: role 'image' is not one of chat, embeddings, responses, completions, moderations, speech, "
-     "transcription, transcription-stream (from the command line)"),
+     "transcription, transcription-stream, realtime (from the command line)"),
     (ENV, {"OAI_CONFORMANCE_MODELS": "=llama"},
      "OAI_CONFORMANCE_MODELS: '=llama' has no role (the form is ROLE=ID) (from the environment)"),
     (FILE, "[models]\nchat = 3", "models: the model id for 'chat' is not a string (from oai.toml)"),
     (FILE, '[models]\nchat = ""', "models: 'chat' has no model id (from oai.toml)"),
     (FILE, '[models]\nimages = "x"',
      "models: role 'images' is not one of chat, embeddings, responses, completions, moderations, speech, "
-     "transcription, transcription-stream (from oai.toml)"),
+     "transcription, transcription-stream, realtime (from oai.toml)"),
     (FILE, 'models = "chat=x"', "models: is not a table of roles and model ids (from oai.toml)"),
     # features
     (CLI, {"features": "chat,chatt"},
@@ -440,7 +440,7 @@ def test_summary_is_json_ready_and_complete() -> None:
         "models": {"chat": "gpt-4o-mini", "embeddings": "e5", "responses": "gpt-4o-mini",
                    "completions": "gpt-3.5-turbo-instruct", "moderations": "omni-moderation-latest",
                    "speech": "gpt-4o-mini-tts", "transcription": "whisper-1",
-                   "transcription-stream": "gpt-4o-mini-transcribe"},
+                   "transcription-stream": "gpt-4o-mini-transcribe", "realtime": "gpt-realtime"},
         "features": ["chat", "embeddings"],
         "allow_costly": False,
         "mode": "strict",

@@ -923,6 +923,13 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_admin import ROWS as ADMIN_ROWS  # one row per admin rule, and its valid twin
 
     others |= {row.rid for row in ADMIN_ROWS}
+    # transports
+    from tests.test_violations_realtime import COVERED as REALTIME
+    from tests.test_violations_realtime_session import COVERED as REALTIME_SESSION
+    from tests.test_violations_responses_websocket import COVERED as RESPONSES_WEBSOCKET
+    from tests.test_violations_webhooks import COVERED as WEBHOOKS
+
+    others |= REALTIME | REALTIME_SESSION | RESPONSES_WEBSOCKET | WEBHOOKS
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

@@ -38,6 +38,7 @@ MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.r
 # fine-tuning: the chat model is the model fine-tuned, and a score_model grader's
 MODEL_ROLE |= {"fine-tuning": "chat", "fine-tuning.checkpoint-permissions": "chat", "fine-tuning.graders": "chat"}
 MODEL_ROLE |= {"evals": "chat", "evals.runs": "chat", "evals.runs.sampling": "chat"}  # evals
+MODEL_ROLE |= {"realtime": "realtime", "realtime.calls": "realtime"}  # transports
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -32,6 +32,7 @@ DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("whisper-1", "transcription"),
     ModelInfo("gpt-4o-mini-transcribe", "transcription-stream"),
     ModelInfo("gpt-4o-transcribe", "transcription-stream"),
+    ModelInfo("gpt-realtime", "chat"),  # transports: the Realtime model (/v1/realtime)
 )
 
 # Each fault breaks exactly one rule, so the project's tests can show that a check catches it.
@@ -357,6 +358,36 @@ FAULTS: dict[str, str] = {
     "evals-cancel-ignored": "cancelling a run answers it unchanged, and it runs on",
     "evals-run-delete-kept": "deleting a run answers deleted but keeps it",
     "evals-sample-missing": "the output items of a sampling run have `sample: null`",
+    # transports: the Realtime API's HTTP operations
+    "realtime-secret-expiry-ignored": "client secrets expire after 600 s whatever `expires_after.seconds` says",
+    "realtime-secret-wrong-type": "a client secret asked for a transcription session opens a realtime one",
+    "realtime-secret-no-value": "client secrets are answered without `value`",
+    "realtime-expiry-range-accepted": "`expires_after.seconds` outside 10..7200 is accepted",
+    "realtime-sessions-no-secret": "POST /v1/realtime/sessions and transcription_sessions answer no `client_secret`",
+    "realtime-sdp-json": "the SDP answer of POST /v1/realtime/calls is sent as application/json",
+    "realtime-calls-no-location": "POST /v1/realtime/calls answers no `Location` header",
+    "realtime-unknown-call-200": "control requests on a call the server does not know are answered 200",
+    # transports: the Realtime WebSocket session
+    "realtime-ws-no-event-id": "`response.created` events carry no `event_id`",
+    "realtime-ws-no-session-created": "a Realtime session does not begin with `session.created`",
+    "realtime-ws-update-ignored": "`session.update` is answered with the session unchanged",
+    "realtime-ws-done-before-item-done": "`response.done` comes before the last `response.output_item.done`",
+    "realtime-ws-text-delta-lost": "the last text (or transcript) delta of a response is not sent",
+    "realtime-ws-no-usage": "`response.done` says `usage: null`",
+    "realtime-ws-no-cleared": "`input_audio_buffer.clear` is not acknowledged",
+    "realtime-ws-error-closes": "an invalid client event is answered with an error and the connection closed",
+    "realtime-ws-secret-refused": "a client secret from POST /v1/realtime/client_secrets does not open a session",
+    # transports: webhooks (sent only when a webhook URL is configured)
+    "webhooks-bad-signature": "webhooks are signed with another endpoint's secret",
+    "webhooks-old-timestamp": "webhooks carry a `webhook-timestamp` an hour old",
+    "webhooks-no-retry": "a webhook the receiver refuses is not delivered again",
+    "webhooks-created-at-iso": "webhook events say `created_at` as an ISO 8601 string",
+    "webhooks-batch-silent": "batches that end are not announced",
+    "webhooks-wrong-id": "webhook events name another object in `data.id`",
+    # transports: the Responses API's WebSocket mode
+    "responses-ws-order": "over WebSocket, `output_text.done` comes after its `content_part.done`",
+    "responses-ws-error-closes": "over WebSocket, a refused `response.create` closes the connection",
+    "responses-ws-forgets": "over WebSocket, a `store: false` response cannot be continued on its connection",
 }
 
 
@@ -379,6 +410,10 @@ class ServerConfig:
     # reset) instead of its answer; 0 = never.
     transient_every: int = 0
     transient: str = "429"
+    # transports: where the server delivers its webhooks (None: it sends none), and the secrets it signs them with
+    # (`whsec_…`; two while a secret rotates: each delivery then carries both signatures).
+    webhook_url: str | None = None
+    webhook_secrets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.faults) - FAULTS.keys())

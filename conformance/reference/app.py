@@ -19,6 +19,9 @@
     /v1/organization and below: admin.py (the administration API, behind its own admin key)
     /v1/fine_tuning and below: fine_tuning.py (jobs that move as polled, checkpoint permissions, graders)
     /v1/evals and below: evals.py (evals, runs that move as polled and are graded by fine_tuning.py's graders)
+    /v1/realtime and below: realtime.py (client secrets, sessions, calls); the WebSocket session at
+                                  /v1/realtime: realtime_session.py; the Responses API's WebSocket mode at
+                                  /v1/responses: responses_socket.py
     anything else                 404 `Invalid URL (METHOD /path)`, as the real API answers
 
 Every error is the OpenAI envelope `{"error": {"message", "type", "param", "code"}}` (unless a fault says
@@ -64,8 +67,13 @@ from .evals import Evals  # evals
 from .evals import routes as evals_routes  # evals
 from .fine_tuning import FineTuning  # fine-tuning
 from .fine_tuning import routes as fine_tuning_routes  # fine-tuning
+from .realtime import Calls as RealtimeCalls  # transports
+from .realtime import routes as realtime_routes  # transports
+from .realtime_session import route as realtime_session_route  # transports
+from .responses_socket import route as responses_socket_route  # transports
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+from .webhooks import Announcer, Sender  # transports
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
 
@@ -118,6 +126,7 @@ class _Server:
         self.organization = admin.Organization(self.ids)
         self.fine_tuning = FineTuning()  # fine-tuning
         self.evals = Evals()  # evals
+        self.realtime = RealtimeCalls(self.ids)  # transports
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -508,6 +517,10 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *admin.routes(server, server.organization),
         *fine_tuning_routes(server),  # fine-tuning
         *evals_routes(server),  # evals
+        # transports
+        *realtime_routes(server),
+        realtime_session_route(config, server.ids, server.realtime),
+        responses_socket_route(config, server.ids, server.store),
     ]
     app = Starlette(
         routes=routes,
@@ -524,4 +537,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.chatkit = server.chatkit  # chatkit
     app.state.fine_tuning = server.fine_tuning  # fine-tuning
     app.state.evals = server.evals  # evals
+    app.state.realtime = server.realtime  # transports
+    if config.webhook_url is not None:  # transports: webhooks for what ends, and for SIP calls ringing
+        sender = Sender(config, server.ids)
+        server.realtime.announce = sender.send
+        app.add_middleware(Announcer, sender=sender)
     return app
