@@ -163,6 +163,7 @@ def test_models_list_and_retrieve(client: httpx.Client) -> None:
         "whisper-1",
         "gpt-4o-mini-transcribe",
         "gpt-4o-transcribe",
+        "gpt-realtime",  # transports
     ]
     for model in body["data"]:
         assert model["object"] == "model" and model["owned_by"] == "oai-conformance"

@@ -225,6 +225,12 @@ EXPECTED_NAMES = sorted([
     "chatkit.thread", "chatkit.thread-item.list", "chatkit.thread.deleted", "chatkit.thread.list",
     "container", "container.create.request", "container.deleted", "container.file", "container.file.create.request",
     "container.file.deleted", "container.file.list", "container.list",
+    # transports: the Realtime API, webhooks
+    "realtime.call.create.request", "realtime.call.refer.request", "realtime.call.reject.request",
+    "realtime.client-event", "realtime.client-secret", "realtime.client-secret.create.request",
+    "realtime.server-event", "realtime.session", "realtime.session-config", "realtime.session.create.request",
+    "realtime.transcription-config", "realtime.transcription-session", "realtime.transcription-session.create.request",
+    "webhook.event",
 ])
 # fine-tuning (helper finetune-evals)
 EXPECTED_NAMES = sorted([

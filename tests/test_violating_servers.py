@@ -139,14 +139,18 @@ def test_every_fault_is_caught_here():
     from test_fine_tuning_end_to_end import CAUGHT as FINE_TUNING  # fine-tuning (helper finetune-evals)
     from test_images_end_to_end import CAUGHT as IMAGES
     from test_moderations_end_to_end import CAUGHT as MODERATIONS
+    from test_realtime_end_to_end import CAUGHT as REALTIME
+    from test_realtime_session_end_to_end import CAUGHT as REALTIME_SESSION
     from test_responses_end_to_end import CAUGHT as RESPONSES
+    from test_responses_websocket_end_to_end import CAUGHT as RESPONSES_WEBSOCKET
     from test_vector_stores_end_to_end import CAUGHT as VECTOR_STORES
     from test_videos_end_to_end import CAUGHT as VIDEOS
+    from test_webhooks_end_to_end import CAUGHT as WEBHOOKS
 
     # The batches tests also run a shared fault (pages-no-has-more) over their list: counted here, where it lives.
     batches = {fault: rules for fault, rules in BATCHES.items() if fault.startswith("batches-")}
     families = (batches, CHAT_STORE, COMPLETIONS, FILES, MODERATIONS, RESPONSES, VECTOR_STORES, IMAGES, VIDEOS, ADMIN)
-    families += (AUDIO, CONTAINERS, CHATKIT, ASSISTANTS)
+    families += (AUDIO, CONTAINERS, CHATKIT, ASSISTANTS, REALTIME, REALTIME_SESSION, RESPONSES_WEBSOCKET, WEBHOOKS)
     # fine-tuning also runs pages-no-has-more over its jobs list: counted here too, as the batches' is.
     families += ({f: r for f, r in FINE_TUNING.items() if f.startswith("fine-tuning-")}, EVALS)
     caught = set(CAUGHT).union(*families)

@@ -930,6 +930,10 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_webhooks import COVERED as WEBHOOKS
 
     others |= REALTIME | REALTIME_SESSION | RESPONSES_WEBSOCKET | WEBHOOKS
+    from tests.test_violations_evals import VIOLATIONS as EVALS_VIOLATIONS
+    from tests.test_violations_fine_tuning import VIOLATIONS as FINE_TUNING_VIOLATIONS
+
+    others |= {v.rid for v in FINE_TUNING_VIOLATIONS} | {v.rid for v in EVALS_VIOLATIONS}
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())

@@ -8,13 +8,16 @@ from conformance.case import MODEL_ROLES, ModelProbes, listed_ids, not_claimed_r
 # Using a listed id costs a generation of one token; a few ids show whether the list is real.
 USE_AT_MOST = 3
 RETRIEVE_AT_MOST = 200
+# The feature whose claim makes a role's model one the server must list, where the role is not named as a feature.
+ROLE_FEATURE = {"speech": "audio.speech", "transcription": "audio.transcriptions",
+                "transcription-stream": "audio.transcriptions.stream"}  # fmt: skip
 
 
 @requirement("models.list.shape", "models.list.not-empty", "models.list.contains-configured")
 def test_list(oai_client, oai_target, oai_judge):
     listing = oai_client.request("GET", "/models")
     # only the models of claimed features: a server that claims no embeddings need not list the default one
-    configured = [oai_target.model(role) for role in MODEL_ROLES if oai_target.claims(role)]
+    configured = [oai_target.model(role) for role in MODEL_ROLES if oai_target.claims(ROLE_FEATURE.get(role, role))]
     oai_judge(
         listing,
         "models.list.shape",

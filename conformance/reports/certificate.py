@@ -869,3 +869,36 @@ PUBLIC_SOURCES["003_464f4ddc75d6527e"].update({
     "threaditemlistresource": ("ChatKit › List ChatKit thread items", f"{_CHATKIT}/threads/list-items"),
     "imagepartresource": ("ChatKit › List ChatKit thread items", f"{_CHATKIT}/threads/list-items"),
 })  # fmt: skip
+
+# The Realtime API, its WebSocket session, the Responses API's WebSocket mode, webhooks.
+_REALTIME = f"{API}/realtime"
+_REALTIME_GUIDE = f"{GUIDES}/realtime"
+_WEBHOOKS = f"{API}/webhook-events"
+PUBLIC_SOURCES["000_9bed5940f43c9069"].update({
+    "error-handling": ("Realtime guide › Error handling", _REALTIME_GUIDE),
+    "input-audio": ("Realtime guide › Input audio", _REALTIME_GUIDE),
+    "realtime-events": ("Realtime API › Server events", f"{API}/realtime-server-events"),
+    "server-events": ("Realtime API › Server events", f"{API}/realtime-server-events"),
+    "session-configuration": ("Realtime guide › Session configuration", _REALTIME_GUIDE),
+    "websocket-connection": ("Realtime guide › WebSocket connection", f"{GUIDES}/realtime-websocket"),
+    "batch-events": ("Webhook events › batch.*", _WEBHOOKS),
+    "response-events": ("Webhook events › response.*", _WEBHOOKS),
+    "webhook-events": ("Webhook events", _WEBHOOKS),
+})  # fmt: skip
+PUBLIC_SOURCES["001_ba73c77052365818"]["server-events"] = ("Realtime API › Server events",
+                                                          f"{API}/realtime-server-events")
+PUBLIC_SOURCES["003_464f4ddc75d6527e"].update({
+    "post-realtimecalls": ("Realtime › Create call", f"{_REALTIME}/create-call"),
+    "post-realtimecallscall_idaccept": ("Realtime › Accept call", f"{_REALTIME}/accept-call"),
+    "post-realtimecallscall_idhangup": ("Realtime › Hang up call", f"{_REALTIME}/hangup-call"),
+    "post-realtimeclient_secrets": ("Realtime › Create client secret", f"{_REALTIME}/create-client-secret"),
+    "realtimecreateclientsecretrequest": ("Realtime › Create client secret", f"{_REALTIME}/create-client-secret"),
+    "realtimecreateclientsecretresponse": ("Realtime › Create client secret", f"{_REALTIME}/create-client-secret"),
+    "post-realtimesessions": ("Realtime › Create session", f"{API}/realtime-sessions/create"),
+    "realtimesessioncreaterequestga": ("Realtime › Create session", f"{API}/realtime-sessions/create"),
+    "post-realtimetranscription_sessions": ("Realtime › Create transcription session",
+                                            f"{API}/realtime-sessions/create-transcription"),
+    "post-responses": ("Responses › Create a model response", f"{API}/responses/create"),
+    "responsestreamevent": ("Responses streaming › Events", f"{API}/responses-streaming"),
+    "webhookresponsecompleted": ("Webhook events › response.completed", _WEBHOOKS),
+})  # fmt: skip
