@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from certify.recipe import Recipe
-from certify.servers import fakellm, litellm, llama_server, llama_server_gemma, llama_stack, mockllm, vllm
+from certify.servers import (
+    fakellm,
+    litellm,
+    llama_cpp_python,
+    llama_server,
+    llama_server_gemma,
+    llama_stack,
+    mockllm,
+    vllm,
+)
 
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
@@ -16,6 +25,7 @@ RECIPES: dict[str, Recipe] = {
         llama_server_gemma.RECIPE,
         fakellm.RECIPE,
         mockllm.RECIPE,
+        llama_cpp_python.RECIPE,
     )
 }
 
