@@ -10,7 +10,11 @@ first).
 Llama Stack (files and vector stores; chat and embeddings routed to the llama-server) is here: its install takes
 ~20 s (480 MB) once the llama-server is built, its run ~20 s with the cases one at a time.
 
-vLLM is not here: its environment is 3.4 GB and its start-up ~40 s; its certificate is made by hand
+fakellm and mockllm (mock chat servers, `chat` only) are here: each installs in ~30 s and certifies in ~15 s.
+
+Not here, their certificates made by hand (`python -m certify SERVER`): llama-server-gemma (the same llama-server
+with Gemma 3 270M: ~10 min a run on 2 shared cores), llama-cpp-python (its own server: a ~10 min compile). vLLM is
+not here either: its environment is 3.4 GB and its start-up ~40 s; its certificate is made by hand
 (`python -m certify vllm`).
 """
 

@@ -1,7 +1,7 @@
 """llama-cpp-python's own OpenAI-compatible server (`llama_cpp.server`): a Python (FastAPI) layer over the same
 llama.cpp engine as `llama_server`, serving the same tiny model.
 
-Install (~7 min on 2 idle cores: it compiles llama.cpp as shared libraries): `llama-cpp-python[server]` pinned to
+Install (~10 min on 2 shared cores: it compiles llama.cpp as shared libraries): `llama-cpp-python[server]` pinned to
 the version whose vendored llama.cpp the llama-server recipe builds, from its sdist, with the llama-server
 recipe's portable, web-free CMake flags (CMAKE_ARGS). The model is the llama-server recipe's tiny random-weights
 GGUF, read from that recipe's cache (installed first), not written again.

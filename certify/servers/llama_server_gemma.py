@@ -17,8 +17,8 @@ offered, an example call of the first tool, the few-shot prompt a base model nee
 text it writes is still rambling and rarely ends a turn (its `<end_of_turn>` is untrained). Ready when the model
 is loaded (`GET /health` 200, ~3 s).
 
-Run time: ~9 min on 2 idle cores (the machine's other work slows it several times): the cases' token limits are
-small, but this model is 1,000 times the size of the tiny one.
+Run time: 10-13 min on this machine's 2 cores while other work ran (load 5-13; not measured idle): the cases'
+token limits are small, but the model is ~1,000 times the size of the tiny one. Not in CI.
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]
     # The real API answers `stop` when the tool was forced (required or named), `tool_calls` when it chose one.
     # A call the token limit cut short (every token of max_tokens used) ends with `length`, there as anywhere.
     tool_calls(exchange)
-    allowed = ("tool_calls", "stop") if tool_choice_forced(exchange) else ("tool_calls",)
+    allowed: tuple[str, ...] = ("tool_calls", "stop") if tool_choice_forced(exchange) else ("tool_calls",)
     if _limit_used(exchange):
         allowed += ("length",)
     for n, choice in enumerate(choices(answer(exchange))):
