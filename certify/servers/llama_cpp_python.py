@@ -75,5 +75,5 @@ RECIPE = Recipe(
     models={"chat": MODEL_ID, "embeddings": MODEL_ID, "completions": MODEL_ID},
     install=install,
     launch=launch,
-    notes="`python -m llama_cpp.server` with the tiny GGUF of llama-server above, `--embedding true`",
+    notes="`python -m llama_cpp.server` with the llama-server row's tiny random-weights GGUF, `--embedding true`",
 )
