@@ -47,6 +47,7 @@ class Recipe:
     notes: str = ""  # one line for the matrix: how the server was configured
     upstream: Recipe | None = None  # a server to start first (a proxy's backend), handed to `launch`
     workers: int = 2  # the run's --workers: cases in parallel (1 for a server whose cases would collide)
+    run_options: tuple[str, ...] = ()  # more options of the run (a slow model's longer timeouts)
 
     @property
     def cache_key(self) -> str:

@@ -124,6 +124,7 @@ def suite_command(recipe: Recipe, base_url: str, report_dir: Path) -> list[str]:
         *("--name", recipe.name),
         *("--report-dir", str(report_dir)),
         *("--workers", str(recipe.workers)),
+        *recipe.run_options,
     ]
     for role, model in recipe.models.items():
         command += ["--model", f"{role}={model}"]

@@ -219,6 +219,13 @@ def named() -> Http:
     return tools({"type": "function", "function": {"name": "get_weather"}}, "stop", ("get_weather",))
 
 
+def tools_cut() -> Http:
+    """Tool calls the token limit cut short (all 80 tokens used): `length` is the truth, as the API says it."""
+    http = tools(finish="length")
+    http.body["usage"] = usage(19, 80)
+    return http
+
+
 def structured(kind: str = "json_object", content: str = '{"city": "Paris", "country": "France"}') -> Http:
     formats = {"json_object": {"type": "json_object"},
                "json_schema": {"type": "json_schema",
@@ -727,6 +734,8 @@ VIOLATIONS: list[V] = [
       tools, put("body.choices.0.message.tool_calls.0.function.arguments", "city=Paris"), shows="city=Paris"),
     V("chat.tools.finish-reason", "stop after an automatic tool call (row 11)",
       tools, put("body.choices.0.finish_reason", "stop"), shows="'stop'"),
+    V("chat.tools.finish-reason", "length after tool calls that left the token limit unused",
+      tools, put("body.choices.0.finish_reason", "length"), shows="'length'"),
     V("chat.tools.choice-honoured", "tool_choice required answered with text",
       lambda: tools("required", "stop"),
       both(drop("body.choices.0.message.tool_calls"), put("body.choices.0.message.content", "It is sunny.")),
@@ -1009,6 +1018,7 @@ LOOSER = [
      lambda: tools("required", "stop")),
     ("chat.tools.finish-reason", "a named tool_choice answered with stop", named),
     ("chat.tools.choice-honoured", "a named tool called", named),
+    ("chat.tools.finish-reason", "tool calls cut by max_tokens answered with length", tools_cut),
     ("chat.completion.schema", "content null beside tool_calls", tools),
     ("chat.completion.schema", "system_fingerprint null and undocumented fields", _loose_completion),
     ("chat.stream.chunk-schema", "system_fingerprint null and undocumented fields in chunks", _loose_stream),

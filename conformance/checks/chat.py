@@ -265,8 +265,11 @@ def tool_choice_forced(exchange: Exchange) -> bool:
 @check("chat.tools.finish-reason")
 def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
     # The real API answers `stop` when the tool was forced (required or named), `tool_calls` when it chose one.
+    # A call the token limit cut short (every token of max_tokens used) ends with `length`, there as anywhere.
     tool_calls(exchange)
-    allowed = ("tool_calls", "stop") if tool_choice_forced(exchange) else ("tool_calls",)
+    allowed: tuple[str, ...] = ("tool_calls", "stop") if tool_choice_forced(exchange) else ("tool_calls",)
+    if _limit_used(exchange):
+        allowed += ("length",)
     for n, choice in enumerate(choices(answer(exchange))):
         if (choice.get("message") or {}).get("tool_calls") and choice.get("finish_reason") not in allowed:
             yield Violation(
@@ -274,6 +277,13 @@ def tools_finish_reason(exchange: Exchange, ctx: Context) -> Iterator[Violation]
                 f"Expected: {' or '.join(allowed)}",
                 f"$.choices[{n}].finish_reason",
             )
+
+
+def _limit_used(exchange: Exchange) -> bool:
+    request = asked(exchange)
+    limit = request.get("max_completion_tokens") or request.get("max_tokens")
+    used = (answer(exchange).get("usage") or {}).get("completion_tokens")
+    return isinstance(limit, int) and isinstance(used, int) and used >= limit * int(request.get("n") or 1)
 
 
 @check("chat.tools.choice-honoured")
