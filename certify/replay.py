@@ -5,6 +5,9 @@ The server is installed (cached), started on a free port and stopped exactly as 
 server's claimed features and model ids, so that only what the server claims is sent. Reports go to
 reports/<server>-replay/ (replay.json, replay.md, replay-junit.xml). Default recordings: ../shared/recordings/*.gz.
 
+The summary (how many recordings were sent and answered alike, the sample, the largest groups of differences) is
+published as docs/compatibility/<server>/replay.json, which the matrix shows as the server's *Answered alike*.
+
 Exit codes: those of `oai-conformance replay` (0 all alike, 1 a difference, 2 a usage error), 2 for a failed step.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from certify.lifecycle import CertifyError, Interrupted, signals_raise
 from certify.recipe import KEY_ENV, Recipe, Upstream
-from certify.run import REPORTS, ROOT, Timings, say, serve
+from certify.run import COMPATIBILITY, REPORTS, ROOT, Timings, say, serve
 from certify.servers import RECIPES
 
 SHARED = Path(os.environ.get("OAI_CONFORMANCE_SHARED", ROOT.parent / "shared"))
@@ -60,6 +64,24 @@ def replay(recipe: Recipe, recordings: Sequence[str], report_dir: Path, sample: 
     return code
 
 
+def publish(server: str, report_dir: Path, folder: Path = COMPATIBILITY) -> Path | None:
+    """The replay's summary beside the server's certificate (docs/compatibility/<server>/replay.json)."""
+    path = report_dir / "replay.json"
+    if not path.is_file() or not (folder / server).is_dir():
+        return None
+    document = json.loads(path.read_text(encoding="utf-8"))
+    replay = document["replay"]
+    summary = {
+        "finished": document["finished"],
+        "recordings": replay["recordings"],
+        "summary": replay["summary"],
+        "groups": [{k: g[k] for k in ("title", "kind", "recordings")} for g in replay["groups"][:10]],
+    }
+    out = folder / server / "replay.json"
+    out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m certify.replay", description=__doc__.splitlines()[0])
     parser.add_argument("server", help=f"one of {', '.join(RECIPES)}")
@@ -75,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not recordings:
             raise CertifyError(f"no recordings given and none in {SHARED / 'recordings'}")
         report_dir = Path(args.report_dir) if args.report_dir else REPORTS / f"{args.server}-replay"
-        return replay(RECIPES[args.server], recordings, report_dir, args.sample, args.seed)
+        code = replay(RECIPES[args.server], recordings, report_dir, args.sample, args.seed)
+        if code in (0, 1) and (published := publish(args.server, report_dir)) is not None:
+            say(f"published the replay's summary to {published}")
+        return code
     except CertifyError as exc:
         print(f"certify: error: {exc}", file=sys.stderr)
         return 2

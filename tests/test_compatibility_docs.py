@@ -86,3 +86,36 @@ def test_a_committed_certificate_is_rendered_from_its_results(server: str) -> No
         committed = (COMPATIBILITY / server / name).read_text(encoding="utf-8")
         assert committed == text, f"docs/compatibility/{server}/{name} is stale: run `python -m certify matrix`"
         assert "seeds/" not in committed, "a source must link to public documentation"
+
+
+def test_a_replayed_server_shows_its_share_answered_alike(tmp_path) -> None:
+    """certify.replay publishes the summary of a replay beside the certificate; the matrix shows the share, and a
+    server never replayed shows `—`."""
+    from certify.replay import publish
+
+    results = {"summary": {"must_passed": 0}, "features": [], "requirements": []}
+    for server in ("replayed", "not-replayed"):
+        (tmp_path / server).mkdir()
+        (tmp_path / server / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    report = tmp_path / "reports"
+    report.mkdir()
+    group = {"title": "answers 200 where the API answers 400", "kind": "status", "recordings": 3, "examples": ["a"]}
+    document = {"finished": "2026-12-05T00:00:00Z", "replay": {
+        "recordings": {"files": ["x.jsonl"], "total": 10, "sample": 4, "seed": 0},
+        "summary": {"sent": 4, "alike": 1, "different": 3, "share_alike": 25.0}, "groups": [group]}}  # fmt: skip
+    (report / "replay.json").write_text(json.dumps(document), encoding="utf-8")
+    published = publish("replayed", report, tmp_path)
+    assert published == tmp_path / "replayed" / "replay.json"
+    kept = json.loads(published.read_text(encoding="utf-8"))["groups"]
+    assert kept == [{"title": group["title"], "kind": "status", "recordings": 3}]
+    rows = {line.split(" | ")[0]: line for line in render(tmp_path).splitlines() if line.startswith("| ")}
+    assert rows["| replayed"].endswith("| [25% of 4](replayed/replay.json) |")
+    assert rows["| not-replayed"].endswith("| — |")
+    assert publish("unknown", report, tmp_path) is None, "no folder of a certified server: nothing published"
+
+
+def test_every_published_replay_names_its_sample() -> None:
+    for path in sorted(COMPATIBILITY.glob("*/replay.json")):
+        replay = json.loads(path.read_text(encoding="utf-8"))
+        assert replay["recordings"]["sample"] == replay["summary"]["sent"] > 0, path
+        assert 0 <= replay["summary"]["share_alike"] <= 100, path
