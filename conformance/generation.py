@@ -34,7 +34,6 @@ DEFAULT_RESPONSE_TIME_LIMIT = 30.0
 # Requests of one operation in flight at once: a slow server's latency overlaps, the real API's rate limits are
 # met by the retry policy (a 429 waits and is sent again), and every answer is judged as in a serial run.
 DEFAULT_CONCURRENCY = 4
-REDRAWS = 3  # new seeds tried after a draw schemathesis itself fails (see draw_requests)
 EXTRA = "oai-conformance[generated]"
 
 
@@ -179,9 +178,37 @@ def operations() -> tuple[Operation, ...]:
     return tuple(out)
 
 
+def unwrapped(value: Any) -> Any:
+    """A drawn value without schemathesis' GeneratedValue wrappers (see _hash_wrapped_values)."""
+    from schemathesis.generation.value import GeneratedValue
+
+    while isinstance(value, GeneratedValue):
+        value = value.value
+    return value
+
+
+def _hash_wrapped_values() -> None:
+    """schemathesis 4.32 sometimes wraps a negative JSON body it fuzzed into raw bytes twice (a GeneratedValue in a
+    GeneratedValue), and building the case then fails hashing it (`unhashable type: 'GeneratedValue'`): the whole
+    operation's draw is lost. Its case hashes what the wrapper holds instead; `unwrapped` reads the body."""
+    from schemathesis.generation.case import Case
+
+    original = Case._hash_container
+    if getattr(original, "unwraps", False):
+        return
+
+    def hash_container(self: Any, value: object) -> int:
+        return original(self, unwrapped(value))
+
+    hash_container.unwraps = True  # type: ignore[attr-defined]
+    Case._hash_container = hash_container  # type: ignore[method-assign]
+
+
 @functools.cache
 def _openapi() -> Any:
     import schemathesis
+
+    _hash_wrapped_values()
 
     # An explicit default configuration: a schemathesis.toml in the user's folder must not change what is sent.
     return schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
@@ -194,6 +221,7 @@ def _upstream_openapi(source: str) -> tuple[Any, dict[str, Any]]:
 
     from conformance.upstream import load_upstream
 
+    _hash_wrapped_values()
     document = load_upstream(source)
     return schemathesis.openapi.from_dict(document, config=schemathesis.Config()), document["paths"]
 
@@ -338,7 +366,7 @@ def draw_requests(
             hypothesis.assume(kept is not None)
             query = kept or {}
         if operation.request_schema is not None and case.body is not NOT_SET:
-            shaped = shape(case.body)
+            shaped = shape(unwrapped(case.body))
             hypothesis.assume(shaped is not REJECT)
             if operation.multipart and isinstance(shaped, dict):
                 files = multipart_fields(shaped)
@@ -348,17 +376,7 @@ def draw_requests(
 
     drawn: list[Request] = []
     with _without_local_constants(), contextlib.suppress(Unsatisfiable):
-        # Unsatisfiable: no example fitted the mode; the checks see none and say so
-        for attempt in range(REDRAWS + 1):
-            try:
-                run(settings.seed + attempt, settings.examples - len(drawn))
-                break
-            except TypeError as exc:
-                # schemathesis 4.32 wraps a body of random non-JSON bytes (its syntax fuzzing of negative JSON
-                # bodies, ~5% of draws) twice and fails hashing it: the draw is lost, not the examples before it.
-                # The rest is drawn from the next seed, so a run still depends only on the seed.
-                if "GeneratedValue" not in str(exc) or attempt == REDRAWS or len(drawn) >= settings.examples:
-                    raise
+        run(settings.seed, settings.examples)  # Unsatisfiable: no example fitted the mode; the checks see none
     return drawn if upstream is None else _unique(drawn)
 
 

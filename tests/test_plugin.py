@@ -171,6 +171,8 @@ def test_must_violation_fails_the_case_and_names_the_requirement(pytester: pytes
 SERVER_ID = re.compile(r"\b([a-z]+)[_-][A-Za-z0-9]{16,}\b")  # resp_..., chatcmpl-...
 # A run's own tag on what it stores (cases/chat/test_chat_store.py): random per run, so that its lists hold its own.
 RUN_TAG = re.compile(r"\boai-[0-9a-f]{12}\b")
+# A ChatKit session's user is random per run (cases/chatkit), so that the sessions it lists are its own.
+SESSION_USER = re.compile(r"\boai-conformance-[0-9a-f]{8}\b")
 # A fine-tuned model's name ends with its job's id (ft:gpt-4o-mini:reference::00000419).
 FINE_TUNED = re.compile(r"\bft:[^/:\"]+:[^/:\"]*:[^/:\"]*:[0-9A-Za-z]+")
 # httpx draws a multipart body's boundary at random.
@@ -186,6 +188,7 @@ def sent(report_dir: Path) -> list[tuple[str, str, str]]:
         request = json.loads(line)["request"]
         path, body = FINE_TUNED.sub("ft:ID", urlsplit(request["url"]).path), request.get("body") or ""
         body = BOUNDARY.sub("BOUNDARY", RUN_TAG.sub("oai-RUN", FINE_TUNED.sub("ft:ID", body)))
+        body = SESSION_USER.sub("oai-conformance-USER", body)
         out.add((request["method"], SERVER_ID.sub(r"\1_ID", path), SERVER_ID.sub(r"\1_ID", body)))
     return sorted(out)
 
