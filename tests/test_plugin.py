@@ -171,8 +171,9 @@ def test_must_violation_fails_the_case_and_names_the_requirement(pytester: pytes
 SERVER_ID = re.compile(r"\b([a-z]+)[_-][A-Za-z0-9]{16,}\b")  # resp_..., chatcmpl-...
 # A run's own tag on what it stores (cases/chat/test_chat_store.py): random per run, so that its lists hold its own.
 RUN_TAG = re.compile(r"\boai-[0-9a-f]{12}\b")
-# A ChatKit session's user is random per run (cases/chatkit), so that the sessions it lists are its own.
-SESSION_USER = re.compile(r"\boai-conformance-[0-9a-f]{8}\b")
+# Names a case makes its own with a random suffix (a ChatKit session's user, the metadata a fine-tuning list
+# filters on): "oai-conformance-23df1edf", "fine-tuning-list-8b7f9e5b".
+RANDOM_SUFFIX = re.compile(r"\b([a-z]+(?:-[a-z]+)+)-[0-9a-f]{8}\b")
 # A fine-tuned model's name ends with its job's id (ft:gpt-4o-mini:reference::00000419).
 FINE_TUNED = re.compile(r"\bft:[^/:\"]+:[^/:\"]*:[^/:\"]*:[0-9A-Za-z]+")
 # httpx draws a multipart body's boundary at random.
@@ -186,9 +187,11 @@ def sent(report_dir: Path) -> list[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
     for line in (report_dir / "exchanges.jsonl").read_text(encoding="utf-8").splitlines():
         request = json.loads(line)["request"]
+        if not urlsplit(request["url"]).path.startswith("/v1/"):
+            continue  # a webhook delivery the run received (recorded beside what it sent), stamped when it came
         path, body = FINE_TUNED.sub("ft:ID", urlsplit(request["url"]).path), request.get("body") or ""
         body = BOUNDARY.sub("BOUNDARY", RUN_TAG.sub("oai-RUN", FINE_TUNED.sub("ft:ID", body)))
-        body = SESSION_USER.sub("oai-conformance-USER", body)
+        body = RANDOM_SUFFIX.sub(r"\1-RANDOM", body)
         out.add((request["method"], SERVER_ID.sub(r"\1_ID", path), SERVER_ID.sub(r"\1_ID", body)))
     return sorted(out)
 

@@ -151,8 +151,14 @@ def batch_delivered(subject: WebhookDeliveries, ctx: Context) -> Iterator[Violat
 def retry_redelivered(subject: WebhookDeliveries, ctx: Context) -> Iterator[Violation]:
     if not subject.refused_first:
         raise NotApplicable("the receiver refused no delivery")
+    # Only the announcements of what the case ended: another case's object may end (and its first delivery be
+    # refused) just before the wait is over, and its retry is not late for that.
+    own = {e.id for e in subject.ended}
     by_id: dict[str, list[tuple[Delivery, int | None]]] = {}
     for delivery, index in subject.each():
+        data = delivery.event.get("data") if isinstance(delivery.event, dict) else None
+        if own and not (isinstance(data, dict) and data.get("id") in own):
+            continue
         by_id.setdefault(delivery.headers.get("webhook-id", ""), []).append((delivery, index))
     for ident, tries in by_id.items():
         refused = [(d, i) for d, i in tries if not 200 <= d.status < 300]
