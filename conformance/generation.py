@@ -178,37 +178,10 @@ def operations() -> tuple[Operation, ...]:
     return tuple(out)
 
 
-def unwrapped(value: Any) -> Any:
-    """A drawn value without schemathesis' GeneratedValue wrappers (see _hash_wrapped_values)."""
-    from schemathesis.generation.value import GeneratedValue
-
-    while isinstance(value, GeneratedValue):
-        value = value.value
-    return value
-
-
-def _hash_wrapped_values() -> None:
-    """schemathesis 4.32 sometimes wraps a negative JSON body it fuzzed into raw bytes twice (a GeneratedValue in a
-    GeneratedValue), and building the case then fails hashing it (`unhashable type: 'GeneratedValue'`): the whole
-    operation's draw is lost. Its case hashes what the wrapper holds instead; `unwrapped` reads the body."""
-    from schemathesis.generation.case import Case
-
-    original = Case._hash_container
-    if getattr(original, "unwraps", False):
-        return
-
-    def hash_container(self: Any, value: object) -> int:
-        return original(self, unwrapped(value))
-
-    hash_container.unwraps = True  # type: ignore[attr-defined]
-    Case._hash_container = hash_container  # type: ignore[method-assign]
-
-
 @functools.cache
 def _openapi() -> Any:
     import schemathesis
 
-    _hash_wrapped_values()
 
     # An explicit default configuration: a schemathesis.toml in the user's folder must not change what is sent.
     return schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
@@ -221,7 +194,6 @@ def _upstream_openapi(source: str) -> tuple[Any, dict[str, Any]]:
 
     from conformance.upstream import load_upstream
 
-    _hash_wrapped_values()
     document = load_upstream(source)
     return schemathesis.openapi.from_dict(document, config=schemathesis.Config()), document["paths"]
 
@@ -366,7 +338,7 @@ def draw_requests(
             hypothesis.assume(kept is not None)
             query = kept or {}
         if operation.request_schema is not None and case.body is not NOT_SET:
-            shaped = shape(unwrapped(case.body))
+            shaped = shape(case.body)
             hypothesis.assume(shaped is not REJECT)
             if operation.multipart and isinstance(shaped, dict):
                 files = multipart_fields(shaped)

@@ -15,6 +15,22 @@ from tests._runs import MAKERS, CliRun, SharedRuns, clean_env, cli_run, join_sto
 SHARED_KEY_ENV = "OAI_SHARED_RUN_KEY"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def generated_phase_engine() -> None:
+    """pytester's in-process runs drop the modules a run imported first. conformance.generation, imported here,
+    keeps the schemathesis schema it loaded; a later run's fresh copies of schemathesis' modules no longer recognise
+    its values (a fuzzed body comes out wrapped twice and fails hashing: `unhashable type: 'GeneratedValue'`).
+    Drawing once as the session starts, before any run, imports the whole drawing path once for the session."""
+    from conformance.generation import GenerationSettings, draw_requests, missing_engine, operations
+
+    if missing_engine():
+        return
+    wanted = {"POST /chat/completions", "POST /files"}
+    for op in (op for op in operations() if op.label in wanted):
+        for mode in op.modes():
+            draw_requests(op, mode, GenerationSettings(examples=3), shape=lambda body: body)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     join_stopping()  # the reference servers of in-process runs, stopping in the background
 
