@@ -193,6 +193,10 @@ VECTOR_STORE_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
         on_store(lambda f, s: combined(made=httpx.Response(200, json=s), listed=call(f, "GET", "/vector_stores"))),
         lambda r: r.json()["made"]["id"] not in [s["id"] for s in r.json()["listed"]["data"]],
     ),
+    "vector-stores-after-ignored": (
+        on_store(lambda f, s: call(f, "GET", "/vector_stores", params={"after": s["id"], "order": "asc"})),
+        lambda r: r.json()["data"] != [],  # the one store: nothing lies after it
+    ),
     "vector-stores-delete-kept": (
         on_store(
             lambda f, s: last(

@@ -314,6 +314,7 @@ VIOLATIONS: list[V] = [
       lambda s: the_call(s).update(results=None), "as `include"),
     V("vector-stores.file-search.citations", "a file the search did not find", file_search_life,
       lambda s: first_citation(s).update(file_id="file-else"), "a file the search found"),
+    *[v for v in page_rows("vector-stores.pages") if not v.rid.endswith("order-reverses")],
     *page_rows("vector-stores.files.pages"),
     *page_rows("vector-stores.batches.files.pages"),
 ]  # fmt: skip

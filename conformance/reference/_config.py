@@ -141,6 +141,7 @@ FAULTS: dict[str, str] = {
     "vector-stores-retrieve-renamed": "a retrieved vector store has another `name` than the created one",
     "vector-stores-modify-not-kept": "modifying a vector store answers the new name and metadata but keeps the old",
     "vector-stores-list-stale": "the vector stores list leaves out the newest store",
+    "vector-stores-after-ignored": "the vector stores list ignores `after`: every page starts at the newest",
     "vector-stores-delete-kept": "deleting a vector store answers deleted but keeps it",
     "vector-stores-delete-files": "deleting a vector store deletes its files from /v1/files too",
     "vector-stores-file-ids-ignored": "a vector store created with `file_ids` holds no files",

@@ -240,6 +240,8 @@ class VectorStores:
             stores = [self.store_object(s) for s in self.stores.values()]
         if self.config.has("vector-stores-list-stale") and stores:
             stores = stores[:-1]
+        if self.config.has("vector-stores-after-ignored"):
+            query = {k: v for k, v in query.items() if k != "after"}
         return page(stores, query)
 
     def retrieve(self, ident: str) -> dict[str, Any]:
