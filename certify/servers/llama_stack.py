@@ -26,8 +26,8 @@ Claims: `files` (no /uploads route: `uploads` is not claimed); `vector-stores` w
 the Responses API and conversations (their APIs are not configured), moderations and batches (no route).
 
 A vector store's id is its `name` (required): two stores of one name are one store, and deleting either deletes
-it. Every case of the suite names its store `oai-conformance`, so the cases run one at a time (`workers=1`): in
-parallel they used and deleted each other's stores.
+it. The suite's cases name their stores each with a tag of their own, so they run in parallel as elsewhere (when
+they shared one name, they used and deleted each other's stores).
 """
 
 from __future__ import annotations
@@ -205,5 +205,4 @@ RECIPE = Recipe(
         "with 4,096-token batches for embeddings); the cases one at a time (a vector store's id is its name)"
     ),
     upstream=UPSTREAM,
-    workers=1,  # every case's store is named `oai-conformance`, and here a store's name is its id (see above)
 )
