@@ -27,8 +27,10 @@ What oai-conformance finds on real OpenAI-compatible servers it did not write, i
 registries and run on one machine, offline. Each cell counts the feature's MUST requirements that passed out of
 all of them, with the share when every one was judged; `N skipped` says how many could not be judged (nothing to
 judge, an option the server declined, a case not run: the reasons are in the certificate), so they are never read
-as failures (`—`: the feature was not claimed). *MUST passed* counts the claimed features only, as the
-certificate does. Every known deviation is listed with its reason and evidence in the server's
+as failures (`—`: the feature was not claimed; `not served`: not claimed, and after the run every route of the
+feature that names no object answered 404, 405 or 501, or its WebSocket handshake was refused so: the answers are
+in the server's `server.json`, `not_served`). *MUST passed* counts the claimed features only, as the certificate
+does. Every known deviation is listed with its reason and evidence in the server's
 `expectations.toml` and shown, with the request and the response, in its certificate. *Other failures* are failed
 or warned requirements that are not in the expectations file: suspected mistakes of the suite, each explained in
 the server's `suspected-false-alarms.toml` and reported to the suite's maintainers rather than blamed on the
@@ -83,7 +85,8 @@ def render(folder: Path = COMPATIBILITY) -> str:
     ]
     for results, about, name in rows:
         by_feature = {f["name"]: f for f in results["features"]}
-        cells = [_cell(results, by_feature.get(f)) for f in features]
+        unserved = about.get("not_served") or {}
+        cells = [_cell(results, by_feature.get(f), f in unserved) for f in features]
         marks = results.get("expectations") or {}
         known = len(marks.get("expected_failures", []))
         other = len(marks.get("unexpected_failures", [])) + len(marks.get("unexpected_warnings", []))
@@ -120,7 +123,7 @@ def _alike(path: Path) -> str:
     return f"[{summary['share_alike']:g}% of {summary['sent']}]({path.parent.name}/{REPLAY})"
 
 
-def _cell(results: dict[str, Any], feature: dict[str, Any] | None) -> str:
+def _cell(results: dict[str, Any], feature: dict[str, Any] | None, unserved: bool) -> str:
     if not feature or not feature.get("claimed"):
-        return "—"
+        return "not served" if unserved else "—"
     return must_share(must_tally(results["requirements"], feature["name"]))

@@ -24,6 +24,7 @@ from pathlib import Path
 from certify.compare import differences, false_alarms
 from certify.lifecycle import CertifyError, Process, free_port, running, signals_raise, wait_ready
 from certify.recipe import KEY_ENV, Launch, Recipe, Upstream
+from certify.served import not_served
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPATIBILITY = ROOT / "docs" / "compatibility"
@@ -64,10 +65,11 @@ def certify(recipe: Recipe, check: bool = False, report_dir: Path | None = None)
                 f"the server exited (code {server.popen.returncode}) during the run; the reports in "
                 f"{report_dir} are not a certificate; its log ({server.log}) ends with:\n{server.tail()}"
             )
+        unserved = not_served(launch.base_url, key, recipe.features)
     say(f"{recipe.name} stopped")
     if code not in (0, 1):
         return code
-    write_about(recipe, report_dir, timings)
+    write_about(recipe, report_dir, timings, unserved)
     if check:
         return check_run(recipe, report_dir)
     publish(report_dir, COMPATIBILITY / recipe.name)
@@ -134,14 +136,16 @@ def suite_command(recipe: Recipe, base_url: str, report_dir: Path) -> list[str]:
     return command
 
 
-def write_about(recipe: Recipe, report_dir: Path, timings: Timings) -> None:
-    """server.json beside the results: which server and version, how configured, how long each step took."""
+def write_about(recipe: Recipe, report_dir: Path, timings: Timings, unserved: dict[str, str]) -> None:
+    """server.json beside the results: which server and version, how configured, how long each step took, and
+    which features it does not serve (certify/served.py)."""
     about = {
         "server": recipe.name,
         "version": recipe.version,
         "notes": recipe.notes,
         "command": f"python -m certify {recipe.name}",
         "timings_s": {k: round(v, 1) for k, v in vars(timings).items()},
+        "not_served": unserved,
     }
     (report_dir / "server.json").write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
 
