@@ -10,15 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from conformance.checks.voice_consents import ConsentsRead
 from conformance.judgement import Status, judge
 from conformance.reference import voice_consents as ref
 from conformance.reference._config import ServerConfig
 from conformance.requirements import catalogue
 from conformance.schemas import validate
-from tests._violations import assert_valid_passes, assert_violation_fails
+from tests._violations import violation_tests
 from tests.test_violations import Http
 from tests.test_violations_files import error, get
 from tests.test_violations_responses import V
@@ -85,18 +83,7 @@ VIOLATIONS: list[V] = [
 ]  # fmt: skip
 
 
-def _param(v: V) -> Any:
-    return pytest.param(v, id=f"{v.rid}: {v.what}")
-
-
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
-def test_violation_fails(v: V) -> None:
-    assert_violation_fails(v)
-
-
-@pytest.mark.parametrize("v", [_param(v) for v in VIOLATIONS])
-def test_valid_counterpart_passes(v: V) -> None:
-    assert_valid_passes(v)
+test_violation_fails, test_valid_counterpart_passes = violation_tests(VIOLATIONS)
 
 
 def test_every_voice_consent_requirement_has_a_violation() -> None:
