@@ -48,6 +48,7 @@ from conformance.checks import (  # noqa: F401
     uploads,
     vector_stores,
     videos,
+    voice_consents,  # audio: voice consents
     webhooks,  # transports
 )
 from conformance.checks.rule import CHECKS, Broken, Context

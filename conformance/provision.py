@@ -396,3 +396,9 @@ def provide(
     for name, kind in created_by.items():
         made[kind] = values[name] = MAKERS[kind](client, target, made)
     return values
+
+
+# --- audio: voice consents. A consent needs a person's recorded statement, which a run cannot give: the newest the
+# account lists is FOUND (read only: no operation that changes one is wired), never made, never deleted.
+MAKERS["audio.voice_consent"] = _found("/audio/voice_consents", "listed voice consent (a run cannot make one)")
+FOUND = FOUND | {"audio.voice_consent"}

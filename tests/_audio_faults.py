@@ -33,11 +33,11 @@ def _app(faults: Faults) -> Any:
     return create_app(ServerConfig(api_key=KEY, faults=faults))
 
 
-def _call(faults: Faults, path: str, **kwargs: Any) -> httpx.Response:
+def _call(faults: Faults, path: str, method: str = "POST", **kwargs: Any) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=_app(faults))
         async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.post(path, headers={"authorization": f"Bearer {KEY}"}, **kwargs)
+            return await http.request(method, path, headers={"authorization": f"Bearer {KEY}"}, **kwargs)
 
     return asyncio.run(go())
 
@@ -50,6 +50,10 @@ def transcribe(*fields: tuple[str, str], model: str = "whisper-1", path: str = "
 
 def speak(**extra: Any) -> Request:
     return lambda faults: _call(faults, "/audio/speech", json={**SPEECH, **extra})
+
+
+def consent(ident: str) -> Request:
+    return lambda faults: _call(faults, f"/audio/voice_consents/{ident}", "GET")
 
 
 def _events(response: httpx.Response) -> list[dict[str, Any]]:
@@ -110,4 +114,8 @@ AUDIO_FAULT_CASES: dict[str, tuple[Request, Violation]] = {
     "audio-speech-sse-bad-base64": (speak(response_format="pcm", stream_format="sse"), _not_base64),
     "audio-speech-sse-no-done": (speak(response_format="pcm", stream_format="sse"),
                                  lambda r: _events(r)[-1]["type"] != "speech.audio.done"),
+    # voice consents: the reference server holds cons_demo_1 and cons_demo_2
+    "audio-voice-consent-object-wrong": (consent("cons_demo_1"), lambda r: r.json()["object"] != "audio.voice_consent"),
+    "audio-voice-consent-other-id": (consent("cons_demo_1"), lambda r: r.json()["id"] != "cons_demo_1"),
+    "audio-voice-consent-unknown-200": (consent("cons_none"), lambda r: r.status_code == 200),
 }  # fmt: skip

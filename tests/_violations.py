@@ -3,6 +3,10 @@ fails its rule (WARNs a SHOULD) with a message that quotes the evidence, and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from conformance.judgement import Status, judge
 from conformance.requirements import Level, catalogue
 from tests.test_violations_responses import V
@@ -24,3 +28,19 @@ def assert_violation_fails(v: V) -> None:
 def assert_valid_passes(v: V) -> None:
     [obs] = judge(v.good().subject(), [v.rid])
     assert obs.status is Status.PASS, obs
+
+
+def violation_tests(violations: list[V]) -> tuple[Callable[[V], None], Callable[[V], None]]:
+    """The two parametrized tests of a family's table of violations, to bind at module level as
+    `test_violation_fails, test_valid_counterpart_passes = violation_tests(VIOLATIONS)`."""
+    params = [pytest.param(v, id=f"{v.rid}: {v.what}") for v in violations]
+
+    @pytest.mark.parametrize("v", params)
+    def test_violation_fails(v: V) -> None:
+        assert_violation_fails(v)
+
+    @pytest.mark.parametrize("v", params)
+    def test_valid_counterpart_passes(v: V) -> None:
+        assert_valid_passes(v)
+
+    return test_violation_fails, test_valid_counterpart_passes

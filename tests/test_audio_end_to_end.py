@@ -10,7 +10,7 @@ from tests._runs import assert_caught, certify
 
 pytest_plugins = ["pytester"]
 
-CASES = ("audio/test_audio_transcriptions.py", "audio/test_audio_speech.py")
+CASES = ("audio/test_audio_transcriptions.py", "audio/test_audio_speech.py", "audio/test_audio_voice_consents.py")
 
 # fault -> the requirements its run must fail (or warn, for a SHOULD)
 CAUGHT = {
@@ -33,6 +33,10 @@ CAUGHT = {
     "audio-long-input-accepted": ["audio.speech.input-too-long"],
     "audio-speech-sse-bad-base64": ["audio.speech.stream-audio"],
     "audio-speech-sse-no-done": ["audio.speech.stream"],
+    # voice consents (read only: the reference server holds two)
+    "audio-voice-consent-object-wrong": ["audio.voice-consents.shape"],
+    "audio-voice-consent-other-id": ["audio.voice-consents.same-id"],
+    "audio-voice-consent-unknown-200": ["audio.voice-consents.unknown"],
 }
 
 
@@ -45,12 +49,16 @@ def test_fault_is_reported(pytester, monkeypatch, fault) -> None:
     rules = CAUGHT[fault]
     results = certify(pytester, monkeypatch, frozenset({fault}), CASES, "--oai-retries", "0", only=rules)
     assert_caught(results, fault, rules)
+    if fault.startswith("audio-voice-consent-"):  # one case judges the three rules: the fault breaks only its own
+        others = {r["id"]: r["status"] for r in results["requirements"]
+                  if r["id"].startswith("audio.voice-consents.") and r["id"] not in rules}  # fmt: skip
+        assert len(others) == 2 and set(others.values()) == {"pass"}, others
 
 
 def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     results = certify(pytester, monkeypatch, frozenset(), CASES, "--oai-retries", "0")
     judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("audio.")}
-    assert judged == dict.fromkeys(judged, "pass") and len(judged) == 34
+    assert judged == dict.fromkeys(judged, "pass") and len(judged) == 37
     assert results["verdict"] == "conformant"
     # 2 s of tone per answered upload, the sentence's characters per answered speech request (checks.audio.spent)
     units = results["usage"]["units"]

@@ -260,6 +260,7 @@ EXPECTED_NAMES = sorted([
     "eval.run.output_item.list",
     "eval.update.request",
 ])  # fmt: skip
+EXPECTED_NAMES = sorted([*EXPECTED_NAMES, "audio.voice-consent"])  # audio: voice consents
 
 
 

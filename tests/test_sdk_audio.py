@@ -1,6 +1,7 @@
 """The official `openai` SDK drives every documented audio operation against the reference server: speech in
 every format (read back by a decoder), with speed, instructions and server-sent events; transcriptions in every
-response format, with timestamps, logprobs and a stream; translations; and the errors the SDK raises."""
+response format, with timestamps, logprobs and a stream; translations; the voice consents the server holds; and the
+errors the SDK raises."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from tests._shared import SHARED
 KEY = "sk-sdk-audio-" + os.urandom(8).hex()
 TONE = ("tone.wav", tone_wav(), "audio/wav")
 TRANSCRIPT = "A steady tone sounds for a while, then it stops."
-# Documented (seed 004) but not wired: a consent is made from a recorded statement (tests/test_openapi.py).
-NOT_DRIVEN = {"GET /v1/audio/voice_consents/{consent_id}"}
+NOT_DRIVEN: set[str] = set()
 DRIVEN = {"POST /v1/audio/speech", "POST /v1/audio/transcriptions", "POST /v1/audio/translations"}
+DRIVEN |= {"GET /v1/audio/voice_consents/{consent_id}"}  # voice consents: the ones the reference server holds
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,17 @@ def test_the_sdk_raises_on_the_documented_errors(client) -> None:
     assert bad.value.param == "speed"
     with pytest.raises(openai.NotFoundError):
         client.audio.speech.create(model="oai-conformance-no-such-model", voice="alloy", input="Hi")
+
+
+def test_the_sdk_reads_the_voice_consents_the_account_holds(client) -> None:
+    listed = list(client.audio.voice_consents.list(limit=1))  # the SDK follows `after` page by page
+    assert [c.id for c in listed] == ["cons_demo_2", "cons_demo_1"]
+    for consent in listed:
+        assert client.audio.voice_consents.retrieve(consent.id) == consent
+    assert listed[0].object == "audio.voice_consent" and listed[0].language == "fr-FR"
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.audio.voice_consents.retrieve("cons_oai_conformance_no_such_consent")
+    assert unknown.value.param == "consent_id"
 
 
 @pytest.mark.skipif(not (SHARED / "documented-operations.tsv").is_file(), reason="no documented-operations.tsv")

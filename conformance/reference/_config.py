@@ -389,6 +389,10 @@ FAULTS: dict[str, str] = {
     "responses-ws-order": "over WebSocket, `output_text.done` comes after its `content_part.done`",
     "responses-ws-error-closes": "over WebSocket, a refused `response.create` closes the connection",
     "responses-ws-forgets": "over WebSocket, a `store: false` response cannot be continued on its connection",
+    # audio: voice consents (/v1/audio/voice_consents, read only)
+    "audio-voice-consent-object-wrong": "retrieved voice consents say `object: voice_consent`",
+    "audio-voice-consent-other-id": "retrieving a voice consent answers another consent of the account",
+    "audio-voice-consent-unknown-200": "a voice consent id that does not exist is answered 200 with a consent",
 }
 
 

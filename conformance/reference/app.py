@@ -12,6 +12,7 @@
     /v1/files and below: files.py; /v1/uploads and below: uploads.py (a completed upload becomes a file)
     /v1/batches and below: batches.py (each line runs through these routes; results are files)
     /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations: audio.py
+    /v1/audio/voice_consents and below: voice_consents.py (the consents it holds from its start, read only)
     /v1/vector_stores and below: vector_stores.py (stores of files; the file_search tool of responses.py)
     /v1/images/... : images.py (images drawn by Pillow); /v1/videos and below: videos.py (a job polled to an MP4)
     /v1/containers and below: containers.py (containers and their files)
@@ -73,6 +74,8 @@ from .realtime_session import route as realtime_session_route  # transports
 from .responses_socket import route as responses_socket_route  # transports
 from .vector_stores import VectorStores
 from .vector_stores import routes as vector_store_routes
+from .voice_consents import VoiceConsents  # audio: voice consents
+from .voice_consents import routes as voice_consent_routes  # audio: voice consents
 from .webhooks import Announcer, Sender  # transports
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "ModelInfo", "ServerConfig", "create_app"]
@@ -127,6 +130,7 @@ class _Server:
         self.fine_tuning = FineTuning()  # fine-tuning
         self.evals = Evals()  # evals
         self.realtime = RealtimeCalls(self.ids)  # transports
+        self.voice_consents = VoiceConsents(config)  # audio: voice consents
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -521,6 +525,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         *realtime_routes(server),
         realtime_session_route(config, server.ids, server.realtime),
         responses_socket_route(config, server.ids, server.store),
+        *voice_consent_routes(server),  # audio: voice consents (read only)
     ]
     app = Starlette(
         routes=routes,
