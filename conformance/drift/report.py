@@ -16,6 +16,11 @@ annotation), `{a,b,c}` one of the listed words (`[type={mcp_call,shell_call}].*`
 `detail` matches any. `object` is always a whole name. A pattern entry that
 matches no current difference is stale like any other.
 
+A difference that changes what a value may be (a type, nullability, a newly required property, a removed enum
+value: `EXACT_ONLY`) is accepted only by an entry that names its kind and a path without `*` (`{a,b}` lists
+each path it names); for a type or a removed value also its detail, which says what changed. An entry without a
+kind, or with `*` in its path, never absorbs one, so each such change upstream surfaces.
+
 An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
 """
 
@@ -27,12 +32,19 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.drift.diff import KINDS, Coverage, Difference
+from conformance.drift.diff import KINDS, REQUIRED_UPSTREAM, Coverage, Difference
 from conformance.exceptions import ConfigError
 
 REPORT_FORMAT = "oai-conformance/drift"
 REPORT_VERSION = 1
 _FIELDS = ("object", "at", "kind", "detail", "reason")
+EXACT_ONLY = frozenset({"type", "nullable", "required-added", "enum-removed"})
+_DETAIL_NAMED = frozenset({"type", "enum-removed"})  # their detail is the change itself
+
+
+def exact_only(d: Difference) -> bool:
+    """Whether only an entry naming `d`'s kind and path may accept it (a property upstream adds as required too)."""
+    return d.kind in EXACT_ONLY or (d.kind == "property-added" and d.detail == REQUIRED_UPSTREAM)
 
 
 @dataclass(frozen=True)
@@ -48,9 +60,16 @@ class Accepted:
     def is_pattern(self) -> bool:
         return self.any_kind or self.any_detail or "*" in self.difference.at or "," in self.difference.at
 
+    @property
+    def names_exactly(self) -> bool:
+        """Whether the entry may accept an `exact_only` difference: its kind named, no `*` in its path, and the
+        detail named where the detail is the change."""
+        detail_ok = not self.any_detail or self.difference.kind not in _DETAIL_NAMED
+        return not self.any_kind and "*" not in self.difference.at and detail_ok
+
     def matches(self, d: Difference) -> bool:
         mine = self.difference
-        if d.object != mine.object:
+        if d.object != mine.object or (exact_only(d) and not self.names_exactly):
             return False
         if not self.any_kind and d.kind != mine.kind:
             return False
@@ -125,7 +144,11 @@ def load_accepted(path: Path) -> list[Accepted]:
             raise ConfigError(f"{where}: needs an object and a reason")
         difference = Difference(entry["object"], entry.get("at", ""), entry.get("kind", "*"), entry.get("detail", "*"))
         any_kind, any_detail = "kind" not in entry, "detail" not in entry
-        found.append(Accepted(difference, entry["reason"].strip(), any_kind, any_detail))
+        accepted = Accepted(difference, entry["reason"].strip(), any_kind, any_detail)
+        if entry.get("kind") in EXACT_ONLY and not accepted.names_exactly:
+            raise ConfigError(f"{where}: a {entry['kind']} difference is accepted only by an entry that names its "
+                              "path without `*`" + (" and its detail" if entry["kind"] in _DETAIL_NAMED else ""))
+        found.append(accepted)
     return found
 
 
