@@ -364,12 +364,10 @@ def compare_documents(
             walk.compare(our_schema, their_schema, f"{key} {label}", f"{key} {label}", stream=stream)
     for name, component in MAPPING.items():
         if f"{name}.json" in ours and component in (upstream.get("components") or {}).get("schemas", {}):
-            mine = Node(f"{name}.json", {"$ref": f"{name}.json"})
-            walk.compare(mine, _component(component), name, component, stream=name in EVENTS)
+            walk.compare(_ours(name), _component(component), name, component, stream=name in EVENTS)
     bodies = _webhook_bodies(walk, upstream)
     if f"{WEBHOOK_BODY}.json" in ours and bodies:
-        mine = Node(f"{WEBHOOK_BODY}.json", {"$ref": f"{WEBHOOK_BODY}.json"})
-        walk.compare(mine, Node("upstream", {"anyOf": bodies}), WEBHOOK_BODY, "webhooks", stream=True)
+        walk.compare(_ours(WEBHOOK_BODY), Node("upstream", {"anyOf": bodies}), WEBHOOK_BODY, "webhooks", stream=True)
     return walk, coverage
 
 
@@ -383,6 +381,10 @@ def _webhook_bodies(walk: ShapeComparison, upstream: Mapping[str, Any]) -> list[
                 if media is not None and media[1].get("schema") is not None:
                     bodies.append(media[1]["schema"])
     return bodies
+
+
+def _ours(name: str) -> Node:
+    return Node(f"{name}.json", {"$ref": f"{name}.json"})
 
 
 def _component(name: str) -> Node:

@@ -310,9 +310,9 @@ def _unite_constraints(shapes: list[Shape]) -> Constraints:
     united: dict[str, Any] = {}
     for keyword, applies in CONSTRAINTS.items():
         relevant = [dict(s.constraints) for s in shapes if s.types is None or s.types & applies]
-        values = [c.get(keyword) for c in relevant]
-        if not values or any(v is None for v in values):
+        if not relevant or any(keyword not in c for c in relevant):
             continue
+        values = [c[keyword] for c in relevant]
         if keyword in _LOWER_BOUNDS:
             united[keyword] = min(values)
         elif keyword in _UPPER_BOUNDS:

@@ -10,11 +10,11 @@ fails a nightly run:
     detail = "ours nullable, upstream not"
     reason = "DECISIONS.md: system-fingerprint"
 
-An entry may cover a group of differences that share one reason: `*` in `at` stands for any run of characters
-(`[type=web_search_call].*` is every difference inside that alternative, `*.annotations[].*` every one inside any
-annotation), `{a,b,c}` one of the listed words (`[type={mcp_call,shell_call}].*`), and a missing `kind` or
-`detail` matches any. `object` is always a whole name. A pattern entry that
-matches no current difference is stale like any other.
+An entry names the kind it accepts. It may cover a group of differences of that kind that share one reason: `*`
+in `at` stands for any run of characters (`[type=web_search_call].*` is every difference inside that alternative,
+`*.annotations[].*` every one inside any annotation), `{a,b,c}` one of the listed words
+(`[type={mcp_call,shell_call}].*`), and a missing `detail` matches any. `object` is always a whole name. A pattern
+entry that matches no current difference is stale like any other.
 
 A difference that changes what a value may be (a type, nullability, a newly required property, a removed enum
 value: `EXACT_ONLY`) is accepted only by an entry that names its kind and a path without `*` (`{a,b}` lists
@@ -49,29 +49,29 @@ def exact_only(d: Difference) -> bool:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A reviewed difference, or a group of them: `kind`/`detail` None match any, `*` in `at` any characters."""
+    """A reviewed difference, or a group of them of one kind: `any_detail` matches any detail, `*` in `at` any
+    characters."""
 
     difference: Difference
     reason: str
-    any_kind: bool = False
     any_detail: bool = False
 
     @property
     def is_pattern(self) -> bool:
-        return self.any_kind or self.any_detail or "*" in self.difference.at or "," in self.difference.at
+        return self.any_detail or "*" in self.difference.at or "," in self.difference.at
 
     @property
     def names_exactly(self) -> bool:
-        """Whether the entry may accept an `exact_only` difference: its kind named, no `*` in its path, and the
-        detail named where the detail is the change."""
+        """Whether the entry may accept an `exact_only` difference: no `*` in its path, and the detail named where
+        the detail is the change."""
         detail_ok = not self.any_detail or self.difference.kind not in _DETAIL_NAMED
-        return not self.any_kind and "*" not in self.difference.at and detail_ok
+        return "*" not in self.difference.at and detail_ok
 
     def matches(self, d: Difference) -> bool:
         mine = self.difference
         if d.object != mine.object or (exact_only(d) and not self.names_exactly):
             return False
-        if not self.any_kind and d.kind != mine.kind:
+        if d.kind != mine.kind:
             return False
         if not self.any_detail and d.detail != mine.detail:
             return False
@@ -138,16 +138,20 @@ def load_accepted(path: Path) -> list[Accepted]:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown) if isinstance(entry, dict) else entry!r}")
         if not all(isinstance(entry.get(k, ""), str) for k in _FIELDS):
             raise ConfigError(f"{where}: every value must be a string")
-        if "kind" in entry and entry["kind"] not in KINDS:
-            raise ConfigError(f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}")
+        if "kind" not in entry:  # an entry that accepted any kind would absorb any change upstream
+            raise ConfigError(f"{where}: needs a kind: an entry names the kind of difference it accepts")
+        if entry["kind"] not in KINDS:
+            raise ConfigError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
         if not entry.get("object") or not str(entry.get("reason", "")).strip():
             raise ConfigError(f"{where}: needs an object and a reason")
-        difference = Difference(entry["object"], entry.get("at", ""), entry.get("kind", "*"), entry.get("detail", "*"))
-        any_kind, any_detail = "kind" not in entry, "detail" not in entry
-        accepted = Accepted(difference, entry["reason"].strip(), any_kind, any_detail)
+        difference = Difference(entry["object"], entry.get("at", ""), entry["kind"], entry.get("detail", "*"))
+        accepted = Accepted(difference, entry["reason"].strip(), any_detail="detail" not in entry)
         if entry.get("kind") in EXACT_ONLY and not accepted.names_exactly:
-            raise ConfigError(f"{where}: a {entry['kind']} difference is accepted only by an entry that names its "
-                              "path without `*`" + (" and its detail" if entry["kind"] in _DETAIL_NAMED else ""))
+            detail = " and its detail" if entry["kind"] in _DETAIL_NAMED else ""
+            raise ConfigError(
+                f"{where}: a {entry['kind']} difference is accepted only by an entry that names its path without `*`"
+                + detail
+            )
         found.append(accepted)
     return found
 
@@ -311,9 +315,7 @@ def accepted_toml(report: DriftReport, reasons: dict[tuple[str, str, str, str], 
     reasons = reasons or {}
     out: list[str] = []
     for group in report.groups:
-        fields = {"object": group.difference.object, "at": group.difference.at}
-        if not group.any_kind:
-            fields["kind"] = group.difference.kind
+        fields = {"object": group.difference.object, "at": group.difference.at, "kind": group.difference.kind}
         if not group.any_detail:
             fields["detail"] = group.difference.detail
         out += ["[[accepted]]", *(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())]
