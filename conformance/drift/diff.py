@@ -25,6 +25,11 @@ MAPPING["audio.transcription.verbose"] = "CreateTranscriptionResponseVerboseJson
 # realtime: the WebSocket events, which no upstream path reaches, are the components of the same name
 MAPPING["realtime.client-event"] = "RealtimeClientEvent"
 MAPPING["realtime.server-event"] = "RealtimeServerEvent"
+# assistants: the data of a streamed run's delta events, which upstream's stream names no schema for
+MAPPING["thread.message.delta"] = "MessageDeltaObject"
+MAPPING["thread.run.step.delta"] = "RunStepDeltaObject"
+# vector stores: the file_search_call output item as the file-search rules read it
+MAPPING["response.file-search-call"] = "FileSearchToolCall"
 # Our schema for the body of every webhook delivery: upstream lists each webhook's body apart from its paths
 # (OpenAPI 3.1 `webhooks`), so it is compared with the union of them.
 WEBHOOK_BODY = "webhook.event"
