@@ -791,7 +791,11 @@ def test_the_upstream_may_be_yaml_and_the_report_names_its_version(tmp_path):
     schemas = tmp_path / "schemas"
     _check(tmp_path, upstream_doc())  # writes our schemas
     source = tmp_path / "openapi.yaml"
-    source.write_text(yaml.safe_dump(upstream_doc()), encoding="utf-8")
+    document = upstream_doc()
+    for operation in document["paths"]["/things/{thing_id}"].values():  # YAML's `200:` is a number
+        operation["responses"] = {int(status): answer for status, answer in operation["responses"].items()}
+    source.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert "\n        200:\n" in source.read_text(encoding="utf-8")
     report = drift.check(str(source), schemas_dir=schemas)
     assert not report.new and report.version == "1" and len(report.digest) == 64
     assert f"sha256 `{report.digest[:16]}`" in drift.render(report, "markdown")

@@ -401,8 +401,8 @@ def _bodies(
 ) -> Iterator[tuple[str, Expr, Expr, bool]]:
     """(label, our schema, upstream schema, is a stream item) for each body both operations describe."""
     pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
-    responses = theirs.get("responses") or {}
-    pairs += [(status, answer, responses.get(status)) for status, answer in (mine.get("responses") or {}).items()]
+    responses = _answers(theirs)
+    pairs += [(status, answer, responses.get(status)) for status, answer in _answers(mine).items()]
     for label, our_body, their_body in pairs:
         if not our_body or not their_body:
             continue
@@ -417,6 +417,11 @@ def _bodies(
             their_schema = theirs_content[media][1].get("schema")
             if schema is not None and their_schema is not None:
                 yield label, Node(doc, schema), Node("upstream", their_schema), stream
+
+
+def _answers(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation's responses by status as text: a YAML document may key them by numbers (`200:`)."""
+    return {str(status): answer for status, answer in (operation.get("responses") or {}).items()}
 
 
 def _resolved(side: Side, doc: str, body: Any) -> tuple[str, dict[str, Any]]:
@@ -439,13 +444,13 @@ def _operation_differences(
     """(at, kind, detail) for what an operation documents besides its schemas: the statuses it answers with,
     and for the request body and each status both sides document, the content types and the response headers
     (named in lower case: HTTP header names are case-insensitive)."""
-    our_answers, their_answers = mine.get("responses") or {}, theirs.get("responses") or {}
+    our_answers, their_answers = _answers(mine), _answers(theirs)
     for status in sorted(set(their_answers) - set(our_answers)):
-        yield key, "status-added", str(status)
+        yield key, "status-added", status
     for status in sorted(set(our_answers) - set(their_answers)):
-        yield key, "status-removed", str(status)
+        yield key, "status-removed", status
     pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
-    pairs += [(str(s), our_answers[s], their_answers[s]) for s in sorted(set(our_answers) & set(their_answers))]
+    pairs += [(s, our_answers[s], their_answers[s]) for s in sorted(set(our_answers) & set(their_answers))]
     for label, our_body, their_body in pairs:
         ours = _resolved(walk.ours, openapi, our_body)[1]
         upstream = _resolved(walk.upstream, "upstream", their_body)[1]
