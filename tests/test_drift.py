@@ -658,6 +658,8 @@ reason = "matches nothing: stale"
         ("thing", "parts[][type=b].v", "property-added", "required upstream"),
     }
     assert [a.difference.at for a in report.stale] == ["*.nothing"]
+    rows = {row["at"]: row["entry"] for row in json.loads(drift.render(report, "json"))["accepted"]}
+    assert rows["parts[][type=b].w"] == {"at": "parts[][type=b].*", "kind": "property-added", "detail": None}
     # --update-accepted keeps the groups as they are and adds single entries for the rest
     text = drift.update_accepted(report, tmp_path / "accepted.toml").read_text(encoding="utf-8")
     assert text.count("[[accepted]]") == 4 and 'at = "parts[][type=b].*"' in text and "*.nothing" not in text

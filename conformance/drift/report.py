@@ -18,8 +18,8 @@ entry that matches no current difference is stale like any other.
 
 A difference that changes what a value may be (a type, nullability, a newly required property, a removed enum
 value: `EXACT_ONLY`) is accepted only by an entry that names its kind and a path without `*` (`{a,b}` lists
-each path it names); for a type or a removed value also its detail, which says what changed. An entry without a
-kind, or with `*` in its path, never absorbs one, so each such change upstream surfaces.
+each path it names); for a type or a removed value also its detail, which says what changed. A group with `*` in
+its path never absorbs one, so each such change upstream surfaces.
 
 An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
 """
@@ -168,6 +168,7 @@ class DriftReport:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     groups: list[Accepted] = field(default_factory=list)  # the pattern entries that cover current differences
+    matched: dict[tuple[str, str, str, str], Accepted] = field(default_factory=dict)  # difference key -> its entry
     digest: str = ""  # sha256 of the upstream document as read: which version a night compared against
     version: str = ""  # the upstream document's info.version
     new_operations: list[str] = field(default_factory=list)  # upstream operations nobody reviewed as not covered
@@ -198,6 +199,7 @@ def build_report(
     used: set[int] = set()
     reviewed: list[tuple[Difference, str]] = []
     new: list[Difference] = []
+    matched: dict[tuple[str, str, str, str], Accepted] = {}
     for d in differences:  # an exact entry first, then the first pattern that covers the difference
         entry = exact.get(d.key) or next((a for a in patterns if a.matches(d)), None)
         if entry is None:
@@ -205,6 +207,7 @@ def build_report(
         else:
             used.add(id(entry))
             reviewed.append((d, entry.reason))
+            matched[d.key] = entry
     return DriftReport(
         upstream=upstream,
         coverage=coverage,
@@ -212,6 +215,7 @@ def build_report(
         accepted=reviewed,
         stale=[a for a in accepted if id(a) not in used],
         groups=[a for a in patterns if id(a) in used],
+        matched=matched,
         pairs={k: sorted(v) for k, v in sorted(pairs.items())},
         uncompared=uncompared,
     )
@@ -219,6 +223,14 @@ def build_report(
 
 def _row(d: Difference) -> dict[str, str]:
     return {"object": d.object, "at": d.at, "kind": d.kind, "detail": d.detail, "upstream": d.upstream}
+
+
+def _entry(entry: Accepted | None) -> dict[str, str | None] | None:
+    """The accepted entry as the file spells it (`detail` None: it matches any)."""
+    if entry is None:
+        return None
+    mine = entry.difference
+    return {"at": mine.at, "kind": mine.kind, "detail": None if entry.any_detail else mine.detail}
 
 
 def render_json(report: DriftReport) -> str:
@@ -245,7 +257,9 @@ def render_json(report: DriftReport) -> str:
         "new_unpaired": report.new_unpaired,
         "stale_unpaired": report.stale_unpaired,
         "new": [_row(d) for d in report.new],
-        "accepted": [{**_row(d), "reason": reason} for d, reason in report.accepted],
+        "accepted": [
+            {**_row(d), "reason": reason, "entry": _entry(report.matched.get(d.key))} for d, reason in report.accepted
+        ],
         "stale": [{**_row(a.difference), "reason": a.reason} for a in report.stale],
         "notes": report.notes,
     }
