@@ -51,7 +51,9 @@ OURS: dict[str, dict[str, Any]] = {
             "$defs": {"tag": {"type": "string"}},
         },
     ),
-    "thing.usage": _schema("thing.usage", {"type": "object", "properties": {"n": {"type": "integer"}}}),
+    "thing.usage": _schema(
+        "thing.usage", {"type": "object", "properties": {"n": {"type": "integer", "format": "int64", "minimum": 0}}}
+    ),
     "thing.event": _schema(
         "thing.event",
         {
@@ -145,11 +147,11 @@ def upstream_doc() -> dict[str, Any]:
                     },
                 },
                 "ThingId": {"$ref": "#/components/schemas/IdString"},
-                "IdString": {"type": "string", "description": "An id.", "examples": ["t_1"]},
+                "IdString": {"type": "string", "description": "An id.", "examples": ["t_1"], "minLength": 1},
                 "Labels": {"type": "object", "additionalProperties": {"type": "string"}},
                 "Usage": {
                     "type": "object",
-                    "properties": {"n": {"type": "integer", "format": "int64"}},
+                    "properties": {"n": {"type": "integer", "format": "int64", "minimum": 0}},
                     "$comment": "upstream",
                 },
                 "ThingEvent": {
@@ -284,6 +286,36 @@ BASE = ["ThingBase", "properties"]
             ("thing.event", "type", "event-type-added", '"thing.deleted"'),
             id="event-type-added",
         ),
+        pytest.param(
+            _edited(["Usage", "properties", "n", "maximum"], 10),
+            ("thing.usage", "n", "constraint-added", "maximum: upstream 10"),
+            id="constraint-added",
+        ),
+        pytest.param(
+            _edited(["IdString", "minLength"], delete=True),
+            ("thing", "id", "constraint-removed", "minLength: ours 1"),
+            id="constraint-removed",
+        ),
+        pytest.param(
+            _edited(["IdString", "minLength"], 2),
+            ("thing", "id", "constraint", "minLength: ours 1, upstream 2"),
+            id="constraint-changed",
+        ),
+        pytest.param(
+            _edited(["IdString", "pattern"], "^t_"),
+            ("thing", "id", "constraint-added", 'pattern: upstream "^t_"'),
+            id="constraint-pattern",
+        ),
+        pytest.param(
+            _edited(["Usage", "properties", "n", "format"], "int32"),
+            ("thing.usage", "n", "constraint", 'format: ours "int64", upstream "int32"'),
+            id="constraint-format",
+        ),
+        pytest.param(
+            _edited([*BASE, "tags", "maxItems"], 5),
+            ("thing", "tags", "constraint-added", "maxItems: upstream 5"),
+            id="constraint-of-an-array",
+        ),
     ],
 )
 def test_each_kind_of_difference(tmp_path, upstream, expected):
@@ -408,6 +440,7 @@ def test_accepted_differences_pass_and_stale_entries_are_reported(tmp_path):
         ("[[accepted]]\nobject = 'thing'\nat = 'kind'\nkind = 'enum-added'\n", "reason"),
         ("[[accepted]]\nobject = 'thing'\nkind = 'renamed'\nreason = 'x'\n", "kind 'renamed'"),
         ("[[accepted]]\nobject = 'thing'\nkind = 'type'\nreason = 'x'\nwhy = 'y'\n", "unknown keys"),
+        ("[[accepted]]\nobject = 'thing'\nat = 'usage*'\nreason = 'any kind'\n", "needs a kind"),
         ("[[accepted]\n", "not a TOML file"),
     ],
 )
@@ -599,7 +632,8 @@ def test_a_group_entry_covers_what_its_pattern_says_and_no_more(tmp_path):
 [[accepted]]
 object = "thing"
 at = "parts[][type=b].*"
-reason = "every difference inside part b, whatever its kind"
+kind = "property-added"
+reason = "every property part b adds"
 
 [[accepted]]
 object = "thing"
@@ -616,15 +650,20 @@ reason = "matches nothing: stale"
     report = _check(tmp_path, upstream, groups, ours=ours)
     assert {(d.at, d.kind) for d, _ in report.accepted} == {
         ("parts[][type=b].w", "property-added"),
-        ("parts[][type=b].v", "property-added"),
         ("parts[].type", "enum-open"),
     }
-    assert _found(report) == {("thing", "parts[][type=c].w", "property-added", "")}  # part c is not covered
+    # part c is not covered; part b's `v`, which upstream requires, is news even inside the group (issue 18)
+    assert _found(report) == {
+        ("thing", "parts[][type=c].w", "property-added", ""),
+        ("thing", "parts[][type=b].v", "property-added", "required upstream"),
+    }
     assert [a.difference.at for a in report.stale] == ["*.nothing"]
+    rows = {row["at"]: row["entry"] for row in json.loads(drift.render(report, "json"))["accepted"]}
+    assert rows["parts[][type=b].w"] == {"at": "parts[][type=b].*", "kind": "property-added", "detail": None}
     # --update-accepted keeps the groups as they are and adds single entries for the rest
     text = drift.update_accepted(report, tmp_path / "accepted.toml").read_text(encoding="utf-8")
-    assert text.count("[[accepted]]") == 3 and 'at = "parts[][type=b].*"' in text and "*.nothing" not in text
-    assert 'at = "parts[][type=c].w"' in text
+    assert text.count("[[accepted]]") == 4 and 'at = "parts[][type=b].*"' in text and "*.nothing" not in text
+    assert 'at = "parts[][type=c].w"' in text and 'detail = "required upstream"' in text
 
 
 def test_a_required_key_without_a_declaration_is_still_a_property(tmp_path):
@@ -754,7 +793,11 @@ def test_the_upstream_may_be_yaml_and_the_report_names_its_version(tmp_path):
     schemas = tmp_path / "schemas"
     _check(tmp_path, upstream_doc())  # writes our schemas
     source = tmp_path / "openapi.yaml"
-    source.write_text(yaml.safe_dump(upstream_doc()), encoding="utf-8")
+    document = upstream_doc()
+    for operation in document["paths"]["/things/{thing_id}"].values():  # YAML's `200:` is a number
+        operation["responses"] = {int(status): answer for status, answer in operation["responses"].items()}
+    source.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert "\n        200:\n" in source.read_text(encoding="utf-8")
     report = drift.check(str(source), schemas_dir=schemas)
     assert not report.new and report.version == "1" and len(report.digest) == 64
     assert f"sha256 `{report.digest[:16]}`" in drift.render(report, "markdown")
@@ -787,3 +830,191 @@ def test_a_schema_without_an_upstream_counterpart_is_news_until_reviewed(tmp_pat
     assert report.stale_unpaired == ["orphan"] and report.exit_code == 1
     with pytest.raises(ConfigError, match="unpaired"):
         _check(tmp_path, upstream_doc(), '[[unpaired]]\nobject = "orphan"\n', ours=ours)
+
+
+# --- issue 18: constraints, statuses, headers, content types; broad entries; events paired by MAPPING ------------
+
+
+def test_an_openapi_3_0_exclusive_bound_is_the_3_1_one(tmp_path):
+    """`minimum: 0, exclusiveMinimum: true` is `exclusiveMinimum: 0`: ours says `minimum: 0`, so both differ."""
+    report = _check(tmp_path, _edited(["Usage", "properties", "n", "exclusiveMinimum"], True))
+    assert _found(report) == {
+        ("thing.usage", "n", "constraint-added", "exclusiveMinimum: upstream 0"),
+        ("thing.usage", "n", "constraint-removed", "minimum: ours 0"),
+    }
+    assert report.exit_code == 1
+
+
+def test_layers_and_unions_of_bounds(tmp_path):
+    """allOf layers both hold (the tighter bound); a union bounds a value only when every branch of its type does,
+    and a null branch does not count. Spelled so, upstream's `id` has the same bound as ours."""
+    upstream = _edited(["IdString"], {"allOf": [{"type": "string", "minLength": 0}, {"minLength": 1}]})
+    upstream["components"]["schemas"]["Thing"]["allOf"][1]["properties"]["note"] = {
+        "anyOf": [{"type": "string", "maxLength": 5}, {"type": "string", "maxLength": 9}, {"type": "null"}]
+    }
+    ours = copy.deepcopy(OURS)
+    ours["thing"]["properties"]["note"] = {"type": ["string", "null"], "maxLength": 9}
+    assert _found(_check(tmp_path, upstream, ours=ours)) == set()
+    upstream["components"]["schemas"]["Thing"]["allOf"][1]["properties"]["note"]["anyOf"][1] = {"type": "string"}
+    found = _found(_check(tmp_path, upstream, ours=ours))
+    assert found == {("thing", "note", "constraint-removed", "maxLength: ours 9")}
+
+
+TOO_MANY = {
+    "description": "Rate limited",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+def _ours_answering(status: str, answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ours = copy.deepcopy(OURS)
+    ours["openapi"]["paths"]["/things/{id}"]["get"]["responses"][status] = answer
+    return ours
+
+
+def _upstream_answering(status: str, answer: dict[str, Any]) -> dict[str, Any]:
+    upstream = upstream_doc()
+    upstream["components"]["responses"] = {"TooManyRequests": answer}
+    responses = upstream["paths"]["/things/{thing_id}"]["get"]["responses"]
+    responses[status] = {"$ref": "#/components/responses/TooManyRequests"}
+    return upstream
+
+
+def test_a_status_upstream_adds_is_named(tmp_path):
+    report = _check(tmp_path, _upstream_answering("429", TOO_MANY))
+    assert _found(report) == {("openapi", "GET /things/{}", "status-added", "429")} and report.exit_code == 1
+    assert "status-added: 429" in drift.render(report, "markdown")
+
+
+def test_a_status_upstream_does_not_document_is_named(tmp_path):
+    ours = _ours_answering("404", {"content": {"application/json": {"schema": {"type": "object"}}}})
+    report = _check(tmp_path, upstream_doc(), ours=ours)
+    assert _found(report) == {("openapi", "GET /things/{}", "status-removed", "404")} and report.exit_code == 1
+
+
+def test_a_response_header_upstream_adds_is_named(tmp_path):
+    """Upstream adds Retry-After to the 429 both document (through a `$ref` to components.responses)."""
+    ours = _ours_answering("429", {"content": {"application/json": {"schema": {"type": "object"}}}})
+    report = _check(tmp_path, _upstream_answering("429", TOO_MANY), ours=ours)
+    assert _found(report) == {("openapi", "GET /things/{} 429", "header-added", "retry-after")}
+    assert report.exit_code == 1
+    # the same header on our side, spelled in another case: no difference
+    ours["openapi"]["paths"]["/things/{id}"]["get"]["responses"]["429"]["headers"] = {"retry-after": {}}
+    assert _found(_check(tmp_path, _upstream_answering("429", TOO_MANY), ours=ours)) == set()
+
+
+def test_a_content_type_upstream_drops_is_named_not_stale(tmp_path):
+    """Upstream's 200 loses `text/event-stream`: the content type is named, and the event schema it carried, left
+    without a counterpart, is news too; with an entry accepting the event differences, that entry would be stale."""
+    upstream = upstream_doc()
+    del upstream["paths"]["/things/{thing_id}"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    report = _check(tmp_path, upstream)
+    assert _found(report) == {("openapi", "GET /things/{} 200", "media-type-removed", "text/event-stream")}
+    assert report.new_unpaired == ["thing.event"] and report.exit_code == 1
+
+
+def test_a_content_type_upstream_adds_is_named(tmp_path):
+    upstream = upstream_doc()
+    upstream["paths"]["/things/{thing_id}"]["get"]["responses"]["200"]["content"]["application/x-ndjson"] = {}
+    upstream["paths"]["/things/{thing_id}"]["get"]["requestBody"] = {"content": {"multipart/form-data": {}}}
+    report = _check(tmp_path, upstream)
+    assert _found(report) == {
+        ("openapi", "GET /things/{} 200", "media-type-added", "application/x-ndjson"),
+        ("openapi", "GET /things/{} request", "media-type-added", "multipart/form-data"),
+    }
+    assert report.exit_code == 1
+
+
+def _newly_required(upstream: dict[str, Any], name: str) -> dict[str, Any]:
+    base = upstream["components"]["schemas"]["ThingBase"]
+    base["properties"][name] = {"type": "string"}
+    base["required"] = [*base["required"], name]
+    return upstream
+
+
+BROAD = """
+[[accepted]]
+object = "thing"
+at = "*"
+kind = "property-added"
+reason = "every property upstream adds"
+"""
+
+
+def test_a_newly_required_property_says_so_and_surfaces_under_a_broad_entry(tmp_path):
+    upstream = _newly_required(_edited([*BASE, "colour"], {"type": "string"}), "size")
+    report = _check(tmp_path, upstream, BROAD)
+    assert [d.key for d, _ in report.accepted] == [("thing", "colour", "property-added", "")]
+    assert _found(report) == {("thing", "size", "property-added", "required upstream")} and report.exit_code == 1
+    assert "property-added: required upstream" in drift.render(report, "markdown")
+    # only an entry naming it accepts it
+    exact = '[[accepted]]\nobject = "thing"\nat = "size"\nkind = "property-added"\ndetail = "required upstream"\n'
+    assert _check(tmp_path, upstream, BROAD + exact + 'reason = "reviewed"\n').exit_code == 0
+
+
+def test_a_type_change_surfaces_under_a_broad_entry(tmp_path):
+    """The issue's case: `usage.n` turning into a string is not absorbed by an entry for every difference of usage:
+    such an entry cannot be written, and a group of another kind does not cover it."""
+    upstream = _edited(["Usage", "properties", "n"], {"type": "string"})
+    groups = '[[accepted]]\nobject = "thing.usage"\nat = "*"\nkind = "property-added"\nreason = "new counts"\n'
+    report = _check(tmp_path, upstream, groups)
+    assert _found(report) == {("thing.usage", "n", "type", "ours integer, upstream string")} and report.exit_code == 1
+    for broad, problem in [
+        ('at = "*"\n', "needs a kind"),
+        ('at = "*"\nkind = "type"\n', "names its path without `[*]` and its detail"),
+        ('at = "n*"\nkind = "type"\ndetail = "ours integer, upstream string"\n', "without `[*]`"),
+        ('at = "n"\nkind = "type"\n', "and its detail"),
+        ('at = "{n,m}"\nkind = "enum-removed"\n', "and its detail"),
+        ('at = "*"\nkind = "nullable"\ndetail = "ours nullable, upstream not"\n', "without `[*]`"),
+    ]:
+        with pytest.raises(ConfigError, match=problem):
+            _check(tmp_path, upstream, f'[[accepted]]\nobject = "thing.usage"\n{broad}reason = "broad"\n')
+    # an entry naming the change accepts it; the next change of the same value is news again (and the entry stale)
+    exact = '[[accepted]]\nobject = "thing.usage"\nat = "n"\nkind = "type"\ndetail = "ours integer, upstream string"\n'
+    assert _check(tmp_path, upstream, exact + 'reason = "reviewed"\n').exit_code == 0
+    report = _check(tmp_path, _edited(["Usage", "properties", "n"], {"type": "boolean"}), exact + 'reason = "r"\n')
+    assert _found(report) == {("thing.usage", "n", "type", "ours integer, upstream boolean")} and report.stale
+
+
+def test_a_removed_enum_value_surfaces_under_a_group_of_another_kind(tmp_path):
+    upstream = _edited([*BASE, "kind", "enum"], ["a"])
+    groups = '[[accepted]]\nobject = "thing"\nat = "*"\nkind = "enum-added"\nreason = "values upstream adds"\n'
+    report = _check(tmp_path, upstream, groups)
+    assert _found(report) == {("thing", "kind", "enum-removed", '"b"')} and report.exit_code == 1
+
+
+def test_webhook_bodies_and_mapped_events_are_paired(tmp_path):
+    """Our webhook body meets the union of upstream's `webhooks` bodies: a webhook upstream adds is an event
+    type, named."""
+    ours = copy.deepcopy(OURS)
+    ours["webhook.event"] = _schema(
+        "webhook.event",
+        {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"enum": ["thing.created", "thing.done"]}},
+            "allOf": [
+                {"if": {"properties": {"type": {"const": k}}}, "then": {"properties": {"data": {"type": "object"}}}}
+                for k in ("thing.created", "thing.done")
+            ],
+        },
+    )
+    upstream = upstream_doc()
+
+    def hook(kind: str) -> dict[str, Any]:
+        body = {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": [kind]}, "data": {"type": "object"}},
+        }
+        return {"post": {"requestBody": {"content": {"application/json": {"schema": body}}}, "responses": {}}}
+
+    upstream["webhooks"] = {"thing_created": hook("thing.created"), "thing_done": hook("thing.done")}
+    report = _check(tmp_path, upstream, ours=ours)
+    assert report.pairs["webhook.event"] == ["webhooks"] and "webhook.event" not in report.uncompared
+    assert _found(report) == set(), drift.render(report, "markdown")
+    upstream["webhooks"]["thing_deleted"] = hook("thing.deleted")
+    report = _check(tmp_path, upstream, ours=ours)
+    assert _found(report) == {("webhook.event", "type", "event-type-added", '"thing.deleted"')}
+    assert {"realtime.client-event", "realtime.server-event"} <= set(drift.MAPPING)

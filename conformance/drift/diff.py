@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.drift.normalise import Expr, Node, Shape, Side, unite
+from conformance.drift.normalise import CONSTRAINTS, Expr, Node, Shape, Side, unite
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UPSTREAM_SCHEMAS = "/components/schemas/"
@@ -22,6 +22,19 @@ UPSTREAM_SCHEMAS = "/components/schemas/"
 MAPPING: dict[str, str] = {"deleted": "DeleteModelResponse"}
 # audio: verbose_json is one of the transcription answers' union upstream; our 200 names the json one
 MAPPING["audio.transcription.verbose"] = "CreateTranscriptionResponseVerboseJson"
+# realtime: the WebSocket events, which no upstream path reaches, are the components of the same name
+MAPPING["realtime.client-event"] = "RealtimeClientEvent"
+MAPPING["realtime.server-event"] = "RealtimeServerEvent"
+# assistants: the data of a streamed run's delta events, which upstream's stream names no schema for
+MAPPING["thread.message.delta"] = "MessageDeltaObject"
+MAPPING["thread.run.step.delta"] = "RunStepDeltaObject"
+# vector stores: the file_search_call output item as the file-search rules read it
+MAPPING["response.file-search-call"] = "FileSearchToolCall"
+# Our schema for the body of every webhook delivery: upstream lists each webhook's body apart from its paths
+# (OpenAPI 3.1 `webhooks`), so it is compared with the union of them.
+WEBHOOK_BODY = "webhook.event"
+# Our schemas that are unions of events told apart by `type`: a type only one side has is an event type.
+EVENTS = frozenset({"realtime.client-event", "realtime.server-event", WEBHOOK_BODY})
 _MAX_NESTING = 24  # a recursive schema that never names itself again stops here
 
 
@@ -58,7 +71,18 @@ KINDS = {
     "event-type-added": "a stream event type only upstream has",
     "event-type-removed": "a stream event type upstream does not have",
     "operation-removed": "an operation of ours upstream no longer has",
+    "constraint-added": "a bound, pattern or format only upstream has (ours accepts more)",
+    "constraint-removed": "a bound, pattern or format upstream does not have (ours may refuse what upstream allows)",
+    "constraint": "a bound, pattern or format both sides have, with different values",
+    "status-added": "a status upstream documents for the operation and ours does not",
+    "status-removed": "a status ours documents for the operation and upstream does not",
+    "header-added": "a response header only upstream documents",
+    "header-removed": "a response header upstream does not document",
+    "media-type-added": "a content type of a request body or response only upstream has",
+    "media-type-removed": "a content type of a request body or response upstream does not have",
 }
+# A property only upstream has, which upstream requires: a value of ours may lack what every upstream value has.
+REQUIRED_UPSTREAM = "required upstream"
 
 
 def operation_key(method: str, path: str) -> str:
@@ -131,7 +155,7 @@ class ShapeComparison:
             for name in sorted(mine_keys | other_keys):
                 inside, up_inside = _join(at, name), _join(up_at, name)
                 if name not in mine_keys:
-                    self.add(obj, inside, "property-added", "", where)
+                    self.add(obj, inside, "property-added", REQUIRED_UPSTREAM if name in other.required else "", where)
                 elif name not in other_keys:
                     self.add(obj, inside, "property-removed", "", where)
                 else:
@@ -284,6 +308,32 @@ def _scalar_differences(mine: Shape, other: Shape, *, event_type: bool) -> Itera
         listed = mine.enum if mine.enum is not None else other.enum
         side = "ours" if mine.enum is not None else "upstream"
         yield "enum-open", f"{side} lists {len(listed or ())} value(s), the other side any"
+    yield from _constraint_differences(mine, other)
+
+
+def _constraint_differences(mine: Shape, other: Shape) -> Iterator[tuple[str, str]]:
+    """Bounds, patterns and formats, with both values: `maxLength: ours 64, upstream 128`. Only those that apply to
+    a type both sides allow: a bound of strings means nothing where one side has no strings."""
+    ours, theirs = dict(mine.constraints), dict(other.constraints)
+    both = (mine.types or frozenset()) & (other.types or frozenset())
+    if "number" in both or "integer" in both:
+        both |= {"number", "integer"}
+    for keyword in sorted(set(ours) | set(theirs)):
+        if not CONSTRAINTS[keyword] & both:
+            continue
+        mine_value, their_value = ours.get(keyword), theirs.get(keyword)
+        if mine_value == their_value:
+            continue
+        if mine_value is None:
+            yield "constraint-added", f"{keyword}: upstream {_shown(their_value)}"
+        elif their_value is None:
+            yield "constraint-removed", f"{keyword}: ours {_shown(mine_value)}"
+        else:
+            yield "constraint", f"{keyword}: ours {_shown(mine_value)}, upstream {_shown(their_value)}"
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(int(value) if isinstance(value, float) and value.is_integer() else value, ensure_ascii=False)
 
 
 @dataclass
@@ -313,12 +363,33 @@ def compare_documents(
     for key in coverage.ours_only:
         walk.add("openapi", key, "operation-removed", "", "paths")
     for key in covered:
+        for at, kind, detail in _operation_differences(walk, openapi, key, mine[key], theirs[key]):
+            walk.add("openapi", at, kind, detail, "paths")
         for label, our_schema, their_schema, stream in _bodies(walk, openapi, mine[key], theirs[key]):
             walk.compare(our_schema, their_schema, f"{key} {label}", f"{key} {label}", stream=stream)
     for name, component in MAPPING.items():
         if f"{name}.json" in ours and component in (upstream.get("components") or {}).get("schemas", {}):
-            walk.compare(Node(f"{name}.json", {"$ref": f"{name}.json"}), _component(component), name, component)
+            walk.compare(_ours(name), _component(component), name, component, stream=name in EVENTS)
+    bodies = _webhook_bodies(walk, upstream)
+    if f"{WEBHOOK_BODY}.json" in ours and bodies:
+        walk.compare(_ours(WEBHOOK_BODY), Node("upstream", {"anyOf": bodies}), WEBHOOK_BODY, "webhooks", stream=True)
     return walk, coverage
+
+
+def _webhook_bodies(walk: ShapeComparison, upstream: Mapping[str, Any]) -> list[Any]:
+    """The JSON body schema of each webhook the upstream document lists, in its order."""
+    bodies = []
+    for item in (upstream.get("webhooks") or {}).values():
+        for method, operation in (item or {}).items():
+            if method in METHODS and isinstance(operation, dict):
+                media = _content(walk.upstream, "upstream", operation.get("requestBody")).get("application/json")
+                if media is not None and media[1].get("schema") is not None:
+                    bodies.append(media[1]["schema"])
+    return bodies
+
+
+def _ours(name: str) -> Node:
+    return Node(f"{name}.json", {"$ref": f"{name}.json"})
 
 
 def _component(name: str) -> Node:
@@ -330,8 +401,8 @@ def _bodies(
 ) -> Iterator[tuple[str, Expr, Expr, bool]]:
     """(label, our schema, upstream schema, is a stream item) for each body both operations describe."""
     pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
-    responses = theirs.get("responses") or {}
-    pairs += [(status, answer, responses.get(status)) for status, answer in (mine.get("responses") or {}).items()]
+    responses = _answers(theirs)
+    pairs += [(status, answer, responses.get(status)) for status, answer in _answers(mine).items()]
     for label, our_body, their_body in pairs:
         if not our_body or not their_body:
             continue
@@ -348,10 +419,45 @@ def _bodies(
                 yield label, Node(doc, schema), Node("upstream", their_schema), stream
 
 
-def _content(side: Side, doc: str, body: Any) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The media types of a request body or response (a `$ref` to `components` followed), in their document."""
+def _answers(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation's responses by status as text: a YAML document may key them by numbers (`200:`)."""
+    return {str(status): answer for status, answer in (operation.get("responses") or {}).items()}
+
+
+def _resolved(side: Side, doc: str, body: Any) -> tuple[str, dict[str, Any]]:
+    """A request body or response with its `$ref` to `components` followed, and the document it sits in."""
     while isinstance(body, dict) and isinstance(body.get("$ref"), str):
         node, _ = side.resolve(body["$ref"], doc)
         doc, body = node.doc, node.schema
-    content = body.get("content") if isinstance(body, dict) else None
-    return {m: (doc, o) for m, o in (content or {}).items() if isinstance(o, dict)}
+    return doc, body if isinstance(body, dict) else {}
+
+
+def _content(side: Side, doc: str, body: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The media types of a request body or response, in their document."""
+    doc, body = _resolved(side, doc, body)
+    return {m: (doc, o) for m, o in (body.get("content") or {}).items() if isinstance(o, dict)}
+
+
+def _operation_differences(
+    walk: ShapeComparison, openapi: str, key: str, mine: dict[str, Any], theirs: dict[str, Any]
+) -> Iterator[tuple[str, str, str]]:
+    """(at, kind, detail) for what an operation documents besides its schemas: the statuses it answers with,
+    and for the request body and each status both sides document, the content types and the response headers
+    (named in lower case: HTTP header names are case-insensitive)."""
+    our_answers, their_answers = _answers(mine), _answers(theirs)
+    for status in sorted(set(their_answers) - set(our_answers)):
+        yield key, "status-added", status
+    for status in sorted(set(our_answers) - set(their_answers)):
+        yield key, "status-removed", status
+    pairs = [("request", mine.get("requestBody"), theirs.get("requestBody"))]
+    pairs += [(s, our_answers[s], their_answers[s]) for s in sorted(set(our_answers) & set(their_answers))]
+    for label, our_body, their_body in pairs:
+        ours = _resolved(walk.ours, openapi, our_body)[1]
+        upstream = _resolved(walk.upstream, "upstream", their_body)[1]
+        for kind, field_name in (("media-type", "content"), ("header", "headers")):
+            mine_names = {str(n).lower() for n in ours.get(field_name) or {}}
+            their_names = {str(n).lower() for n in upstream.get(field_name) or {}}
+            for name in sorted(their_names - mine_names):
+                yield f"{key} {label}", f"{kind}-added", name
+            for name in sorted(mine_names - their_names):
+                yield f"{key} {label}", f"{kind}-removed", name

@@ -15,7 +15,10 @@ same thing become the same shape:
   branch requires, the values of every branch); where the node narrows a discriminating property (`type: text`
   over a union of content parts), the branches it rules out are dropped;
 - `const` is an enum of one value, and a missing `type` is read from the values, properties or items;
-- everything else (descriptions, examples, `$comment`, `x-*` vendor keys, formats and bounds) is left out.
+- bounds, `pattern` and `format` are `constraints`: OpenAPI 3.0's `exclusiveMinimum: true` beside `minimum`
+  is the 3.1 `exclusiveMinimum` of that value; where allOf layers both bound a value, the tighter bound holds;
+  a union keeps a constraint only when every branch it applies to has it (the loosest value);
+- everything else (descriptions, examples, `$comment`, `x-*` vendor keys) is left out.
 
 Subschemas stay unread until a diff asks for them (`Expr`), so recursive schemas cost nothing.
 """
@@ -30,6 +33,23 @@ from typing import Any
 from conformance.exceptions import ConfigError
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+# The keywords that narrow the values of a type, by the types they apply to.
+_NUMBERS, _STRINGS, _ARRAYS = frozenset({"integer", "number"}), frozenset({"string"}), frozenset({"array"})
+CONSTRAINTS: dict[str, frozenset[str]] = {
+    "minimum": _NUMBERS,
+    "maximum": _NUMBERS,
+    "exclusiveMinimum": _NUMBERS,
+    "exclusiveMaximum": _NUMBERS,
+    "minLength": _STRINGS,
+    "maxLength": _STRINGS,
+    "pattern": _STRINGS,
+    "format": _STRINGS | _NUMBERS,
+    "minItems": _ARRAYS,
+    "maxItems": _ARRAYS,
+}
+_LOWER_BOUNDS = frozenset({"minimum", "exclusiveMinimum", "minLength", "minItems"})
+_UPPER_BOUNDS = frozenset({"maximum", "exclusiveMaximum", "maxLength", "maxItems"})
+Constraints = tuple[tuple[str, Any], ...]  # (keyword, value) sorted by keyword: hashable, comparable
 _COMBINERS = ("$ref", "allOf", "anyOf", "oneOf", "if", "then", "else")
 _MAX_DEPTH = 64
 
@@ -72,6 +92,7 @@ class Shape:
     name: str | None = None  # the named schema (file or component) this node stands for, if any
     variants: tuple[Shape, ...] = ()  # the branches of a union, kept so that a discriminator can narrow them
     fallback: bool = False  # the catch-all of a value no `if` matched: dropped when a discriminator picks a `then`
+    constraints: Constraints = ()  # bounds, pattern and format (see CONSTRAINTS)
 
     @property
     def nullable(self) -> bool:
@@ -251,7 +272,54 @@ def _own(doc: str, schema: dict[str, Any]) -> Shape:
         elif items is not None:
             types = frozenset({"array"})
     required = frozenset(r for r in schema.get("required") or [] if isinstance(r, str))
-    return Shape(types, enum, properties, required, items, map_values)
+    return Shape(types, enum, properties, required, items, map_values, constraints=_constraints(schema))
+
+
+def _constraints(schema: dict[str, Any]) -> Constraints:
+    found = {k: schema[k] for k in CONSTRAINTS if _is_value(schema.get(k))}
+    for bound in ("minimum", "maximum"):  # OpenAPI 3.0: a boolean `exclusiveMinimum` qualifies `minimum`
+        exclusive = "exclusiveM" + bound[1:]
+        if schema.get(exclusive) is True and bound in found:
+            found[exclusive] = found.pop(bound)
+    return tuple(sorted(found.items()))
+
+
+def _is_value(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _tighter(keyword: str, a: Any, b: Any) -> Any:
+    """Both bounds hold (allOf): the narrower one; a pattern or format declared again overrides."""
+    if keyword in _LOWER_BOUNDS:
+        return max(a, b)
+    if keyword in _UPPER_BOUNDS:
+        return min(a, b)
+    return b
+
+
+def _merge_constraints(a: Constraints, b: Constraints) -> Constraints:
+    merged = dict(a)
+    for keyword, value in b:
+        merged[keyword] = _tighter(keyword, merged[keyword], value) if keyword in merged else value
+    return tuple(sorted(merged.items()))
+
+
+def _unite_constraints(shapes: list[Shape]) -> Constraints:
+    """One of the branches holds (anyOf): a constraint stays when every branch it may apply to has it, and then
+    its loosest value (a pattern or format only when every such branch has the same)."""
+    united: dict[str, Any] = {}
+    for keyword, applies in CONSTRAINTS.items():
+        relevant = [dict(s.constraints) for s in shapes if s.types is None or s.types & applies]
+        if not relevant or any(keyword not in c for c in relevant):
+            continue
+        values = [c[keyword] for c in relevant]
+        if keyword in _LOWER_BOUNDS:
+            united[keyword] = min(values)
+        elif keyword in _UPPER_BOUNDS:
+            united[keyword] = max(values)
+        elif len(set(values)) == 1:
+            united[keyword] = values[0]
+    return tuple(sorted(united.items()))
 
 
 def _intersect_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
@@ -278,6 +346,7 @@ def merge(shapes: Iterable[Shape]) -> Shape:
             result.required | s.required,
             s.items or result.items,
             s.values or result.values,
+            constraints=_merge_constraints(result.constraints, s.constraints),
         )
         if s.variants:
             variants.append(s.variants)
@@ -319,6 +388,7 @@ def unite(shapes: Iterable[Shape]) -> Shape:
         _either(s.values for s in valued),
         name=named.pop() if len(named) == 1 else None,
         variants=tuple(valued) if len(valued) > 1 else (),
+        constraints=_unite_constraints(valued),
     )
 
 

@@ -10,11 +10,16 @@ fails a nightly run:
     detail = "ours nullable, upstream not"
     reason = "DECISIONS.md: system-fingerprint"
 
-An entry may cover a group of differences that share one reason: `*` in `at` stands for any run of characters
-(`[type=web_search_call].*` is every difference inside that alternative, `*.annotations[].*` every one inside any
-annotation), `{a,b,c}` one of the listed words (`[type={mcp_call,shell_call}].*`), and a missing `kind` or
-`detail` matches any. `object` is always a whole name. A pattern entry that
-matches no current difference is stale like any other.
+An entry names the kind it accepts. It may cover a group of differences of that kind that share one reason: `*`
+in `at` stands for any run of characters (`[type=web_search_call].*` is every difference inside that alternative,
+`*.annotations[].*` every one inside any annotation), `{a,b,c}` one of the listed words
+(`[type={mcp_call,shell_call}].*`), and a missing `detail` matches any. `object` is always a whole name. A pattern
+entry that matches no current difference is stale like any other.
+
+A difference that changes what a value may be (a type, nullability, a newly required property, a removed enum
+value: `EXACT_ONLY`) is accepted only by an entry that names its kind and a path without `*` (`{a,b}` lists
+each path it names); for a type or a removed value also its detail, which says what changed. A group with `*` in
+its path never absorbs one, so each such change upstream surfaces.
 
 An entry that matches no current difference is stale: the report lists it, so the file can be cleaned.
 """
@@ -27,32 +32,46 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.drift.diff import KINDS, Coverage, Difference
+from conformance.drift.diff import KINDS, REQUIRED_UPSTREAM, Coverage, Difference
 from conformance.exceptions import ConfigError
 
 REPORT_FORMAT = "oai-conformance/drift"
 REPORT_VERSION = 1
 _FIELDS = ("object", "at", "kind", "detail", "reason")
+EXACT_ONLY = frozenset({"type", "nullable", "required-added", "enum-removed"})
+_DETAIL_NAMED = frozenset({"type", "enum-removed"})  # their detail is the change itself
+
+
+def exact_only(d: Difference) -> bool:
+    """Whether only an entry naming `d`'s kind and path may accept it (a property upstream adds as required too)."""
+    return d.kind in EXACT_ONLY or (d.kind == "property-added" and d.detail == REQUIRED_UPSTREAM)
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """A reviewed difference, or a group of them: `kind`/`detail` None match any, `*` in `at` any characters."""
+    """A reviewed difference, or a group of them of one kind: `any_detail` matches any detail, `*` in `at` any
+    characters."""
 
     difference: Difference
     reason: str
-    any_kind: bool = False
     any_detail: bool = False
 
     @property
     def is_pattern(self) -> bool:
-        return self.any_kind or self.any_detail or "*" in self.difference.at or "," in self.difference.at
+        return self.any_detail or "*" in self.difference.at or "," in self.difference.at
+
+    @property
+    def names_exactly(self) -> bool:
+        """Whether the entry may accept an `exact_only` difference: no `*` in its path, and the detail named where
+        the detail is the change."""
+        detail_ok = not self.any_detail or self.difference.kind not in _DETAIL_NAMED
+        return "*" not in self.difference.at and detail_ok
 
     def matches(self, d: Difference) -> bool:
         mine = self.difference
-        if d.object != mine.object:
+        if d.object != mine.object or (exact_only(d) and not self.names_exactly):
             return False
-        if not self.any_kind and d.kind != mine.kind:
+        if d.kind != mine.kind:
             return False
         if not self.any_detail and d.detail != mine.detail:
             return False
@@ -119,13 +138,21 @@ def load_accepted(path: Path) -> list[Accepted]:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown) if isinstance(entry, dict) else entry!r}")
         if not all(isinstance(entry.get(k, ""), str) for k in _FIELDS):
             raise ConfigError(f"{where}: every value must be a string")
-        if "kind" in entry and entry["kind"] not in KINDS:
-            raise ConfigError(f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}")
+        if "kind" not in entry:  # an entry that accepted any kind would absorb any change upstream
+            raise ConfigError(f"{where}: needs a kind: an entry names the kind of difference it accepts")
+        if entry["kind"] not in KINDS:
+            raise ConfigError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
         if not entry.get("object") or not str(entry.get("reason", "")).strip():
             raise ConfigError(f"{where}: needs an object and a reason")
-        difference = Difference(entry["object"], entry.get("at", ""), entry.get("kind", "*"), entry.get("detail", "*"))
-        any_kind, any_detail = "kind" not in entry, "detail" not in entry
-        found.append(Accepted(difference, entry["reason"].strip(), any_kind, any_detail))
+        difference = Difference(entry["object"], entry.get("at", ""), entry["kind"], entry.get("detail", "*"))
+        accepted = Accepted(difference, entry["reason"].strip(), any_detail="detail" not in entry)
+        if entry.get("kind") in EXACT_ONLY and not accepted.names_exactly:
+            detail = " and its detail" if entry["kind"] in _DETAIL_NAMED else ""
+            raise ConfigError(
+                f"{where}: a {entry['kind']} difference is accepted only by an entry that names its path without `*`"
+                + detail
+            )
+        found.append(accepted)
     return found
 
 
@@ -141,6 +168,7 @@ class DriftReport:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     groups: list[Accepted] = field(default_factory=list)  # the pattern entries that cover current differences
+    matched: dict[tuple[str, str, str, str], Accepted] = field(default_factory=dict)  # difference key -> its entry
     digest: str = ""  # sha256 of the upstream document as read: which version a night compared against
     version: str = ""  # the upstream document's info.version
     new_operations: list[str] = field(default_factory=list)  # upstream operations nobody reviewed as not covered
@@ -171,6 +199,7 @@ def build_report(
     used: set[int] = set()
     reviewed: list[tuple[Difference, str]] = []
     new: list[Difference] = []
+    matched: dict[tuple[str, str, str, str], Accepted] = {}
     for d in differences:  # an exact entry first, then the first pattern that covers the difference
         entry = exact.get(d.key) or next((a for a in patterns if a.matches(d)), None)
         if entry is None:
@@ -178,6 +207,7 @@ def build_report(
         else:
             used.add(id(entry))
             reviewed.append((d, entry.reason))
+            matched[d.key] = entry
     return DriftReport(
         upstream=upstream,
         coverage=coverage,
@@ -185,6 +215,7 @@ def build_report(
         accepted=reviewed,
         stale=[a for a in accepted if id(a) not in used],
         groups=[a for a in patterns if id(a) in used],
+        matched=matched,
         pairs={k: sorted(v) for k, v in sorted(pairs.items())},
         uncompared=uncompared,
     )
@@ -192,6 +223,14 @@ def build_report(
 
 def _row(d: Difference) -> dict[str, str]:
     return {"object": d.object, "at": d.at, "kind": d.kind, "detail": d.detail, "upstream": d.upstream}
+
+
+def _entry(entry: Accepted | None) -> dict[str, str | None] | None:
+    """The accepted entry as the file spells it (`detail` None: it matches any)."""
+    if entry is None:
+        return None
+    mine = entry.difference
+    return {"at": mine.at, "kind": mine.kind, "detail": None if entry.any_detail else mine.detail}
 
 
 def render_json(report: DriftReport) -> str:
@@ -218,7 +257,9 @@ def render_json(report: DriftReport) -> str:
         "new_unpaired": report.new_unpaired,
         "stale_unpaired": report.stale_unpaired,
         "new": [_row(d) for d in report.new],
-        "accepted": [{**_row(d), "reason": reason} for d, reason in report.accepted],
+        "accepted": [
+            {**_row(d), "reason": reason, "entry": _entry(report.matched.get(d.key))} for d, reason in report.accepted
+        ],
         "stale": [{**_row(a.difference), "reason": a.reason} for a in report.stale],
         "notes": report.notes,
     }
@@ -288,9 +329,7 @@ def accepted_toml(report: DriftReport, reasons: dict[tuple[str, str, str, str], 
     reasons = reasons or {}
     out: list[str] = []
     for group in report.groups:
-        fields = {"object": group.difference.object, "at": group.difference.at}
-        if not group.any_kind:
-            fields["kind"] = group.difference.kind
+        fields = {"object": group.difference.object, "at": group.difference.at, "kind": group.difference.kind}
         if not group.any_detail:
             fields["detail"] = group.difference.detail
         out += ["[[accepted]]", *(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())]
