@@ -396,3 +396,13 @@ def provide(
     for name, kind in created_by.items():
         made[kind] = values[name] = MAKERS[kind](client, target, made)
     return values
+
+
+# --- graders: seed 000's /v1/graders (helper graders): a grader of the chat model, deleted by the ledger.
+def _grader(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance-generated", "instructions": "Score 1 when the output answers the input.",
+            "grading_model": target.model("chat")}  # fmt: skip
+    return _created(client.request("POST", "/graders", json=body), "grader")
+
+
+MAKERS["grader"] = _grader

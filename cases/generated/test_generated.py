@@ -39,6 +39,7 @@ MODEL_ROLE |= {"assistants": "chat", "assistants.threads": "chat", "assistants.r
 MODEL_ROLE |= {"fine-tuning": "chat", "fine-tuning.checkpoint-permissions": "chat", "fine-tuning.graders": "chat"}
 MODEL_ROLE |= {"evals": "chat", "evals.runs": "chat", "evals.runs.sampling": "chat"}  # evals
 MODEL_ROLE |= {"realtime": "realtime", "realtime.calls": "realtime"}  # transports
+MODEL_ROLE |= {"graders": "chat"}  # graders: a grader's grading_model
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 
