@@ -943,6 +943,9 @@ def test_every_requirement_has_a_violation() -> None:
     from tests.test_violations_fine_tuning import VIOLATIONS as FINE_TUNING_VIOLATIONS
 
     others |= {v.rid for v in FINE_TUNING_VIOLATIONS} | {v.rid for v in EVALS_VIOLATIONS}
+    from tests.test_violations_graders import VIOLATIONS as GRADERS_VIOLATIONS  # graders
+
+    others |= {v.rid for v in GRADERS_VIOLATIONS}
     assert {v.rid for v in VIOLATIONS} | others == set(catalogue())
     judge(None, [])  # registers every check module
     assert set(CHECKS) >= set(catalogue())
