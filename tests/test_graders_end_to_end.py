@@ -4,6 +4,10 @@ reports, the same cases pass against a clean one leaving nothing behind, and the
 
 from __future__ import annotations
 
+import json
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
 from conformance.reference import FAULTS
@@ -68,3 +72,22 @@ def test_graders_is_claimed_only_by_name() -> None:
     assert not feature_claimed("graders", None), "not by claiming everything"
     assert not feature_claimed("graders", frozenset({"-chat", "-responses"})), "not by a list of exclusions"
     assert feature_claimed("graders", frozenset({"graders"}))
+
+
+def test_the_generated_phase_draws_the_graders_operations_without_a_false_failure(pytester, monkeypatch) -> None:
+    """Named, the six operations are drawn (valid and invalid bodies) on graders the run made, and it deleted them."""
+    # The other operations' features are not claimed: their rounds skip.
+    named = ("--oai-retries", "0", "--oai-features", "graders,generated")
+    results = certify(pytester, monkeypatch, frozenset(), "generated", *named)
+    judged = {rid: s for rid, s in statuses(results).items() if rid.startswith("generated.")}
+    assert judged and set(judged.values()) == {"pass"}, judged
+    exchanges = [json.loads(line) for line in (pytester.path / "reports" / "exchanges.jsonl").read_text().splitlines()]
+    paths = [(e["request"]["method"], urlsplit(e["request"]["url"]).path[3:], e["response"]) for e in exchanges]
+    sent = {(method, re.sub(r"^/graders/[^/]+", "/graders/{id}", path)) for method, path, _ in paths}
+    assert {("GET", "/graders"), ("POST", "/graders"), ("GET", "/graders/{id}"), ("POST", "/graders/{id}"),
+            ("DELETE", "/graders/{id}"), ("POST", "/graders/{id}/grade")} <= sent, sent  # fmt: skip
+    made = {c["id"] for c in results["resources"]["created"]}
+    named = [path.split("/")[2] for _, path, answer in paths
+             if path.startswith("/graders/") and answer and 200 <= answer["status"] < 300]  # fmt: skip
+    assert named and set(named) <= made, (named, made)
+    assert results["resources"]["left"] == []

@@ -260,6 +260,11 @@ EXPECTED_NAMES = sorted([
     "eval.run.output_item.list",
     "eval.update.request",
 ])  # fmt: skip
+# graders: seed 000's /v1/graders
+EXPECTED_NAMES = sorted([
+    *EXPECTED_NAMES, "graders.create.request", "graders.deleted", "graders.grade", "graders.grade.request",
+    "graders.grader", "graders.list", "graders.update.request",
+])  # fmt: skip
 
 
 

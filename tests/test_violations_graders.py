@@ -23,8 +23,11 @@ T = 1_738_960_610
 GRADER = "grader_123"
 PATH = f"/graders/{GRADER}"
 # Seed 000's example requests (Create Grader, Grade Response).
-SEED_CREATE = {"name": "Response Quality Grader", "instructions": "Grade responses on helpfulness, accuracy, and clarity",
-               "grading_model": "gpt-4o"}  # fmt: skip
+SEED_CREATE = {
+    "name": "Response Quality Grader",
+    "instructions": "Grade responses on helpfulness, accuracy, and clarity",
+    "grading_model": "gpt-4o",
+}
 SEED_GRADE = {"input": "What is the capital of France?", "output": "The capital of France is Paris.",
               "expected_output": "Paris is the capital of France."}  # fmt: skip
 CLAIMS = frozenset({"graders"})  # graders is claimed only by name
