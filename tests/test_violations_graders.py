@@ -147,6 +147,15 @@ def test_a_grader_answered_with_only_its_id_passes_the_schema_and_warns() -> Non
     assert schema.status is Status.PASS and keys.status is Status.WARN, (schema, keys)
 
 
+def test_an_update_no_answer_shows_is_not_judged() -> None:
+    """A grader answered without the keys updated shows no update: a skip (graders.object.keys warns of it)."""
+    spec = grader_life()
+    for step in ("update", "retrieve-updated"):
+        spec.step(step).body = {"id": GRADER}
+    [obs] = judge(spec.subject(), ["graders.update.applied"], claims=CLAIMS)
+    assert obs.status is Status.SKIP and "graders.object.keys" in obs.reason, obs
+
+
 def test_a_deletion_naming_another_grader_fails() -> None:
     spec = grader_life()
     spec.step("delete").body["id"] = "grader_other"

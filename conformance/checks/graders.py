@@ -96,6 +96,7 @@ def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 def update_applied(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     made = _made(life)
     sent = asked(life.step("update"))
+    shown = False  # whether any answer says one of the keys updated: one that says none shows no update
     for step in ("update", "retrieve-updated"):
         got = life.step(step)
         body = _body(got)
@@ -104,9 +105,12 @@ def update_applied(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
             continue
         if body.get("id") != made["id"]:
             yield _differs("id", body.get("id"), made["id"], "the grader updated", got)
-        for key, value in sent.items():
-            if body.get(key) != value:
-                yield _differs(key, body.get(key), value, "as updated", got)
+        for key in sent.keys() & body.keys():
+            shown = True
+            if body[key] != sent[key]:
+                yield _differs(key, body[key], sent[key], "as updated", got)
+    if not shown:
+        raise NotApplicable(f"no answer holds the keys updated, {sorted(sent)} (graders.object.keys reports it)")
 
 
 @check("graders.delete.deleted")
