@@ -120,6 +120,8 @@ def shape(
         shaped = ASSISTANTS_SHAPERS[operation.path](shaped, model)
     if operation.path in GRADER_PATHS and mode == "positive" and isinstance(shaped, dict):
         _grader(shaped.get("grader"), model)  # fine-tuning
+    if operation.path in GRADERS_SHAPERS and mode == "positive" and isinstance(shaped, dict):
+        GRADERS_SHAPERS[operation.path](shaped, model)  # graders
     if not upstream and _is_valid(operation.request_schema, shaped) != wanted_valid:
         return REJECT
     return shaped
@@ -660,4 +662,21 @@ def _realtime_client_secret(body: dict[str, Any], model: str) -> Any:
 REALTIME_SHAPERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
     "/realtime/client_secrets": _realtime_client_secret,
     "/realtime/sessions": _realtime_session,
+}
+
+
+# --- graders: seed 000's /v1/graders (helper graders). A grader grades on the configured model, and what it reads
+# (its instructions, the texts graded) is kept to a few words: grading asks that model.
+def _graders_body(body: dict[str, Any], model: str) -> None:
+    if "grading_model" in body:
+        body["grading_model"] = model
+    for key in ("instructions", "input", "output", "expected_output"):
+        if isinstance(body.get(key), str):
+            body[key] = body[key][:MAX_TEXT] or "OK"
+
+
+GRADERS_SHAPERS: dict[str, Callable[[dict[str, Any], str], None]] = {
+    "/graders": _graders_body,
+    "/graders/{grader_id}": _graders_body,
+    "/graders/{grader_id}/grade": _graders_body,
 }

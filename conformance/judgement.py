@@ -36,6 +36,7 @@ from conformance.checks import (  # noqa: F401
     files,
     fine_tuning,
     generated,
+    graders,  # graders (seed 000's /v1/graders)
     images,
     models,
     moderations,

@@ -60,6 +60,8 @@ CREATED_BY = {
     "/evals/{eval_id}/runs": "eval.run",
     # transports: a Realtime call (WebRTC), named by its answer's Location header
     "/realtime/calls": "realtime.call",
+    # graders: seed 000's /v1/graders (a grader is deleted by DELETE /graders/{grader_id})
+    "/graders": "grader",
 }
 # Where an object made by a POST below another object lives, when not below that path (a remix is a video of
 # the /videos collection, deleted as DELETE /videos/{id}; a thread made and run is a thread of /threads).

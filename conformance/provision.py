@@ -402,3 +402,11 @@ def provide(
 # account lists is FOUND (read only: no operation that changes one is wired), never made, never deleted.
 MAKERS["audio.voice_consent"] = _found("/audio/voice_consents", "listed voice consent (a run cannot make one)")
 FOUND = FOUND | {"audio.voice_consent"}
+# --- graders: seed 000's /v1/graders (helper graders): a grader of the chat model, deleted by the ledger.
+def _grader(client: Client, target: Target, _: dict[str, str]) -> str:
+    body = {"name": "oai-conformance-generated", "instructions": "Score 1 when the output answers the input.",
+            "grading_model": target.model("chat")}  # fmt: skip
+    return _created(client.request("POST", "/graders", json=body), "grader")
+
+
+MAKERS["grader"] = _grader

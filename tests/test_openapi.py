@@ -73,11 +73,8 @@ WIRED_FAMILIES |= {"audio"}
 # assistants: the Assistants API's two families of documented-operations.tsv
 WIRED_FAMILIES |= {"assistants", "threads"}
 WIRED_FAMILIES |= {"fine_tuning", "evals", "graders"}  # fine-tuning, evals, graders (helper finetune-evals)
-# graders: seed 000's /v1/graders exists nowhere else (not upstream, not the SDK, not seed 003) and the API answers
-# 404 for it; the graders the API serves are POST /fine_tuning/alpha/graders/run and /validate, wired with
-# fine-tuning (DECISIONS.md: graders-seed-000).
-NOT_WIRED |= {"GET /graders", "POST /graders", "GET /graders/{grader_id}", "POST /graders/{grader_id}",
-              "DELETE /graders/{grader_id}", "POST /graders/{grader_id}/grade"}  # fmt: skip
+# graders: seed 000's /v1/graders exists nowhere else (not upstream, not the SDK, not seed 003): all six are wired
+# under the feature `graders`, claimed only by name (DECISIONS.md: graders-seed-000).
 
 
 DOCUMENTED = SHARED / "documented-operations.tsv"

@@ -1328,3 +1328,8 @@ def test_fault_breaks_its_rule(fault: str) -> None:
 from tests._assistant_faults import ASSISTANT_FAULT_CASES  # noqa: E402
 
 FAULT_CASES.update(ASSISTANT_FAULT_CASES)
+
+# graders: seed 000's /v1/graders (tests/_graders_faults.py)
+from tests._graders_faults import GRADERS_FAULT_CASES  # noqa: E402
+
+FAULT_CASES.update(GRADERS_FAULT_CASES)

@@ -261,6 +261,11 @@ EXPECTED_NAMES = sorted([
     "eval.update.request",
 ])  # fmt: skip
 EXPECTED_NAMES = sorted([*EXPECTED_NAMES, "audio.voice-consent"])  # audio: voice consents
+# graders: seed 000's /v1/graders
+EXPECTED_NAMES = sorted([
+    *EXPECTED_NAMES, "graders.create.request", "graders.deleted", "graders.grade", "graders.grade.request",
+    "graders.grader", "graders.list", "graders.update.request",
+])  # fmt: skip
 
 
 

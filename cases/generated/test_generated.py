@@ -40,6 +40,7 @@ MODEL_ROLE |= {"fine-tuning": "chat", "fine-tuning.checkpoint-permissions": "cha
 MODEL_ROLE |= {"evals": "chat", "evals.runs": "chat", "evals.runs.sampling": "chat"}  # evals
 MODEL_ROLE |= {"realtime": "realtime", "realtime.calls": "realtime"}  # transports
 MODEL_ROLE |= {"audio.voice-consents": "chat"}  # audio: voice consents (no model: a retrieve)
+MODEL_ROLE |= {"graders": "chat"}  # graders: a grader's grading_model
 # Which feature's claim covers a streamed round, by the operation's feature.
 STREAM_FEATURE = {"chat": "chat.stream", "responses": "responses.stream", "completions": "completions.stream"}
 

@@ -393,6 +393,17 @@ FAULTS: dict[str, str] = {
     "audio-voice-consent-object-wrong": "retrieved voice consents say `object: voice_consent`",
     "audio-voice-consent-other-id": "retrieving a voice consent answers another consent of the account",
     "audio-voice-consent-unknown-200": "a voice consent id that does not exist is answered 200 with a consent",
+    # graders (seed 000's /v1/graders): each breaks one graders.* rule
+    "graders-create-renamed": "graders are created (and kept) under another name than the one sent",
+    "graders-keys-dropped": "graders are answered without their `grading_model`",
+    "graders-retrieve-shifted": "a retrieved grader says `created_at` one second later than its creation",
+    "graders-update-ignored": "updating a grader answers it unchanged",
+    "graders-delete-kept": "deleting a grader answers deleted but keeps it",
+    "graders-not-listed": "the graders list leaves out the newest grader",
+    "graders-unknown-200": "a grader id never issued is answered 200 as a grader",
+    "graders-invalid-accepted": "a grader whose `grading_model` is not a string is created",
+    "graders-grade-not-object": "a grade is answered as a JSON array holding it",
+    "graders-grade-no-score": "a grade is answered without its `score`",
 }
 
 

@@ -20,6 +20,7 @@
     /v1/organization and below: admin.py (the administration API, behind its own admin key)
     /v1/fine_tuning and below: fine_tuning.py (jobs that move as polled, checkpoint permissions, graders)
     /v1/evals and below: evals.py (evals, runs that move as polled and are graded by fine_tuning.py's graders)
+    /v1/graders and below: graders.py (seed 000's Graders API: graders and the grades they compute)
     /v1/realtime and below: realtime.py (client secrets, sessions, calls); the WebSocket session at
                                   /v1/realtime: realtime_session.py; the Responses API's WebSocket mode at
                                   /v1/responses: responses_socket.py
@@ -68,6 +69,8 @@ from .evals import Evals  # evals
 from .evals import routes as evals_routes  # evals
 from .fine_tuning import FineTuning  # fine-tuning
 from .fine_tuning import routes as fine_tuning_routes  # fine-tuning
+from .graders import Graders  # graders
+from .graders import routes as graders_routes  # graders
 from .realtime import Calls as RealtimeCalls  # transports
 from .realtime import routes as realtime_routes  # transports
 from .realtime_session import route as realtime_session_route  # transports
@@ -131,6 +134,7 @@ class _Server:
         self.evals = Evals()  # evals
         self.realtime = RealtimeCalls(self.ids)  # transports
         self.voice_consents = VoiceConsents(config)  # audio: voice consents
+        self.graders = Graders()  # graders
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -526,6 +530,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         realtime_session_route(config, server.ids, server.realtime),
         responses_socket_route(config, server.ids, server.store),
         *voice_consent_routes(server),  # audio: voice consents (read only)
+        *graders_routes(server),  # graders
     ]
     app = Starlette(
         routes=routes,
@@ -543,6 +548,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.state.fine_tuning = server.fine_tuning  # fine-tuning
     app.state.evals = server.evals  # evals
     app.state.realtime = server.realtime  # transports
+    app.state.graders = server.graders  # graders
     if config.webhook_url is not None:  # transports: webhooks for what ends, and for SIP calls ringing
         sender = Sender(config, server.ids)
         server.realtime.announce = sender.send
