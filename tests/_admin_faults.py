@@ -4,14 +4,12 @@ The requests go to an in-process app that takes KEY on project routes and ADMIN_
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from conformance.reference import ServerConfig, create_app
+from tests._reference_calls import call_reference, reference_app
 
 KEY, ADMIN_KEY = "sk-test-admin-project-0123456789", "sk-test-admin-0123456789abcdef"
 START = 1_730_419_200
@@ -22,18 +20,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, admin_key=ADMIN_KEY, faults=faults))
+    return reference_app(faults, KEY, ADMIN_KEY)
 
 
 def call(faults: Faults, method: str, path: str, key: str = ADMIN_KEY, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"Authorization": f"Bearer {key}"}, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, {"Authorization": f"Bearer {key}"}, **kwargs)
 
 
 def usage(**params: Any) -> Request:

@@ -7,15 +7,13 @@ times; every call goes to an app of its own per fault set, in process.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from conformance.reference import ServerConfig, create_app
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-assistants-0123456789"
 BETA = {"OpenAI-Beta": "assistants=v2"}
@@ -26,20 +24,13 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def call(faults: Faults, method: str, path: str, beta: bool = True, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {KEY}", **(BETA if beta else {})}
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers=headers, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, headers, **kwargs)
 
 
 def answer(value: Any) -> httpx.Response:

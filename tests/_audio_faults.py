@@ -4,10 +4,8 @@ The violations are read with the rules' own parsers (srt, webvtt, the speech dec
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +14,8 @@ import httpx
 import srt
 
 from conformance.checks.audio import decode_problem
-from conformance.reference import ServerConfig, create_app
 from conformance.tone import silent_wav, tone_wav, wav_seconds
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-audio-0123456789"
 TONE = ("tone.wav", tone_wav(), "audio/wav")
@@ -28,18 +26,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def _call(faults: Faults, path: str, method: str = "POST", **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"authorization": f"Bearer {KEY}"}, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, {"authorization": f"Bearer {KEY}"}, **kwargs)
 
 
 def transcribe(*fields: tuple[str, str], model: str = "whisper-1", path: str = "/audio/transcriptions",

@@ -7,8 +7,6 @@ batch in process and reads it until it has ended.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from conformance.reference import ServerConfig, create_app
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-batches-0123456789"
 ENDPOINT = "/v1/chat/completions"
@@ -30,18 +28,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"Authorization": f"Bearer {KEY}"}, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, {"Authorization": f"Bearer {KEY}"}, **kwargs)
 
 
 def upload(faults: Faults, lines: list[dict[str, Any]], purpose: str = "batch") -> str:

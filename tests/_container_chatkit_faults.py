@@ -7,9 +7,7 @@ comparison of two answers is returned as one JSON answer holding both.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
 import itertools
 import time
 from collections.abc import Callable
@@ -17,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from conformance.reference import CHATKIT_WORKFLOW, ServerConfig, create_app
+from conformance.reference import CHATKIT_WORKFLOW
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-containers-chatkit-0123456789"
 HEADERS = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "chatkit_beta=v1"}
@@ -31,18 +30,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers=HEADERS, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, HEADERS, **kwargs)
 
 
 def both(**answers: Any) -> httpx.Response:

@@ -8,9 +8,7 @@ a video in process and reads it until it has completed.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
 import itertools
 import json
 from collections.abc import Callable
@@ -19,7 +17,7 @@ from typing import Any
 import httpx
 
 from conformance import media
-from conformance.reference import ServerConfig, create_app
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-media-0123456789"
 PROMPT = "A red square on a white table."
@@ -34,18 +32,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"authorization": f"Bearer {KEY}"}, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, {"authorization": f"Bearer {KEY}"}, **kwargs)
 
 
 def as_answer(value: Any) -> httpx.Response:
@@ -73,12 +65,7 @@ def _first_picture(response: httpx.Response) -> media.Picture | None:
 def _url_followed(faults: Faults) -> httpx.Response:
     """The answer to fetching the `url` of a generated image (a pre-signed link: without the key)."""
     url = generate(**DALL_E)(faults).json()["data"][0]["url"]
-
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(faults))) as http:
-            return await http.get(url)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), "GET", url, {})
 
 
 def _events(response: httpx.Response) -> list[dict[str, Any]]:

@@ -7,14 +7,12 @@ here makes them ready at once through the in-process app's store instead of wait
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from conformance.reference import ServerConfig, create_app
+from tests._reference_calls import call_reference, reference_app
 
 KEY = "sk-test-vector-stores-0123456789"
 TEXT = (
@@ -30,18 +28,12 @@ Request = Callable[[Faults], httpx.Response]
 Violation = Callable[[httpx.Response], bool]
 
 
-@functools.cache
 def _app(faults: Faults) -> Any:
-    return create_app(ServerConfig(api_key=KEY, faults=faults))
+    return reference_app(faults, KEY)
 
 
 def call(faults: Faults, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_app(faults))
-        async with httpx.AsyncClient(transport=transport, base_url="http://reference/v1") as http:
-            return await http.request(method, path, headers={"Authorization": f"Bearer {KEY}"}, **kwargs)
-
-    return asyncio.run(go())
+    return call_reference(_app(faults), method, path, {"Authorization": f"Bearer {KEY}"}, **kwargs)
 
 
 def ready(faults: Faults) -> None:
