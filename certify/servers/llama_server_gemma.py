@@ -105,9 +105,10 @@ Use {{ tools[0]['function']['name'] }}.<end_of_turn>
 {%- if add_generation_prompt %}<start_of_turn>model
 {% endif -%}
 """
-# A request is cut at 64 tokens (the cases ask for 80 at most, but for a stream that must cross a second): the base
-# model rarely ends a turn, and at the 1-30 tokens a second of this shared machine, a response filling the context
-# (1,024 tokens a slot) outlasted the client's timeout. Gemma's GGUF names no pooling: embeddings need one.
+# A request that names no token limit is cut at 64 tokens (one that names one gets it: 100 and 200 were served in
+# full): the base model rarely ends a turn, and at the 1-30 tokens a second of this shared machine, a response
+# filling the context (1,024 tokens a slot) outlasted the client's timeout. Gemma's GGUF names no pooling:
+# embeddings need one.
 EXTRA_ARGS = ("--pooling", "mean", "--n-predict", "64")
 # Longer waits than the suite's defaults (60 s to read, 30 s for a generated request): a prompt of 150 tokens took
 # up to a minute to read while the machine's other work ran; the limits judge the API, not this CPU.
