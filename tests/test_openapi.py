@@ -56,37 +56,20 @@ def test_every_ref_resolves_to_a_schema_file_and_a_pointer_in_it():
         pointer(json.loads((SCHEMAS_DIR / file).read_text(encoding="utf-8")), fragment)
 
 
-# The families whose every documented operation is wired (issue 12); the others follow family by family.
-WIRED_FAMILIES = {"models", "chat", "completions", "embeddings", "moderations", "responses", "conversations",
-                  "files", "uploads", "batches", "vector_stores",
-                  "images", "videos",  # (images and videos: media-visual)
-                  # administration API
-                  "organization", "usage",
-                  # transports (the Realtime API's HTTP operations)
-                  "realtime"}  # fmt: skip
-WIRED_FAMILIES |= {"containers"}  # containers
-WIRED_FAMILIES |= {"chatkit"}  # chatkit
-# Documented, but not wired yet (each says why).
-NOT_WIRED: set[str] = set()
-# audio: every operation (voice consents: the consent a retrieve names is found by listing, as a run cannot make one)
-WIRED_FAMILIES |= {"audio"}
-# assistants: the Assistants API's two families of documented-operations.tsv
-WIRED_FAMILIES |= {"assistants", "threads"}
-WIRED_FAMILIES |= {"fine_tuning", "evals", "graders"}  # fine-tuning, evals, graders (helper finetune-evals)
-# graders: seed 000's /v1/graders exists nowhere else (not upstream, not the SDK, not seed 003): all six are wired
-# under the feature `graders`, claimed only by name (DECISIONS.md: graders-seed-000).
+# Every documented operation is wired. Seed 000's /v1/graders exists nowhere else (not upstream, not the SDK, not
+# seed 003): all six are wired under the feature `graders`, claimed only by name (DECISIONS.md: graders-seed-000);
+# voice consents are read from the account's list, as a run cannot make one.
 
 
 DOCUMENTED = SHARED / "documented-operations.tsv"
 
 
 @pytest.mark.skipif(not DOCUMENTED.is_file(), reason=f"no {DOCUMENTED}")
-def test_every_documented_operation_of_the_wired_families_is_wired():
+def test_every_documented_operation_is_wired():
     rows = [line.split("\t") for line in DOCUMENTED.read_text(encoding="utf-8").splitlines()]
-    documented = {f"{method} {path.removeprefix('/v1')}" for method, path, feature, *_ in rows[1:]
-                  if feature in WIRED_FAMILIES}  # fmt: skip
+    documented = {f"{method} {path.removeprefix('/v1')}" for method, path, *_ in rows[1:]}
     wired = {op.label for op in operations()}
-    assert documented - wired == NOT_WIRED - wired
+    assert documented - wired == set()
     assert wired <= documented | {"POST /responses/input_tokens", "POST /responses/compact"}, wired - documented
 
 
