@@ -11,11 +11,15 @@ Llama Stack (files and vector stores; chat and embeddings routed to the llama-se
 ~20 s (480 MB) once the llama-server is built, its run ~20 s with the cases one at a time.
 
 fakellm and mockllm (mock chat servers, `chat` only) are here: each installs in ~30 s and certifies in ~15 s.
+litellm-media (LiteLLM's install again, with mocked image models: `images` only) certifies in ~20 s.
+faster-whisper (transcriptions and translations with Whisper tiny.en on CPU) installs in ~1 min (580 MB) and
+certifies in 30-100 s (the machine's load), the cases one at a time.
 
-Not here, their certificates made by hand (`python -m certify SERVER`): llama-server-gemma (the same llama-server
-with Gemma 3 270M: ~10 min a run on 2 shared cores), llama-cpp-python (its own server: a ~10 min compile). vLLM is
-not here either: its environment is 3.4 GB and its start-up ~40 s; its certificate is made by hand
-(`python -m certify vllm`).
+Not here, their certificates made by hand (`python -m certify SERVER`): litellm-faster-whisper (LiteLLM in front
+of faster-whisper: 36 s to 5 min a run, the proxy reading and sending on the 25 MB upload), llama-server-gemma
+(the same llama-server with Gemma 3 270M: ~10 min a run on 2 shared cores), llama-cpp-python (its own server: a
+~10 min compile). vLLM is not here either: its environment is 3.4 GB and its start-up ~40 s; its certificate is
+made by hand (`python -m certify vllm`).
 """
 
 from __future__ import annotations

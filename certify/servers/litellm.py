@@ -65,35 +65,33 @@ def _build(folder: Path) -> None:
 def config(upstream: Upstream | None = None) -> str:
     """The proxy's config.yaml (JSON is YAML): the mocked models, or the upstream's models routed to it."""
     if upstream is None:
-        models = [_mocked(CHAT_MODEL, MOCK_TEXT), _mocked(EMBEDDINGS_MODEL, MOCK_EMBEDDING)]
-    else:  # an OpenAI-compatible upstream, as LiteLLM's docs route one: the `openai/` prefix and an api_base
-        models = [
-            {
-                "model_name": model,
-                "litellm_params": {
-                    "model": f"openai/{model}",
-                    "api_base": upstream.base_url,
-                    "api_key": "os.environ/UPSTREAM_API_KEY",
-                },
-            }
-            for model in dict.fromkeys(upstream.models.values())
-        ]
-        models.append(
-            {
-                "model_name": BRIDGED_RESPONSES_MODEL,
-                "litellm_params": {
-                    "model": f"openai/chat_completions/{upstream.models['chat']}",
-                    "api_base": upstream.base_url,
-                    "api_key": "os.environ/UPSTREAM_API_KEY",
-                },
-            }
-        )
+        models = [mocked(CHAT_MODEL, MOCK_TEXT), mocked(EMBEDDINGS_MODEL, MOCK_EMBEDDING)]
+    else:
+        models = [routed(model, model, upstream) for model in dict.fromkeys(upstream.models.values())]
+        models.append(routed(BRIDGED_RESPONSES_MODEL, f"chat_completions/{upstream.models['chat']}", upstream))
+    return proxy_config(models)
+
+
+def proxy_config(models: list[dict[str, object]]) -> str:
+    """config.yaml (JSON is YAML) of `models`, the master key read from the environment."""
     return json.dumps(
         {"model_list": models, "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}, indent=2
     )
 
 
-def _mocked(name: str, response: object) -> dict[str, object]:
+def routed(name: str, upstream_model: str, upstream: Upstream) -> dict[str, object]:
+    """A model served by an OpenAI-compatible upstream, as LiteLLM's docs route one: `openai/` and an api_base."""
+    return {
+        "model_name": name,
+        "litellm_params": {
+            "model": f"openai/{upstream_model}",
+            "api_base": upstream.base_url,
+            "api_key": "os.environ/UPSTREAM_API_KEY",
+        },
+    }
+
+
+def mocked(name: str, response: object) -> dict[str, object]:
     return {
         "model_name": name,
         "litellm_params": {"model": f"openai/{name}", "api_key": "unused", "mock_response": response},
@@ -101,8 +99,13 @@ def _mocked(name: str, response: object) -> dict[str, object]:
 
 
 def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
+    return launch_with(config(upstream), folder, port, key, upstream)
+
+
+def launch_with(config_text: str, folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
+    """The proxy started from the installed environment with the configuration `config_text`."""
     config_file = folder / f"config-{port}.yaml"
-    config_file.write_text(config(upstream))
+    config_file.write_text(config_text)
     env = {
         **os.environ,
         **({"UPSTREAM_API_KEY": upstream.key} if upstream else {}),
