@@ -1,8 +1,8 @@
 """`python -m certify SERVER [--check]`, `python -m certify install SERVER...`, `python -m certify matrix`.
 
 - `SERVER` (litellm, llama-server, litellm-llama-server, vllm, llama-stack, llama-server-gemma, fakellm,
-  mockllm, llama-cpp-python, faster-whisper, litellm-media, litellm-faster-whisper): install it (cached), start it,
-  run the suite against it into reports/SERVER/, stop it, and publish results and certificate to
+  mockllm, llama-cpp-python, faster-whisper, litellm-media, litellm-faster-whisper, local-tts): install it (cached),
+  start it, run the suite against it into reports/SERVER/, stop it, and publish results and certificate to
   docs/compatibility/SERVER/.
 - `--check`: the same run, not published, compared strictly with the server's expectations file.
 - `install SERVER...`: only fill the caches (CI does this in the background while the other tests run).

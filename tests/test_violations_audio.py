@@ -168,6 +168,17 @@ def speech(fmt: str | None = None, **extra: Any) -> Http:
     return Http(request, data, path="/audio/speech", content_type=formats.CONTENT_TYPES[fmt or "mp3"])
 
 
+def unknown_length(flac: bytes, frames: bool = True) -> bytes:
+    """`flac` as a pipe gets it: STREAMINFO's total samples 0 (unknown); `frames=False` also cuts it after
+    its metadata blocks."""
+    data = flac[:21] + bytes([flac[21] & 0xF0]) + b"\0" * 4 + flac[26:]  # the 36-bit count: 4 bits, then 4 bytes
+    offset = 4
+    while not data[offset] & 0x80:  # up to the last metadata block
+        offset += 4 + int.from_bytes(data[offset + 1 : offset + 4], "big")
+    end = offset + 4 + int.from_bytes(data[offset + 1 : offset + 4], "big")
+    return data if frames else data[:end]
+
+
 def speech_stream() -> Events:
     data = formats.audio("pcm", 0.3)
     chunks = [base64.b64encode(data[n : n + 4800]).decode() for n in range(0, len(data), 4800)]
@@ -524,6 +535,13 @@ VIOLATIONS: list[V] = [
     ),
     V(
         "audio.speech.format",
+        "flac of unknown length without a frame",
+        lambda: speech("flac"),
+        lambda s: setattr(s, "body", unknown_length(s.body, frames=False)),
+        shows="no audio",
+    ),
+    V(
+        "audio.speech.format",
         "an odd number of pcm bytes",
         lambda: speech("pcm"),
         put("body", b"\x00" * 4801),
@@ -794,6 +812,11 @@ LOOSER = [
             lambda: speech("wav"),
             lambda s: setattr(s, "body", s.body[:4] + b"\xff" * 4 + s.body[8:40] + b"\xff" * 4 + s.body[44:]),
         ),
+    ),
+    (
+        "audio.speech.format",
+        "a flac written to a pipe: 0 total samples (unknown), then its frames",
+        mutated(lambda: speech("flac"), lambda s: setattr(s, "body", unknown_length(s.body))),
     ),
     (
         "audio.speech.stream",

@@ -469,7 +469,23 @@ def _opus(data: bytes) -> str:
 
 
 def _flac(data: bytes) -> str:
-    return "it does not start with fLaC" if not _starts(data, b"fLaC") else _mutagen(mutagen.flac.FLAC)(data)
+    if not _starts(data, b"fLaC"):
+        return "it does not start with fLaC"
+    problem = _mutagen(mutagen.flac.FLAC)(data)
+    # A FLAC written to a pipe (ffmpeg to stdout, a streamed answer) cannot go back to fill in its length:
+    # STREAMINFO's 0 total samples is the format's "unknown", so then the frames after the metadata are the audio.
+    return "" if problem.startswith("no audio") and _flac_frame_follows(data) else problem
+
+
+def _flac_frame_follows(data: bytes) -> bool:
+    """Whether a frame (its sync code, 0xFFF8 or 0xFFF9) starts right after the last metadata block."""
+    offset = 4  # past "fLaC"; each block: a byte (last-block flag, type), a 24-bit length, the data
+    while offset + 4 <= len(data):
+        last = data[offset] & 0x80
+        offset += 4 + int.from_bytes(data[offset + 1 : offset + 4], "big")
+        if last:
+            return data[offset : offset + 2] in (b"\xff\xf8", b"\xff\xf9")
+    return False
 
 
 DECODERS: dict[str, Callable[[bytes], str]] = {
