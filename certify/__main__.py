@@ -1,9 +1,9 @@
 """`python -m certify SERVER [--check]`, `python -m certify install SERVER...`, `python -m certify matrix`.
 
 - `SERVER` (litellm, llama-server, litellm-llama-server, vllm, llama-stack, llama-server-gemma, fakellm,
-  mockllm, llama-cpp-python, faster-whisper, litellm-media, litellm-faster-whisper, local-tts): install it (cached),
-  start it, run the suite against it into reports/SERVER/, stop it, and publish results and certificate to
-  docs/compatibility/SERVER/.
+  mockllm, llama-cpp-python, faster-whisper, litellm-media, litellm-faster-whisper, local-tts, litellm-local-tts):
+  install it (cached), start it, run the suite against it into reports/SERVER/, stop it, and publish results and
+  certificate to docs/compatibility/SERVER/.
 - `--check`: the same run, not published, compared strictly with the server's expectations file.
 - `install SERVER...`: only fill the caches (CI does this in the background while the other tests run).
 - `matrix`: regenerate docs/compatibility/README.md from the committed results.

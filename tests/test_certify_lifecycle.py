@@ -149,5 +149,5 @@ def test_certify_refuses_an_unknown_server_in_one_line() -> None:
     assert proc.stderr.strip().splitlines() == [
         "certify: error: unknown server 'nginx'; the servers are litellm, llama-server, litellm-llama-server, vllm, "
         "llama-stack, llama-server-gemma, fakellm, mockllm, llama-cpp-python, faster-whisper, litellm-media, "
-        "litellm-faster-whisper, local-tts"
+        "litellm-faster-whisper, local-tts, litellm-local-tts"
     ]

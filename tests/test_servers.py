@@ -14,7 +14,7 @@ fakellm and mockllm (mock chat servers, `chat` only) are here: each installs in 
 litellm-media (LiteLLM's install again, with mocked image models: `images` only) certifies in ~20 s.
 faster-whisper (transcriptions and translations with Whisper tiny.en on CPU) installs in ~1 min (580 MB) and
 certifies in 30-100 s (the machine's load), the cases one at a time. local-tts (speech with a Piper voice on CPU)
-installs in ~1 min (470 MB) and certifies in ~10 s.
+installs in ~1 min (470 MB) and certifies in ~10 s; litellm-local-tts (LiteLLM in front of it) in ~15 s.
 
 Not here, their certificates made by hand (`python -m certify SERVER`): litellm-faster-whisper (LiteLLM in front
 of faster-whisper: 36 s to 5 min a run, the proxy reading and sending on the 25 MB upload), llama-server-gemma

@@ -33,6 +33,7 @@ RECIPES: dict[str, Recipe] = {
         litellm_media.RECIPE,
         litellm_media.ROUTED,
         local_tts.RECIPE,
+        litellm_media.ROUTED_SPEECH,
     )
 }
 
@@ -40,9 +41,11 @@ RECIPES: dict[str, Recipe] = {
 # installs them in the background): each installs and certifies in minutes on 2 cores. The others' rows are
 # committed runs, remade by hand with `python -m certify SERVER`. litellm-media is litellm's install (one cache
 # folder) with image models, its run ~20 s; faster-whisper installs in ~1 min (580 MB) and runs in 30-100 s
-# (the machine's load); local-tts installs in ~1 min (470 MB) and runs in ~10 s. litellm-faster-whisper, LiteLLM
-# in front of faster-whisper, is not here: 36 s to 5 min a run (the 25 MB upload is read by the proxy, sent on and
-# transcribed, while other work ran).
+# (the machine's load); local-tts installs in ~1 min (470 MB) and runs in ~10 s, and litellm-local-tts (LiteLLM in
+# front of it: both installs are above) in ~15 s. litellm-faster-whisper, LiteLLM in front of faster-whisper, is
+# not here: 36 s to 5 min a run (the 25 MB upload is read by the proxy, sent on and transcribed, while other work
+# ran).
 CHECKED_IN_CI = (
-    "litellm", "llama-server", "llama-stack", "fakellm", "mockllm", "litellm-media", "faster-whisper", "local-tts",
+    "litellm", "llama-server", "llama-stack", "fakellm", "mockllm",
+    "litellm-media", "faster-whisper", "local-tts", "litellm-local-tts",
 )  # fmt: skip

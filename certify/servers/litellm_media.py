@@ -20,7 +20,8 @@ Claimed: `images` (POST /v1/images/generations) only. What the proxy does not se
 `ROUTED` is the same proxy in front of the faster-whisper server (started first, on its own port), its
 `whisper-1` routed as `openai/whisper-1` with an `api_base`, as `litellm.ROUTED` routes chat: what LiteLLM
 changes on the way. It claims `audio.transcriptions` only: the proxy has no `/v1/audio/translations` route (404
-{"detail":"Not Found"}), and faster-whisper no stream.
+{"detail":"Not Found"}), and faster-whisper no stream. `ROUTED_SPEECH` routes `openai/tts-1` to local-tts the
+same way, for `audio.speech`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from certify.recipe import Launch, Recipe, Upstream
-from certify.servers import faster_whisper, litellm
+from certify.servers import faster_whisper, litellm, local_tts
 
 IMAGE_MODELS = ("dall-e-2", "gpt-image-1")  # the models cases/images asks for by name
 MOCK_IMAGE_URL = "https://images.example.com/litellm-mock.png"
@@ -67,4 +68,16 @@ ROUTED = Recipe(
     upstream=faster_whisper.RECIPE,
     workers=faster_whisper.RECIPE.workers,
     run_options=faster_whisper.RECIPE.run_options,
+)
+
+# The same proxy in front of local-tts for speech: what LiteLLM changes on the way (its headers, its checks).
+ROUTED_SPEECH = Recipe(
+    name="litellm-local-tts",
+    version=f"{litellm.VERSION} → local-tts ({local_tts.RECIPE.version})",
+    features=local_tts.RECIPE.features,
+    models=local_tts.RECIPE.models,
+    install=litellm.install,
+    launch=launch,
+    notes="proxy routing `openai/tts-1` with an `api_base` to the local-tts server above",
+    upstream=local_tts.RECIPE,
 )
