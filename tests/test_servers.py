@@ -12,12 +12,12 @@ Llama Stack (files and vector stores; chat and embeddings routed to the llama-se
 
 fakellm and mockllm (mock chat servers, `chat` only) are here: each installs in ~30 s and certifies in ~15 s.
 litellm-media (LiteLLM's install again, with mocked image models: `images` only) certifies in ~20 s.
-faster-whisper (transcriptions and translations with Whisper tiny.en on CPU) installs in ~1 min (580 MB) and
-certifies in 30-100 s (the machine's load), the cases one at a time. local-tts (speech with a Piper voice on CPU)
-installs in ~1 min (470 MB) and certifies in ~10 s; litellm-local-tts (LiteLLM in front of it) in ~15 s.
+local-tts (speech with a Piper voice on CPU) installs in ~1 min (470 MB) and certifies in ~10 s;
+litellm-local-tts (LiteLLM in front of it) in 15-35 s.
 
-Not here, their certificates made by hand (`python -m certify SERVER`): litellm-faster-whisper (LiteLLM in front
-of faster-whisper: 36 s to 5 min a run, the proxy reading and sending on the 25 MB upload), llama-server-gemma
+Not here, their certificates made by hand (`python -m certify SERVER`): faster-whisper (Whisper tiny.en on CPU,
+the cases one at a time: 30 s to 3.5 min a run with other work on the machine, most of it transcribing the 25 MB
+upload), litellm-faster-whisper (LiteLLM in front of it: 36 s to 5 min), llama-server-gemma
 (the same llama-server with Gemma 3 270M: ~10 min a run on 2 shared cores), llama-cpp-python (its own server: a
 ~10 min compile). vLLM is not here either: its environment is 3.4 GB and its start-up ~40 s; its certificate is
 made by hand (`python -m certify vllm`).
