@@ -902,3 +902,14 @@ PUBLIC_SOURCES["003_464f4ddc75d6527e"].update({
     "responsestreamevent": ("Responses streaming › Events", f"{API}/responses-streaming"),
     "webhookresponsecompleted": ("Webhook events › response.completed", _WEBHOOKS),
 })  # fmt: skip
+# graders: seed 000's /v1/graders routes have no public page (the API answers 404 for them: DECISIONS.md
+# graders-seed-000); the public Graders reference, which documents the grader objects, is the nearest.
+PUBLIC_SOURCES["000_9bed5940f43c9069"].update({
+    section: (f"Graders (seed 000's {title}, not on the public page)", f"{API}/graders")
+    for section, title in (("create-grader", "create"), ("retrieve-grader", "retrieve"), ("update-grader", "update"),
+                           ("delete-grader", "delete"), ("list-graders", "list"), ("grade-response", "grade"))
+})  # fmt: skip
+# audio: voice consents (seed 004)
+PUBLIC_SOURCES.setdefault("004_1f119a87b9051cb9", {})["get-voice-consent"] = (
+    "Audio › Retrieve voice consent", f"{API}/audio/getVoiceConsent"
+)
