@@ -1,6 +1,7 @@
-"""A broken or hostile server cannot hang, exhaust or crash a run: the whole bundled suite against each hostile server
-of tests/hostile.py ends by itself within a bound computed from its requests, with a certificate, no traceback,
-reports that are well-formed, and memory under a few hundred MB. Also: what a server sends never reaches the
+"""A broken or hostile server cannot hang, exhaust or crash a run: a run against each hostile server of tests/hostile.py
+(the cases that read every kind of answer, tests/_runs.EVERY_KIND_OF_ANSWER; the whole bundled suite against the
+gigabyte and the HTML servers) ends by itself within a bound computed from its requests, with a certificate, no
+traceback, reports that are well-formed, and memory under a few hundred MB. Also: what a server sends never reaches the
 terminal or a report raw (markup, ANSI escapes, control characters), and a redirect is the server's answer, never
 followed.
 
@@ -27,6 +28,7 @@ import pytest
 
 from conformance.client import Client
 from conformance.exchange import Exchange
+from tests._runs import EVERY_KIND_OF_ANSWER
 from tests.hostile import HostileServer, serve_hostile
 
 KEY_ENV = "OAI_HOSTILE_TEST_KEY"
@@ -113,8 +115,8 @@ def _session_rss(session: int) -> tuple[int, int]:
 
 
 def run_suite(base_url: str, out: Path, *extra: str, hard_stop: float = HARD_STOP) -> Run:
-    """`oai-conformance run` of the whole bundled suite against `base_url`, with small bounds, in a subprocess of
-    its own session, watched: its wall time, its memory, and a hard stop."""
+    """`oai-conformance run` of the bundled suite (`extra` may narrow it) against `base_url`, with small bounds, in a
+    subprocess of its own session, watched: its wall time, its memory, and a hard stop."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -191,21 +193,22 @@ def _say(run: Run, name: str) -> None:
 
 # --- the whole suite against each hostile server -------------------------------------------------------------------
 
-# The server, and the workers of its run: the trickles make every answer wait for the time limit, so two workers
-# share them; the gigabyte answers are the ones that test memory with more than one process.
+# The server, and what its run sends: the trickles make every answer wait for the time limit, so two workers share
+# them; the gigabyte answers are the ones that test memory with more than one process, over the whole suite (the
+# log of every exchange kept to the end); the HTML answers take the whole suite through every family's refusals.
 HOSTILE = {
-    "trickle": ("-n", "2"),
-    "trickle-headers": ("-n", "2"),
+    "trickle": ("-n", "2", *EVERY_KIND_OF_ANSWER),
+    "trickle-headers": ("-n", "2", *EVERY_KIND_OF_ANSWER),
     "gigabyte": ("-n", "2"),
-    "invalid-utf8": (),
-    "deep": (),
-    "nan": (),
-    "huge-number": (),
-    "duplicate-keys": (),
+    "invalid-utf8": EVERY_KIND_OF_ANSWER,
+    "deep": EVERY_KIND_OF_ANSWER,
+    "nan": EVERY_KIND_OF_ANSWER,
+    "huge-number": EVERY_KIND_OF_ANSWER,
+    "duplicate-keys": EVERY_KIND_OF_ANSWER,
     "html": (),
-    "lying-length": (),
-    "reset": (),
-    "huge-headers": (),
+    "lying-length": EVERY_KIND_OF_ANSWER,
+    "reset": EVERY_KIND_OF_ANSWER,
+    "huge-headers": EVERY_KIND_OF_ANSWER,
 }
 # Every one of them breaks a MUST (exit 1), but duplicate keys: JSON allows them (RFC 8259 says names SHOULD be
 # unique), and the suite reads the last value, which is the right one here, so the run may be conformant.
@@ -231,7 +234,7 @@ ENDLESS_RULES = ("chat.stream.done-last", "chat.stream.finish-reason-once", "res
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "two workers"])
 def test_an_endless_stream_ends_at_the_answer_time_limit(tmp_path: Path, workers: tuple[str, ...]) -> None:
     with serve_hostile("endless", KEY) as server:
-        run = run_suite(server.base_url, tmp_path, *workers)
+        run = run_suite(server.base_url, tmp_path, *workers, *EVERY_KIND_OF_ANSWER)
         _say(run, "endless" + (" -n 2" if workers else ""))
         assert_bounded(run, server)
     statuses = run.statuses()

@@ -1,6 +1,8 @@
-"""Transient failures never change a verdict: the whole bundled suite against a server that answers every Nth
-request with 429 or 503 (Retry-After: 0), or resets its connection before any byte of an answer, concludes what
-it concludes against the same server without them, and leaves nothing behind. The policy itself is unit-tested
+"""Transient failures never change a verdict: a run against a server that answers every Nth request with 429 or 503
+(Retry-After: 0), or resets its connection before any byte of an answer, concludes what it concludes against the
+same server without them, and leaves nothing behind. The runs send the cases that read every kind of answer
+(tests/_runs.EVERY_KIND_OF_ANSWER: streams, uploads, downloads, polled jobs, what the ledger deletes, the generated
+phase): every request of any case goes through the one retry policy these exercise. The policy itself is unit-tested
 in tests/test_client.py.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from conformance.reference import ServerConfig, serve
+from tests._runs import EVERY_KIND_OF_ANSWER, shared_run
 
 KEY_ENV = "OAI_TRANSIENT_TEST_KEY"
 KEY = "sk-transient-" + os.urandom(12).hex()
@@ -26,7 +29,7 @@ def certify(config: ServerConfig, out: Path, *extra: str) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OAI_CONFORMANCE_", "PYTEST_"))}
         proc = subprocess.run(
             [sys.executable, "-m", "conformance.cli", "run", "--base-url", server.base_url, "--api-key-env",
-             KEY_ENV, "--report-dir", str(out), *extra],
+             KEY_ENV, "--report-dir", str(out), *EVERY_KIND_OF_ANSWER, *extra],
             env={**env, KEY_ENV: KEY}, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
@@ -36,9 +39,15 @@ def certify(config: ServerConfig, out: Path, *extra: str) -> dict[str, Any]:
         return results
 
 
-@pytest.fixture(scope="module")
-def transparent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return certify(ServerConfig(api_key=KEY), tmp_path_factory.mktemp("transparent"))
+def _read_transparent(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "transparent.json").read_text(encoding="utf-8"))
+
+
+@shared_run(read=_read_transparent)
+def transparent(folder: Path) -> None:
+    """The same run against the same server without trouble: made once per session, also under pytest-xdist."""
+    results = certify(ServerConfig(api_key=KEY), folder / "out")
+    (folder / "transparent.json").write_text(json.dumps(results), encoding="utf-8")
 
 
 def statuses(results: dict[str, Any]) -> dict[str, str]:
@@ -48,8 +57,8 @@ def statuses(results: dict[str, Any]) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "every", "workers"),
-    [("429", 3, ()), ("503", 5, ()), ("reset", 7, ()), ("429", 5, ("-n", "2"))],
-    ids=["429 every 3rd", "503 every 5th", "reset every 7th", "429 every 5th, two workers"],
+    [("429", 3, ()), ("503", 5, ()), ("reset", 13, ()), ("429", 5, ("-n", "2"))],
+    ids=["429 every 3rd", "503 every 5th", "reset every 13th", "429 every 5th, two workers"],
 )
 def test_transient_trouble_changes_no_verdict(
     tmp_path: Path, transparent: dict[str, Any], kind: str, every: int, workers: tuple[str, ...]
