@@ -10,6 +10,7 @@ never stored on the client, so no repr, log line or exception message can carry 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -256,8 +257,12 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "oai-conformance/0.1",
         policy: RetryPolicy | None = None,
+        in_flight: int | None = None,
     ) -> None:
+        """`in_flight`: the most requests this client has on the wire at once, whatever number of threads send
+        through it (the run's `--concurrency`: cases read ahead and generated examples share it); None: no bound."""
         self._settings = settings
+        self._in_flight = threading.BoundedSemaphore(in_flight) if in_flight else contextlib.nullcontext()
         self._policy = policy or RetryPolicy(retries=settings.retries)
         self._base_url = settings.base_url.rstrip("/")
         self._on_exchange = on_exchange
@@ -377,7 +382,8 @@ class Client:
         try:
             while True:
                 attempts += 1
-                attempt = self._send(request)
+                with self._in_flight:  # held for one attempt only: a retry's wait leaves the place to others
+                    attempt = self._send(request)
                 delay = self._policy.delay(
                     method=request.method,
                     retry_number=attempts - 1,
