@@ -91,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # an xdist worker runs the items it is sent, one by one
         from conformance.readahead import ReadAhead
 
-        read_ahead = ReadAhead(lambda: concurrency(config), _read_ahead_body)
+        read_ahead = ReadAhead(lambda: concurrency(config), _read_ahead_body, _alone)
         config.pluginmanager.register(read_ahead, "oai-conformance-read-ahead")
     if path := config.getoption("oai_expectations", None):
         from conformance.exceptions import ConfigError
@@ -355,7 +355,7 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
             yield client
         finally:
             # Also after a failed or interrupted run: pytest tears the session's fixtures down on Ctrl-C too.
-            summary = client.ledger.clean_up(lambda method, path: client.request(method, path))
+            summary = client.ledger.clean_up(lambda method, path: client.request(method, path), in_flight)
             run = request.config.pluginmanager.get_plugin("oai-conformance-run")
             if isinstance(run, _Run):
                 run.resources.append(summary)
@@ -435,10 +435,14 @@ _IN_TURN_MARKS = ("alone", "skip", "skipif", "xfail", "usefixtures")
 _AHEAD_FIXTURES = frozenset({"oai_judge", "request"})
 
 
+def _alone(item: pytest.Item) -> bool:
+    return item.get_closest_marker("alone") is not None
+
+
 def _read_ahead_body(item: pytest.Item) -> Callable[[], object] | None:
     """The body of a bundled case with its arguments bound, when it may run before its turn (readahead.py): a
     plain function of cases/, claimed, without marks that decide at set-up, that asks only for its parameters,
-    `oai_judge` and session fixtures already set up. None otherwise: the case then runs in its turn, alone."""
+    `oai_judge` and session fixtures already set up. None otherwise: the case then runs in its turn."""
     import functools
     import inspect
 
@@ -448,7 +452,9 @@ def _read_ahead_body(item: pytest.Item) -> Callable[[], object] | None:
         return None
     if any(item.get_closest_marker(mark) for mark in _IN_TURN_MARKS) or inspect.iscoroutinefunction(item.obj):
         return None
-    if _unclaimed(item) is not None:
+    if _UNCLAIMED not in item.stash:  # asked at every top-up while the item waits for its turn
+        item.stash[_UNCLAIMED] = _unclaimed(item) is not None
+    if item.stash[_UNCLAIMED]:
         return None  # set-up skips it: nothing is sent
     callspec = getattr(item, "callspec", None)
     params: dict[str, Any] = dict(callspec.params) if callspec is not None else {}
@@ -500,6 +506,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
 
 
 _OBSERVED = pytest.StashKey[list]()
+_UNCLAIMED = pytest.StashKey[bool]()
 _FATAL = pytest.StashKey[str]()
 _EXPECTATIONS = pytest.StashKey[Any]()
 _CLIENT = pytest.StashKey["Client"]()
