@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -262,7 +262,9 @@ class Client:
         """`in_flight`: the most requests this client has on the wire at once, whatever number of threads send
         through it (the run's `--concurrency`: cases read ahead and generated examples share it); None: no bound."""
         self._settings = settings
-        self._in_flight = threading.BoundedSemaphore(in_flight) if in_flight else contextlib.nullcontext()
+        self._width = in_flight or 0
+        self._places = threading.BoundedSemaphore(in_flight) if in_flight else None
+        self._taking_all = threading.Lock()  # one request at a time takes every place (a retry: `_place`)
         self._policy = policy or RetryPolicy(retries=settings.retries)
         self._base_url = settings.base_url.rstrip("/")
         self._on_exchange = on_exchange
@@ -379,10 +381,11 @@ class Client:
 
         attempts = 0
         self._log_filter.literal = api_key if isinstance(api_key, str) else ""
+        alone = contextlib.ExitStack()
         try:
             while True:
                 attempts += 1
-                with self._in_flight:  # held for one attempt only: a retry's wait leaves the place to others
+                with self._place() if attempts == 1 else contextlib.nullcontext():
                     attempt = self._send(request)
                 delay = self._policy.delay(
                     method=request.method,
@@ -401,8 +404,13 @@ class Client:
                     attempt.status or attempt.error.split(":", 1)[0],
                     delay,
                 )
+                if attempts == 1:
+                    # The retries go alone, holding every place through their waits: a rate limit met by several
+                    # requests at once is waited out by all of them, and the retry does not meet it again.
+                    alone.enter_context(self._place(alone=True))
                 self._sleep(delay)
         finally:
+            alone.close()
             self._log_filter.literal = ""
         endpoint = f"{method.upper()} {self.ledger.relative(str(request.url))}"
         with self._recording:  # one index per exchange, and the counts, when requests are sent from threads
@@ -474,6 +482,27 @@ class Client:
             raise TargetUnreachable(
                 redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))
             ) from None
+
+    @contextlib.contextmanager
+    def _place(self, *, alone: bool = False) -> Iterator[None]:
+        """A place on the wire for one attempt (`in_flight` bounds them); `alone`: every place."""
+        if self._places is None:
+            yield
+            return
+        taken = 0
+        try:
+            if alone:
+                with self._taking_all:  # two takers each holding some places would wait for each other
+                    for _ in range(self._width):
+                        self._places.acquire()
+                        taken += 1
+            else:
+                self._places.acquire()
+                taken = 1
+            yield
+        finally:
+            for _ in range(taken):
+                self._places.release()
 
     def _send(self, request: httpx.Request) -> _Attempt:
         attempt = _Attempt(started=time.time())
