@@ -404,11 +404,11 @@ class Client:
                     attempt.status or attempt.error.split(":", 1)[0],
                     delay,
                 )
-                if attempts == 1:
-                    # The retries go alone, holding every place through their waits: a rate limit met by several
-                    # requests at once is waited out by all of them, and the retry does not meet it again.
-                    alone.enter_context(self._place(alone=True))
                 self._sleep(delay)
+                if attempts == 1:
+                    # After the first wait the retries go alone, holding every place until the last one ends: a
+                    # rate limit (or a reset) met with several requests in flight is not met again because of them.
+                    alone.enter_context(self._place(alone=True))
         finally:
             alone.close()
             self._log_filter.literal = ""
