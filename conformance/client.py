@@ -295,6 +295,11 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(base_url={self._base_url!r})"
 
+    def usage_now(self) -> dict[str, Any]:
+        """What the run has spent so far (`usage.to_json()`), read whole while other threads send."""
+        with self._recording:
+            return self.usage.to_json()
+
     @property
     def settings(self) -> ClientSettings:
         """What the client was configured with (conformance.websocket opens its sessions with it)."""

@@ -705,7 +705,7 @@ _USAGE_SEEN = pytest.StashKey[dict]()
 
 def _usage_delta(item: pytest.Item, client: Client) -> dict[str, Any]:
     """What the client spent since the last test: the totals and each endpoint's counts."""
-    now = client.usage.to_json()
+    now = client.usage_now()
     seen = item.config.stash.get(_USAGE_SEEN, {})
     item.config.stash[_USAGE_SEEN] = now
 
