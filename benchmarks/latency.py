@@ -7,8 +7,8 @@ the latency alone costs; start-up and judging come on top).
 
     python benchmarks/latency.py [--latency 0.3] [--settings "concurrency=1" "concurrency=4" "concurrency=8 workers=2"]
 
-A setting is `concurrency=N` (the generated phase's requests in flight, per process) and `workers=N` (pytest-xdist
-processes). Not a test: the figures go to the README.
+A setting is `concurrency=N` (requests in flight per process: cases read ahead and the generated phase's
+examples) and `workers=N` (pytest-xdist processes). Not a test: the figures go to the README.
 """
 
 from __future__ import annotations

@@ -10,11 +10,12 @@ never stored on the client, so no repr, log line or exception message can carry 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -256,8 +257,14 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "oai-conformance/0.1",
         policy: RetryPolicy | None = None,
+        in_flight: int | None = None,
     ) -> None:
+        """`in_flight`: the most requests this client has on the wire at once, whatever number of threads send
+        through it (the run's `--concurrency`: cases read ahead and generated examples share it); None: no bound."""
         self._settings = settings
+        self._width = in_flight or 0
+        self._places = threading.BoundedSemaphore(in_flight) if in_flight else None
+        self._taking_all = threading.Lock()  # one request at a time takes every place (a retry: `_place`)
         self._policy = policy or RetryPolicy(retries=settings.retries)
         self._base_url = settings.base_url.rstrip("/")
         self._on_exchange = on_exchange
@@ -287,6 +294,11 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._base_url!r})"
+
+    def usage_now(self) -> dict[str, Any]:
+        """What the run has spent so far (`usage.to_json()`), read whole while other threads send."""
+        with self._recording:
+            return self.usage.to_json()
 
     @property
     def settings(self) -> ClientSettings:
@@ -374,10 +386,12 @@ class Client:
 
         attempts = 0
         self._log_filter.literal = api_key if isinstance(api_key, str) else ""
+        alone = contextlib.ExitStack()
         try:
             while True:
                 attempts += 1
-                attempt = self._send(request)
+                with self._place() if attempts == 1 else contextlib.nullcontext():
+                    attempt = self._send(request)
                 delay = self._policy.delay(
                     method=request.method,
                     retry_number=attempts - 1,
@@ -396,7 +410,12 @@ class Client:
                     delay,
                 )
                 self._sleep(delay)
+                if attempts == 1:
+                    # After the first wait the retries go alone, holding every place until the last one ends: a
+                    # rate limit (or a reset) met with several requests in flight is not met again because of them.
+                    alone.enter_context(self._place(alone=True))
         finally:
+            alone.close()
             self._log_filter.literal = ""
         endpoint = f"{method.upper()} {self.ledger.relative(str(request.url))}"
         with self._recording:  # one index per exchange, and the counts, when requests are sent from threads
@@ -468,6 +487,27 @@ class Client:
             raise TargetUnreachable(
                 redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))
             ) from None
+
+    @contextlib.contextmanager
+    def _place(self, *, alone: bool = False) -> Iterator[None]:
+        """A place on the wire for one attempt (`in_flight` bounds them); `alone`: every place."""
+        if self._places is None:
+            yield
+            return
+        taken = 0
+        try:
+            if alone:
+                with self._taking_all:  # two takers each holding some places would wait for each other
+                    for _ in range(self._width):
+                        self._places.acquire()
+                        taken += 1
+            else:
+                self._places.acquire()
+                taken = 1
+            yield
+        finally:
+            for _ in range(taken):
+                self._places.release()
 
     def _send(self, request: httpx.Request) -> _Attempt:
         attempt = _Attempt(started=time.time())

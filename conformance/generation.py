@@ -16,6 +16,7 @@ import functools
 import importlib.util
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
@@ -283,6 +284,11 @@ def multipart_fields(body: dict[str, Any]) -> list[tuple[str, Any]]:
     return fields
 
 
+# One draw at a time: cases that run ahead (conformance/readahead.py) draw from threads, and hypothesis' state,
+# and the literals left out while drawing (_without_local_constants), are the process's.
+_DRAWING = threading.Lock()
+
+
 def draw_requests(
     operation: Operation,
     mode: Mode,
@@ -300,6 +306,18 @@ def draw_requests(
     With `upstream`, the requests are drawn from that document's operation of the same method and path instead
     of ours (none when it has no such operation).
     """
+    with _DRAWING:
+        return _draw(operation, mode, settings, shape, path_parameters, upstream)
+
+
+def _draw(
+    operation: Operation,
+    mode: Mode,
+    settings: GenerationSettings,
+    shape: Callable[[Any], Any],
+    path_parameters: dict[str, str] | None,
+    upstream: str | None,
+) -> list[Request]:
     import hypothesis
     from hypothesis import HealthCheck, Phase, given, seed
     from hypothesis.errors import Unsatisfiable

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,19 +159,28 @@ class Ledger:
                 if isinstance(made := item.get(key), str) and made:
                     self.entries.setdefault(made, Entry("file", made, f"/files/{made}"))
 
-    def clean_up(self, send: Callable[[str, str], Exchange]) -> dict[str, Any]:
-        """End every object still alive with `send(method, path)` (a DELETE, or the cancel of its kind); the
-        summary the reports show."""
+    def clean_up(self, send: Callable[[str, str], Exchange], concurrency: int = 1) -> dict[str, Any]:
+        """End every object still alive with `send(method, path)` (a DELETE, or the cancel of its kind), up to
+        `concurrency` at once (each ends on its own: one its parent took with it answers 404, which ends it too);
+        the summary the reports show."""
+
+        def end(entry: Entry) -> None:
+            try:
+                self.observe(send(*_ending(entry)))
+                if not entry.deleted and entry.kind in FINISHED:
+                    # The cancel was refused: it may have finished by itself meanwhile (then its files show).
+                    self.observe(send("GET", entry.path))
+            except ConformanceError:
+                pass  # still 429 after every retry, or no quota: the summary lists it as left
+
         for _ in range(3):  # ending a batch can show files it made: they are ended in the next round
             alive = [entry for entry in self.entries.values() if not entry.deleted]
-            for entry in alive:
-                try:
-                    self.observe(send(*_ending(entry)))
-                    if not entry.deleted and entry.kind in FINISHED:
-                        # The cancel was refused: it may have finished by itself meanwhile (then its files show).
-                        self.observe(send("GET", entry.path))
-                except ConformanceError:
-                    continue  # still 429 after every retry, or no quota: the summary lists it as left
+            if concurrency > 1 and len(alive) > 1:
+                with ThreadPoolExecutor(max_workers=min(concurrency, len(alive)), thread_name_prefix="oai-end") as pool:
+                    list(pool.map(end, alive))
+            else:
+                for entry in alive:
+                    end(entry)
             if all(entry.deleted for entry in self.entries.values()) or not alive:
                 break
         return self.summary()

@@ -152,8 +152,9 @@ RUN_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "concurrency",
-        "generated phase: how many of an operation's drawn requests are in flight at once (default 4; 1 sends "
-        "them one by one); a 429 is retried as always, never a failure",
+        "how many requests are in flight at once: upcoming cases run ahead of their turn and the generated phase "
+        "sends an operation's examples together (default 4; 1: one by one, every case in its turn); the same "
+        "verdicts either way, and a 429 is waited out and retried as always, never a failure",
         metavar="N",
         section="generation",
     ),

@@ -82,8 +82,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args.append(str(CASES_DIR))
     if config.getoption("oai_replay", None):
         _load_replay(config)
+    config.addinivalue_line(
+        "markers",
+        "alone: a conformance case that runs with no other case in flight (it reads what other cases change)",
+    )
     # One run per config, registered as a plugin: a nested or repeated session (pytester) keeps its own state.
     config.pluginmanager.register(_Run(config), "oai-conformance-run")
+    if not hasattr(config, "workerinput"):  # an xdist worker runs the items it is sent, one by one
+        from conformance.readahead import ReadAhead
+
+        read_ahead = ReadAhead(lambda: concurrency(config), _read_ahead_body, _alone)
+        config.pluginmanager.register(read_ahead, "oai-conformance-read-ahead")
     if path := config.getoption("oai_expectations", None):
         from conformance.exceptions import ConfigError
         from conformance.expectations import load
@@ -340,12 +349,13 @@ def oai_client(request: pytest.FixtureRequest, oai_target: Target) -> Iterator[C
     """An httpx-based client for the target: retries, timeouts, redacted exchanges, token usage."""
     from conformance.client import Client
 
-    with Client(oai_target) as client, _terminate_as_interrupt():  # type: ignore[arg-type]
+    in_flight = concurrency(request.config)
+    with Client(oai_target, in_flight=in_flight) as client, _terminate_as_interrupt():  # type: ignore[arg-type]
         try:
             yield client
         finally:
             # Also after a failed or interrupted run: pytest tears the session's fixtures down on Ctrl-C too.
-            summary = client.ledger.clean_up(lambda method, path: client.request(method, path))
+            summary = client.ledger.clean_up(lambda method, path: client.request(method, path), in_flight)
             run = request.config.pluginmanager.get_plugin("oai-conformance-run")
             if isinstance(run, _Run):
                 run.resources.append(summary)
@@ -382,26 +392,90 @@ def oai_judge(
     Only ids declared with `@requirement(...)` on the case may be judged. A MUST violation fails the case when it
     ends (all judgements of the case are recorded first); a SHOULD violation is a warning.
     """
+    return _judge_for(request.node, oai_target, oai_client)
+
+
+def _judge_for(node: pytest.Item, target: Target, client: Client) -> Callable[..., list[Observation]]:
+    """The `oai_judge` of one case: its judgements go to the case's item (also when its body ran ahead)."""
     from conformance.checks.rule import Context
     from conformance.judgement import judge
 
-    declared = _declared_ids(request.node)
-    recorded: list[Observation] = request.node.stash.setdefault(_OBSERVED, [])
+    declared = _declared_ids(node)
+    recorded: list[Observation] = node.stash.setdefault(_OBSERVED, [])
     # Kept on the item: at the session's last teardown the session fixtures are already gone.
-    request.node.stash[_CLIENT] = oai_client
-    request.node.stash[_TARGET] = oai_target
+    node.stash[_CLIENT] = client
+    node.stash[_TARGET] = target
 
     def run(subject: Any, *ids: str, expect: dict[str, Any] | None = None) -> list[Observation]:
         if undeclared := [i for i in ids if i not in declared]:
-            raise pytest.UsageError(
-                f"{request.node.nodeid}: judges {undeclared} without declaring them in @requirement"
-            )
-        ctx = Context(mode=oai_target.mode, live=True, now=time.time(), expect=expect or {})
-        observations = judge(subject, ids, ctx, case=request.node.nodeid, claims=oai_target.features)
+            raise pytest.UsageError(f"{node.nodeid}: judges {undeclared} without declaring them in @requirement")
+        ctx = Context(mode=target.mode, live=True, now=time.time(), expect=expect or {})
+        observations = judge(subject, ids, ctx, case=node.nodeid, claims=target.features)
         recorded.extend(observations)
         return observations
 
     return run
+
+
+def concurrency(config: pytest.Config) -> int:
+    """`--oai-concurrency`: how many requests are in flight at once (a wrong value counts as 1 here: the generated
+    phase's fixture stops the session with its message)."""
+    from conformance.exceptions import ConfigError
+    from conformance.generation import generation_settings
+
+    try:
+        return generation_settings(concurrency=config.getoption("oai_concurrency", None)).concurrency
+    except ConfigError:
+        return 1
+
+
+# A case that carries one of these marks runs in its turn: pytest decides at set-up whether it runs at all.
+_IN_TURN_MARKS = ("alone", "skip", "skipif", "xfail", "usefixtures")
+# What a bundled case may ask for besides its parameters and the session's fixtures.
+_AHEAD_FIXTURES = frozenset({"oai_judge", "request"})
+
+
+def _alone(item: pytest.Item) -> bool:
+    return item.get_closest_marker("alone") is not None
+
+
+def _read_ahead_body(item: pytest.Item) -> Callable[[], object] | None:
+    """The body of a bundled case with its arguments bound, when it may run before its turn (readahead.py): a
+    plain function of cases/, claimed, without marks that decide at set-up, that asks only for its parameters,
+    `oai_judge` and session fixtures already set up. None otherwise: the case then runs in its turn."""
+    import functools
+    import inspect
+
+    from conformance._paths import CASES_DIR
+
+    if not isinstance(item, pytest.Function) or CASES_DIR not in item.path.parents:
+        return None
+    if any(item.get_closest_marker(mark) for mark in _IN_TURN_MARKS) or inspect.iscoroutinefunction(item.obj):
+        return None
+    if _UNCLAIMED not in item.stash:  # asked at every top-up while the item waits for its turn
+        item.stash[_UNCLAIMED] = _unclaimed(item) is not None
+    if item.stash[_UNCLAIMED]:
+        return None  # set-up skips it: nothing is sent
+    callspec = getattr(item, "callspec", None)
+    params: dict[str, Any] = dict(callspec.params) if callspec is not None else {}
+    session: dict[str, Any] = {}
+    for name in item.fixturenames:
+        if name in params or name in _AHEAD_FIXTURES:
+            continue
+        definitions = item._fixtureinfo.name2fixturedefs.get(name)
+        cached = definitions[-1].cached_result if definitions else None
+        if not definitions or definitions[-1].scope != "session" or cached is None or cached[2] is not None:
+            return None  # a fixture set up per module or per case, or not yet: pytest's set-up is needed
+        session[name] = cached[0]
+    values = {**params, **session}
+    if "oai_judge" in item.fixturenames:
+        if "oai_target" not in session or "oai_client" not in session:
+            return None
+        values["oai_judge"] = _judge_for(item, session["oai_target"], session["oai_client"])
+    wanted = item._fixtureinfo.argnames
+    if "request" in wanted:
+        return None
+    return functools.partial(item.obj, **{name: values[name] for name in wanted})
 
 
 @pytest.fixture(scope="session")
@@ -432,6 +506,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
 
 
 _OBSERVED = pytest.StashKey[list]()
+_UNCLAIMED = pytest.StashKey[bool]()
 _FATAL = pytest.StashKey[str]()
 _EXPECTATIONS = pytest.StashKey[Any]()
 _CLIENT = pytest.StashKey["Client"]()
@@ -503,24 +578,35 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     The errors rules judge the answers of other features' endpoints: a case that declares them beside another
     feature's rules sends to that feature, so it runs only when that feature is claimed (an unclaimed feature
     gets no request at all)."""
+    unclaimed = _unclaimed(item)
+    if unclaimed is None:
+        return
+    from conformance.judgement import not_claimed
+
+    reason, keyless = unclaimed
+    item.stash[_OBSERVED] = [not_claimed(i, item.nodeid, keyless) for i in _declared_ids(item)]
+    pytest.skip(reason)
+
+
+def _unclaimed(item: pytest.Item) -> tuple[str, str | None] | None:
+    """Why set-up skips a case (none of its features is claimed), and the admin key it lacks if that is why."""
     declared = _declared_ids(item)
     if not declared:
-        return
+        return None
     from conformance.exceptions import ConfigError
-    from conformance.judgement import not_claimed
     from conformance.requirements import requirement
 
     try:
         target = session_target(item.config)
     except ConfigError:
-        return  # the oai_target fixture reports configuration errors with their message
+        return None  # the oai_target fixture reports configuration errors with their message
     features = sorted({requirement(i).feature for i in declared})
     own = [f for f in features if f != "errors"] or features
-    if not any(target.claims(f) for f in own):
-        # An administration feature the user claims but holds no admin key for: the reason names the variable.
-        keyless = next((r for f in own if (r := target.admin_unreachable(f))), None)
-        item.stash[_OBSERVED] = [not_claimed(i, item.nodeid, keyless) for i in declared]
-        pytest.skip(keyless or f"not claimed: {', '.join(features)}")
+    if any(target.claims(f) for f in own):
+        return None
+    # An administration feature the user claims but holds no admin key for: the reason names the variable.
+    keyless = next((r for f in own if (r := target.admin_unreachable(f))), None)
+    return keyless or f"not claimed: {', '.join(features)}", keyless
 
 
 @pytest.hookimpl(wrapper=True)
@@ -619,7 +705,7 @@ _USAGE_SEEN = pytest.StashKey[dict]()
 
 def _usage_delta(item: pytest.Item, client: Client) -> dict[str, Any]:
     """What the client spent since the last test: the totals and each endpoint's counts."""
-    now = client.usage.to_json()
+    now = client.usage_now()
     seen = item.config.stash.get(_USAGE_SEEN, {})
     item.config.stash[_USAGE_SEEN] = now
 

@@ -217,6 +217,29 @@ def test_parallel_run_matches_serial_run(default_run: CliRun, parallel_run: CliR
     assert len(sent(default_run.out)) > 100
 
 
+@shared_run(read=CliRun.read)
+def serial_run(cwd: Path) -> None:
+    """`oai-conformance run --concurrency 1`: one request at a time, every case in its turn."""
+    cli_run(cwd, "--concurrency", "1")
+
+
+@pytest.mark.slow
+def test_read_ahead_run_matches_serial_run(serial_run: CliRun, default_run: CliRun):
+    """The default run, its cases read ahead (conformance/readahead.py, 4 in flight), concludes what a serial run
+    concludes, about every requirement, sends the same requests, and leaves nothing behind."""
+    assert serial_run.returncode == 0, serial_run.output
+    assert default_run.returncode == 0, default_run.output
+    assert "ran ahead of their turn" not in serial_run.stdout
+    ahead = re.search(r"(\d+) cases ran ahead of their turn, up to (\d+) at once", default_run.stdout)
+    assert ahead and int(ahead[1]) > 300 and 1 < int(ahead[2]) <= 4, default_run.stdout[-2000:]
+    assert statuses(default_run.out) == statuses(serial_run.out)
+    assert set(statuses(serial_run.out)) == set(catalogue())
+    assert sent(default_run.out) == sent(serial_run.out)
+    for run in (serial_run, default_run):
+        resources = run.results["resources"]
+        assert resources["created"] and resources["left"] == [], resources
+
+
 # --- usage errors -------------------------------------------------------------------------------------------
 
 

@@ -165,6 +165,7 @@ def test_assistant_life(oai_client, oai_target, oai_judge):
     oai_judge(Lifecycle(made, steps), *ASSISTANT_LIFE)
 
 
+@pytest.mark.alone  # its window is the account's newest assistants: another case's would enter it
 @requirement(*PAGES)
 def test_assistants_list_pages(oai_client, oai_target, oai_judge):
     # Four assistants; the window is the three after the newest, newest first, in pages of one (the account's

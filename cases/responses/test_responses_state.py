@@ -110,6 +110,9 @@ def test_background_response(oai_client, oai_target, oai_judge):
     oai_judge(Lifecycle(made, tuple(polls)), "responses.background.lifecycle")
 
 
+# Alone: its cancel must arrive before the response ends by itself (0.5 s on the reference server), which no other
+# case in flight may delay.
+@pytest.mark.alone
 @requirement("responses.background.cancel")
 def test_cancel_background_response(oai_client, oai_target, oai_judge):
     made = create(oai_client, oai_target, background=True, store=True)

@@ -283,6 +283,9 @@ def test_file_batch(oai_client, oai_judge):
     oai_judge(pages, *BATCH_PAGES)
 
 
+# Alone: its cancel must arrive before the batch is processed (0.3 s on the reference server), which no other case
+# in flight may delay.
+@pytest.mark.alone
 @requirement("vector-stores.batches.cancel")
 def test_file_batch_cancel(oai_client, oai_judge):
     uploaded, file_id = upload(oai_client)

@@ -1,0 +1,126 @@
+"""Read-ahead: the bodies of upcoming cases run in a thread pool while pytest runs every item's protocol in order.
+
+Against a slow server a run's time is its requests' latency, unless independent cases overlap. pytest's fixtures,
+set-up, tear-down and report hooks are not thread-safe (a function-scoped fixture caches one value for whichever
+item asked last), so none of them leaves the main thread: pytest runs each item exactly as in a serial run. What
+runs early, on another thread, is only the test function of an item that needs nothing set up for it (the caller's
+`prepare` decides and binds the arguments); when pytest reaches that item, its call phase waits for the body and
+re-raises what it raised, so its reports, skips and failures are the serial run's.
+
+An item `prepare` declines runs in its turn as usual, bodies of later items beside it; an item `alone` declares runs
+with nothing else in flight: reading ahead stops in front of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+import pytest
+
+# An item's body, its arguments bound; None: the item cannot run ahead of its turn.
+Prepare = Callable[[pytest.Item], Callable[[], object] | None]
+# How far past the current item bodies may start: far enough that a long case (a job polled to its end) does not
+# hold the others back; the bodies that ended wait for their turn with their observations kept on the item.
+LOOKAHEAD = 256
+
+
+class ReadAhead:
+    """A pytest plugin: up to `width` bodies of upcoming items in flight while the current one runs (1: none)."""
+
+    def __init__(self, width_of: Callable[[], int], prepare: Prepare, alone: Callable[[pytest.Item], bool]) -> None:
+        self.width_of = width_of  # read when a first item can run ahead: a session of other tests never asks
+        self.width: int | None = None
+        self.prepare = prepare
+        self.alone = alone  # an item that runs with nothing else in flight: reading ahead stops in front of it
+        self.pool: ThreadPoolExecutor | None = None
+        self.items: list[pytest.Item] = []
+        self.position: dict[pytest.Item, int] = {}
+        self.futures: dict[pytest.Item, Future[object]] = {}
+        self.current: int | None = None  # the position of the item pytest is running
+        self.session: pytest.Session | None = None
+        self.started = 0  # bodies started ahead of their turn
+        self.widest = 0  # the most in flight at once
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        self.session = session
+        self.items = list(session.items)
+        self.position = {item: i for i, item in enumerate(self.items)}
+        try:
+            return (yield)
+        finally:
+            self.close()
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        self.current = self.position.get(item)
+        self.top_up()
+        try:
+            return (yield)
+        finally:
+            # A body never outlives its item (a set-up error skips the call phase, which waits otherwise).
+            if (future := self.futures.pop(item, None)) is not None:
+                wait([future])
+                item.__dict__.pop("runtest", None)
+
+    def top_up(self) -> None:
+        """Start the bodies of upcoming items, from the current one on, until `width` are in flight or an `alone`
+        item is reached. An item `prepare` declines runs in its turn, with others beside it. Main thread only."""
+        if self.current is None or self.session is None or self.width == 1:
+            return
+        for item in self.items[self.current : self.current + LOOKAHEAD]:
+            if self.session.shouldstop or self.session.shouldfail:
+                return
+            if self.width is not None and self.running() >= self.width:
+                return
+            if item in self.futures:
+                continue
+            body = self.prepare(item)
+            if body is None:
+                if self.alone(item):
+                    return
+                continue  # it may be ready later (a fixture its turn sets up): asked again at the next top-up
+            if self.width is None:
+                self.width = max(1, self.width_of())
+                if self.width == 1:
+                    return  # one at a time: every item runs in its turn, as without this plugin
+            self.start(item, body)
+
+    def running(self) -> int:
+        return sum(1 for future in self.futures.values() if not future.done())
+
+    def start(self, item: pytest.Item, body: Callable[[], object]) -> None:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.width or 1, thread_name_prefix="oai-case")
+        future = self.pool.submit(body)
+        self.futures[item] = future
+        self.started += 1
+        self.widest = max(self.widest, self.running())
+
+        def runtest() -> None:
+            # The call phase of this item: wait for its body, starting more bodies as others end.
+            while not future.done():
+                wait([future, *(f for f in self.futures.values() if not f.done())], return_when=FIRST_COMPLETED)
+                self.top_up()
+            future.result()  # its exception (a failed assert, pytest.skip) is raised here, as in a serial run
+
+        item.runtest = runtest  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        """The session ends (or stops: no quota, Ctrl-C): bodies not started are dropped, started ones awaited, so
+        that the session's tear-down (the ledger's clean-up) comes after every request."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        for item in self.futures:
+            item.__dict__.pop("runtest", None)
+        self.futures.clear()
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.started:
+            terminalreporter.write_line(
+                f"oai-conformance: {self.started} cases ran ahead of their turn, up to {self.widest} at once"
+            )
