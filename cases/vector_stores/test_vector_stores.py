@@ -148,6 +148,7 @@ def test_vector_store_life(oai_client, oai_judge):
     oai_judge(Lifecycle(made, steps), *LIFE)
 
 
+@pytest.mark.alone  # its window is the account's newest stores: another case's would enter it, or leave it
 @requirement(*STORE_PAGES)
 def test_vector_stores_list_pages(oai_client, oai_judge):
     # Four stores; the window is the three after the newest, newest first, in pages of one: the account's other

@@ -11,6 +11,7 @@ video a case makes it deletes (the ledger deletes the rest, remixes included).
 import io
 import time
 
+import pytest
 from PIL import Image
 
 from conformance.case import requirement, walk
@@ -74,6 +75,7 @@ def reference_png(size: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.alone  # its walk reads the account's newest videos: another case's new one would move the pages
 @requirement(*LIFE, *PAGES)
 def test_a_video_over_its_life(oai_client, oai_judge):
     asked = {"prompt": PROMPT, "model": MODEL, "size": SIZE, "seconds": SECONDS}
