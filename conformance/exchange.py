@@ -96,6 +96,54 @@ class Request:
         return f"Request({self.method} {self.url}, body {_shown(self.body)})"
 
 
+# What a report shows as text even when it is not valid UTF-8: a server's JSON or stream with a broken byte is
+# evidence, kept as it is (the broken bytes replaced).
+_TEXT_TYPES = ("application/json", "text/", "application/x-ndjson")
+
+
+def without_media(raw: bytes, content_type: str) -> bytes:
+    """`raw` with the bytes of media (audio, images, video: anything not UTF-8 that is no JSON or text) named by
+    their size instead of spelled out: in a report they are unreadable, and a 64 kB WAV spelled out with
+    replacement characters is 300 kB of JSON. The parts of a multipart upload are judged one by one, so its text
+    fields (`model`, `purpose`) stay."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "multipart/form-data" and (boundary := _boundary(content_type)):
+        delimiter = b"--" + boundary
+        return delimiter.join(_part_without_media(part) for part in raw.split(delimiter))
+    if not raw or media_type.startswith(_TEXT_TYPES) or _is_utf8(raw):
+        return raw
+    return f"[{len(raw):,} bytes of {media_type or 'an unnamed type'}, not text]".encode()
+
+
+def _part_without_media(part: bytes) -> bytes:
+    head, separator, payload = part.partition(b"\r\n\r\n")
+    if not separator or _is_utf8(payload):
+        return part
+    ending = b"\r\n" if payload.endswith(b"\r\n") else b""
+    size = len(payload) - len(ending)
+    return head + separator + f"[{size:,} bytes, not text]".encode() + ending
+
+
+def _boundary(content_type: str) -> bytes | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary" and value:
+            return value.strip('"').encode("latin-1", "replace")
+    return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    return next((value for key, value in headers if key.lower() == name), "")
+
+
 def _shown(body: bytes, limit: int = 200) -> str:
     """A body in a repr or a message: its size and its start (a server may send megabytes)."""
     if not body:
@@ -182,7 +230,8 @@ class Exchange:
     def to_json(self, body_limit: int = 64_000) -> dict[str, Any]:
         """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
 
-        def body(raw: bytes) -> str:
+        def body(raw: bytes, headers: tuple[tuple[str, str], ...]) -> str:
+            raw = without_media(raw, _header(headers, "content-type"))
             text = raw[:body_limit].decode("utf-8", "replace")
             return text + (f"... [{len(raw) - body_limit} more bytes]" if len(raw) > body_limit else "")
 
@@ -192,7 +241,7 @@ class Exchange:
                 "method": self.request.method,
                 "url": self.request.url,
                 "headers": dict(self.request.headers),
-                "body": body(self.request.body),
+                "body": body(self.request.body, self.request.headers),
             },
             "response": None,
             "error": self.error,
@@ -206,7 +255,7 @@ class Exchange:
             record["response"] = {
                 "status": self.response.status,
                 "headers": dict(self.response.headers),
-                "body": body(self.response.body),
+                "body": body(self.response.body, self.response.headers),
                 "elapsed": round(self.response.elapsed, 4),
             }
         return record
