@@ -30,3 +30,8 @@ def parse(text: str | bytes | bytearray) -> Any:
         return json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError("JSON nested too deep to read") from None
+
+
+def copied(value: Any) -> Any:
+    """A deep copy of a JSON value (what a server stores and answers must not share objects with the request)."""
+    return json.loads(json.dumps(value))

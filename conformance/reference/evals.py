@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.jsonvalue import copied
+
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
@@ -87,10 +89,6 @@ class Server(Protocol):
     async def json_body(self, request: Request) -> Any: ...
 
 
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
 # --- evals -------------------------------------------------------------------------------------------------
 
 
@@ -113,19 +111,19 @@ def create_eval(body: Any, server: Server) -> dict[str, Any]:
         shown["metadata"] = config.get("metadata")
     answer: dict[str, Any] = {
         "object": "eval", "id": server.ids.item("eval"), "name": valid.get("name"), "data_source_config": shown,
-        "testing_criteria": [{**_copy(c), "id": f"{c['name']}-{n}"} for n, c in enumerate(valid["testing_criteria"])],
+        "testing_criteria": [{**copied(c), "id": f"{c['name']}-{n}"} for n, c in enumerate(valid["testing_criteria"])],
         "created_at": int(time.time()), "metadata": valid.get("metadata"),
     }  # fmt: skip
     with server.evals.lock:
         server.evals.evals[answer["id"]] = Eval(answer)
-    return _copy(answer)
+    return copied(answer)
 
 
 def update_eval(found: Eval, body: Any, server: Server) -> dict[str, Any]:
     valid = _validated(body, "eval.update.request")
     if not server.config.has("evals-update-ignored"):
         found.body.update({k: valid[k] for k in ("name", "metadata") if k in valid})
-    return _copy(found.body)
+    return copied(found.body)
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], config: ServerConfig) -> dict[str, Any]:
@@ -157,7 +155,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], config: ServerConf
 
 def _items(source: dict[str, Any], server: Server) -> list[dict[str, Any]]:
     if source["type"] == "file_content":
-        return [_copy(line) for line in source["content"]]
+        return [copied(line) for line in source["content"]]
     if source["type"] == "file_id":
         stored = server.files.get(source["id"])
         if stored is None:
@@ -189,12 +187,12 @@ def create_run(found: Eval, body: Any, server: Server) -> dict[str, Any]:
         "object": "eval.run", "id": server.ids.item("evalrun"), "eval_id": found.body["id"], "status": "queued",
         "model": data_source.get("model"), "name": valid.get("name") or "run", "created_at": int(time.time()),
         "report_url": None, "result_counts": {"total": 0, "errored": 0, "failed": 0, "passed": 0},
-        "per_model_usage": None, "per_testing_criteria_results": None, "data_source": _copy(data_source),
+        "per_model_usage": None, "per_testing_criteria_results": None, "data_source": copied(data_source),
         "metadata": valid.get("metadata"), "error": None,
     }  # fmt: skip
     with server.evals.lock:
         found.runs[answer["id"]] = Run(answer, items)
-    return _copy(answer)
+    return copied(answer)
 
 
 def _passes(criterion: dict[str, Any], score: float) -> bool:
@@ -249,7 +247,7 @@ def advance(found: Eval, run: Run, server: Server) -> None:
 
 
 def answered(run: Run, config: ServerConfig, read: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = _copy(run.body)
+    out: dict[str, Any] = copied(run.body)
     run.reads_completed += read and out["status"] == "completed"
     if config.has("evals-run-status-regresses") and read and run.reads_completed == 1:
         out["status"] = "queued"
@@ -261,7 +259,7 @@ def cancel_run(run: Run, server: Server) -> dict[str, Any]:
         raise invalid(f"Cannot cancel a run with status '{run.body['status']}'.")
     if not server.config.has("evals-cancel-ignored"):
         run.body["status"] = "canceled"
-    return _copy(run.body)
+    return copied(run.body)
 
 
 # --- routes ------------------------------------------------------------------------------------------------
@@ -277,7 +275,7 @@ def routes(server: Server) -> list[Route]:
             return server._json(create_eval(await server.json_body(request), server))
         query = dict(request.query_params)
         with store.lock:
-            every = [_copy(e.body) for e in store.evals.values()]
+            every = [copied(e.body) for e in store.evals.values()]
         if config.has("evals-not-listed") and every:
             every = every[:-1]
         return server._json(_page(every, query, config))
@@ -291,7 +289,7 @@ def routes(server: Server) -> list[Route]:
                 with store.lock:
                     store.evals.pop(found.body["id"], None)
             return server._json({"object": "eval.deleted", "deleted": True, "eval_id": found.body["id"]})
-        return server._json(_copy(found.body))
+        return server._json(copied(found.body))
 
     async def runs(request: Request) -> Response:
         found = store.get(request.path_params["eval_id"])
@@ -320,7 +318,7 @@ def routes(server: Server) -> list[Route]:
     async def outputs(request: Request) -> Response:
         _, got = store.run(request.path_params["eval_id"], request.path_params["run_id"])
         query = dict(request.query_params)
-        items = [_copy(o) for o in got.outputs]
+        items = [copied(o) for o in got.outputs]
         if "status" in query:
             items = [o for o in items if o["status"] == query["status"]]
         return server._json(_page(items, query, config))
@@ -332,7 +330,7 @@ def routes(server: Server) -> list[Route]:
         if found is None:
             raise ApiError(404, f"Output item '{ident[:100]}' not found.", param="output_item_id", client=False,
                            validation=False)  # fmt: skip
-        return server._json(_copy(found))
+        return server._json(copied(found))
 
     base = "/v1/evals"
     return [

@@ -12,7 +12,6 @@ something and 0 for an empty one. The grader's model is named in the answer and 
 from __future__ import annotations
 
 import difflib
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,8 @@ from typing import Any, Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from conformance.jsonvalue import copied
 
 from ._config import ServerConfig
 from ._errors import ApiError
@@ -58,12 +59,8 @@ class Server(Protocol):
     async def json_body(self, request: Request) -> Any: ...
 
 
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
 def answered(grader: dict[str, Any], config: ServerConfig) -> dict[str, Any]:
-    out: dict[str, Any] = _copy(grader)
+    out: dict[str, Any] = copied(grader)
     if config.has("graders-keys-dropped"):
         out.pop("grading_model", None)
     return out
