@@ -98,3 +98,23 @@ def test_the_receiver_records_and_answers_by_its_policy() -> None:
     start = time.monotonic()
     with Receiver() as receiver:
         assert receiver.wait(lambda ds: bool(ds), 0.3) == [] and time.monotonic() - start < 2
+
+
+def test_the_reference_sender_delivers_each_event_while_another_waits_for_its_retry() -> None:
+    """A refused event waits for its retry without holding up the next: a run that ends many jobs before its
+    receiver listens must not put the webhook case's events behind a backlog of retries."""
+    from conformance.reference._ids import Ids
+    from conformance.reference.app import ServerConfig
+    from conformance.reference.webhooks import Sender
+
+    def refuse_the_first_event(delivery, earlier: int) -> int:
+        return 500 if (delivery.event or {}).get("data", {}).get("id") == "batch_refused" else 200
+
+    with Receiver(policy=refuse_the_first_event) as receiver:
+        sender = Sender(ServerConfig(webhook_url=receiver.url, webhook_secrets=(OLD,)), Ids())
+        sender.send("batch.failed", {"id": "batch_refused"})
+        sender.send("batch.completed", {"id": "batch_welcome"})
+        got = receiver.wait(lambda ds: sum(d.event["data"]["id"] == "batch_refused" for d in ds) >= 4, 5)
+    order = [(d.event["data"]["id"], d.status) for d in got]
+    assert order.count(("batch_refused", 500)) == 4, order  # the first delivery and three retries
+    assert order.index(("batch_welcome", 200)) == 1, f"the second event waited for the first one's retries: {order}"

@@ -10,13 +10,16 @@ Configured with a URL and a secret (`ServerConfig.webhook_url`, `.webhook_secret
 The server's jobs progress as they are polled, so an ending is seen by the answer that shows it: `Announcer`
 (ASGI middleware) reads the JSON answers under /v1/responses and /v1/batches and announces each object's end
 once. `Sender` delivers on a thread of its own: the event `{id, object: "event", type, created_at, data}`, signed
-with every secret, and sent again after 0.2, 0.4 and 0.8 s while the receiver answers anything but a 2xx.
+with every secret, and sent again after 0.2, 0.4 and 0.8 s while the receiver answers anything but a 2xx. An event
+waiting for its retry holds up no other: a run that ends many jobs before its receiver listens (every delivery
+refused, 1.4 s each) must not leave the events of the webhook case a minute behind them.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-import queue
 import threading
 import time
 from typing import Any
@@ -41,14 +44,17 @@ OTHER_SECRET = "whsec_b3RoZXItc2VjcmV0LW9mLWFub3RoZXItZW5kcG9pbnQ="
 
 
 class Sender:
-    """Delivers events to one URL, one after another, retrying what the receiver refuses."""
+    """Delivers events to one URL, each as soon as it is due, retrying what the receiver refuses."""
 
     def __init__(self, config: ServerConfig, ids: Ids) -> None:
         assert config.webhook_url is not None
         self.config = config
         self.ids = ids
         self.url = config.webhook_url
-        self._queue: queue.Queue[tuple[bytes, str]] = queue.Queue()
+        # (when, order, body, webhook id, deliveries made): the next delivery due first, events in the order sent
+        self._due: list[tuple[float, int, bytes, str, int]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
         threading.Thread(target=self._run, name="reference-webhooks", daemon=True).start()
 
     def send(self, kind: str, data: dict[str, Any]) -> None:
@@ -58,17 +64,27 @@ class Sender:
         if self.config.has("webhooks-created-at-iso"):
             created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
         event = {"id": self.ids.item("evt"), "object": "event", "type": kind, "created_at": created, "data": data}
-        self._queue.put((json.dumps(event).encode(), self.ids.item("wh")))
+        self._schedule(time.monotonic(), json.dumps(event).encode(), self.ids.item("wh"), 0)
+
+    def _schedule(self, when: float, body: bytes, webhook_id: str, made: int) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (when, next(self._order), body, webhook_id, made))
+            self._changed.notify()
+
+    def _next(self) -> tuple[bytes, str, int]:
+        with self._changed:
+            while not self._due or (wait := self._due[0][0] - time.monotonic()) > 0:
+                self._changed.wait(None if not self._due else wait)
+            _, _, body, webhook_id, made = heapq.heappop(self._due)
+            return body, webhook_id, made
 
     def _run(self) -> None:
+        delays = () if self.config.has("webhooks-no-retry") else RETRY_DELAYS
         with httpx.Client(timeout=5) as http:
             while True:
-                body, webhook_id = self._queue.get()
-                delays = () if self.config.has("webhooks-no-retry") else RETRY_DELAYS
-                for delay in (0.0, *delays):
-                    time.sleep(delay)
-                    if self._deliver(http, body, webhook_id):
-                        break
+                body, webhook_id, made = self._next()
+                if not self._deliver(http, body, webhook_id) and made < len(delays):
+                    self._schedule(time.monotonic() + delays[made], body, webhook_id, made + 1)
 
     def _deliver(self, http: httpx.Client, body: bytes, webhook_id: str) -> bool:
         at = int(time.time()) - (STALE if self.config.has("webhooks-old-timestamp") else 0)
