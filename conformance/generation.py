@@ -19,8 +19,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
+from conformance import draw_cache
 from conformance.schemas import SCHEMAS_DIR
 
 R = TypeVar("R")
@@ -55,6 +57,7 @@ class GenerationSettings:
     response_time_limit: float = DEFAULT_RESPONSE_TIME_LIMIT
     concurrency: int = DEFAULT_CONCURRENCY
     upstream: str | None = None  # an upstream OpenAPI document to draw valid requests from too (a path or URL)
+    draws: Path | None = None  # the folder of the draws kept (conformance.draw_cache); None: drawn every time
 
 
 def generation_settings(
@@ -64,6 +67,7 @@ def generation_settings(
     response_time_limit: str | None = None,
     concurrency: str | None = None,
     upstream: str | None = None,
+    draws: str | None = None,
     prefix: str = "--",
 ) -> GenerationSettings:
     """The settings from option values (strings, None = not given); a wrong one is a one-line ConfigError."""
@@ -89,6 +93,7 @@ def generation_settings(
         ),
         concurrency=number("concurrency", concurrency, int, DEFAULT_CONCURRENCY, 1),
         upstream=upstream or None,
+        draws=None if draws == draw_cache.OFF else Path(draws) if draws else draw_cache.default_folder(),
     )
 
 
@@ -182,7 +187,6 @@ def operations() -> tuple[Operation, ...]:
 @functools.cache
 def _openapi() -> Any:
     import schemathesis
-
 
     # An explicit default configuration: a schemathesis.toml in the user's folder must not change what is sent.
     return schemathesis.openapi.from_path(SCHEMAS_DIR / OPENAPI, config=schemathesis.Config())
@@ -297,6 +301,8 @@ def draw_requests(
     shape: Callable[[Any], Any],
     path_parameters: dict[str, str] | None = None,
     upstream: str | None = None,
+    shaped_by: Any = None,
+    ids: dict[str, str] | None = None,
 ) -> list[Request]:
     """Run schemathesis' strategy for `operation` in `mode`: up to `settings.examples` requests, in draw order.
 
@@ -305,9 +311,27 @@ def draw_requests(
     Nothing is sent while drawing (`send_all` does): what is drawn depends only on the seed and the budget.
     With `upstream`, the requests are drawn from that document's operation of the same method and path instead
     of ours (none when it has no such operation).
+
+    `shaped_by` (JSON-able) is everything `shape` depends on besides the body: given it, the draw is kept in
+    `settings.draws` and read from there by a run that draws the same (conformance.draw_cache). `ids` maps the
+    stand-ins that `path_parameters` and `shape` were given for the objects the run made to their ids, put in the
+    requests after drawing.
     """
-    with _DRAWING:
-        return _draw(operation, mode, settings, shape, path_parameters, upstream)
+    kept = draw_cache.DrawCache(settings.draws) if settings.draws and shaped_by is not None and not upstream else None
+    digest = draw_cache.key(operation=operation.label, mode=mode, seed=settings.seed, examples=settings.examples,
+                            path_parameters=path_parameters, shaped_by=shaped_by) if kept else ""  # fmt: skip
+    records = kept.get(digest) if kept else None
+    if records is not None:
+        drawn = [Request(**record) for record in records]
+    else:
+        with _DRAWING:
+            drawn = _draw(operation, mode, settings, shape, path_parameters, upstream)
+        if kept:
+            kept.put(digest, [vars(request) for request in drawn])
+    if not ids:
+        return drawn
+    return [Request(r.method, *(draw_cache.put_ids(part, ids) for part in (r.path, r.body, r.query, r.files)))
+            for r in drawn]  # fmt: skip
 
 
 def _draw(

@@ -167,6 +167,14 @@ RUN_OPTIONS: tuple[Option, ...] = (
         section="generation",
     ),
     Option(
+        "draws",
+        "generated phase: the folder where drawn requests are kept, so that a run drawing the same again reads them "
+        "instead (the same requests; drawing is most of a run's time against a fast server); default "
+        "~/.cache/oai-conformance/draws (under $XDG_CACHE_HOME when set), 'off': draw every time",
+        metavar="DIR|off",
+        section="generation",
+    ),
+    Option(
         "response-time-limit",
         "generated phase: the longest a generated request may wait for its answer (default 30)",
         metavar="SECONDS",

@@ -499,6 +499,7 @@ def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
             response_time_limit=request.config.getoption("oai_response_time_limit", None),
             concurrency=request.config.getoption("oai_concurrency", None),
             upstream=request.config.getoption("oai_upstream", None),
+            draws=request.config.getoption("oai_draws", None),
             prefix="--oai-",
         )
     except ConfigError as exc:

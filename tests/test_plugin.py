@@ -200,8 +200,9 @@ def sent(report_dir: Path) -> list[tuple[str, str, str]]:
 @shared_run(read=CliRun.read)
 def parallel_run(cwd: Path) -> None:
     """`oai-conformance run -n 2`, started with the session's shared runs (-v against the run's -q: xdist then
-    shows its workers)."""
-    cli_run(cwd, "-n", "2", "--", "-v")
+    shows its workers). It draws its requests itself (--draws off): the other runs read the draws kept by the first,
+    and this one shows that two workers draw what they kept."""
+    cli_run(cwd, "-n", "2", "--draws", "off", "--", "-v")
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import pytest
 from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
+from conformance.draw_cache import stand_in
 from conformance.generation import Request, draw_requests, missing_engine, operations, send_all, upstream_has
 from conformance.provision import NotProvided, provide
 
@@ -92,7 +93,13 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         made = provide(dict(operation.created_by), oai_client, oai_target, kinds)
     except NotProvided as reason:
         pytest.skip(str(reason))
-    path_parameters = {name: model for name in operation.path_parameters if name == "model"} | made
+    # The objects made are drawn as stand-ins, their ids put in after: a draw that names none of this run's ids
+    # is kept, and read by a run that draws the same (conformance.draw_cache).
+    ids = {stand_in(f"path-{name}"): made_id for name, made_id in made.items()}
+    ids |= {stand_in(f"kind-{kind}"): made_id for kind, made_id in kinds.items()}
+    standing_in = {name: stand_in(f"path-{name}") for name in made}
+    kinds_standing_in = {kind: stand_in(f"kind-{kind}") for kind in kinds}
+    path_parameters = {name: model for name in operation.path_parameters if name == "model"} | standing_in
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
     def send(request: Request) -> GeneratedExchange:
@@ -113,10 +120,13 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         operation,
         mode,
         oai_generation,
-        shape=lambda body: shape(operation, mode, body, model=model, stream=streaming, made=kinds,
-                                 upstream=upstream is not None),
-        path_parameters=path_parameters if mode == "positive" else made or None,
+        shape=lambda body: shape(
+            operation, mode, body, model=model, stream=streaming, made=kinds_standing_in, upstream=upstream is not None
+        ),
+        path_parameters=path_parameters if mode == "positive" else standing_in or None,
         upstream=upstream,
+        shaped_by={"model": model, "stream": streaming, "kinds": sorted(kinds)},
+        ids=ids,
     )
     examples = send_all(requests, send, oai_generation.concurrency)
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
