@@ -159,8 +159,11 @@ def _fine_tuning_checkpoint(client: Client, target: Target, made: dict[str, str]
         if not isinstance(body, dict) or body.get("status") in ("succeeded", "failed", "cancelled"):
             break
     listed = client.request("GET", f"/fine_tuning/jobs/{job}/checkpoints")
-    return _created(listed, "checkpoint of a fine-tuning job that succeeded",
-                    lambda body: (_first(body.get("data")) or {}).get("fine_tuned_model_checkpoint"))
+    return _created(
+        listed,
+        "checkpoint of a fine-tuning job that succeeded",
+        lambda body: (_first(body.get("data")) or {}).get("fine_tuned_model_checkpoint"),
+    )
 
 
 def _first(items: Any) -> Any:
@@ -210,8 +213,9 @@ def _first_id(items: Any) -> Any:
 
 
 # --- assistants: an assistant on the chat model, a thread with one message, a run of it polled to its end -------
-RUN_POLLS = 60
-RUN_POLL_SECONDS = 0.5
+# A run is polled soon, then less and less often (a local server ends it in a poll or two, the API in seconds).
+RUN_WAIT = 30.0
+FIRST_RUN_POLL, LONGEST_RUN_POLL = 0.05, 2.0
 RUN_ENDS = ("completed", "failed", "cancelled", "expired", "incomplete")
 
 
@@ -236,12 +240,14 @@ def _thread_run(client: Client, target: Target, made: dict[str, str]) -> str:
     assistant = made.get("assistant") or _assistant(client, target, made)
     path = f"/threads/{made['thread']}/runs"
     ident = _created(client.request("POST", path, json={"assistant_id": assistant}), "run")
-    for _ in range(RUN_POLLS):
+    wait, deadline = FIRST_RUN_POLL, time.monotonic() + RUN_WAIT
+    while time.monotonic() < deadline:
         polled = client.request("GET", f"{path}/{ident}")
         body = polled.response.json if polled.response is not None and polled.response.status == 200 else None
         if isinstance(body, dict) and body.get("status") in RUN_ENDS:
             break
-        time.sleep(RUN_POLL_SECONDS)
+        time.sleep(wait)
+        wait = min(wait * 2, LONGEST_RUN_POLL)
     return ident
 
 
@@ -257,6 +263,8 @@ def _video(client: Client, target: Target, _: dict[str, str]) -> str:
     fields = [("prompt", (None, "A red square")), ("model", (None, "sora-2")), ("seconds", (None, "4")),
               ("size", (None, "720x1280"))]  # fmt: skip
     return _created(client.request("POST", "/videos", files=fields), "video")
+
+
 def _realtime_call(client: Client, target: Target, _: dict[str, str]) -> str:
     """transports: a WebRTC call (the operations that name one are not generated; the maker is for completeness)."""
     session = json.dumps({"type": "realtime", "model": target.model("realtime"), "output_modalities": ["text"]})
@@ -402,6 +410,8 @@ def provide(
 # account lists is FOUND (read only: no operation that changes one is wired), never made, never deleted.
 MAKERS["audio.voice_consent"] = _found("/audio/voice_consents", "listed voice consent (a run cannot make one)")
 FOUND = FOUND | {"audio.voice_consent"}
+
+
 # --- graders: seed 000's /v1/graders (helper graders): a grader of the chat model, deleted by the ledger.
 def _grader(client: Client, target: Target, _: dict[str, str]) -> str:
     body = {"name": "oai-conformance-generated", "instructions": "Score 1 when the output answers the input.",

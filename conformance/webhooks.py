@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -162,7 +163,9 @@ class Receiver:
                 return  # deliveries are recorded, not logged
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
+        # Polled every 50 ms for `stop` (the default half second is what every run would wait at its end).
+        serving = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serving, name="webhook-receiver", daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -18,7 +18,7 @@ from conformance.case import requirement, walk
 from conformance.checks.videos import VideoLife
 
 VIDEO_WAIT = 600.0
-FIRST_POLL, LONGEST_POLL = 0.25, 15.0
+FIRST_POLL, LONGEST_POLL = 0.05, 15.0  # soon (a local server), then less and less often
 RUNNING = ("queued", "in_progress")
 MODEL, SIZE, SECONDS = "sora-2", "1280x720", "4"
 PROMPT = "A paper boat drifting slowly across a calm pond, seen from above"

@@ -76,21 +76,22 @@ def delivered(kind_id_status):
 
 @requirement(*RULES)
 def test_webhooks_of_what_ends(oai_client, oai_target, oai_judge, receiver, secrets):
-    ended = []
+    started = []  # both made before either is polled: they end while the other is waited for
     if oai_target.claims("responses.background"):
         made = oai_client.request("POST", "/responses", json=responses_body(
             oai_target.model("responses"), "Say OK.", background=True, store=True))  # fmt: skip
         body = made.response.json if made.response is not None and made.response.status == 200 else {}
-        if isinstance(body, dict) and body.get("id") and (seen := poll(oai_client, f"/responses/{body['id']}",
-                                                                         "response")):  # fmt: skip
-            ended.append(Ended("response", body["id"], seen[1], seen[0]))
+        if isinstance(body, dict) and body.get("id"):
+            started.append(("response", body["id"], f"/responses/{body['id']}"))
     if oai_target.claims("batches"):
         try:
             batch = MAKERS["batch"](oai_client, oai_target, {})
         except NotProvided:
             batch = None
-        if batch and (seen := poll(oai_client, f"/batches/{batch}", "batch")):
-            ended.append(Ended("batch", batch, seen[1], seen[0]))
+        if batch:
+            started.append(("batch", batch, f"/batches/{batch}"))
+    ended = [Ended(kind, ident, seen[1], seen[0]) for kind, ident, path in started
+             if (seen := poll(oai_client, path, kind))]  # fmt: skip
     if not ended:
         pytest.skip(not_claimed_reason("responses.background") + "; nor did a batch end: nothing to announce")
     # The deliveries (and a retry) may take as long as an answer may (--read-timeout).
