@@ -64,6 +64,8 @@ _CLIENT_SECRET = re.compile(rb'"client_secret"\s*:\s*"([^"\\]{8,})"')
 
 
 def _answered_secrets(body: bytes) -> tuple[str, ...]:
+    if b"client_secret" not in body:  # the answers that carry none, nearly all, are not searched
+        return ()
     return tuple(match.decode("utf-8", "replace") for match in _CLIENT_SECRET.findall(body))
 
 
@@ -365,9 +367,9 @@ class Client:
         key = _admin_key(self._settings) if admin else self._settings.api_key()
         secrets = tuple(s for s in (*_keys(self._settings), api_key if isinstance(api_key, str) else None) if s)
         send_key = (key or None) if api_key is True else api_key
-        # httpx.Headers merges case-insensitively: "User-Agent" from a check replaces ours, never doubles it.
-        merged = httpx.Headers({"user-agent": self._user_agent})
-        merged.update(self._settings.headers)
+        # Names lower-cased as they are merged: "User-Agent" from a check replaces ours, never doubles it.
+        merged = {"user-agent": self._user_agent}
+        merged.update((name.lower(), value) for name, value in self._settings.headers.items())
         merged.update(_beta_header(path))
         if send_key is not None:
             merged["authorization"] = f"Bearer {send_key}"
@@ -376,7 +378,7 @@ class Client:
         if path.lstrip("/").startswith(BETA_PATHS):
             merged["openai-beta"] = ASSISTANTS_BETA
         # Per-request headers win over everything, so a check can send a malformed Authorization itself.
-        merged.update(headers or {})
+        merged.update((name.lower(), value) for name, value in (headers or {}).items())
         if merged.get("openai-beta") == "":
             del merged["openai-beta"]  # a case that asks for no beta header at all (assistants.beta-header.required)
         request = self._http.build_request(
@@ -484,9 +486,7 @@ class Client:
             if quiet:
                 return None
             reason = _reason(exc, self._settings)
-            raise TargetUnreachable(
-                redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))
-            ) from None
+            raise TargetUnreachable(redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))) from None
 
     @contextlib.contextmanager
     def _place(self, *, alone: bool = False) -> Iterator[None]:

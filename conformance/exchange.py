@@ -7,6 +7,7 @@ exception messages) can leak one.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -25,6 +26,7 @@ SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api
 _SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "auth", "authorization", "cookie"})
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every header of every exchange; the names repeat
 def is_sensitive_header(name: str) -> bool:
     """Whether a header's value is a secret: redacted in every record and report, refused in config files."""
     lowered = name.lower()
@@ -50,17 +52,20 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
     """The headers with every credential replaced (a scheme such as `Bearer` is kept) and `secrets` removed."""
     secrets = tuple(secrets)
-    out = {}
-    for name, value in headers.items():
-        if is_sensitive_header(name):
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {REDACTED}".strip()
-        out[name] = redact_text(value, secrets)
-    return out
+    return {name: _redacted(name, value, secrets) for name, value in headers.items()}
 
 
-def _redacted_pairs(headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[tuple[str, str], ...]:
-    return tuple(redact_headers({name.lower(): value for name, value in headers.items()}, secrets).items())
+def _redacted(name: str, value: str, secrets: tuple[str, ...]) -> str:
+    if is_sensitive_header(name):
+        scheme = value.split(" ", 1)[0] if " " in value else ""
+        value = f"{scheme} {REDACTED}".strip()
+    return redact_text(value, secrets)
+
+
+def _redacted_pairs(headers: Mapping[str, str], secrets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The headers as lower-cased (name, value) pairs, redacted (`redact_headers`)."""
+    return tuple((name, _redacted(name, value, secrets)) for name, value in
+                 ((name.lower(), value) for name, value in headers.items()))  # fmt: skip
 
 
 def _redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
@@ -90,7 +95,7 @@ class Request:
         return _json_or_none(self.body)
 
     def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k == name.lower()), None)
+        return _lookup(self.headers, name)
 
     def __repr__(self) -> str:
         return f"Request({self.method} {self.url}, body {_shown(self.body)})"
@@ -140,8 +145,13 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str:
-    return next((value for key, value in headers if key.lower() == name), "")
+def _lookup(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The value of header `name` (any case) among lower-cased pairs, or None."""
+    name = name.lower()
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
 
 
 def _shown(body: bytes, limit: int = 200) -> str:
@@ -165,7 +175,7 @@ class Response:
         return _json_or_none(self.body)
 
     def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k == name.lower()), None)
+        return _lookup(self.headers, name)
 
     @property
     def content_type(self) -> str:
@@ -231,7 +241,7 @@ class Exchange:
         """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
 
         def body(raw: bytes, headers: tuple[tuple[str, str], ...]) -> str:
-            raw = without_media(raw, _header(headers, "content-type"))
+            raw = without_media(raw, (_lookup(headers, "content-type") or ""))
             text = raw[:body_limit].decode("utf-8", "replace")
             return text + (f"... [{len(raw) - body_limit} more bytes]" if len(raw) > body_limit else "")
 

@@ -24,10 +24,19 @@ def _finite(text: str) -> float:
     return value
 
 
+# One decoder for every parse: json.loads with hooks builds a decoder (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+
+
 def parse(text: str | bytes | bytearray) -> Any:
     """The value of a JSON text; ValueError (UnicodeDecodeError for bytes that are not UTF-8) when it is not one."""
+    # What json.loads does before decoding: bytes in the encoding they announce, a str with a BOM refused.
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_finite)
+        return _DECODER.decode(text)
     except RecursionError:
         raise ValueError("JSON nested too deep to read") from None
 
