@@ -266,7 +266,7 @@ class Client:
         self._settings = settings
         self._width = in_flight or 0
         self._places = threading.BoundedSemaphore(in_flight) if in_flight else None
-        self._taking_all = threading.Lock()  # one request at a time takes every place (a retry: `_place`)
+        self._taking_all = threading.Lock()  # one request at a time takes every place (a retry: `_every_place`)
         self._policy = policy or RetryPolicy(retries=settings.retries)
         self._base_url = settings.base_url.rstrip("/")
         self._on_exchange = on_exchange
@@ -392,8 +392,7 @@ class Client:
         try:
             while True:
                 attempts += 1
-                with self._place() if attempts == 1 else contextlib.nullcontext():
-                    attempt = self._send(request)
+                attempt = self._send_in_place(request) if attempts == 1 else self._send(request)
                 delay = self._policy.delay(
                     method=request.method,
                     retry_number=attempts - 1,
@@ -415,7 +414,7 @@ class Client:
                 if attempts == 1:
                     # After the first wait the retries go alone, holding every place until the last one ends: a
                     # rate limit (or a reset) met with several requests in flight is not met again because of them.
-                    alone.enter_context(self._place(alone=True))
+                    alone.enter_context(self._every_place())
         finally:
             alone.close()
             self._log_filter.literal = ""
@@ -488,22 +487,25 @@ class Client:
             reason = _reason(exc, self._settings)
             raise TargetUnreachable(redact_text(f"cannot reach {url}: {reason}", _keys(self._settings))) from None
 
+    def _send_in_place(self, request: httpx.Request) -> _Attempt:
+        """`_send` holding a place on the wire (`in_flight` bounds them): the first attempt of a request."""
+        if self._places is None:
+            return self._send(request)
+        with self._places:
+            return self._send(request)
+
     @contextlib.contextmanager
-    def _place(self, *, alone: bool = False) -> Iterator[None]:
-        """A place on the wire for one attempt (`in_flight` bounds them); `alone`: every place."""
+    def _every_place(self) -> Iterator[None]:
+        """Every place on the wire: the retries of a request go alone."""
         if self._places is None:
             yield
             return
         taken = 0
         try:
-            if alone:
-                with self._taking_all:  # two takers each holding some places would wait for each other
-                    for _ in range(self._width):
-                        self._places.acquire()
-                        taken += 1
-            else:
-                self._places.acquire()
-                taken = 1
+            with self._taking_all:  # two takers each holding some places would wait for each other
+                for _ in range(self._width):
+                    self._places.acquire()
+                    taken += 1
             yield
         finally:
             for _ in range(taken):
