@@ -16,6 +16,7 @@ The objects a run makes have other ids in every run, so the generated phase draw
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -80,20 +81,26 @@ class DrawCache:
     def get(self, digest: str) -> list[dict[str, Any]] | None:
         try:
             records = json.loads((self.folder / f"{digest}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # never kept, or unreadable: drawn again (and kept anew)
-        return [_decoded(record) for record in records] if isinstance(records, list) else None
+            decoded = [_decoded(record) for record in records]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None  # never kept, or not an entry (a broken file, another format): drawn again, kept anew
+        keys = {"method", "path", "body", "query", "files"}
+        return decoded if all(isinstance(r, dict) and r.keys() == keys for r in decoded) else None
 
     def put(self, digest: str, records: list[dict[str, Any]]) -> None:
         """Keep a draw; a folder that cannot be written only means the next run draws again."""
+        written: Path | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".part", delete=False,
                                              encoding="utf-8") as part:  # fmt: skip
+                written = Path(part.name)
                 json.dump([_encoded(record) for record in records], part)
-            os.replace(part.name, self.folder / f"{digest}.json")
+            os.replace(written, self.folder / f"{digest}.json")
         except OSError:
-            return
+            if written is not None:  # a disk that filled up mid-write keeps no part of the entry
+                with contextlib.suppress(OSError):
+                    written.unlink(missing_ok=True)
 
 
 # Bytes in an entry: {"bytes": base64}. A record's values are JSON but for bodies and uploaded files.

@@ -73,12 +73,14 @@ def test_the_kept_draw_names_no_id_of_the_run(tmp_path):
     assert any(json.loads(r.body or b"{}").get("file_id") == KINDS["file"] for r in requests)
 
 
-def test_a_broken_entry_is_drawn_again_and_kept_anew(tmp_path):
+@pytest.mark.parametrize("broken", ['[{"method": "POST", "pa', '{"not": "a list"}', '[{"dict": {"method": "GET"}}]',
+                                    '[{"bytes": "not base64!"}]', "[1, 2]"])  # fmt: skip
+def test_a_broken_entry_is_drawn_again_and_kept_anew(tmp_path, broken):
     fresh = drawn("POST /chat/completions", "positive", str(tmp_path))
     (entry,) = tmp_path.glob("*.json")
-    entry.write_text('[{"method": "POST", "pa', encoding="utf-8")
+    entry.write_text(broken, encoding="utf-8")
     assert drawn("POST /chat/completions", "positive", str(tmp_path)) == fresh
-    assert json.loads(entry.read_text(encoding="utf-8"))
+    assert draw_cache.DrawCache(tmp_path).get(entry.stem) is not None  # kept anew
 
 
 def test_a_folder_that_cannot_be_written_only_means_drawing(tmp_path):
