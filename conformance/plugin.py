@@ -714,7 +714,11 @@ def _usage_delta(item: pytest.Item, client: Client) -> dict[str, Any]:
         return {k: minus(v, before.get(k, {})) if isinstance(v, dict) else v - before.get(k, 0)
                 for k, v in mine.items()}  # fmt: skip
 
-    return minus(now, seen)
+    delta = minus(now, seen)
+    # Only what this test spent: each report carries it (to the xdist controller too), and a run has ~200 endpoints.
+    delta["endpoints"] = {e: counts for e, counts in delta.get("endpoints", {}).items() if any(counts.values())}
+    delta["units"] = {unit: amount for unit, amount in delta.get("units", {}).items() if amount}
+    return delta
 
 
 def _add_counts(total: dict[str, Any], more: dict[str, Any]) -> None:
