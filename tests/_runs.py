@@ -6,10 +6,11 @@ reports, its output, its exit code) share one, declared with `@shared_run`:
 - it is made once per test session, also under pytest-xdist: in a folder that every worker of the session sees
   (the parent of the workers' basetemp), under a file lock, as in pytest-xdist's docs ("Making session-scoped
   fixtures execute only once");
-- it starts in the background when the session starts, if a selected test uses it (tests/conftest.py), and the
-  shared runs are made one after the other in one background thread, so a serial session uses a second core
-  for them. A maker therefore only starts subprocesses (reference servers included) and writes files in its
-  folder: no pytest machinery, no in-process server, no reading of the environment, which tests change.
+- it starts in the background when the session starts, if a selected test uses it (tests/conftest.py): a serial
+  session makes the shared runs in two background threads (its tests take one core, the runs the other), and
+  under xdist each worker makes in one thread the runs no other worker is making (`SharedRuns`). A maker
+  therefore only starts subprocesses (reference servers included) and writes files in its folder: no pytest
+  machinery, no in-process server, no reading of the environment, which tests change.
 
 A test that reads a shared run must not write into its folder.
 """
@@ -159,43 +160,59 @@ MAKERS: dict[str, Callable[[Path], object]] = {}
 
 
 class SharedRuns:
-    """Folders made once per test session: started in the background, or made by the first test that asks."""
+    """Folders made once per test session: started in the background, or made by the first test that asks.
 
-    def __init__(self, root: Path, lock: bool) -> None:
+    The background makes them in `lanes` threads, in the order they were started. Under pytest-xdist every worker
+    has a lane and starts every run; a lane skips a run another worker is making (its lock is held) and comes back
+    to it when nothing else is left, so the workers make different runs at once instead of waiting for each other.
+    """
+
+    def __init__(self, root: Path, lock: bool, lanes: int = 1) -> None:
         self.root = root
         self._lock_files = lock and fcntl is not None
         root.mkdir(parents=True, exist_ok=True)
         self._jobs: dict[str, Future[Path]] = {}
         self._queue: queue.SimpleQueue[tuple[str, Callable[[Path], object], Future[Path]]] = queue.SimpleQueue()
-        self._lane: threading.Thread | None = None
+        self._lanes: list[threading.Thread] = []
+        self._width = lanes
 
     @classmethod
     def for_session(cls, config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
         basetemp = tmp_path_factory.getbasetemp()
         if hasattr(config, "workerinput") and fcntl is not None:  # an xdist worker: basetemp is <session>/popen-gwN
             return cls(basetemp.parent / "shared-runs", lock=True)
-        return cls(basetemp / "shared-runs", lock=False)
+        # A serial session: its tests take one core, two lanes the other (the runs wait on their servers too).
+        return cls(basetemp / "shared-runs", lock=False, lanes=2)
 
     @contextlib.contextmanager
-    def _locked(self, name: str) -> Iterator[None]:
+    def _locked(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """Holds `name`'s lock (xdist workers make a run once); False when `wait` is False and it is held."""
         if not self._lock_files:
-            yield
+            yield True
             return
         with open(self.root / f"{name}.lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _make(self, name: str, make: Callable[[Path], object]) -> Path:
-        folder = self.root / name
         with self._locked(name):
-            if not (folder / _DONE).is_file():  # neither this process nor another xdist worker has made it
-                shutil.rmtree(folder, ignore_errors=True)  # a failed attempt
-                folder.mkdir(parents=True)
-                make(folder)
-                (folder / _DONE).touch()
+            return self._made(name, make)
+
+    def _made(self, name: str, make: Callable[[Path], object]) -> Path:
+        """The folder `name`, made unless it is already (by this process or another xdist worker); lock held."""
+        folder = self.root / name
+        if not (folder / _DONE).is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # a failed attempt
+            folder.mkdir(parents=True)
+            make(folder)
+            (folder / _DONE).touch()
         return folder
 
     def start(self, name: str, make: Callable[[Path], object]) -> None:
@@ -204,18 +221,27 @@ class SharedRuns:
             return
         self._jobs[name] = job = Future()
         self._queue.put((name, make, job))
-        if self._lane is None:
-            self._lane = threading.Thread(target=self._work, name="shared-runs", daemon=True)
-            self._lane.start()
+        while len(self._lanes) < self._width:
+            lane = threading.Thread(target=self._work, name=f"shared-runs-{len(self._lanes)}", daemon=True)
+            self._lanes.append(lane)
+            lane.start()
 
     def _work(self) -> None:
+        later: list[tuple[str, Callable[[Path], object], Future[Path]]] = []  # being made by another worker
         while True:
-            name, make, job = self._queue.get()
-            if job.set_running_or_notify_cancel():
-                try:
-                    job.set_result(self._make(name, make))
-                except BaseException as exc:
-                    job.set_exception(exc)
+            try:
+                name, make, job = self._queue.get(block=not later)
+                wait = False
+            except queue.Empty:
+                (name, make, job), wait = later.pop(0), True
+            with self._locked(name, wait=wait) as mine:
+                if not mine:
+                    later.append((name, make, job))
+                elif job.set_running_or_notify_cancel():
+                    try:
+                        job.set_result(self._made(name, make))
+                    except BaseException as exc:
+                        job.set_exception(exc)
 
     def close(self) -> None:
         """At the end of the session: the runs not started are dropped; the one being made is finished (another
