@@ -107,8 +107,10 @@ class DrawCache:
 def _encoded(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"bytes": base64.b64encode(value).decode()}
-    if isinstance(value, (list, tuple)):
-        return {"tuple": [_encoded(v) for v in value]} if isinstance(value, tuple) else [_encoded(v) for v in value]
+    if isinstance(value, tuple):  # a multipart file: (name, bytes, content type)
+        return {"tuple": [_encoded(v) for v in value]}
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
     if isinstance(value, dict):
         return {"dict": {k: _encoded(v) for k, v in value.items()}}
     return value

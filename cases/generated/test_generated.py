@@ -95,10 +95,9 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         pytest.skip(str(reason))
     # The objects made are drawn as stand-ins, their ids put in after: a draw that names none of this run's ids
     # is kept, and read by a run that draws the same (conformance.draw_cache).
-    ids = {stand_in(f"path-{name}"): made_id for name, made_id in made.items()}
-    ids |= {stand_in(f"kind-{kind}"): made_id for kind, made_id in kinds.items()}
     standing_in = {name: stand_in(f"path-{name}") for name in made}
     kinds_standing_in = {kind: stand_in(f"kind-{kind}") for kind in kinds}
+    made_ids = {standing_in[name]: made[name] for name in made} | {kinds_standing_in[k]: kinds[k] for k in kinds}
     path_parameters = {name: model for name in operation.path_parameters if name == "model"} | standing_in
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
@@ -126,7 +125,7 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         path_parameters=path_parameters if mode == "positive" else standing_in or None,
         upstream=upstream,
         shaped_by={"model": model, "stream": streaming, "kinds": sorted(kinds)},
-        ids=ids,
+        ids=made_ids,
     )
     examples = send_all(requests, send, oai_generation.concurrency)
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
