@@ -1,7 +1,5 @@
 """`python -m conformance` is `oai-conformance`, for environments whose scripts folder is not on PATH."""
 
-import sys
+from conformance.cli import entry
 
-from conformance.cli import main
-
-sys.exit(main())
+entry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -14,3 +15,9 @@ def bundled(name: str) -> Path:
 
 
 CASES_DIR = bundled("cases")
+
+
+def cache_folder(name: str) -> Path:
+    """~/.cache/oai-conformance/NAME, or under $XDG_CACHE_HOME when it is set: what a run keeps for the next."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "oai-conformance" / name

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from conformance._paths import CASES_DIR
+from conformance._paths import CASES_DIR, cache_folder
 from conformance.schemas import SCHEMAS_DIR
 
 # Where the draws are kept unless --draws says otherwise ("off": drawn every time).
@@ -38,8 +38,7 @@ _VERSION = 1  # of the format of an entry
 
 def default_folder() -> Path:
     """~/.cache/oai-conformance/draws, or under $XDG_CACHE_HOME when it is set."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "oai-conformance" / "draws"
+    return cache_folder("draws")
 
 
 @functools.cache

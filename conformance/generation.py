@@ -315,7 +315,7 @@ def draw_requests(
     `shaped_by` (JSON-able) is everything `shape` depends on besides the body: given it, the draw is kept in
     `settings.draws` and read from there by a run that draws the same (conformance.draw_cache). `ids` maps the
     stand-ins that `path_parameters` and `shape` were given for the objects the run made to their ids, put in the
-    requests after drawing.
+    requests after drawing (or later: `with_ids`).
     """
     kept = draw_cache.DrawCache(settings.draws) if settings.draws and shaped_by is not None and not upstream else None
     digest = draw_cache.key(operation=operation.label, mode=mode, seed=settings.seed, examples=settings.examples,
@@ -328,10 +328,13 @@ def draw_requests(
             drawn = _draw(operation, mode, settings, shape, path_parameters, upstream)
         if kept:
             kept.put(digest, [vars(request) for request in drawn])
-    if not ids:
-        return drawn
+    return with_ids(drawn, ids) if ids else drawn
+
+
+def with_ids(requests: list[Request], ids: dict[str, str]) -> list[Request]:
+    """The requests with each stand-in of `ids` replaced by the id of the object it stands for."""
     return [Request(r.method, *(draw_cache.put_ids(part, ids) for part in (r.path, r.body, r.query, r.files)))
-            for r in drawn]  # fmt: skip
+            for r in requests]  # fmt: skip
 
 
 def _draw(

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pytest
 
@@ -91,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # an xdist worker runs the items it is sent, one by one
         from conformance.readahead import ReadAhead
 
-        read_ahead = ReadAhead(lambda: concurrency(config), _read_ahead_body, _alone)
+        read_ahead = ReadAhead(lambda: concurrency(config), _read_ahead_body, _alone, _bundled)
         config.pluginmanager.register(read_ahead, "oai-conformance-read-ahead")
     if path := config.getoption("oai_expectations", None):
         from conformance.exceptions import ConfigError
@@ -284,14 +284,14 @@ def oai_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if target.base_url is not None:
         yield target
         return
-    from conformance.reference import CHATKIT_WORKFLOW, ServerConfig, serve
+    from conformance.reference import CHATKIT_WORKFLOW, ServerConfig, serve_apart
 
     # The reference server gets a fresh key of its own: a real OPENAI_API_KEY is never sent to it.
     key = os.environ.get(REFERENCE_KEY_ENV) or "sk-reference-" + os.urandom(12).hex()
     os.environ[REFERENCE_KEY_ENV] = key
     admin_key = os.environ.get(REFERENCE_ADMIN_KEY_ENV) or "sk-admin-reference-" + os.urandom(12).hex()
     os.environ[REFERENCE_ADMIN_KEY_ENV] = admin_key
-    with serve(ServerConfig(api_key=key, admin_key=admin_key, **_reference_webhooks(request.config))) as server:
+    with serve_apart(ServerConfig(api_key=key, admin_key=admin_key, **_reference_webhooks(request.config))) as server:
         workflow = target.chatkit_workflow or CHATKIT_WORKFLOW  # the one workflow the reference serves
         yield replace(target.with_base_url(server.base_url, "reference"), api_key_env=REFERENCE_KEY_ENV,
                       admin_key_env=REFERENCE_ADMIN_KEY_ENV, chatkit_workflow=workflow)  # fmt: skip
@@ -439,18 +439,24 @@ def _alone(item: pytest.Item) -> bool:
     return item.get_closest_marker("alone") is not None
 
 
+def _bundled(item: pytest.Item) -> TypeGuard[pytest.Function]:
+    """A plain function of cases/: a bundled case, whose call may run off the main thread once it is set up."""
+    import inspect
+
+    from conformance._paths import CASES_DIR
+
+    return isinstance(item, pytest.Function) and CASES_DIR in item.path.parents and not inspect.iscoroutinefunction(
+        item.obj
+    )
+
+
 def _read_ahead_body(item: pytest.Item) -> Callable[[], object] | None:
     """The body of a bundled case with its arguments bound, when it may run before its turn (readahead.py): a
     plain function of cases/, claimed, without marks that decide at set-up, that asks only for its parameters,
     `oai_judge` and session fixtures already set up. None otherwise: the case then runs in its turn."""
     import functools
-    import inspect
 
-    from conformance._paths import CASES_DIR
-
-    if not isinstance(item, pytest.Function) or CASES_DIR not in item.path.parents:
-        return None
-    if any(item.get_closest_marker(mark) for mark in _IN_TURN_MARKS) or inspect.iscoroutinefunction(item.obj):
+    if not _bundled(item) or any(item.get_closest_marker(mark) for mark in _IN_TURN_MARKS):
         return None
     if _UNCLAIMED not in item.stash:  # asked at every top-up while the item waits for its turn
         item.stash[_UNCLAIMED] = _unclaimed(item) is not None
@@ -562,6 +568,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     declaring = [item for item in items if _declared_ids(item)]
     if not declaring:
         return
+    items[:] = sorted(items, key=_turn)
     from conformance.exceptions import ConfigError
     from conformance.requirements import requirement
 
@@ -571,6 +578,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 requirement(rid)
             except ConfigError as exc:
                 raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+
+
+def _turn(item: pytest.Item) -> int:
+    """When a conformance case runs (items sort stably by it): first the cases that run `alone`, with nothing else
+    in flight, while there is nothing else yet; then the hand-written cases, whose waits for jobs (polls, webhook
+    deliveries) overlap the bodies read ahead of them; last the generated phase, which only sends and judges.
+    Mixed in the middle, an `alone` case stops every case behind it until the ones in flight end."""
+    if _alone(item):
+        return 0
+    return 2 if item.get_closest_marker("generated") is not None else 1
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

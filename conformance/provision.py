@@ -391,6 +391,20 @@ MAKERS.update(ADMIN_FINDERS)
 FOUND = frozenset({"chatkit.thread", *ADMIN_FINDERS})
 
 
+# What a maker makes beside its own object, put in `made` too (see _vector_store_upload).
+ALSO_MADE = {"vector_store.upload": ("file",)}
+
+
+def kinds_made(created_by: Mapping[str, str]) -> list[str]:
+    """The kinds of object `provide(created_by, ...)` puts in `made`, known before anything is made: a generated
+    case draws its requests first, and makes what they name only then, when nothing is left between the making and
+    the sending (a background response ends by itself 0.5 s after it is made on the reference server)."""
+    kinds = set(created_by.values())
+    for kind in created_by.values():
+        kinds.update(ALSO_MADE.get(kind, ()))
+    return sorted(kinds)
+
+
 def provide(
     created_by: Mapping[str, str], client: Client, target: Target, made: dict[str, str] | None = None
 ) -> dict[str, str]:

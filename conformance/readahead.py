@@ -7,16 +7,37 @@ runs early, on another thread, is only the test function of an item that needs n
 `prepare` decides and binds the arguments); when pytest reaches that item, its call phase waits for the body and
 re-raises what it raised, so its reports, skips and failures are the serial run's.
 
-An item `prepare` declines runs in its turn as usual, bodies of later items beside it; an item `alone` declares runs
-with nothing else in flight: reading ahead stops in front of it.
+An item `prepare` declines runs in its turn: pytest sets it up in the main thread as usual; then, when `beside`
+allows, its call runs on the pool like a body while the main thread goes on starting the bodies of later items (a
+case that waits for a job in its turn holds up nothing else); otherwise its call runs in the main thread, the bodies
+already in flight beside it. An item `alone` declares runs with nothing else in flight: reading ahead stops in
+front of it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import pytest
+
+_BODIES = threading.local()
+
+
+def among_others() -> bool:
+    """Whether the calling code is a case's body run on the read-ahead pool, beside other bodies: its requests are
+    already in flight beside theirs (a case that would send its own requests at once sends them one by one)."""
+    return getattr(_BODIES, "pooled", False)
+
+
+def _pooled(body: Callable[[], object]) -> object:
+    _BODIES.pooled = True
+    try:
+        return body()
+    finally:
+        _BODIES.pooled = False
+
 
 # An item's body, its arguments bound; None: the item cannot run ahead of its turn.
 Prepare = Callable[[pytest.Item], Callable[[], object] | None]
@@ -28,11 +49,18 @@ LOOKAHEAD = 256
 class ReadAhead:
     """A pytest plugin: up to `width` bodies of upcoming items in flight while the current one runs (1: none)."""
 
-    def __init__(self, width_of: Callable[[], int], prepare: Prepare, alone: Callable[[pytest.Item], bool]) -> None:
+    def __init__(
+        self,
+        width_of: Callable[[], int],
+        prepare: Prepare,
+        alone: Callable[[pytest.Item], bool],
+        beside: Callable[[pytest.Item], bool] = lambda item: False,
+    ) -> None:
         self.width_of = width_of  # read when a first item can run ahead: a session of other tests never asks
         self.width: int | None = None
         self.prepare = prepare
         self.alone = alone  # an item that runs with nothing else in flight: reading ahead stops in front of it
+        self.beside = beside  # an item set up in its turn whose call may still run on the pool
         self.pool: ThreadPoolExecutor | None = None
         self.items: list[pytest.Item] = []
         self.position: dict[pytest.Item, int] = {}
@@ -58,13 +86,15 @@ class ReadAhead:
     ) -> Generator[None, object, object]:
         self.current = self.position.get(item)
         self.top_up()
+        if item not in self.futures and self.pool is not None and not self.alone(item) and self.beside(item):
+            self.call_beside(item)
         try:
             return (yield)
         finally:
             # A body never outlives its item (a set-up error skips the call phase, which waits otherwise).
             if (future := self.futures.pop(item, None)) is not None:
                 wait([future])
-                item.__dict__.pop("runtest", None)
+            item.__dict__.pop("runtest", None)
 
     def top_up(self) -> None:
         """Start the bodies of upcoming items, from the current one on, until `width` are in flight or an `alone`
@@ -95,19 +125,31 @@ class ReadAhead:
     def start(self, item: pytest.Item, body: Callable[[], object]) -> None:
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.width or 1, thread_name_prefix="oai-case")
-        future = self.pool.submit(body)
+        future = self.pool.submit(_pooled, body)
         self.futures[item] = future
         self.started += 1
         self.widest = max(self.widest, self.running())
+        item.runtest = lambda: self.await_body(future)  # type: ignore[method-assign]
+
+    def call_beside(self, item: pytest.Item) -> None:
+        """Run the call phase of an item in its turn on the pool, once pytest has set it up."""
+        call = item.runtest
+        assert self.pool is not None
 
         def runtest() -> None:
-            # The call phase of this item: wait for its body, starting more bodies as others end.
-            while not future.done():
-                wait([future, *(f for f in self.futures.values() if not f.done())], return_when=FIRST_COMPLETED)
-                self.top_up()
-            future.result()  # its exception (a failed assert, pytest.skip) is raised here, as in a serial run
+            assert self.pool is not None
+            future = self.pool.submit(_pooled, call)
+            self.futures[item] = future
+            self.await_body(future)
 
         item.runtest = runtest  # type: ignore[method-assign]
+
+    def await_body(self, future: Future[object]) -> None:
+        """The call phase of an item: wait for its body, starting more bodies as others end."""
+        while not future.done():
+            wait([future, *(f for f in self.futures.values() if not f.done())], return_when=FIRST_COMPLETED)
+            self.top_up()
+        future.result()  # its exception (a failed assert, pytest.skip) is raised here, as in a serial run
 
     def close(self) -> None:
         """The session ends (or stops: no quota, Ctrl-C): bodies not started are dropped, started ones awaited, so

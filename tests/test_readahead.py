@@ -86,10 +86,15 @@ class Watch:
             self.reported.append(report.nodeid.rsplit("::", 1)[-1])
 
 
-def run(pytester: pytest.Pytester, width: int, *args: str) -> tuple[pytest.RunResult, Watch, ReadAhead]:
-    pytester.makepyfile(test_cases=CASES)
+def run(
+    pytester: pytest.Pytester, width: int, *args: str, cases: str = CASES, beside: str = ""
+) -> tuple[pytest.RunResult, Watch, ReadAhead]:
+    """The cases under a read-ahead `width` wide; `beside`: the one item set up in its turn whose call may run on
+    the pool."""
+    pytester.makepyfile(test_cases=cases)
     watch = Watch()
-    read_ahead = ReadAhead(lambda: width, watch.prepare, lambda item: item.name == "test_alone")
+    read_ahead = ReadAhead(lambda: width, watch.prepare, lambda item: item.name == "test_alone",
+                           lambda item: item.name == beside)  # fmt: skip
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-rs", *args,
                                           plugins=[read_ahead, watch])  # fmt: skip
     return result, watch, read_ahead
@@ -122,3 +127,42 @@ def test_a_stopped_session_leaves_no_body_running(pytester: pytest.Pytester):
     result.assert_outcomes(passed=2, failed=1)
     assert watch.reported == ORDER[:3]
     assert not watch.running  # bodies started ahead of the stop were awaited before the session ended
+
+
+# test_in_turn waits for a body that cannot have started before its turn: two are in flight (test_a, test_b, for a
+# moment) when its turn comes, and test_sets_late is two items further.
+IN_TURN_WAITS_FOR_A_LATER_BODY = """
+import threading
+import time
+
+LATE = threading.Event()
+
+def test_in_turn():
+    assert LATE.wait(3), "no later body started while the case in its turn waited"
+
+def test_a():
+    time.sleep(0.2)
+
+def test_b():
+    time.sleep(0.2)
+
+def test_c():
+    pass
+
+def test_sets_late():
+    LATE.set()
+"""
+
+
+def test_a_case_in_its_turn_holds_up_no_later_body(pytester: pytest.Pytester):
+    result, watch, _ = run(pytester, 2, cases=IN_TURN_WAITS_FOR_A_LATER_BODY, beside="test_in_turn")
+    result.assert_outcomes(passed=5)
+    assert watch.reported == ["test_in_turn", "test_a", "test_b", "test_c", "test_sets_late"]
+
+
+def test_a_case_in_its_turn_not_beside_holds_up_the_later_bodies(pytester: pytest.Pytester):
+    # The same cases when `beside` declines test_in_turn: its call runs in the main thread, and nothing starts
+    # behind the bodies already in flight until it ends.
+    result, _, _ = run(pytester, 2, cases=IN_TURN_WAITS_FOR_A_LATER_BODY)
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*no later body started while the case in its turn waited*"])

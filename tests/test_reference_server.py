@@ -14,6 +14,8 @@ import json
 import math
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ import pytest
 from conformance import schemas
 from conformance.case import LONG_PROMPT, SMALLEST_OUTPUT
 from conformance.cli import main
-from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve
+from conformance.reference import FAULTS, RunningServer, ServerConfig, create_app, serve, serve_apart
 from conformance.sse import parse_events
 
 KEY = "sk-test-reference-0123456789"
@@ -1316,3 +1318,50 @@ def test_fault_breaks_its_rule(fault: str) -> None:
     clean = request(frozenset())
     assert not violated(clean), f"the clean server already shows what {fault!r} should break"
     assert violated(request(frozenset({fault}))), f"{fault!r} did not change the behaviour"
+
+
+# --- the server in a process of its own (what a run against the bundled reference uses) --------------------------
+
+
+def test_a_server_apart_serves_with_its_key_given_through_a_pipe_and_stops() -> None:
+    with serve_apart(ServerConfig(api_key=KEY)) as running:
+        # Asked at once: the socket listens before the process starts, so the request waits instead of failing.
+        assert httpx.get(f"{running.base_url}/models", headers=AUTH, timeout=10).status_code == 200
+        assert httpx.get(f"{running.base_url}/models", timeout=10).status_code == 401
+        process = running._process
+        assert KEY not in Path(f"/proc/{process.pid}/cmdline").read_text(errors="replace")
+    assert process.poll() is not None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{running.base_url}/models", headers=AUTH, timeout=2)
+
+
+def test_a_server_apart_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
+    # The starting process is killed outright (no clean-up of its own): the server reads the end of its pipe.
+    script = tmp_path / "starter.py"
+    script.write_text(
+        "import sys, time\n"
+        "from conformance.reference import ServerConfig, serve_apart\n"
+        "with serve_apart(ServerConfig()) as running:\n"
+        "    print(running._process.pid, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    starter = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout is not None
+        server_pid = int(starter.stdout.readline())
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(server_pid):
+        time.sleep(0.05)
+    assert not _alive(server_pid), "the reference server outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    """Running (an ended process left unreaped by its new parent shows as a zombie, state Z)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status

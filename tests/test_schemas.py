@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from conformance import schemas
@@ -835,6 +836,27 @@ def test_a_broken_schema_file_is_a_config_error(schemas_dir: Path, contents: obj
     assert "x.json" in message
     assert problem in message
     assert "\n" not in message
+
+
+def test_files_checked_once_are_not_checked_again_until_one_changes(
+    schemas_dir: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    checked: list[object] = []
+    real_check = jsonschema.Draft202012Validator.check_schema
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema: checked.append(schema) or real_check(schema)))  # fmt: skip
+    schema_file(schemas_dir, "x.json", good("x.json"))
+    assert schemas.names() == ["x"] and len(checked) == 1
+    clear_caches()
+    assert schemas.names() == ["x"] and len(checked) == 1  # the same bytes: marked as checked, not checked again
+    schema_file(schemas_dir, "x.json", good("x.json", type=5))
+    clear_caches()
+    with pytest.raises(ConfigError, match="not a valid 2020-12 schema at /type"):
+        schemas.names()  # a changed file is checked again
+    clear_caches()
+    with pytest.raises(ConfigError, match="not a valid 2020-12 schema at /type"):
+        schemas.names()  # and a broken one is never marked
 
 
 def test_a_missing_folder_is_a_config_error(schemas_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -154,7 +154,7 @@ def test_wheel_installs_and_certifies_from_anywhere(installed_wheel: Installed):
     assert "conformance/bundled/cases/errors/test_errors.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "oai-conformance = conformance.cli:main" in text
+    assert "oai-conformance = conformance.cli:entry" in text
     assert "oai_conformance = conformance.plugin" in text
 
     installed_wheel.step("install")

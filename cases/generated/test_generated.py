@@ -14,8 +14,17 @@ from conformance.case import not_claimed_reason, requirement
 from conformance.cheapen import shape
 from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.draw_cache import stand_in
-from conformance.generation import Request, draw_requests, missing_engine, operations, send_all, upstream_has
-from conformance.provision import NotProvided, provide
+from conformance.generation import (
+    Request,
+    draw_requests,
+    missing_engine,
+    operations,
+    send_all,
+    upstream_has,
+    with_ids,
+)
+from conformance.provision import NotProvided, kinds_made, provide
+from conformance.readahead import among_others
 
 pytestmark = pytest.mark.generated
 
@@ -86,18 +95,14 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     if streamed and not oai_target.claims(stream_feature):
         pytest.skip(not_claimed_reason(stream_feature))
     model = oai_target.model(MODEL_ROLE[operation.feature])
-    # Valid requests name a model the server has, and the objects the run made for them (both modes: an invalid
-    # body must be refused for what it is, not for a path that names nothing); otherwise whatever was drawn.
-    kinds: dict[str, str] = {}  # what was made, by kind: the objects a shaped body may name (cheapen.py)
-    try:
-        made = provide(dict(operation.created_by), oai_client, oai_target, kinds)
-    except NotProvided as reason:
-        pytest.skip(str(reason))
-    # The objects made are drawn as stand-ins, their ids put in after: a draw that names none of this run's ids
-    # is kept, and read by a run that draws the same (conformance.draw_cache).
-    standing_in = {name: stand_in(f"path-{name}") for name in made}
-    kinds_standing_in = {kind: stand_in(f"kind-{kind}") for kind in kinds}
-    made_ids = {standing_in[name]: made[name] for name in made} | {kinds_standing_in[k]: kinds[k] for k in kinds}
+    # Valid requests name a model the server has, and the objects the run makes for them (both modes: an invalid
+    # body must be refused for what it is, not for a path that names nothing); otherwise whatever was drawn. The
+    # objects are drawn as stand-ins, their ids put in after: a draw that names none of this run's ids is kept, and
+    # read by a run that draws the same (conformance.draw_cache); and the objects are made after the draw, so that
+    # a job that moves on by itself (TIMED) is still where it was made when the requests reach it.
+    created_by = dict(operation.created_by)
+    standing_in = {name: stand_in(f"path-{name}") for name in created_by}
+    kinds_standing_in = {kind: stand_in(f"kind-{kind}") for kind in kinds_made(created_by)}
     path_parameters = {name: model for name in operation.path_parameters if name == "model"} | standing_in
     streaming = "on" if streamed else "drawn" if oai_target.claims(stream_feature) else "off"
 
@@ -124,10 +129,19 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         ),
         path_parameters=path_parameters if mode == "positive" else standing_in or None,
         upstream=upstream,
-        shaped_by={"model": model, "stream": streaming, "kinds": sorted(kinds)},
-        ids=made_ids,
+        shaped_by={"model": model, "stream": streaming, "kinds": sorted(kinds_standing_in)},
     )
-    examples = send_all(requests, send, oai_generation.concurrency)
+    kinds: dict[str, str] = {}  # what was made, by kind: the objects a shaped body may name (cheapen.py)
+    try:
+        made = provide(created_by, oai_client, oai_target, kinds)
+    except NotProvided as reason:
+        pytest.skip(str(reason))
+    assert kinds.keys() == kinds_standing_in.keys(), f"provision.ALSO_MADE is wrong: {sorted(kinds)} were made"
+    made_ids = {standing_in[name]: made[name] for name in made} | {kinds_standing_in[k]: kinds[k] for k in kinds}
+    requests = with_ids(requests, made_ids)
+    # Beside other cases' bodies, the requests in flight are already as many as --concurrency allows: more threads
+    # would only wait for a turn.
+    examples = send_all(requests, send, 1 if among_others() else oai_generation.concurrency)
     ids = (*POSITIVE, *ALWAYS) if mode == "positive" else (*NEGATIVE, *ALWAYS)
     oai_judge(
         GeneratedExamples(operation.label, mode, tuple(examples)),

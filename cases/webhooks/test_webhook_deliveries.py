@@ -61,13 +61,18 @@ def poll(oai_client, path, kind):
 
 
 def delivered(kind_id_status):
+    own = {i for _, i, _ in kind_id_status}
+
     def found(deliveries):
         got = {(d.event.get("type"), (d.event.get("data") or {}).get("id")) for d in deliveries
                if isinstance(d.event, dict) and isinstance(d.event.get("data"), dict)}  # fmt: skip
         announced = all((f"{k}.{s}", i) in got for k, i, s in kind_id_status)
         by_id = {}
+        # Only the retries of what this case ended: another case's event, refused while the receiver was not yet
+        # listening, may reach it on its last try, answered 500, and never come again.
         for d in deliveries:
-            by_id.setdefault(d.headers.get("webhook-id"), []).append(d.status)
+            if isinstance(d.event, dict) and isinstance(d.event.get("data"), dict) and d.event["data"].get("id") in own:
+                by_id.setdefault(d.headers.get("webhook-id"), []).append(d.status)
         retried = all(any(200 <= s < 300 for s in statuses) for statuses in by_id.values())
         return announced and retried
 

@@ -7,6 +7,16 @@ project's tests can show each check failing.
 
 from .app import FAULTS, ServerConfig, create_app
 from .chatkit import CHATKIT_WORKFLOW  # chatkit
-from .runner import RunningServer, run_forever, serve
+from .runner import RunningServer, ServerProcess, run_forever, serve, serve_apart
 
-__all__ = ["CHATKIT_WORKFLOW", "FAULTS", "RunningServer", "ServerConfig", "create_app", "run_forever", "serve"]
+__all__ = [
+    "CHATKIT_WORKFLOW",
+    "FAULTS",
+    "RunningServer",
+    "ServerConfig",
+    "ServerProcess",
+    "create_app",
+    "run_forever",
+    "serve",
+    "serve_apart",
+]

@@ -1,9 +1,15 @@
-"""Run the reference server in a background thread, on a socket bound here (port 0 = a free port)."""
+"""Run the reference server on a socket bound here (port 0 = a free port): in a background thread (`serve`), or in
+a process of its own (`serve_apart`), which serves on the other core while this one judges, instead of taking
+turns with the judging threads for one interpreter lock.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import pickle
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -69,15 +75,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
     """Start the reference server, wait until it answers, yield it, and always stop it on exit."""
     sock = _bind(host, port)
-    uv_config = uvicorn.Config(
-        _app(config if config is not None else ServerConfig()),
-        log_level="warning",
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(uv_config)
+    server = _uvicorn(config if config is not None else ServerConfig())
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True)
     running = RunningServer(server, thread, sock, host, sock.getsockname()[1])
     thread.start()
@@ -96,6 +94,76 @@ def serve(config: ServerConfig | None = None, host: str = "127.0.0.1", port: int
         running.stop()
 
 
+class ServerProcess:
+    """A server started by `serve_apart()`: where it listens, and how to stop it (idempotent)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        self.base_url = f"http://{shown}:{port}/v1"
+        self._process = process
+
+    def __repr__(self) -> str:
+        return f"ServerProcess(base_url={self.base_url!r})"
+
+    def stop(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()  # the server's end of the pipe reads EOF: it stops
+        try:
+            self._process.wait(SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+@contextmanager
+def serve_apart(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[ServerProcess]:
+    """Start the reference server in a process of its own and yield it at once; always stop it on exit.
+
+    The socket is bound and listening here, before the process starts, so requests sent while it starts wait in
+    the backlog; the process gets its configuration (keys included: never on a command line) through a pipe and
+    stops when that pipe closes, so it cannot outlive this process."""
+    sock = _bind(host, port)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.reference.runner", str(sock.fileno())],
+            stdin=subprocess.PIPE,
+            pass_fds=[sock.fileno()],
+        )
+        running = ServerProcess(process, host, sock.getsockname()[1])
+    finally:
+        sock.close()  # the process holds the socket now: if it dies, connections are refused, not left waiting
+    try:
+        assert process.stdin is not None
+        process.stdin.write(pickle.dumps(config))
+        process.stdin.flush()
+        yield running
+    finally:
+        running.stop()
+
+
+def _serve_from_parent(fileno: int) -> None:
+    """The process `serve_apart` starts: its configuration from stdin, then serve until stdin closes."""
+    config = pickle.load(sys.stdin.buffer)
+    sock = socket.socket(fileno=fileno)
+    server = _uvicorn(config)
+
+    def stop_when_the_parent_goes() -> None:
+        sys.stdin.buffer.read()
+        server.should_exit = True
+
+    threading.Thread(target=stop_when_the_parent_goes, daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def _uvicorn(config: ServerConfig) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            _app(config), log_level="warning", log_config=None, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
+
+
 def _app(config: ServerConfig) -> Any:
     app = create_app(config)
     return TransientTrouble(app, config.transient_every, config.transient) if config.transient_every else app
@@ -105,3 +173,7 @@ def run_forever(config: ServerConfig, host: str, port: int) -> None:
     """Serve in the foreground until Ctrl-C (the `oai-conformance serve` command)."""
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+
+
+if __name__ == "__main__":
+    _serve_from_parent(int(sys.argv[1]))
