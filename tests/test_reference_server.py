@@ -1323,7 +1323,7 @@ def test_fault_breaks_its_rule(fault: str) -> None:
 # --- the server in a process of its own (what a run against the bundled reference uses) --------------------------
 
 
-def test_a_server_apart_serves_with_its_key_given_through_a_pipe_and_stops() -> None:
+def test_a_server_apart_serves_with_its_key_given_through_a_pipe_and_stops(capfd: pytest.CaptureFixture[str]) -> None:
     with serve_apart(ServerConfig(api_key=KEY)) as running:
         # Asked at once: the socket listens before the process starts, so the request waits instead of failing.
         assert httpx.get(f"{running.base_url}/models", headers=AUTH, timeout=10).status_code == 200
@@ -1333,6 +1333,7 @@ def test_a_server_apart_serves_with_its_key_given_through_a_pipe_and_stops() -> 
     assert process.poll() is not None
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{running.base_url}/models", headers=AUTH, timeout=2)
+    assert capfd.readouterr().err == ""  # the process shares the run's terminal: it says nothing there
 
 
 def test_a_server_apart_ends_with_the_process_that_started_it(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def serve_apart(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) ->
     sock = _bind(host, port)
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.reference.runner", str(sock.fileno())],
+            [sys.executable, "-m", "conformance.reference", str(sock.fileno())],
             stdin=subprocess.PIPE,
             pass_fds=[sock.fileno()],
         )
@@ -141,7 +141,7 @@ def serve_apart(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) ->
         running.stop()
 
 
-def _serve_from_parent(fileno: int) -> None:
+def serve_from_parent(fileno: int) -> None:
     """The process `serve_apart` starts: its configuration from stdin, then serve until stdin closes."""
     config = pickle.load(sys.stdin.buffer)
     sock = socket.socket(fileno=fileno)
@@ -173,7 +173,3 @@ def run_forever(config: ServerConfig, host: str, port: int) -> None:
     """Serve in the foreground until Ctrl-C (the `oai-conformance serve` command)."""
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
-
-
-if __name__ == "__main__":
-    _serve_from_parent(int(sys.argv[1]))
