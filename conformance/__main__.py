@@ -2,4 +2,5 @@
 
 from conformance.cli import entry
 
-entry()
+if __name__ == "__main__":  # not when a spawned process (conformance.generation's drawing) imports it
+    entry()

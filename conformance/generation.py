@@ -15,9 +15,13 @@ import contextlib
 import functools
 import importlib.util
 import json
+import multiprocessing
+import pickle
 import re
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -324,11 +328,72 @@ def draw_requests(
     if records is not None:
         drawn = [Request(**record) for record in records]
     else:
-        with _DRAWING:
-            drawn = _draw(operation, mode, settings, shape, path_parameters, upstream)
+        apart = None if upstream else _drawn_apart(operation, mode, settings, shape, path_parameters)
+        if apart is not None:
+            drawn = apart
+        else:
+            with _DRAWING:
+                drawn = _draw(operation, mode, settings, shape, path_parameters, upstream)
         if kept:
             kept.put(digest, [vars(request) for request in drawn])
     return with_ids(drawn, ids) if ids else drawn
+
+
+# Drawing apart. Hypothesis' engine is most of a first run's CPU (~15 of ~25 s against the reference server), and in
+# the run's process it holds the interpreter lock that judging needs. A shape that pickles (a functools.partial of a
+# module-level function, as the generated case gives) is drawn in processes of their own, started at the first draw
+# that is not kept and kept for the next; the same function with the same seed draws the same there (the literals
+# of loaded modules are left out in every process: _without_local_constants). Any other shape, or a pool that
+# cannot start, draws here, one draw at a time.
+DRAWING_PROCESSES = 2
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _drawn_apart(
+    operation: Operation,
+    mode: Mode,
+    settings: GenerationSettings,
+    shape: Callable[[Any], Any],
+    path_parameters: dict[str, str] | None,
+) -> list[Request] | None:
+    """The requests drawn in a drawing process, or None when they cannot be (then the caller draws them)."""
+    try:
+        pickle.dumps(shape)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None  # a lambda or a closure: drawn in this process
+    with _pool_lock:
+        global _pool
+        if _pool is None:
+            try:
+                _pool = ProcessPoolExecutor(DRAWING_PROCESSES, mp_context=multiprocessing.get_context("spawn"))
+            except (OSError, ValueError):
+                return None
+        pool = _pool
+    try:
+        return pool.submit(_draw_in_a_drawing_process, operation, mode, settings, shape, path_parameters).result()
+    except BrokenProcessPool:
+        stop_drawing_apart()
+        return None
+
+
+def _draw_in_a_drawing_process(
+    operation: Operation,
+    mode: Mode,
+    settings: GenerationSettings,
+    shape: Callable[[Any], Any],
+    path_parameters: dict[str, str] | None,
+) -> list[Request]:
+    return _draw(operation, mode, settings, shape, path_parameters, None)
+
+
+def stop_drawing_apart() -> None:
+    """End the drawing processes (a session's end; the next draw that needs one starts them again)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def with_ids(requests: list[Request], ids: dict[str, str]) -> list[Request]:

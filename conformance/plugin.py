@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -165,6 +166,8 @@ class _Run:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session fixtures (the ledger's clean-up)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if (generation := sys.modules.get("conformance.generation")) is not None:
+            generation.stop_drawing_apart()  # the drawing processes, if a draw started them
         if hasattr(self.config, "workerinput") or not self.reports or self.fatal:
             return  # an xdist worker (the controller writes), a session that judged nothing, or one that stopped
         # xdist workers report in whatever order they finish: absorbing in test-id order makes the exchange log

@@ -3,6 +3,7 @@ broken entry or an unwritable folder costs a fresh draw and nothing else."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -106,3 +107,32 @@ def test_the_default_folder_follows_xdg_cache_home(tmp_path, monkeypatch):
     assert generation_settings().draws == tmp_path / "oai-conformance" / "draws"
     assert generation_settings(draws="off").draws is None
     assert generation_settings(draws=str(tmp_path / "mine")).draws == tmp_path / "mine"
+
+
+def test_a_draw_made_apart_is_the_draw_made_here(monkeypatch):
+    """A shape that pickles is drawn in a drawing process (spawned: another interpreter, other modules loaded); the
+    same draw as here, where a lambda of the same shape is drawn."""
+    drawn_here: list[str] = []
+    real_draw = generation._draw
+
+    def draw_here(*args, **kwargs):
+        drawn_here.append(args[0].label)
+        return real_draw(*args, **kwargs)
+
+    monkeypatch.setattr(generation, "_draw", draw_here)  # seen here only: a drawing process imports its own
+    settings = generation_settings(examples="5", draws="off")
+    try:
+        for label, mode in DRAWN[:3]:
+            operation = OPERATIONS[label]
+            def shaped(body, op=operation, m=mode):
+                return shape(op, m, body, model="gpt-4o-mini")
+
+            here = draw_requests(operation, mode, settings, shape=shaped)
+            apart = draw_requests(operation, mode, settings,
+                                  shape=functools.partial(shape, operation, mode, model="gpt-4o-mini"))  # fmt: skip
+            assert here and apart == here, label
+        assert drawn_here == [label for label, _ in DRAWN[:3]]  # each lambda here, each partial apart
+        assert generation._pool is not None
+    finally:
+        generation.stop_drawing_apart()
+    assert generation._pool is None

@@ -8,6 +8,8 @@ our schemas may not yet allow). Each is shaped to cost a few tokens (`conformanc
 with `-k generated`.
 """
 
+import functools
+
 import pytest
 
 from conformance.case import not_claimed_reason, requirement
@@ -124,8 +126,9 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
         operation,
         mode,
         oai_generation,
-        shape=lambda body: shape(
-            operation, mode, body, model=model, stream=streaming, made=kinds_standing_in, upstream=upstream is not None
+        # A partial, not a lambda: it pickles, so the drawing can go to a process of its own.
+        shape=functools.partial(
+            shape, operation, mode, model=model, stream=streaming, made=kinds_standing_in, upstream=upstream is not None
         ),
         path_parameters=path_parameters if mode == "positive" else standing_in or None,
         upstream=upstream,
