@@ -273,3 +273,25 @@ def test_unknown_requirement_id_is_a_usage_error(pytester: pytest.Pytester, serv
     assert "no.such.id.here" in output(result)
     assert "Traceback" not in output(result)
     assert not (pytester.path / "reports").exists()
+
+
+
+def test_the_bundled_cases_run_alone_ones_first_and_the_generated_phase_last(pytester: pytest.Pytester):
+    """The order the plugin gives the bundled cases (plugin._turn): every `alone` case (hand-written or generated)
+    before any other, every generated case after every hand-written one."""
+    from conformance.cli import cases_args
+
+    class Order:
+        def __init__(self) -> None:
+            self.kinds: list[str] = []
+
+        def pytest_collection_finish(self, session: pytest.Session) -> None:
+            self.kinds = ["alone" if item.get_closest_marker("alone") else
+                          "generated" if item.get_closest_marker("generated") else "hand-written"
+                          for item in session.items]  # fmt: skip
+
+    order = Order()
+    pytester.runpytest_inprocess(*cases_args(pytester.path / "out"), "--collect-only", "-q", plugins=[order])
+    runs = [kind for i, kind in enumerate(order.kinds) if i == 0 or kind != order.kinds[i - 1]]
+    assert runs == ["alone", "hand-written", "generated"], runs
+    assert order.kinds.count("alone") >= 5
