@@ -45,6 +45,16 @@ def test_fault_is_reported(pytester, monkeypatch, fault) -> None:
     assert_caught(results, fault, rules)
 
 
+def test_a_session_opened_with_a_wrong_key_is_judged_without_waiting_for_a_frame(pytester, monkeypatch) -> None:
+    """A server that accepts any key sends session.created and then nothing: the rule is broken already, so the
+    case must not wait the read timeout for a close (60 s by default, which a keyed run of every case paid)."""
+    rules = ["realtime.session.wrong-key"]
+    results = certify(pytester, monkeypatch, frozenset({"no-auth"}), CASES, *FEATURES, only=rules)
+    assert_caught(results, "no-auth", rules)
+    failure = next(r for r in results["requirements"] if r["id"] == rules[0])["failures"][0]
+    assert "session.created" in failure["message"] and "the connection open" in failure["message"], failure
+
+
 def test_the_same_cases_pass_without_a_fault(pytester, monkeypatch) -> None:
     results = certify(pytester, monkeypatch, frozenset(), CASES, *FEATURES)
     judged = {r["id"]: r["status"] for r in results["requirements"] if r["id"].startswith("realtime.session.")}

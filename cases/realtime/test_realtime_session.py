@@ -91,6 +91,9 @@ def test_a_wrong_key_is_refused(oai_client, oai_target, oai_judge):
     session = open_session(oai_client, "/realtime", {"model": oai_target.model("realtime")},
                            api_key="sk-oaiconformance-wrong-key-000000000000")  # fmt: skip
     if session.open:
-        session.receive_until(("error", "session.created"))
-        session.receive()  # the close that should follow an error, or a frame that shows there is none
+        events = session.receive_until(("error", "session.created"))
+        if events and events[-1].get("type") == "error":
+            session.receive()  # the close that should follow the error, or a frame that shows there is none
+        # An accepted session (session.created) already breaks the rule: waiting for a frame that a server with
+        # an open session need not send would only add the read timeout (60 s) to the run.
     oai_judge(session.close(), "realtime.session.wrong-key")
