@@ -251,6 +251,52 @@ def test_raw_content_is_sent_as_json_content_type(server: Server, make: Make) ->
     assert exchange.request.json is None
 
 
+def test_a_cookie_one_answer_sets_is_not_sent_with_the_next_request(make: Make) -> None:
+    """Each request goes as its case built it: no state carried over from an earlier answer."""
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, headers={"set-cookie": "__cf_bm=abc123; Path=/"}, json={}, request=request)
+
+    client, _ = make("http://h/v1", transport=mock(answer))
+    client.request("GET", "/models")
+    second = client.request("GET", "/models")
+    assert "cookie" not in sent[1].headers and second.request.header("cookie") is None
+
+
+def test_a_proxy_the_environment_names_carries_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured as httpx honours it (a run from behind a company proxy reaches the API)."""
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            body = b'{"object": "list", "data": []}'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+    try:
+        with Client(Settings("http://api.example.invalid/v1")) as client:
+            exchange = client.request("GET", "/models")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert exchange.response is not None and exchange.response.status == 200, exchange.error
+    assert seen == ["http://api.example.invalid/v1/models"]
+
+
 def test_json_and_content_together_are_refused(make: Make) -> None:
     client, _ = make("http://h/v1", transport=mock(lambda r: httpx.Response(200)))
     with pytest.raises(TypeError):
