@@ -175,6 +175,8 @@ class SharedRuns:
         self._queue: queue.SimpleQueue[tuple[str, Callable[[Path], object], Future[Path]]] = queue.SimpleQueue()
         self._lanes: list[threading.Thread] = []
         self._width = lanes
+        global _SESSION_RUNS
+        _SESSION_RUNS = self
 
     @classmethod
     def for_session(cls, config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
@@ -243,6 +245,9 @@ class SharedRuns:
                     except BaseException as exc:
                         job.set_exception(exc)
 
+    def started(self, name: str) -> bool:
+        return name in self._jobs
+
     def close(self) -> None:
         """At the end of the session: the runs not started are dropped; the one being made is finished (another
         xdist worker may be waiting for it, and a thread cut short would leave its subprocesses behind)."""
@@ -264,6 +269,17 @@ class SharedRuns:
             except BaseException as exc:
                 job.set_exception(exc)
         return job.result()
+
+
+_SESSION_RUNS: SharedRuns | None = None
+
+
+def after(name: str) -> None:
+    """For a maker whose run must come after the shared run `name` when the session makes that one too (a selected
+    test reads it): waits for it, or makes it here if it has not started. E.g. a run that reads the draws `name`
+    keeps, instead of drawing the same at the same time."""
+    if _SESSION_RUNS is not None and _SESSION_RUNS.started(name):
+        _SESSION_RUNS.folder(name, MAKERS[name])
 
 
 def shared_run(read: Callable[[Path], T]) -> Callable[[Callable[[Path], object]], Any]:

@@ -4,7 +4,9 @@ into its folder."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +31,19 @@ def generated_phase_engine() -> None:
     for op in (op for op in operations() if op.label in wanted):
         for mode in op.modes():
             draw_requests(op, mode, GenerationSettings(examples=3), shape=lambda body: body)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_imported() -> None:
+    """pytester's in-process runs drop every module a run imported (they restore their snapshot of sys.modules),
+    so each run of a session imported the suite's modules again: a third of a small run (0.49 -> 0.33 s). Imported
+    once here, before any run, they are in every snapshot and kept. (The entry points of `python -m` are left out:
+    importing one runs it.)"""
+    import conformance
+
+    for module in pkgutil.walk_packages(conformance.__path__, "conformance."):
+        if not module.name.endswith(".__main__"):
+            importlib.import_module(module.name)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

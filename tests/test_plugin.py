@@ -15,7 +15,7 @@ import pytest
 
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.requirements import catalogue, requirement
-from tests._runs import CliRun, cli_run, shared_run
+from tests._runs import CliRun, after, cli_run, shared_run
 
 pytest_plugins = ["pytester"]
 
@@ -200,9 +200,11 @@ def sent(report_dir: Path) -> list[tuple[str, str, str]]:
 @shared_run(read=CliRun.read)
 def parallel_run(cwd: Path) -> None:
     """`oai-conformance run -n 2`, started with the session's shared runs (-v against the run's -q: xdist then
-    shows its workers). It draws its requests itself (--draws off): the other runs read the draws kept by the first,
-    and this one shows that two workers draw what they kept."""
-    cli_run(cwd, "-n", "2", "--draws", "off", "--", "-v")
+    shows its workers), after the default run: its workers read the draws that run kept, under keys made of the
+    seed, the budget and what shapes each draw, so a worker that drew otherwise would miss them and send other
+    requests. (That a draw made in another process is the draw made here: tests/test_draw_cache.py.)"""
+    after("default_run")
+    cli_run(cwd, "-n", "2", "--", "-v")
 
 
 @pytest.mark.slow
@@ -220,7 +222,9 @@ def test_parallel_run_matches_serial_run(default_run: CliRun, parallel_run: CliR
 
 @shared_run(read=CliRun.read)
 def serial_run(cwd: Path) -> None:
-    """`oai-conformance run --concurrency 1`: one request at a time, every case in its turn."""
+    """`oai-conformance run --concurrency 1`: one request at a time, every case in its turn (after the default run,
+    whose kept draws it reads)."""
+    after("default_run")
     cli_run(cwd, "--concurrency", "1")
 
 

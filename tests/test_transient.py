@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from conformance.reference import ServerConfig, serve
-from tests._runs import EVERY_KIND_OF_ANSWER, shared_run
+from tests._runs import EVERY_KIND_OF_ANSWER, after, shared_run
 
 KEY_ENV = "OAI_TRANSIENT_TEST_KEY"
 KEY = "sk-transient-" + os.urandom(12).hex()
@@ -45,7 +45,9 @@ def _read_transparent(folder: Path) -> dict[str, Any]:
 
 @shared_run(read=_read_transparent)
 def transparent(folder: Path) -> None:
-    """The same run against the same server without trouble: made once per session, also under pytest-xdist."""
+    """The same run against the same server without trouble: made once per session, also under pytest-xdist; after
+    the default run, whose kept draws it reads (and so do the troubled runs, which wait for this one)."""
+    after("default_run")
     results = certify(ServerConfig(api_key=KEY), folder / "out")
     (folder / "transparent.json").write_text(json.dumps(results), encoding="utf-8")
 

@@ -714,7 +714,7 @@ def certificate_context(results: dict[str, Any]) -> dict[str, Any]:
 
 # --- Filters ---
 
-_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"}
+_MD_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"})
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
@@ -724,10 +724,10 @@ def _md(text: Any) -> str:
     text = re.sub(r"\s*\n\s*", " ", printable(str(text)))
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
-        out.append("".join(_MD_ESCAPES.get(c, c) for c in text[last : match.start()]))
+        out.append(text[last : match.start()].translate(_MD_ESCAPES))
         out.append(match.group(0).replace("|", "\\|"))
         last = match.end()
-    out.append("".join(_MD_ESCAPES.get(c, c) for c in text[last:]))
+    out.append(text[last:].translate(_MD_ESCAPES))
     return "".join(out)
 
 
