@@ -1366,3 +1366,12 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["8", "9"]])
+def test_the_servers_own_entry_started_by_hand_says_what_to_run_instead(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "conformance.reference", *args], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr  # one line, no traceback
+    assert "oai-conformance serve" in done.stderr and "Traceback" not in done.stderr
