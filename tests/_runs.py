@@ -63,6 +63,15 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def as_a_user(monkeypatch: pytest.MonkeyPatch, key_env: str, key: str) -> None:
+    """This process's environment made a user's, for the pytest runs a test starts (pytester): the key under
+    `key_env`, none of this suite's settings, none of the outer run's xdist or addopts."""
+    for name in list(os.environ):
+        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(key_env, key)
+
+
 def cli(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
         ) -> subprocess.CompletedProcess[str]:
     """`oai-conformance ARGS` in a subprocess, in `cwd`, in a user's environment (or `env`)."""

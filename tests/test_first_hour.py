@@ -17,6 +17,7 @@ import pytest
 from test_cli import assert_one_line_error, clean_env, cli, free_port
 
 from conformance.reference import RunningServer, ServerConfig, serve
+from tests._runs import as_a_user
 
 pytest_plugins = ["pytester"]
 
@@ -192,10 +193,7 @@ def test_mine(oai_client, oai_target, oai_judge):
 
 @pytest.fixture
 def user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv(KEY_ENV, KEY)
+    as_a_user(monkeypatch, KEY_ENV, KEY)
 
 
 def test_the_plugin_writes_reports_only_when_asked(pytester: pytest.Pytester, server: RunningServer, user_environment):

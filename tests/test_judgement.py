@@ -31,6 +31,7 @@ from conformance.judgement import (
 )
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.requirements import Level, catalogue
+from tests._runs import as_a_user
 
 pytest_plugins = ["pytester"]
 
@@ -106,10 +107,7 @@ def server() -> Iterator[RunningServer]:
 
 @pytest.fixture
 def user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv(KEY_ENV, KEY)
+    as_a_user(monkeypatch, KEY_ENV, KEY)
 
 
 CRASHING_CASES = """

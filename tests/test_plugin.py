@@ -15,7 +15,7 @@ import pytest
 
 from conformance.reference import RunningServer, ServerConfig, serve
 from conformance.requirements import catalogue, requirement
-from tests._runs import CliRun, after, cli_run, shared_run
+from tests._runs import CliRun, after, as_a_user, cli_run, shared_run
 
 pytest_plugins = ["pytester"]
 
@@ -26,10 +26,7 @@ KEY = "sk-test-plugin-" + os.urandom(12).hex()
 @pytest.fixture(autouse=True)
 def user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The inner pytest sees a user's environment: the key under KEY_ENV, none of the outer run's settings."""
-    for name in list(os.environ):
-        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv(KEY_ENV, KEY)
+    as_a_user(monkeypatch, KEY_ENV, KEY)
 
 
 @pytest.fixture(scope="module")
