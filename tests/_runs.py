@@ -53,6 +53,9 @@ KEY = "sk-runs-" + os.urandom(8).hex()
 _DONE = ".done"
 # The environment this session started with: a maker runs in a background thread while tests change os.environ.
 STARTING_ENV = dict(os.environ)
+# Where a run in a user's environment (clean_env) keeps its draws. pytester moves HOME, so the in-process runs are
+# pointed here (certify) to read what the shared runs drew.
+USER_DRAWS = Path(STARTING_ENV.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "oai-conformance" / "draws"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -65,9 +68,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def as_a_user(monkeypatch: pytest.MonkeyPatch, key_env: str, key: str) -> None:
     """This process's environment made a user's, for the pytest runs a test starts (pytester): the key under
-    `key_env`, none of this suite's settings, none of the outer run's xdist or addopts."""
+    `key_env`, none of this suite's settings, none of the outer run's xdist (pytester clears its addopts)."""
     for name in list(os.environ):
-        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "OPENAI_API_KEY")):
+        if name.startswith(("OAI_CONFORMANCE_", "PYTEST_XDIST", "OPENAI_API_KEY")):
             monkeypatch.delenv(name)
     monkeypatch.setenv(key_env, key)
 
@@ -367,7 +370,8 @@ def certify(
     with briefly_serve(ServerConfig(api_key=KEY, faults=faults)) as server:
         pytester.runpytest_inprocess(
             *cases_args(report_dir, *paths), "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV,
-            "--oai-allow-costly", *extra,  # the reference server costs nothing: every family is judged
+            "--oai-allow-costly",  # the reference server costs nothing: every family is judged
+            "--oai-draws", str(USER_DRAWS), *extra,
             plugins=plugins,
         )  # fmt: skip
     return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))

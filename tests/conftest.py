@@ -46,6 +46,22 @@ def suite_imported() -> None:
             importlib.import_module(module.name)
 
 
+# What a pytest start costs with schemathesis' and hypothesis' pytest plugins: ~1.2 CPU-s, against ~0.35 without
+# (schemathesis' imports itself whole, hypothesis' imports hypothesis). The suite calls both as libraries and needs
+# neither plugin, as a user who installs it without the `generated` extra has neither; so the runs of pytester go
+# without them, but for the tests marked `engine_plugins` (a user's own tests beside the suite), which show the
+# suite's plugin working beside them.
+WITHOUT_ENGINE_PLUGINS = "-p no:schemathesis -p no:hypothesispytest"
+
+
+@pytest.fixture(autouse=True)
+def pytester_without_engine_plugins(request: pytest.FixtureRequest) -> None:
+    if "pytester" not in request.fixturenames or request.node.get_closest_marker("engine_plugins"):
+        return
+    request.getfixturevalue("pytester")  # first: it clears PYTEST_ADDOPTS when it is made
+    request.getfixturevalue("monkeypatch").setenv("PYTEST_ADDOPTS", WITHOUT_ENGINE_PLUGINS)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that read a shared run go last (the order is otherwise kept): the session's other tests run while
     the runs are made in the background, instead of waiting for them at its start (~15 s of a serial session)."""

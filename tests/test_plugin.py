@@ -55,6 +55,7 @@ def output(result: pytest.RunResult) -> str:
 # --- a user's own tests -------------------------------------------------------------------------------------
 
 
+@pytest.mark.engine_plugins
 def test_user_test_with_the_fixtures(pytester: pytest.Pytester, server: RunningServer):
     pytester.makepyfile(test_mine=f"""
         def test_target(oai_target):
@@ -76,6 +77,7 @@ def test_user_test_with_the_fixtures(pytester: pytest.Pytester, server: RunningS
     """)
     result = pytester.runpytest_subprocess(*target_args(server))
     result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["plugins:*hypothesis-*schemathesis-*"])  # beside both (engine_plugins)
 
 
 def test_plugin_is_inert_for_unrelated_tests(pytester: pytest.Pytester):
@@ -85,6 +87,8 @@ def test_plugin_is_inert_for_unrelated_tests(pytester: pytest.Pytester):
     """)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("plugins:*hypothesis-*")  # pytester's runs go without it (tests/conftest.py)
+    result.stdout.fnmatch_lines(["plugins:*oai-conformance-*"])
     assert "= oai-conformance =" not in result.stdout.str()  # no summary section
     assert not (pytester.path / "reports").exists()
     assert not list(pytester.path.rglob("results.json"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.reference import FAULTS
-from tests._runs import CliRun, SharedRuns, assert_caught, certify, slug, statuses
+from tests._runs import CliRun, SharedRuns, after, assert_caught, certify, slug, statuses
 
 pytest_plugins = ["pytester"]
 
@@ -100,13 +100,13 @@ CAUGHT = {
 # Faults are deterministic: a retried 500 is a 500 again, after a back-off that only slows the test.
 CHEAP = ("--oai-retries", "0")
 # The generated case declares every generated.* id in each of its rounds (operation and mode), and these faults
-# touch only some (see `oai-conformance serve --list-faults`): fault -> (-k of the rounds, examples per round).
-# Every invalid chat or embeddings request is answered 200, every valid answer lacks its list: two examples meet
-# them; a 500 needs a message whose content is a list of parts, which five examples of the fixed seed draw.
+# touch only some (see `oai-conformance serve --list-faults`): fault -> -k of the rounds. Every invalid chat or
+# embeddings request is answered 200, every valid answer lacks its list, and a 500 answers a message whose content is
+# a list of parts. The rounds draw what the default run draws (the same seed and budget; certify reads its draws).
 SELECT = {
-    "accept-anything": ("negative and (chat or embeddings)", "2"),
-    "missing-field": ("positive and (chat or embeddings)", "2"),
-    "server-error-sometimes": ("chat", "5"),
+    "accept-anything": "negative and (chat or embeddings)",
+    "missing-field": "positive and (chat or embeddings)",
+    "server-error-sometimes": "chat",
 }
 
 
@@ -114,12 +114,11 @@ def caught(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared_ru
     """The results of CAUGHT[fault]'s case file against a server with `fault`, run in process: only the cases that
     declare one of its rules (and SELECT's rounds). Made once per session: test_generated_phase reads them too."""
     cases, rules = CAUGHT[fault]
-    extra = CHEAP
-    if fault in SELECT:
-        rounds, examples = SELECT[fault]
-        extra = (*CHEAP, "-k", rounds, "--oai-examples", examples)
+    extra = (*CHEAP, "-k", SELECT[fault]) if fault in SELECT else CHEAP
 
     def make(folder):
+        if fault in SELECT:
+            after("default_run")  # which draws the rounds' requests
         certify(pytester, monkeypatch, frozenset({fault}), cases, *extra, only=rules, report_dir=folder / "reports")
 
     folder = shared_runs.folder(slug("fault", fault, cases, *extra), make)
