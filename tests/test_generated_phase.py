@@ -12,7 +12,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance.client import Client
-from conformance.generation import GenerationSettings, draw_requests, multipart_fields, operations, send_all
+from conformance.generation import (
+    GenerationSettings,
+    draw_requests,
+    multipart_fields,
+    on_a_roomy_stack,
+    operations,
+    send_all,
+)
 from conformance.provision import FOUND, NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.requirements import feature_claimed
@@ -243,3 +250,12 @@ def test_an_unreadable_upstream_stops_the_run_before_any_request(tmp_path):
     assert proc.stderr.strip().splitlines() == [f"oai-conformance: error: --upstream: cannot read {missing}: "
                                                 "No such file or directory"]  # fmt: skip
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_roomy_stack_is_only_a_call():
+    """What the drawing runs in (generation.on_a_roomy_stack; benchmarks/drawing.py shows what it saves and that it
+    draws the same): the function's answer, or its exception, as a plain call gives them."""
+    assert on_a_roomy_stack(divmod, 7, 2) == (3, 1)
+    assert on_a_roomy_stack(lambda: on_a_roomy_stack(len, "abc")) == 3
+    with pytest.raises(ZeroDivisionError):
+        on_a_roomy_stack(divmod, 1, 0)
