@@ -294,13 +294,20 @@ def after(name: str) -> None:
         _SESSION_RUNS.folder(name, MAKERS[name])
 
 
-def shared_run(read: Callable[[Path], T]) -> Callable[[Callable[[Path], object]], Any]:
+# The shared runs that start before the others, whichever test reads them first: the long chains of steps, so that
+# the rest of the session overlaps them instead of waiting for them at its end.
+FIRST: list[str] = []
+
+
+def shared_run(read: Callable[[Path], T], first: bool = False) -> Callable[[Callable[[Path], object]], Any]:
     """Declares a shared run: the decorated `maker(folder)` fills the folder; it becomes a session fixture of the
-    same name, which returns `read(folder)`. See the module doc for what a maker may do."""
+    same name, which returns `read(folder)`. See the module doc for what a maker may do. `first`: see FIRST."""
 
     def declare(maker: Callable[[Path], object]) -> Any:
         name = maker.__name__
         MAKERS[name] = maker
+        if first:
+            FIRST.append(name)
 
         def fixture(shared_runs: SharedRuns) -> T:
             return read(shared_runs.folder(name, maker))

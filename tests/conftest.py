@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._runs import MAKERS, CliRun, SharedRuns, clean_env, cli_run, join_stopping, serving, shared_run
+from tests._runs import FIRST, MAKERS, CliRun, SharedRuns, clean_env, cli_run, join_stopping, serving, shared_run
 
 SHARED_KEY_ENV = "OAI_SHARED_RUN_KEY"
 
@@ -81,15 +81,15 @@ def shared_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="session", autouse=True)
 def start_shared_runs(request: pytest.FixtureRequest, shared_runs: SharedRuns) -> None:
-    """Starts the shared runs that the selected tests read, in the order they first need them (an xdist worker
-    starts those of every test; the other workers find them made)."""
-    for item in request.session.items:
-        for name in item.fixturenames:
-            if name in MAKERS:
-                shared_runs.start(name, MAKERS[name])
+    """Starts the shared runs that the selected tests read, those declared `first` first, the others in the order
+    the tests need them (an xdist worker starts those of every test; the other workers find them made)."""
+    needed = list(dict.fromkeys(name for item in request.session.items for name in item.fixturenames
+                                if name in MAKERS))  # fmt: skip
+    for name in sorted(needed, key=lambda name: name not in FIRST):
+        shared_runs.start(name, MAKERS[name])
 
 
-@shared_run(read=CliRun.read)
+@shared_run(read=CliRun.read, first=True)
 def default_run(cwd: Path) -> None:
     """`oai-conformance run --report-dir out` with nothing else: every bundled case against the bundled reference
     server, as a user's first command. Read its exit code, output and reports (out/); write nothing there."""

@@ -91,7 +91,8 @@ def test_an_object_the_server_will_not_make_is_a_reason_not_a_failure(tmp_path):
         ("missing-field", "generated.valid.answered"),
     ],
 )
-def test_a_broken_server_is_caught(pytester, monkeypatch, shared_runs, fault, rule):
+def test_a_broken_server_is_caught(pytester, monkeypatch, shared_runs, default_run, fault, rule):
+    """(default_run: its draws are the rounds'; a test that reads a shared run goes last, when it is made.)"""
     assert CAUGHT[fault] == (GENERATED, [rule])
     results = caught(pytester, monkeypatch, shared_runs, fault)  # the run test_violating_servers.py reads too
     assert generated(results)[rule] == "fail", generated(results)

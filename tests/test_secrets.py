@@ -84,7 +84,7 @@ class KeyedRun:
         return cls(CliRun.read(cwd), given["key"], given["token"], given["admin_key"])
 
 
-@shared_run(read=KeyedRun.read)
+@shared_run(read=KeyedRun.read, first=True)  # the wheel's run reads its draws
 def keyed_run(cwd: Path) -> None:
     """Every case against the faulty server, with the key and the header in the environment: one subprocess run
     per session, which the tests below read. One example per round of the generated phase: each round sends the

@@ -85,7 +85,7 @@ def pytest_unconfigure(config):
 """
 
 
-@shared_run(read=Installed.read)
+@shared_run(read=Installed.read, first=True)  # build, two installs, three commands: the session's longest
 def installed_wheel(folder: Path) -> None:
     """Build the wheel into dist/, install it into a fresh venv/, and from elsewhere/ (outside the checkout) ask
     where the package lives, certify the reference server and list the schemas; each step's command and output go
