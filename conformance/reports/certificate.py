@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -718,10 +718,21 @@ _MD_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"}
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
+# The two filters below read only the text, which is mostly the catalogue's (descriptions, sources): a process that
+# writes several certificates (certify's matrix, a test session's runs) renders each text once.
 def _md(text: Any) -> str:
+    return _md_text(str(text))
+
+
+def _code(text: Any) -> markupsafe.Markup:
+    return _code_text(str(text))
+
+
+@lru_cache(maxsize=16384)
+def _md_text(text: str) -> str:
     """Inline Markdown text: one line, no raw HTML, no table breaks. Code spans show their text literally, so
     only their `|` (a table break even there) is escaped."""
-    text = re.sub(r"\s*\n\s*", " ", printable(str(text)))
+    text = re.sub(r"\s*\n\s*", " ", printable(text))
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
         out.append(text[last : match.start()].translate(_MD_ESCAPES))
@@ -731,9 +742,10 @@ def _md(text: Any) -> str:
     return "".join(out)
 
 
-def _code(text: Any) -> markupsafe.Markup:
+@lru_cache(maxsize=16384)
+def _code_text(text: str) -> markupsafe.Markup:
     """HTML text with its Markdown code spans (`like this`) as <code>, everything else escaped."""
-    text = printable(str(text))
+    text = printable(text)
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
         out.append(markupsafe.escape(text[last : match.start()]))
