@@ -463,11 +463,11 @@ def _call(function: Callable[..., T], args: tuple[Any, ...]) -> T:
     return function(*args)
 
 
-# CPython before 3.13 keeps no spare chunk of its frame stack (python/cpython#142183): when the frame that opened a
-# chunk returns, the chunk goes back to the system, and the next call past that depth maps a new one. Hypothesis'
-# deep recursion goes back and forth across such an edge tens of thousands of times a draw, which cost ~13% of a
-# draw's CPU (all its system time: mmap, munmap and their page faults). A frame with room for 40,000 locals opens a
-# chunk whose rest holds any draw's frames.
+# CPython 3.11 and 3.12 (and 3.13 before its fix) keep no spare chunk of the frame stack (python/cpython#142183):
+# when the frame that opened a chunk returns, the chunk goes back to the system, and the next call past that depth
+# maps a new one. Hypothesis' deep recursion goes back and forth across such an edge tens of thousands of times a
+# draw: ~18% of a draw's CPU (benchmarks/drawing.py), all its system time (mmap, munmap, their page faults). A frame
+# with room for 40,000 locals opens a chunk whose rest holds any draw's frames.
 _ROOMY_FRAME = types.FunctionType(
     _call.__code__.replace(
         co_varnames=_call.__code__.co_varnames + tuple(f"_{i}" for i in range(40_000)),
