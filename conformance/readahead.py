@@ -65,6 +65,9 @@ class ReadAhead:
         self.items: list[pytest.Item] = []
         self.position: dict[pytest.Item, int] = {}
         self.futures: dict[pytest.Item, Future[object]] = {}
+        # The bodies started and not yet ended (at most `width`): what `running` counts. `futures` also holds the
+        # ended bodies that wait for their item's turn, up to LOOKAHEAD, too many to ask each at every top-up.
+        self.in_flight: set[Future[object]] = set()
         self.current: int | None = None  # the position of the item pytest is running
         self.session: pytest.Session | None = None
         self.started = 0  # bodies started ahead of their turn
@@ -101,10 +104,11 @@ class ReadAhead:
         item is reached. An item `prepare` declines runs in its turn, with others beside it. Main thread only."""
         if self.current is None or self.session is None or self.width == 1:
             return
+        running = self.running()
         for item in self.items[self.current : self.current + LOOKAHEAD]:
             if self.session.shouldstop or self.session.shouldfail:
                 return
-            if self.width is not None and self.running() >= self.width:
+            if self.width is not None and running >= self.width:
                 return
             if item in self.futures:
                 continue
@@ -118,15 +122,19 @@ class ReadAhead:
                 if self.width == 1:
                     return  # one at a time: every item runs in its turn, as without this plugin
             self.start(item, body)
+            running += 1
 
     def running(self) -> int:
-        return sum(1 for future in self.futures.values() if not future.done())
+        """How many bodies are in flight now (main thread only)."""
+        self.in_flight = {future for future in self.in_flight if not future.done()}
+        return len(self.in_flight)
 
     def start(self, item: pytest.Item, body: Callable[[], object]) -> None:
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.width or 1, thread_name_prefix="oai-case")
         future = self.pool.submit(_pooled, body)
         self.futures[item] = future
+        self.in_flight.add(future)
         self.started += 1
         self.widest = max(self.widest, self.running())
         item.runtest = lambda: self.await_body(future)  # type: ignore[method-assign]
@@ -140,6 +148,7 @@ class ReadAhead:
             assert self.pool is not None
             future = self.pool.submit(_pooled, call)
             self.futures[item] = future
+            self.in_flight.add(future)
             self.await_body(future)
 
         item.runtest = runtest  # type: ignore[method-assign]
@@ -147,7 +156,8 @@ class ReadAhead:
     def await_body(self, future: Future[object]) -> None:
         """The call phase of an item: wait for its body, starting more bodies as others end."""
         while not future.done():
-            wait([future, *(f for f in self.futures.values() if not f.done())], return_when=FIRST_COMPLETED)
+            wait([future, *self.in_flight], return_when=FIRST_COMPLETED)
+            self.running()  # drops the bodies that ended, whether or not top_up starts more
             self.top_up()
         future.result()  # its exception (a failed assert, pytest.skip) is raised here, as in a serial run
 
@@ -160,6 +170,7 @@ class ReadAhead:
         for item in self.futures:
             item.__dict__.pop("runtest", None)
         self.futures.clear()
+        self.in_flight.clear()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.started:
