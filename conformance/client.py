@@ -135,12 +135,15 @@ class TokenUsage:
     total_tokens: int = 0
     endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
     units: dict[str, float] = field(default_factory=dict)  # what media spent besides tokens (conformance.spend)
+    # The endpoints counted since the last `changed()`: a run takes what each case spent from a few of ~200.
+    _changed: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def sent(self, endpoint: str, attempts: int) -> None:
         self.requests += attempts
         self._at(endpoint)["requests"] += attempts
 
     def _at(self, endpoint: str) -> dict[str, int]:
+        self._changed.add(endpoint)
         return self.endpoints.setdefault(endpoint, dict.fromkeys(COUNTS, 0))
 
     def add(self, usage: Mapping[str, Any], endpoint: str = "") -> None:
@@ -176,6 +179,12 @@ class TokenUsage:
     def to_json(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in COUNTS},
                 "endpoints": {e: dict(c) for e, c in self.endpoints.items()}, "units": dict(self.units)}  # fmt: skip
+
+    def changed(self) -> dict[str, Any]:
+        """`to_json()` with only the endpoints counted since the last call."""
+        changed, self._changed = self._changed, set()
+        return {**{name: getattr(self, name) for name in COUNTS},
+                "endpoints": {e: dict(self.endpoints[e]) for e in changed}, "units": dict(self.units)}  # fmt: skip
 
 
 def _admin_key(settings: ClientSettings) -> str | None:
@@ -301,10 +310,11 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(base_url={self._base_url!r})"
 
-    def usage_now(self) -> dict[str, Any]:
-        """What the run has spent so far (`usage.to_json()`), read whole while other threads send."""
+    def usage_changed(self) -> dict[str, Any]:
+        """What the run has spent so far, with only the endpoints counted since the last call (`usage.changed()`),
+        read whole while other threads send."""
         with self._recording:
-            return self.usage.to_json()
+            return self.usage.changed()
 
     @property
     def settings(self) -> ClientSettings:

@@ -726,9 +726,9 @@ _USAGE_SEEN = pytest.StashKey[dict]()
 
 def _usage_delta(item: pytest.Item, client: Client) -> dict[str, Any]:
     """What the client spent since the last test: the totals and each endpoint's counts."""
-    now = client.usage_now()
+    now = client.usage_changed()  # the endpoints counted since the last test; the others spent nothing since
     seen = item.config.stash.get(_USAGE_SEEN, {})
-    item.config.stash[_USAGE_SEEN] = now
+    item.config.stash[_USAGE_SEEN] = {**now, "endpoints": {**seen.get("endpoints", {}), **now["endpoints"]}}
 
     def minus(mine: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
         return {k: minus(v, before.get(k, {})) if isinstance(v, dict) else v - before.get(k, 0)

@@ -723,3 +723,18 @@ def test_usage_add_never_fails_and_never_goes_negative(raw: dict[str, Any]) -> N
     usage.add(raw, "POST /chat/completions")
     counts = [usage.to_json(), *usage.to_json()["endpoints"].values()]
     assert all(isinstance(v, int) and v >= 0 for c in counts for k, v in c.items() if k not in ("endpoints", "units"))
+
+
+def test_usage_changed_names_only_the_endpoints_counted_since_the_last_call():
+    usage = TokenUsage()
+    usage.sent("POST /chat/completions", 1)
+    usage.add({"prompt_tokens": 3, "completion_tokens": 2}, "POST /chat/completions")
+    usage.sent("GET /models", 2)
+    first = usage.changed()
+    assert first == usage.to_json()  # everything was counted since the start
+    usage.sent("GET /models", 1)
+    second = usage.changed()
+    assert second["endpoints"] == {"GET /models": {**usage.to_json()["endpoints"]["GET /models"]}}
+    assert {k: v for k, v in second.items() if k != "endpoints"} == {
+        k: v for k, v in usage.to_json().items() if k != "endpoints"}  # fmt: skip
+    assert usage.changed()["endpoints"] == {}
