@@ -133,7 +133,7 @@ class Ledger:
                     self.entries.setdefault(ident, Entry(kind, ident, f"{_home(path)}/{ident}"))
             elif response.status < 300 or response.status == 404:
                 # A 404: someone else (the case itself, an expiry) ended it already.
-                for entry in list(self.entries.values()):
+                for entry in self._under(path):
                     if response.status < 300 and (made := _became(entry, method, path)):
                         # Even when the entry had ended: a server that completes a cancelled upload made a File.
                         entry.deleted = True
@@ -143,6 +143,12 @@ class Ledger:
                         entry.deleted = True
             if 200 <= response.status < 300:
                 self._learn(response.json)
+
+    def _under(self, path: str) -> list[Entry]:
+        """The entries a request to `path` may end or turn into another: those at `path` or above it. Each is found
+        by its id, the last part of its own path (not by asking every entry the run made, at every answer)."""
+        found = (self.entries.get(part) for part in dict.fromkeys(path.split("/")) if part)
+        return [entry for entry in found if entry is not None and f"{path}/".startswith(f"{entry.path}/")]
 
     def _learn(self, body: Any) -> None:
         """What an answer says about the run's objects (itself, or the items of a list): a batch seen finished
