@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -177,14 +177,16 @@ class TokenUsage:
             counts[unit] = counts.get(unit, 0) + amount
 
     def to_json(self) -> dict[str, Any]:
-        return {**{name: getattr(self, name) for name in COUNTS},
-                "endpoints": {e: dict(c) for e, c in self.endpoints.items()}, "units": dict(self.units)}  # fmt: skip
+        return self._json(self.endpoints)
 
     def changed(self) -> dict[str, Any]:
         """`to_json()` with only the endpoints counted since the last call."""
         changed, self._changed = self._changed, set()
+        return self._json(changed)
+
+    def _json(self, endpoints: Iterable[str]) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in COUNTS},
-                "endpoints": {e: dict(self.endpoints[e]) for e in changed}, "units": dict(self.units)}  # fmt: skip
+                "endpoints": {e: dict(self.endpoints[e]) for e in endpoints}, "units": dict(self.units)}  # fmt: skip
 
 
 def _admin_key(settings: ClientSettings) -> str | None:
