@@ -11,6 +11,7 @@ never stored on the client, so no repr, log line or exception message can carry 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import threading
@@ -189,6 +190,14 @@ class TokenUsage:
                 "endpoints": {e: dict(self.endpoints[e]) for e in endpoints}, "units": dict(self.units)}  # fmt: skip
 
 
+@functools.cache
+def _tls_context() -> Any:
+    """httpx's default TLS verification (certifi's roots, or SSL_CERT_FILE/SSL_CERT_DIR), made once per process:
+    loading the roots costs ~15 ms, and a run makes a client per target and session (a pytest plugin's in-process
+    runs, many). An SSLContext is safe to share between clients and threads."""
+    return httpx.create_ssl_context()
+
+
 def _admin_key(settings: ClientSettings) -> str | None:
     admin = getattr(settings, "admin_key", None)
     return admin() if callable(admin) else None
@@ -288,6 +297,7 @@ class Client:
         self.ledger = Ledger(urlsplit(self._base_url).path)
         self._http = httpx.Client(
             transport=transport,
+            verify=_tls_context(),
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout,
                 read=settings.read_timeout,

@@ -30,7 +30,7 @@ def generated_phase_engine() -> None:
     wanted = {"POST /chat/completions", "POST /files"}
     for op in (op for op in operations() if op.label in wanted):
         for mode in op.modes():
-            draw_requests(op, mode, GenerationSettings(examples=3), shape=lambda body: body)
+            draw_requests(op, mode, GenerationSettings(examples=1), shape=lambda body: body)
 
 
 @pytest.fixture(scope="session", autouse=True)

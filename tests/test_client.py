@@ -738,3 +738,16 @@ def test_usage_changed_names_only_the_endpoints_counted_since_the_last_call():
     assert {k: v for k, v in second.items() if k != "endpoints"} == {
         k: v for k, v in usage.to_json().items() if k != "endpoints"}  # fmt: skip
     assert usage.changed()["endpoints"] == {}
+
+
+def test_clients_share_one_tls_context_and_it_verifies():
+    """The roots are loaded once per process (~15 ms a client otherwise), and the one context still verifies
+    the server's certificate and its name, as httpx's default does."""
+    import ssl
+
+    from conformance.target import Target
+
+    first, second = (Client(Target(base_url="https://127.0.0.1:9/v1")) for _ in range(2))
+    contexts = [client._http._transport._pool._ssl_context for client in (first, second)]  # type: ignore[attr-defined]
+    assert contexts[0] is contexts[1]
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname

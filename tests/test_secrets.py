@@ -88,12 +88,14 @@ class KeyedRun:
 def keyed_run(cwd: Path) -> None:
     """Every case against the faulty server, with the key and the header in the environment: one subprocess run
     per session, which the tests below read. One example per round of the generated phase: each round sends the
-    key and, failing, writes its evidence as the others would."""
+    key and, failing, writes its evidence as the others would. The costly features too: their uploads and jobs
+    carry the key as well, and the wheel's run (tests/test_wheel.py) finds every draw of its own kept here."""
     (cwd / "secrets.json").write_text(
         json.dumps({"key": KEY, "token": GATEWAY_TOKEN, "admin_key": ADMIN_KEY}), encoding="utf-8"
     )
     with serving(*sorted(FAULTS), key_env=KEY_ENV, key=KEY, admin_key_env=ADMIN_KEY_ENV, admin_key=ADMIN_KEY) as url:
         cli_run(cwd, "--base-url", url, "--api-key-env", KEY_ENV, "--admin-key-env", ADMIN_KEY_ENV, "--examples", "1",
+                "--allow-costly",
                 env=clean_env(**{KEY_ENV: KEY, ADMIN_KEY_ENV: ADMIN_KEY, "OAI_CONFORMANCE_HEADERS": HEADER}))
 
 
