@@ -86,6 +86,9 @@ class DrawCache:
         keys = {"method", "path", "body", "query", "files"}
         return decoded if all(isinstance(r, dict) and r.keys() == keys for r in decoded) else None
 
+    def has(self, digest: str) -> bool:
+        return (self.folder / f"{digest}.json").is_file()
+
     def put(self, digest: str, records: list[dict[str, Any]]) -> None:
         """Keep a draw; a folder that cannot be written only means the next run draws again."""
         written: Path | None = None

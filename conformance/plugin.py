@@ -583,6 +583,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the draws of the generated phase: a case module's `oai_draw_ahead(items, target, generation)` is given
+    its items in their order. Not in an xdist worker, which runs only the items it is sent."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return
+    by_module: dict[Any, list[pytest.Item]] = {}
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if _bundled(item) and hasattr(module, "oai_draw_ahead"):
+            by_module.setdefault(module, []).append(item)
+    if not by_module:
+        return
+    from conformance.exceptions import ConfigError
+    from conformance.generation import generation_settings
+
+    try:
+        target = session_target(session.config)
+        generation = generation_settings(
+            **{name: session.config.getoption(f"oai_{name}", None) for name in ("examples", "seed", "draws")}
+        )
+    except ConfigError:
+        return  # the session's fixtures stop it with the message
+    for module, items in by_module.items():
+        module.oai_draw_ahead(items, target, generation)
+
+
 def _turn(item: pytest.Item) -> int:
     """When a conformance case runs (items sort stably by it): first the cases that run `alone`, with nothing else
     in flight, while there is nothing else yet; then the hand-written cases, whose waits for jobs (polls, webhook

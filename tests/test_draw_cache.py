@@ -136,3 +136,24 @@ def test_a_draw_made_apart_is_the_draw_made_here(monkeypatch):
     finally:
         generation.stop_drawing_apart()
     assert generation._pool is None
+
+
+def test_a_draw_started_ahead_is_the_one_its_case_takes(tmp_path):
+    """`draw_ahead` starts in a drawing process what `draw_requests` with the same arguments will ask for; the case
+    takes that draw (the same requests as drawing it then), keeps it, and a draw that is kept is not started."""
+    operation, mode = OPERATIONS["POST /chat/completions"], "positive"
+    settings = generation_settings(examples="3", draws=str(tmp_path))
+    arguments = {"shape": functools.partial(shape, operation, mode, model="gpt-4o-mini"), "path_parameters": None,
+                 "shaped_by": {"model": "gpt-4o-mini"}}  # fmt: skip
+    fresh = draw_requests(operation, mode, generation_settings(examples="3", draws="off"),
+                          shape=lambda body: shape(operation, mode, body, model="gpt-4o-mini"))  # fmt: skip
+    try:
+        generation.draw_ahead(operation, mode, settings, **arguments)
+        (started,) = generation._AHEAD.values()
+        assert draw_requests(operation, mode, settings, **arguments) == fresh
+        assert started.done() and not generation._AHEAD, "the case took the draw started ahead"
+        assert len(list(tmp_path.glob("*.json"))) == 1, "and kept it"
+        generation.draw_ahead(operation, mode, settings, **arguments)
+        assert not generation._AHEAD, "a kept draw is read, not drawn again"
+    finally:
+        generation.stop_drawing_apart()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conformance.cli import cases_args
 from conformance.client import Client
 from conformance.generation import (
     GenerationSettings,
@@ -24,7 +25,7 @@ from conformance.provision import FOUND, NotProvided, provide
 from conformance.reference import ServerConfig, serve
 from conformance.requirements import feature_claimed
 from conformance.target import load_target
-from tests._runs import CliRun, certify, cli, statuses
+from tests._runs import KEY, KEY_ENV, CliRun, briefly_serve, certify, cli, statuses
 from tests.test_violating_servers import CAUGHT, COMPLETION, GENERATED, caught
 
 pytest_plugins = ["pytester"]
@@ -260,3 +261,43 @@ def test_a_roomy_stack_is_only_a_call():
     assert on_a_roomy_stack(lambda: on_a_roomy_stack(len, "abc")) == 3
     with pytest.raises(ZeroDivisionError):
         on_a_roomy_stack(divmod, 1, 0)
+
+
+class _AheadSeen:
+    """An in-process plugin of the inner run: the draws started ahead as its collection ended (after the suite's
+    plugin, which starts them), and those left when its session ended."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.left: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from conformance import generation
+
+        self.started = list(generation._AHEAD)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        from conformance import generation
+
+        self.left = list(generation._AHEAD)
+
+
+def test_a_run_starts_the_draws_of_its_generated_rounds_as_it_starts(pytester, monkeypatch, tmp_path):
+    """Before its first case, a run has started the draw of each generated round it will send (claimed, selected,
+    not kept yet), and each round took its own: none is left at the end."""
+    seen = _AheadSeen()
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with briefly_serve(ServerConfig(api_key=KEY)) as server:
+        pytester.runpytest_inprocess(
+            *cases_args(tmp_path / "reports", GENERATED), "--oai-base-url", server.base_url, "--oai-api-key-env",
+            KEY_ENV, "--oai-draws", str(tmp_path / "draws"), "--oai-examples", "2", "-k", "embeddings or moderations",
+            plugins=[seen],
+        )  # fmt: skip
+    results = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    assert set(generated(results).values()) == {"pass"}, generated(results)
+    # POST /embeddings and POST /moderations, each valid and invalid (neither streams)
+    assert len(seen.started) == 4, seen.started
+    assert seen.left == []
+    assert len(list((tmp_path / "draws").glob("*.json"))) == 4

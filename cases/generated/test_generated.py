@@ -9,6 +9,7 @@ with `-k generated`.
 """
 
 import functools
+from dataclasses import dataclass
 
 import pytest
 
@@ -18,6 +19,7 @@ from conformance.checks.generated import GeneratedExamples, GeneratedExchange
 from conformance.draw_cache import stand_in
 from conformance.generation import (
     Request,
+    draw_ahead,
     draw_requests,
     missing_engine,
     operations,
@@ -82,21 +84,38 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize(("operation", "mode", "streamed"), params)
 
 
-@requirement(*POSITIVE, *NEGATIVE, *ALWAYS)
-def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
+def _skip_reason(operation, mode, streamed, target, generation):
+    """Why the round sends nothing against this target, or None."""
     if reason := missing_engine():
-        pytest.skip(reason)
-    upstream = oai_generation.upstream if mode == UPSTREAM else None
+        return reason
+    upstream = generation.upstream if mode == UPSTREAM else None
     if upstream is not None and not upstream_has(operation, upstream):
-        pytest.skip(f"the upstream document has no {operation.label}")
-    mode = "positive" if mode == UPSTREAM else mode
-    if not oai_target.claims(operation.feature):
+        return f"the upstream document has no {operation.label}"
+    if not target.claims(operation.feature):
         # An administration operation without the admin key: the reason names the variable that is missing.
-        pytest.skip(oai_target.admin_unreachable(operation.feature) or not_claimed_reason(operation.feature))
+        return target.admin_unreachable(operation.feature) or not_claimed_reason(operation.feature)
     stream_feature = STREAM_FEATURE.get(operation.feature, "")
-    if streamed and not oai_target.claims(stream_feature):
-        pytest.skip(not_claimed_reason(stream_feature))
-    model = oai_target.model(MODEL_ROLE[operation.feature])
+    if streamed and not target.claims(stream_feature):
+        return not_claimed_reason(stream_feature)
+    return None
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """What the round's draw is given (`draw_requests`), and the stand-ins it names for the objects the run makes."""
+
+    mode: str  # positive or negative (an upstream round draws valid requests)
+    upstream: str | None
+    arguments: dict  # shape, path_parameters, shaped_by
+    standing_in: dict  # path parameter -> its stand-in
+    kinds_standing_in: dict  # kind of object a body names -> its stand-in
+
+
+def _drawing(operation, mode, streamed, target, generation):
+    upstream = generation.upstream if mode == UPSTREAM else None
+    mode = "positive" if mode == UPSTREAM else mode
+    stream_feature = STREAM_FEATURE.get(operation.feature, "")
+    model = target.model(MODEL_ROLE[operation.feature])
     # Valid requests name a model the server has, and the objects the run makes for them (both modes: an invalid
     # body must be refused for what it is, not for a path that names nothing); otherwise whatever was drawn. The
     # objects are drawn as stand-ins, their ids put in after: a draw that names none of this run's ids is kept, and
@@ -108,7 +127,35 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
     path_parameters = {name: model for name in operation.path_parameters if name == "model"} | standing_in
     # "off" too where the operation cannot stream: shape reads it only for the operations that can, and a draw kept
     # under one value serves every target (the bundled server's claims and a --base-url target's differ there).
-    streaming = "on" if streamed else "drawn" if stream_feature and oai_target.claims(stream_feature) else "off"
+    streaming = "on" if streamed else "drawn" if stream_feature and target.claims(stream_feature) else "off"
+    arguments = {
+        # A partial, not a lambda: it pickles, so the drawing can go to a process of its own.
+        "shape": functools.partial(
+            shape, operation, mode, model=model, stream=streaming, made=kinds_standing_in, upstream=upstream is not None
+        ),
+        "path_parameters": path_parameters if mode == "positive" else standing_in or None,
+        "shaped_by": {"model": model, "stream": streaming, "kinds": sorted(kinds_standing_in)},
+    }
+    return _Drawing(mode, upstream, arguments, standing_in, kinds_standing_in)
+
+
+def oai_draw_ahead(items, target, generation):
+    """Start the draws of this module's rounds among `items` (the session's, in their order), which the run would
+    draw as it reaches them: the plugin calls it as the session starts, so the hand-written cases overlap them."""
+    for item in items:
+        operation, mode, streamed = (item.callspec.params[name] for name in ("operation", "mode", "streamed"))
+        if mode == UPSTREAM or _skip_reason(operation, mode, streamed, target, generation):
+            continue
+        drawing = _drawing(operation, mode, streamed, target, generation)
+        draw_ahead(operation, drawing.mode, generation, **drawing.arguments)
+
+
+@requirement(*POSITIVE, *NEGATIVE, *ALWAYS)
+def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge, oai_generation):
+    if reason := _skip_reason(operation, mode, streamed, oai_target, oai_generation):
+        pytest.skip(reason)
+    drawing = _drawing(operation, mode, streamed, oai_target, oai_generation)
+    mode = drawing.mode
 
     def send(request: Request) -> GeneratedExchange:
         exchange = oai_client.request(
@@ -124,23 +171,13 @@ def test_generated(operation, mode, streamed, oai_client, oai_target, oai_judge,
             operation.error_schema,
         )
 
-    requests = draw_requests(
-        operation,
-        mode,
-        oai_generation,
-        # A partial, not a lambda: it pickles, so the drawing can go to a process of its own.
-        shape=functools.partial(
-            shape, operation, mode, model=model, stream=streaming, made=kinds_standing_in, upstream=upstream is not None
-        ),
-        path_parameters=path_parameters if mode == "positive" else standing_in or None,
-        upstream=upstream,
-        shaped_by={"model": model, "stream": streaming, "kinds": sorted(kinds_standing_in)},
-    )
+    requests = draw_requests(operation, mode, oai_generation, upstream=drawing.upstream, **drawing.arguments)
     kinds: dict[str, str] = {}  # what was made, by kind: the objects a shaped body may name (cheapen.py)
     try:
-        made = provide(created_by, oai_client, oai_target, kinds)
+        made = provide(dict(operation.created_by), oai_client, oai_target, kinds)
     except NotProvided as reason:
         pytest.skip(str(reason))
+    kinds_standing_in, standing_in = drawing.kinds_standing_in, drawing.standing_in
     assert kinds.keys() == kinds_standing_in.keys(), f"provision.ALSO_MADE is wrong: {sorted(kinds)} were made"
     made_ids = {standing_in[name]: made[name] for name in made} | {kinds_standing_in[k]: kinds[k] for k in kinds}
     requests = with_ids(requests, made_ids)
