@@ -39,7 +39,7 @@ BOUNDS = ("--answer-time-limit", f"{ANSWER_TIME_LIMIT:g}", "--read-timeout", f"{
           "--connect-timeout", f"{CONNECT_TIMEOUT:g}", "--retries", "0", "--examples", "1")  # fmt: skip
 # The longest one answer may take: read until the time limit, plus the read that notices (bytes come at most a read
 # timeout apart). A run may take its overhead (start, collection, judgement, reports; generously: the machine is
-# shared) and that much per request, shared by its workers: `Run.bound()`.
+# shared) and that much per request, shared by what it has in flight at once: `Run.bound()`.
 PER_REQUEST = ANSWER_TIME_LIMIT + READ_TIMEOUT
 OVERHEAD = 45.0
 # A run still going then has hung (or crawls): it is killed and its test fails, naming what was in flight. Below
@@ -66,7 +66,7 @@ class Run:
     peak_mb: float  # the largest RSS one process of the run was seen at (sampled every 0.1 s)
     tree_mb: float  # the largest sum of the RSS of the run's processes at one time (sampled every 0.1 s)
     out: Path
-    workers: int
+    in_flight: int  # requests at once: its workers (each runs its cases one by one), or --concurrency
 
     @property
     def output(self) -> str:
@@ -91,8 +91,9 @@ class Run:
         return [f["message"] for r in self.results["requirements"] if r["id"] == rid for f in r["failures"]]
 
     def bound(self) -> float:
-        """How long the run may take: its overhead, and each request at most PER_REQUEST, shared by the workers."""
-        return OVERHEAD + len(self.exchanges) * PER_REQUEST / self.workers
+        """How long the run may take: its overhead, and each request at most PER_REQUEST, shared by what it has in
+        flight at once."""
+        return OVERHEAD + len(self.exchanges) * PER_REQUEST / self.in_flight
 
 
 def _session_rss(session: int) -> tuple[int, int]:
@@ -126,7 +127,8 @@ def run_suite(base_url: str, out: Path, *extra: str, hard_stop: float = HARD_STO
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "conformance.cli", "run", "--base-url", base_url, "--api-key-env", KEY_ENV,
                "--report-dir", str(out / "reports"), *BOUNDS, *extra]  # fmt: skip
-    workers = int(extra[extra.index("-n") + 1]) if "-n" in extra else 1
+    given = next((name for name in ("-n", "--concurrency") if name in extra), None)
+    in_flight = int(extra[extra.index(given) + 1]) if given else 1
     with open(out / "stdout", "wb") as stdout, open(out / "stderr", "wb") as stderr:
         started = time.monotonic()
         proc = subprocess.Popen(command, cwd=out, env=env, stdout=stdout, stderr=stderr, start_new_session=True)
@@ -154,7 +156,7 @@ def run_suite(base_url: str, out: Path, *extra: str, hard_stop: float = HARD_STO
         peak_mb=peak / 2**20,
         tree_mb=tree / 2**20,
         out=out / "reports",
-        workers=workers,
+        in_flight=in_flight,
     )
 
 
@@ -193,12 +195,13 @@ def _say(run: Run, name: str) -> None:
 
 # --- the whole suite against each hostile server -------------------------------------------------------------------
 
-# The server, and what its run sends: the trickles make every answer wait for the time limit, so two workers share
-# them; the gigabyte answers are the ones that test memory with more than one process, over the whole suite (the
+# The server, and what its run sends: the trickles make every answer wait for the time limit, so eight requests in
+# flight share them (the cases read ahead, each bounded on its own: 15 s, against 50 s for two workers one by one);
+# the gigabyte answers are the ones that test memory with more than one process, over the whole suite (the
 # log of every exchange kept to the end); the HTML answers take the whole suite through every family's refusals.
 HOSTILE = {
-    "trickle": ("-n", "2", *EVERY_KIND_OF_ANSWER),
-    "trickle-headers": ("-n", "2", *EVERY_KIND_OF_ANSWER),
+    "trickle": ("--concurrency", "8", *EVERY_KIND_OF_ANSWER),
+    "trickle-headers": ("--concurrency", "8", *EVERY_KIND_OF_ANSWER),
     "gigabyte": ("-n", "2"),
     "invalid-utf8": EVERY_KIND_OF_ANSWER,
     "deep": EVERY_KIND_OF_ANSWER,
