@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from conformance import draw_cache
+from conformance import draw_cache, schemas
 from conformance.schemas import SCHEMAS_DIR
 
 R = TypeVar("R")
@@ -383,7 +383,9 @@ def _drawing_pool() -> ProcessPoolExecutor | None:
     with _pool_lock:
         if _pool is None:
             try:
-                _pool = ProcessPoolExecutor(DRAWING_PROCESSES, mp_context=multiprocessing.get_context("spawn"))
+                # The run's process checks the schema files; its drawing processes only read them.
+                _pool = ProcessPoolExecutor(DRAWING_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=schemas.checked_elsewhere)  # fmt: skip
             except (OSError, ValueError):
                 return None
         return _pool

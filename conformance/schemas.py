@@ -214,6 +214,16 @@ def _schema_error(name: str, error: ValidationError) -> SchemaError:
     )
 
 
+_checked_elsewhere = False
+
+
+def checked_elsewhere() -> None:
+    """This process loads the schema files without checking them against the meta-schema: the process that started
+    it checks them (a run's drawing processes; call before the first load)."""
+    global _checked_elsewhere
+    _checked_elsewhere = True
+
+
 @functools.cache
 def _documents() -> dict[str, dict[str, Any]]:
     directory = SCHEMAS_DIR
@@ -227,7 +237,7 @@ def _documents() -> dict[str, dict[str, Any]]:
     for path, text in texts.items():
         digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
     marker = cache_folder("checked-schemas") / digest.hexdigest()
-    checked = marker.exists()
+    checked = _checked_elsewhere or marker.exists()
     documents = {path.name.removesuffix(".json"): _load(path, text, check=not checked) for path, text in texts.items()}
     if not checked:
         with contextlib.suppress(OSError):  # an unwritable cache only means checking again next time

@@ -859,6 +859,31 @@ def test_files_checked_once_are_not_checked_again_until_one_changes(
         schemas.names()  # and a broken one is never marked
 
 
+def test_a_process_whose_starter_checks_the_files_does_not_check_them(
+    schemas_dir: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's drawing processes (`generation`'s pool starts each with `schemas.checked_elsewhere`) read the files
+    the run's process checked, and mark nothing: a broken file is still the run's ConfigError."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setattr(schemas, "_checked_elsewhere", False)
+    checked: list[object] = []
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema: checked.append(schema)))  # fmt: skip
+    schema_file(schemas_dir, "x.json", good("x.json"))
+    schemas.checked_elsewhere()
+    assert schemas.names() == ["x"] and checked == []
+    monkeypatch.setattr(schemas, "_checked_elsewhere", False)
+    clear_caches()
+    assert schemas.names() == ["x"] and len(checked) == 1, "not marked by the process that did not check"
+    from conformance import generation
+
+    assert generation._drawing_pool() is not None
+    try:
+        assert generation._pool is not None and generation._pool._initializer is schemas.checked_elsewhere
+    finally:
+        generation.stop_drawing_apart()
+
+
 def test_a_missing_folder_is_a_config_error(schemas_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(schemas, "SCHEMAS_DIR", schemas_dir / "nowhere")
     with pytest.raises(ConfigError, match="does not exist"):
