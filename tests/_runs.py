@@ -378,7 +378,9 @@ def certify(
         pytester.runpytest_inprocess(
             *cases_args(report_dir, *paths), "--oai-base-url", server.base_url, "--oai-api-key-env", KEY_ENV,
             "--oai-allow-costly",  # the reference server costs nothing: every family is judged
-            "--oai-draws", str(USER_DRAWS), *extra,
+            "--oai-draws", str(USER_DRAWS),
+            # as `oai-conformance run` leaves them out (cli.py): each costs every in-process run its set-up
+            "-p", "no:benchmark", "-p", "no:anyio", "-p", "no:unraisableexception", *extra,
             plugins=plugins,
         )  # fmt: skip
     return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
