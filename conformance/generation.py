@@ -328,10 +328,11 @@ def draw_requests(
     if records is not None:
         drawn = [Request(**record) for record in records]
     else:
-        ahead = _AHEAD.pop(digest, None) if digest else None
-        apart = _result(ahead) if ahead is not None else None
-        if apart is None and not upstream:
-            apart = _drawn_apart(operation, mode, settings, shape, path_parameters)
+        # Started ahead, else started now in a drawing process (when the shape pickles), else drawn here.
+        started = _AHEAD.pop(digest, None) if digest else None
+        if started is None and not upstream:
+            started = _start_apart(operation, mode, settings, shape, path_parameters)
+        apart = _result(started) if started is not None else None
         if apart is not None:
             drawn = apart
         else:
@@ -355,18 +356,18 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _drawn_apart(
+def _start_apart(
     operation: Operation,
     mode: Mode,
     settings: GenerationSettings,
     shape: Callable[[Any], Any],
     path_parameters: dict[str, str] | None,
-) -> list[Request] | None:
-    """The requests drawn in a drawing process, or None when they cannot be (then the caller draws them)."""
-    pool = _drawing_pool() if _pickles(shape) else None  # a lambda or a closure is drawn in this process
+) -> Future[list[Request]] | None:
+    """The draw, started in a drawing process; None when it cannot be (a lambda or a closure is drawn here)."""
+    pool = _drawing_pool() if _pickles(shape) else None
     if pool is None:
         return None
-    return _result(pool.submit(_draw_in_a_drawing_process, operation, mode, settings, shape, path_parameters, None))
+    return pool.submit(_draw_in_a_drawing_process, operation, mode, settings, shape, path_parameters, None)
 
 
 def _pickles(shape: Callable[[Any], Any]) -> bool:
@@ -430,12 +431,11 @@ def draw_ahead(
     if not settings.draws or shaped_by is None:
         return
     digest = _digest(operation, mode, settings, path_parameters, shaped_by)
-    if digest in _AHEAD or draw_cache.DrawCache(settings.draws).has(digest) or not _pickles(shape):
+    if digest in _AHEAD or draw_cache.DrawCache(settings.draws).has(digest):
         return
-    pool = _drawing_pool()
-    if pool is not None:
-        _AHEAD[digest] = pool.submit(_draw_in_a_drawing_process, operation, mode, settings, shape, path_parameters,
-                                     None)  # fmt: skip
+    started = _start_apart(operation, mode, settings, shape, path_parameters)
+    if started is not None:
+        _AHEAD[digest] = started
 
 
 def _result(future: Future[list[Request]]) -> list[Request] | None:

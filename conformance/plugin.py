@@ -499,20 +499,19 @@ def oai_validate() -> Callable[[str, Any], list[str]]:
 def oai_generation(request: pytest.FixtureRequest) -> GenerationSettings:
     """The generated phase's budget, seed, concurrency and response-time limit (`--oai-examples`, ...)."""
     from conformance.exceptions import ConfigError
-    from conformance.generation import generation_settings
 
     try:
-        return generation_settings(
-            examples=request.config.getoption("oai_examples", None),
-            seed=request.config.getoption("oai_seed", None),
-            response_time_limit=request.config.getoption("oai_response_time_limit", None),
-            concurrency=request.config.getoption("oai_concurrency", None),
-            upstream=request.config.getoption("oai_upstream", None),
-            draws=request.config.getoption("oai_draws", None),
-            prefix="--oai-",
-        )
+        return session_generation(request.config)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def session_generation(config: pytest.Config) -> GenerationSettings:
+    """The generated phase's settings of the options (a wrong one is a ConfigError)."""
+    from conformance.generation import generation_settings
+
+    names = ("examples", "seed", "response_time_limit", "concurrency", "upstream", "draws")
+    return generation_settings(**{name: config.getoption(f"oai_{name}", None) for name in names}, prefix="--oai-")
 
 
 _OBSERVED = pytest.StashKey[list]()
@@ -597,13 +596,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from conformance import schemas
     from conformance.exceptions import ConfigError
-    from conformance.generation import generation_settings
 
     try:
         target = session_target(session.config)
-        generation = generation_settings(
-            **{name: session.config.getoption(f"oai_{name}", None) for name in ("examples", "seed", "draws")}
-        )
+        generation = session_generation(session.config)
     except ConfigError:
         return  # the session's fixtures stop it with the message
     for module, items in by_module.items():
