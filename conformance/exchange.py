@@ -237,6 +237,11 @@ class Exchange:
             )
         return cls(request, response, redact_text(error, secrets), index, attempts, started, notes, bound)
 
+    @property
+    def ok_json(self) -> Any:
+        """The parsed body of a 200 answer; None for any other answer, no answer, or a body that is not JSON."""
+        return self.response.json if self.response is not None and self.response.status == 200 else None
+
     def to_json(self, body_limit: int = 64_000) -> dict[str, Any]:
         """A JSON-ready record for reports; bodies longer than `body_limit` bytes are cut, and say so."""
 

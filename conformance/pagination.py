@@ -41,7 +41,7 @@ def walk_pages(
         query.update({"after": after} if after else {})
         exchange = client.request("GET", path, params=query)
         pages.append(exchange)
-        body: Any = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else {}
+        body = exchange.ok_json
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or not data or body.get("has_more") is not True:
             break

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import jsonvalue
-from conformance.checks._lifecycle import Lifecycle
+from conformance.checks._lifecycle import (
+    Lifecycle,
+    Observed,
+    created_object,
+    listed_violations,
+    made_objects,
+    observed,
+    statuses_seen,
+)
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -125,17 +133,6 @@ class RunStream:
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
-def _json(exchange: Exchange) -> Any:
-    return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
-
-
-def _made(life: Lifecycle, kind: str) -> dict[str, Any]:
-    body = _json(life.created)
-    if not isinstance(body, dict) or body.get("object") != kind or not isinstance(body.get("id"), str):
-        raise NotApplicable(f"creating the {kind} failed ({received(life.created)[10:90]})")
-    return body
-
-
 def _changed(sent: dict[str, Any], got: dict[str, Any], keys: tuple[str, ...], at: Exchange) -> Iterator[Violation]:
     """A violation per key of `keys` sent whose value in `got` is not the one sent (metadata: {} is no metadata)."""
     for key in keys:
@@ -165,7 +162,7 @@ def _same(made: dict[str, Any], got: Exchange, what: str) -> Iterator[Violation]
 
 
 def _deleted(life: Lifecycle, kind: str, what: str) -> Iterator[Violation]:
-    ident = _made(life, kind)["id"]
+    ident = created_object(life, kind)["id"]
     gone = life.step("delete")
     body = _body(gone)
     yield from _on(gone, schema_violations(f"{kind}.deleted", body))
@@ -217,7 +214,7 @@ def create_echoes(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("assistants.retrieve.same")
 def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    yield from _same(_made(life, "assistant"), life.step("retrieve"), "assistant")
+    yield from _same(created_object(life, "assistant"), life.step("retrieve"), "assistant")
 
 
 @check("assistants.modify.kept")
@@ -226,7 +223,7 @@ def modify_kept(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 
 def _modified(life: Lifecycle, kind: str, keys: tuple[str, ...]) -> Iterator[Violation]:
-    made = _made(life, kind)
+    made = created_object(life, kind)
     modify = life.step("modify")
     sent = asked(modify)
     for exchange in (modify, life.step("retrieve-modified")):
@@ -246,19 +243,8 @@ def _modified(life: Lifecycle, kind: str, keys: tuple[str, ...]) -> Iterator[Vio
 
 @check("assistants.list.contains")
 def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = [_json(e) for e in (life.created, *life.all("created"))]
-    wanted = [b.get("id") for b in made if isinstance(b, dict) and isinstance(b.get("id"), str)]
-    if not wanted:
-        raise NotApplicable(f"creating the assistants failed ({received(life.created)[10:90]})")
-    listing = life.step("list")
-    yield from _on(listing, schema_violations("assistant.list", _body(listing)))
-    if missing := [i for i in wanted if i not in _listed(listing)]:
-        yield Violation(
-            f"Received: a list of {excerpt(_listed(listing), 160)}\nExpected: the assistants just made "
-            f"{excerpt(missing, 120)} among them",
-            "$.data",
-            listing.index,
-        )
+    wanted = [a["id"] for a in made_objects(life, "assistants")]
+    yield from listed_violations(life.step("list"), "assistant.list", wanted, "assistants")
 
 
 @check("assistants.delete.deleted")
@@ -268,7 +254,7 @@ def delete_deleted(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 def _objects(exchange: Exchange) -> Iterator[tuple[str, dict[str, Any]]]:
     """The objects an answer shows: itself, or a list's items."""
-    body = _json(exchange)
+    body = exchange.ok_json
     listed = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
     for n, item in enumerate(listed if isinstance(listed, list) else [body]):
         if isinstance(item, dict) and item.get("object") in ALL_KEYS:
@@ -347,7 +333,7 @@ def thread_messages(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("assistants.threads.retrieve.same")
 def thread_retrieve(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    yield from _same(_made(life, "thread"), life.step("retrieve"), "thread")
+    yield from _same(created_object(life, "thread"), life.step("retrieve"), "thread")
 
 
 @check("assistants.threads.modify.kept")
@@ -391,7 +377,7 @@ def message_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("assistants.messages.retrieve.same")
 def message_retrieve(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    yield from _same(_made(life, "thread.message"), life.step("retrieve"), "message")
+    yield from _same(created_object(life, "thread.message"), life.step("retrieve"), "message")
 
 
 @check("assistants.messages.modify.kept")
@@ -401,7 +387,7 @@ def message_modify(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("assistants.messages.delete.deleted")
 def message_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    ident = _made(life, "thread.message")["id"]
+    ident = created_object(life, "thread.message")["id"]
     gone = life.step("delete")
     body = _body(gone)
     yield from _on(gone, schema_violations("thread.message.deleted", body))
@@ -418,28 +404,16 @@ def message_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 
 def _run(life: Lifecycle) -> dict[str, Any]:
-    return _made(life, "thread.run")
+    return created_object(life, "thread.run")
 
 
-def _observed(life: Lifecycle) -> list[tuple[Exchange, dict[str, Any]]]:
+def _observed(life: Lifecycle) -> Observed:
     """Every answer that shows the run (create, polls, submit, cancel, the runs list), in the order received."""
-    ident = _run(life)["id"]
-    seen = []
-    for exchange in life.exchanges:
-        body = _json(exchange)
-        items = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else [body]
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("object") == "thread.run" and item.get("id") == ident:
-                seen.append((exchange, item))
-    return seen
+    return observed(life, "thread.run", listed=True)
 
 
 def _seen(life: Lifecycle) -> str:
-    folded: list[str] = []
-    for _, body in _observed(life):
-        if not folded or folded[-1] != body.get("status"):
-            folded.append(str(body.get("status")))
-    return " → ".join(folded) or "nothing"
+    return statuses_seen(_observed(life))
 
 
 def _last(life: Lifecycle) -> tuple[Exchange, dict[str, Any]]:
@@ -459,7 +433,7 @@ def _ended(life: Lifecycle, wanted: str) -> tuple[Exchange, dict[str, Any]]:
 
 @check("assistants.runs.create.schema")
 def run_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _json(life.created)
+    made = life.created.ok_json
     if made is None:
         raise Broken(f"{received(life.created)}\nExpected: status 200 with the run")
     sent = asked(life.created)

@@ -23,7 +23,17 @@ from typing import Any
 
 from conformance import jsonvalue
 from conformance.checks import chat, completions, embeddings, moderations, responses  # noqa: F401 (BODY_RULES)
-from conformance.checks._lifecycle import Lifecycle
+from conformance.checks._lifecycle import (
+    Lifecycle,
+    Observed,
+    created_object,
+    listed_violations,
+    made_objects,
+    observed,
+    reachable,
+    statuses_seen,
+    transition_violations,
+)
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -54,18 +64,7 @@ NEXT: dict[str, frozenset[str]] = {
 }
 
 
-def _reach(status: str) -> frozenset[str]:
-    seen: set[str] = set()
-    todo = [status]
-    while todo:
-        for after in NEXT.get(todo.pop(), frozenset()):
-            if after not in seen:
-                seen.add(after)
-                todo.append(after)
-    return frozenset(seen)
-
-
-REACHABLE = {status: _reach(status) for status in NEXT}
+REACHABLE = reachable(NEXT)
 # The times a batch in a status has set: the states it necessarily passed, in the order they happen.
 TIMES_SET: dict[str, tuple[str, ...]] = {
     "validating": (),
@@ -116,39 +115,17 @@ class BatchLife(Lifecycle):
 # --- reading a life --------------------------------------------------------------------------------------------
 
 
-def _json(exchange: Exchange) -> Any:
-    return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
-
-
 def _created(life: Lifecycle) -> dict[str, Any]:
-    body = _json(life.created)
-    if not isinstance(body, dict) or body.get("object") != "batch" or not isinstance(body.get("id"), str):
-        raise NotApplicable(f"creating the batch failed ({received(life.created)[10:90]})")
-    return body
+    return created_object(life, "batch")
 
 
-def _observed(life: Lifecycle) -> list[tuple[Exchange, dict[str, Any]]]:
+def _observed(life: Lifecycle) -> Observed:
     """Every answer that shows the batch (create, retrieve, polls, cancel), in the order they were received."""
-    ident = _created(life).get("id")
-    seen = []
-    for exchange in life.exchanges:
-        body = _json(exchange)
-        if isinstance(body, dict) and body.get("object") == "batch" and body.get("id") == ident:
-            seen.append((exchange, body))
-    return seen
-
-
-def _statuses(life: Lifecycle) -> list[str]:
-    return [str(body.get("status")) for _, body in _observed(life)]
+    return observed(life, "batch")
 
 
 def _seen(life: Lifecycle) -> str:
-    """The statuses seen, repeats folded: `validating → in_progress → completed`."""
-    folded: list[str] = []
-    for status in _statuses(life):
-        if not folded or folded[-1] != status:
-            folded.append(status)
-    return " → ".join(folded) or "nothing"
+    return statuses_seen(_observed(life))
 
 
 def _last(life: Lifecycle) -> dict[str, Any]:
@@ -258,23 +235,7 @@ def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("batches.status.transitions")
 def status_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    observed = _observed(life)
-    previous: str | None = None
-    for exchange, body in observed:
-        status = body.get("status")
-        if status not in NEXT:
-            yield Violation(f"Received: status {status!r}\nExpected: a batch status", "$.status", exchange.index)
-            return
-        if previous is not None and status != previous and status not in REACHABLE[previous]:
-            allowed = sorted(REACHABLE[previous]) or ["none: it has ended"]
-            yield Violation(
-                f"Received: status {status!r} after {previous!r} (seen: {_seen(life)})\n"
-                f"Expected: {previous!r} again or a status it leads to ({', '.join(allowed)})",
-                "$.status",
-                exchange.index,
-            )
-            return
-        previous = status
+    yield from transition_violations(_observed(life), REACHABLE, "a batch status")
 
 
 @check("batches.status.timestamps")
@@ -523,7 +484,7 @@ def output_file_object(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 @check("batches.cancel.cancelling")
 def cancel_cancelling(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     cancel = life.step("cancel")
-    body = _json(cancel)
+    body = cancel.ok_json
     if not isinstance(body, dict):
         if _last(life).get("status") in ("completed", "failed", "expired") and is_error_answer(cancel):
             raise NotApplicable(f"the batch had ended before the cancel arrived (seen: {_seen(life)})")
@@ -584,22 +545,8 @@ def failed_invalid_file(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("batches.list.contains")
 def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = [_json(e) for e in (life.created, *life.all("created"))]
-    wanted = [b.get("id") for b in made if isinstance(b, dict) and isinstance(b.get("id"), str)]
-    if not wanted:
-        raise NotApplicable(f"creating the batches failed ({received(life.created)[10:90]})")
-    listing = life.step("list")
-    body = _body(listing)
-    yield from _on(listing, schema_violations("batch.list", body))
-    data = body.get("data") if isinstance(body, dict) else None
-    ids = [item.get("id") for item in data if isinstance(item, dict)] if isinstance(data, list) else []
-    if missing := [i for i in wanted if i not in ids]:
-        yield Violation(
-            f"Received: a list of {len(ids)} batches {excerpt(ids, 160)}\nExpected: the batches just created "
-            f"{excerpt(missing, 120)} among them",
-            "$.data",
-            listing.index,
-        )
+    wanted = [b["id"] for b in made_objects(life, "batches")]
+    yield from listed_violations(life.step("list"), "batch.list", wanted, "batches")
 
 
 # --- errors -----------------------------------------------------------------------------------------------------

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from conformance import jsonvalue
+from conformance.checks._stream import EventStream, content_type_violations, framing_violations
 from conformance.checks.chat import arguments_violation
 from conformance.checks.evidence import (
-    UNKNOWN_REQUEST,
     asked,
     bound_hit,
     created_violations,
@@ -27,34 +26,10 @@ from conformance.checks.evidence import (
 from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
-from conformance.sse import SseEvent, parse_events
 
 
-@dataclass(frozen=True)
-class ChatStream:
+class ChatStream(EventStream):
     """A chat stream as received: its SSE events, framing faults, content type and the request that asked for it."""
-
-    events: tuple[SseEvent, ...]
-    faults: tuple[str, ...] = ()
-    content_type: str = "text/event-stream"
-    request: dict[str, Any] = field(default_factory=dict)
-    exchange: Exchange | None = None
-    request_known: bool = True  # False: a captured body alone (check-stream without --request)
-
-    @classmethod
-    def from_exchange(cls, exchange: Exchange) -> ChatStream:
-        response = exchange.response
-        body = response.body if response is not None else b""
-        events, faults = parse_events(body)
-        request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-        content_type = response.content_type if response is not None else ""
-        return cls(tuple(events), tuple(faults), content_type, request, exchange)
-
-    @classmethod
-    def from_bytes(cls, body: bytes, request: dict[str, Any] | None = None) -> ChatStream:
-        """A captured stream; without `request`, the rules that depend on what was asked do not judge it."""
-        events, faults = parse_events(body)
-        return cls(tuple(events), tuple(faults), "text/event-stream", request or {}, None, request is not None)
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[dict[str, Any]], request: dict[str, Any] | None = None) -> ChatStream:
@@ -90,12 +65,6 @@ class ChatStream:
                     out[choice["index"]].append((index, choice))
         return out
 
-    def asked(self) -> dict[str, Any]:
-        """The request that asked for the stream; NotApplicable when it is not known."""
-        if not self.request_known:
-            raise NotApplicable(UNKNOWN_REQUEST)
-        return self.request
-
     @property
     def usage_requested(self) -> bool:
         options = self.asked().get("stream_options")
@@ -110,16 +79,12 @@ def _events(stream: ChatStream) -> ChatStream:
 
 @check("chat.stream.content-type")
 def content_type(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
-    if stream.exchange is not None and stream.exchange.response is not None and stream.exchange.response.status != 200:
-        yield Violation(f"{received(stream.exchange)}\nExpected: 200 with a text/event-stream body")
-    elif stream.content_type != "text/event-stream":
-        yield Violation(f"Received: content-type {stream.content_type!r}\nExpected: 'text/event-stream'")
+    yield from content_type_violations(stream)
 
 
 @check("chat.stream.framing")
 def framing(stream: ChatStream, ctx: Context) -> Iterator[Violation]:
-    for fault in stream.faults:
-        yield Violation(f"Received: {fault}\nExpected: events that follow the event-stream format")
+    yield from framing_violations(stream)
 
 
 @check("chat.stream.event-json")

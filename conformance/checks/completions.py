@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from conformance import jsonvalue
+from conformance.checks._stream import content_type_violations
 from conformance.checks.chat_stream import ChatStream
 from conformance.checks.evidence import (
     answer,
@@ -14,7 +15,6 @@ from conformance.checks.evidence import (
     bound_hit,
     declined,
     excerpt,
-    received,
     schema_violations,
     status_violations,
     unrequested_usage_violations,
@@ -275,10 +275,7 @@ def _events(stream: CompletionStream) -> CompletionStream:
 
 @check("completions.stream.content-type")
 def content_type(stream: CompletionStream, ctx: Context) -> Iterator[Violation]:
-    if stream.exchange is not None and stream.exchange.response is not None and stream.exchange.response.status != 200:
-        yield Violation(f"{received(stream.exchange)}\nExpected: 200 with a text/event-stream body")
-    elif stream.content_type != "text/event-stream":
-        yield Violation(f"Received: content-type {stream.content_type!r}\nExpected: 'text/event-stream'")
+    yield from content_type_violations(stream)
 
 
 @check("completions.stream.done-last")

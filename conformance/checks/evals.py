@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.checks._lifecycle import Lifecycle
+from conformance.checks._lifecycle import (
+    Lifecycle,
+    Observed,
+    created_object,
+    item_ids,
+    listed_violations,
+    made_objects,
+    observed,
+    page_items,
+    reachable,
+    statuses_seen,
+    transition_violations,
+)
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -28,7 +40,6 @@ from conformance.checks.evidence import (
 )
 from conformance.checks.evidence import cited as _on
 from conformance.checks.evidence import cited_answer as _body
-from conformance.checks.fine_tuning import listed_violations, made_objects, reachable, transition_violations
 from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange
@@ -50,27 +61,6 @@ class RunLife(Lifecycle):
     criteria: tuple[str, ...] = ()
     items: int | None = None
     waited: float = 0.0
-
-
-def _json(exchange: Exchange) -> Any:
-    return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
-
-
-def _made(life: Lifecycle, kind: str) -> dict[str, Any]:
-    body = _json(life.created)
-    if not isinstance(body, dict) or body.get("object") != kind or not isinstance(body.get("id"), str):
-        raise NotApplicable(f"creating the {kind} failed ({received(life.created)[10:90]})")
-    return body
-
-
-def _items(exchange: Exchange) -> list[Any]:
-    body = _json(exchange)
-    data = body.get("data") if isinstance(body, dict) else None
-    return data if isinstance(data, list) else []
-
-
-def _ids(items: list[Any]) -> list[Any]:
-    return [item.get("id") if isinstance(item, dict) else None for item in items]
 
 
 # --- an eval ---------------------------------------------------------------------------------------------------
@@ -109,7 +99,7 @@ def create_echoes(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
 
 @check("evals.retrieve.same")
 def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _made(life, "eval")
+    made = created_object(life, "eval")
     got = life.step("retrieve")
     body = _body(got)
     yield from _on(got, schema_violations("eval", body))
@@ -121,7 +111,7 @@ def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("evals.update.applied")
 def update_applied(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _made(life, "eval")
+    made = created_object(life, "eval")
     update = life.step("update")
     sent = asked(update)
     for step in ("update", "retrieve-updated"):
@@ -141,7 +131,7 @@ def update_applied(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 def _deleted(life: Lifecycle, kind: str, key: str) -> Iterator[Violation]:
     """The deletion's answer names the object (`key`), and the object is then not found."""
-    made = _made(life, kind)
+    made = created_object(life, kind)
     deleted = life.step("delete")
     body = _body(deleted)
     yield from _on(deleted, schema_violations(f"{kind}.deleted", body))
@@ -171,7 +161,7 @@ def list_contains(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     order = query.get("order", "asc")
     if query.get("order_by", "created_at") != "created_at":
         return
-    items = [i for i in _items(listing) if isinstance(i, dict) and isinstance(i.get("created_at"), int)]
+    items = [i for i in page_items(listing) if isinstance(i, dict) and isinstance(i.get("created_at"), int)]
     for before, after in itertools.pairwise(items):
         if (after["created_at"] - before["created_at"]) * (1 if order == "asc" else -1) < 0:
             yield Violation(f"Received: {after.get('id')!r} created_at {after['created_at']} after "
@@ -210,18 +200,12 @@ def run_create_schema(exchange: Exchange, ctx: Context) -> Iterator[Violation]:
                         f"{excerpt(sent.get('metadata'), 120)}, as sent", "$.metadata")  # fmt: skip
 
 
-def _observed(life: Lifecycle) -> list[tuple[Exchange, dict[str, Any]]]:
-    ident = _made(life, "eval.run")["id"]
-    return [(e, b) for e in life.exchanges
-            if isinstance(b := _json(e), dict) and b.get("object") == "eval.run" and b.get("id") == ident]  # fmt: skip
+def _observed(life: Lifecycle) -> Observed:
+    return observed(life, "eval.run")
 
 
 def _seen(life: Lifecycle) -> str:
-    folded: list[str] = []
-    for _, body in _observed(life):
-        if not folded or folded[-1] != str(body.get("status")):
-            folded.append(str(body.get("status")))
-    return " → ".join(folded) or "nothing"
+    return statuses_seen(_observed(life))
 
 
 def _completed(life: Lifecycle) -> tuple[Exchange, dict[str, Any]]:
@@ -235,7 +219,7 @@ def _completed(life: Lifecycle) -> tuple[Exchange, dict[str, Any]]:
 
 @check("evals.runs.status.transitions")
 def run_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    yield from transition_violations(_observed(life), REACHABLE, _seen(life))
+    yield from transition_violations(_observed(life), REACHABLE)
 
 
 def _counts(body: dict[str, Any]) -> list[int] | None:
@@ -271,7 +255,7 @@ def result_counts(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 def _listed(life: Lifecycle) -> list[dict[str, Any]]:
     """The output items of every page read, as listed (a page that repeats an item repeats it here)."""
-    return [i for page in life.all("outputs") for i in _items(page) if isinstance(i, dict)]
+    return [i for page in life.all("outputs") for i in page_items(page) if isinstance(i, dict)]
 
 
 def _walked(life: Lifecycle) -> list[dict[str, Any]]:
@@ -312,14 +296,14 @@ def criteria_results(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 
 @check("evals.runs.output-items")
-def output_items(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
+def outputpage_items(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     exchange, last = _completed(life)
     pages = life.all("outputs")
     if not pages:
         raise NotApplicable("the case read no output items")
     for page in pages:
         yield from _on(page, schema_violations("eval.run.output_item.list", _body(page), limit=3))
-    ids = _ids(_listed(life))
+    ids = item_ids(_listed(life))
     outputs = _walked(life)
     if repeated := sorted({str(i) for i in ids if ids.count(i) > 1}):
         yield Violation(f"Received: {excerpt(repeated, 120)} on more than one page\nExpected: each output item once",
@@ -374,7 +358,7 @@ def run_cancel(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         before = body.get("status")
     if before in TERMINAL:
         raise NotApplicable(f"the run had ended {before!r} before the cancel arrived (seen: {_seen(life)})")
-    body = _json(cancel)
+    body = cancel.ok_json
     if not isinstance(body, dict) or body.get("status") not in ("canceled", "cancelling"):
         if isinstance(body, dict) and body.get("status") in ("completed", "failed"):
             raise NotApplicable(f"the run had ended before the cancel arrived (seen: {_seen(life)})")
@@ -396,7 +380,7 @@ def run_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("evals.runs.list.contains")
 def runs_list(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    made = _made(life, "eval.run")
+    made = created_object(life, "eval.run")
     yield from listed_violations(life.step("runs"), "eval.run.list", [made["id"]], "runs")
 
 

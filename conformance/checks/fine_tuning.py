@@ -26,7 +26,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.checks._lifecycle import Lifecycle
+from conformance.checks._lifecycle import (
+    Lifecycle,
+    Observed,
+    created_object,
+    item_ids,
+    listed_violations,
+    made_objects,
+    observed,
+    page_items,
+    reachable,
+    statuses_seen,
+    transition_violations,
+)
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -57,23 +69,6 @@ NEXT: dict[str, frozenset[str]] = {
 }
 
 
-def reachable(following: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
-    """For each status of a machine (`following`: where each may go next), every status that can come after it:
-    a poll can miss states, so a rule allows any of them."""
-
-    def reach(status: str) -> frozenset[str]:
-        seen: set[str] = set()
-        todo = [status]
-        while todo:
-            for after in following.get(todo.pop(), frozenset()):
-                if after not in seen:
-                    seen.add(after)
-                    todo.append(after)
-        return frozenset(seen)
-
-    return {status: reach(status) for status in following}
-
-
 REACHABLE = reachable(NEXT)
 METHODS = ("supervised", "dpo", "reinforcement")
 
@@ -88,36 +83,17 @@ class JobLife(Lifecycle):
 # --- reading a life --------------------------------------------------------------------------------------------
 
 
-def _json(exchange: Exchange) -> Any:
-    return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
-
-
 def _created(life: Lifecycle) -> dict[str, Any]:
-    body = _json(life.created)
-    if not isinstance(body, dict) or body.get("object") != "fine_tuning.job" or not isinstance(body.get("id"), str):
-        raise NotApplicable(f"creating the job failed ({received(life.created)[10:90]})")
-    return body
+    return created_object(life, "fine_tuning.job", "job")
 
 
-def _observed(life: Lifecycle) -> list[tuple[Exchange, dict[str, Any]]]:
+def _observed(life: Lifecycle) -> Observed:
     """Every answer that shows the job (create, retrieve, polls, cancel, pause, resume), in the order received."""
-    ident = _created(life).get("id")
-    seen = []
-    for exchange in life.exchanges:
-        body = _json(exchange)
-        if isinstance(body, dict) and body.get("object") == "fine_tuning.job" and body.get("id") == ident:
-            seen.append((exchange, body))
-    return seen
+    return observed(life, "fine_tuning.job", "job")
 
 
 def _seen(life: Lifecycle) -> str:
-    """The statuses seen, repeats folded: `validating_files → queued → running`."""
-    folded: list[str] = []
-    for _, body in _observed(life):
-        status = str(body.get("status"))
-        if not folded or folded[-1] != status:
-            folded.append(status)
-    return " → ".join(folded) or "nothing"
+    return statuses_seen(_observed(life))
 
 
 def _last(life: Lifecycle) -> tuple[Exchange, dict[str, Any]]:
@@ -236,32 +212,9 @@ def retrieve_same(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def transition_violations(
-    observed: list[tuple[Exchange, dict[str, Any]]], reach: dict[str, frozenset[str]], seen: str
-) -> Iterator[Violation]:
-    """The first answer whose status the one before it cannot lead to (`reach`), or that is no status at all."""
-    previous: str | None = None
-    for exchange, body in observed:
-        status = body.get("status")
-        if status not in reach:
-            yield Violation(f"Received: status {status!r}\nExpected: one of {', '.join(sorted(reach))}", "$.status",
-                            exchange.index)  # fmt: skip
-            return
-        if previous is not None and status != previous and status not in reach[previous]:
-            allowed = sorted(reach[previous]) or ["none: it has ended"]
-            yield Violation(
-                f"Received: status {status!r} after {previous!r} (seen: {seen})\n"
-                f"Expected: {previous!r} again or a status it leads to ({', '.join(allowed)})",
-                "$.status",
-                exchange.index,
-            )
-            return
-        previous = status
-
-
 @check("fine-tuning.status.transitions")
 def status_transitions(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    yield from transition_violations(_observed(life), REACHABLE, _seen(life))
+    yield from transition_violations(_observed(life), REACHABLE)
 
 
 @check("fine-tuning.status.finished")
@@ -305,7 +258,7 @@ def failed_error(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 def cancel_cancelled(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     cancel = life.step("cancel")
     before = _before(life, cancel)
-    body = _json(cancel)
+    body = cancel.ok_json
     if before in TERMINAL:
         raise NotApplicable(f"the job had ended {before!r} before the cancel arrived (seen: {_seen(life)})")
     if not isinstance(body, dict):
@@ -333,12 +286,12 @@ def pause_resume(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     if before != "running":
         raise NotApplicable(f"the job was {before!r}, not running, when the case could pause it "
                             f"(seen: {_seen(life)}, after {_waited(life):.0f} s)")  # fmt: skip
-    paused = _json(pause)
+    paused = pause.ok_json
     if not isinstance(paused, dict) or paused.get("status") != "paused":
         yield Violation(f"{received(pause)}\nExpected: 200 with the job, paused", "$.status", pause.index)
         return
     resume = life.step("resume")
-    resumed = _json(resume)
+    resumed = resume.ok_json
     if not isinstance(resumed, dict) or resumed.get("status") not in ("queued", "running"):
         yield Violation(f"{received(resume)}\nExpected: 200 with the job, running (or queued) again", "$.status",
                         resume.index)  # fmt: skip
@@ -347,26 +300,16 @@ def pause_resume(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 # --- events and checkpoints ------------------------------------------------------------------------------------
 
 
-def _items(exchange: Exchange) -> list[Any]:
-    body = _json(exchange)
-    data = body.get("data") if isinstance(body, dict) else None
-    return data if isinstance(data, list) else []
-
-
 @check("fine-tuning.events.schema")
 def events_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     for exchange in (life.step("events"), *life.all("events-page")):
         yield from _on(exchange, schema_violations("fine_tuning.job.event.list", _body(exchange)))
 
 
-def _ids(items: list[Any]) -> list[Any]:
-    return [item.get("id") if isinstance(item, dict) else None for item in items]
-
-
 @check("fine-tuning.events.order")
 def events_order(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     whole = life.step("events")
-    events = [e for e in _items(whole) if isinstance(e, dict)]
+    events = [e for e in page_items(whole) if isinstance(e, dict)]
     times = [t for e in events if isinstance(t := e.get("created_at"), int)]
     if len(times) == len(events):
         direction = next((1 if b > a else -1 for a, b in itertools.pairwise(times) if a != b), 0)
@@ -383,13 +326,13 @@ def events_order(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     pages = life.all("events-page")
     if not pages:
         return
-    walked = [i for page in pages for i in _ids(_items(page))]
+    walked = [i for page in pages for i in item_ids(page_items(page))]
     repeated = sorted({str(i) for i in walked if walked.count(i) > 1})
     if repeated:
         yield Violation(f"Received: {excerpt(repeated, 120)} on more than one page\nExpected: each event once",
                         "$.data", pages[-1].index)  # fmt: skip
-    wanted = _ids(events)
-    body = _json(whole)
+    wanted = item_ids(events)
+    body = whole.ok_json
     if isinstance(body, dict) and body.get("has_more") is False and walked != wanted:
         yield Violation(
             f"Received: the pages {excerpt(walked, 160)}\nExpected: the whole list {excerpt(wanted, 160)}, in order",
@@ -404,7 +347,7 @@ def checkpoints_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     listing = life.step("checkpoints")
     body = _body(listing)
     yield from _on(listing, schema_violations("fine_tuning.job.checkpoint.list", body))
-    items = _items(listing)
+    items = page_items(listing)
     if not items and _last(life)[1].get("status") != "succeeded":
         raise NotApplicable(f"the job made no checkpoint yet (seen: {_seen(life)})")
     for n, item in enumerate(items):
@@ -414,24 +357,6 @@ def checkpoints_schema(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 
 # --- the list --------------------------------------------------------------------------------------------------
-
-
-def made_objects(life: Lifecycle, what: str) -> list[dict[str, Any]]:
-    """The objects a list case created (its created exchange and "created" steps); not applicable when none was."""
-    made = [b for e in (life.created, *life.all("created")) if isinstance(b := _json(e), dict)
-            and isinstance(b.get("id"), str)]  # fmt: skip
-    if not made:
-        raise NotApplicable(f"creating the {what} failed ({received(life.created)[10:90]})")
-    return made
-
-
-def listed_violations(listing: Exchange, schema: str, wanted: list[Any], what: str) -> Iterator[Violation]:
-    """A page's schema, and the ids `wanted` (what the case just created) among its items."""
-    yield from _on(listing, schema_violations(schema, _body(listing)))
-    ids = _ids(_items(listing))
-    if missing := [i for i in wanted if i not in ids]:
-        yield Violation(f"Received: a list of {len(ids)} {what} {excerpt(ids, 160)}\nExpected: the {what} just "
-                        f"created {excerpt(missing, 120)} among them", "$.data", listing.index)  # fmt: skip
 
 
 @check("fine-tuning.list.contains")
@@ -452,7 +377,7 @@ def list_metadata_filter(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     wanted_pairs = _metadata_filter(listing)
     body = _body(listing)
     yield from _on(listing, schema_violations("fine_tuning.job.list", body))
-    items = [i for i in _items(listing) if isinstance(i, dict)]
+    items = [i for i in page_items(listing) if isinstance(i, dict)]
     for n, item in enumerate(items):
         metadata: dict[str, Any] = item["metadata"] if isinstance(item.get("metadata"), dict) else {}
         if any(metadata.get(k) != v for k, v in wanted_pairs.items()):
@@ -462,7 +387,7 @@ def list_metadata_filter(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
             return
     matching = [j.get("id") for j in made if all(
         isinstance(j.get("metadata"), dict) and j["metadata"].get(k) == v for k, v in wanted_pairs.items())]
-    ids = _ids(items)
+    ids = item_ids(items)
     if missing := [i for i in matching if i not in ids]:
         yield Violation(f"Received: {excerpt(ids, 160)}\nExpected: the jobs just created with that metadata "
                         f"{excerpt(missing, 120)} among them", "$.data", listing.index)  # fmt: skip
@@ -498,13 +423,13 @@ def bad_training_file(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     if is_error_answer(create):
         yield from _envelope_violations(create, "the job at creation")
         return
-    job = _json(create)
+    job = create.ok_json
     if not isinstance(job, dict) or not isinstance(job.get("id"), str):
         yield Violation(f"{received(create)}\nExpected: a 4xx refusal, or a job that then fails", "", create.index)
         return
-    observed = [(e, b) for e in (create, *(e for _, e in life.steps)) if isinstance(b := _json(e), dict)
-                and b.get("id") == job["id"]]  # fmt: skip
-    exchange, last = observed[-1]
+    shown = [(e, b) for e in (create, *(e for _, e in life.steps)) if isinstance(b := e.ok_json, dict)
+             and b.get("id") == job["id"]]  # fmt: skip
+    exchange, last = shown[-1]
     status = last.get("status")
     if status in ("succeeded", "running") or (status == "paused"):
         yield Violation(f"Received: status {status!r} for a training file of no training examples\n"
@@ -529,7 +454,7 @@ def permissions_create(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
     body = answer(made)
     yield from _on(made, schema_violations("fine_tuning.checkpoint.permission.list", body))
     sent = asked(made).get("project_ids") or []
-    got = [i.get("project_id") for i in _items(made) if isinstance(i, dict)]
+    got = [i.get("project_id") for i in page_items(made) if isinstance(i, dict)]
     if sorted(map(str, got)) != sorted(map(str, sent)):
         yield Violation(f"Received: permissions for {excerpt(got, 120)}\nExpected: one per project sent "
                         f"{excerpt(sent, 120)}", "$.data", made.index)  # fmt: skip
@@ -537,18 +462,18 @@ def permissions_create(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("fine-tuning.permissions.list")
 def permissions_list(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    wanted = _ids(_items(life.created))
+    wanted = item_ids(page_items(life.created))
     if not wanted:
         raise NotApplicable(f"sharing the checkpoint failed ({received(life.created)[10:90]})")
     listing = life.step("list")
     body = _body(listing)
     yield from _on(listing, schema_violations("fine_tuning.checkpoint.permission.list", body))
     project = dict(parse_qsl(urlsplit(listing.request.url).query)).get("project_id")
-    items = [i for i in _items(listing) if isinstance(i, dict)]
+    items = [i for i in page_items(listing) if isinstance(i, dict)]
     if project is not None and (other := [i.get("id") for i in items if i.get("project_id") != project]):
         yield Violation(f"Received: permissions {excerpt(other, 120)} of other projects\nExpected: only "
                         f"{project!r}'s (project_id filter)", "$.data", listing.index)  # fmt: skip
-    ids = _ids(items)
+    ids = item_ids(items)
     if missing := [i for i in wanted if i not in ids]:
         yield Violation(f"Received: {excerpt(ids, 160)}\nExpected: the permissions just created {excerpt(missing, 80)} "
                         "among them", "$.data", listing.index)  # fmt: skip
@@ -556,7 +481,7 @@ def permissions_list(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
 
 @check("fine-tuning.permissions.delete")
 def permissions_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
-    wanted = _ids(_items(life.created))
+    wanted = item_ids(page_items(life.created))
     if not wanted:
         raise NotApplicable(f"sharing the checkpoint failed ({received(life.created)[10:90]})")
     deleted = life.step("delete")
@@ -567,7 +492,7 @@ def permissions_delete(life: Lifecycle, ctx: Context) -> Iterator[Violation]:
         yield Violation(f"Received: id {body.get('id')!r}\nExpected: {gone!r}, the permission deleted", "$.id",
                         deleted.index)  # fmt: skip
     after = life.step("list-after")
-    if gone in (ids := _ids(_items(after))):
+    if gone in (ids := item_ids(page_items(after))):
         yield Violation(f"Received: {excerpt(ids, 160)}\nExpected: {gone!r} no longer listed once deleted", "$.data",
                         after.index)  # fmt: skip
 

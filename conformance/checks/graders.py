@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks._lifecycle import Lifecycle
+from conformance.checks._lifecycle import Lifecycle, listed_violations, made_objects
 from conformance.checks.evidence import (
     answer,
     asked,
@@ -26,7 +26,6 @@ from conformance.checks.evidence import (
 from conformance.checks.evidence import cited as _on
 from conformance.checks.evidence import cited_answer as _body
 from conformance.checks.files import refused_violations
-from conformance.checks.fine_tuning import listed_violations, made_objects
 from conformance.checks.rule import Context, Violation, check
 from conformance.exceptions import NotApplicable
 from conformance.exchange import Exchange

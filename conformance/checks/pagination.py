@@ -42,7 +42,7 @@ class Walk:
 
 def page(exchange: Exchange) -> dict[str, Any]:
     """The list body of a page; not applicable when the answer is not one (a schema rule reports that)."""
-    body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
+    body = exchange.ok_json
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise NotApplicable(f"a page is not a list ({received(exchange)[10:90]})")
     return body

@@ -17,12 +17,11 @@ from functools import cached_property
 from typing import Any
 
 from conformance import jsonvalue, schemas
-from conformance.checks.evidence import UNKNOWN_REQUEST, bound_hit, excerpt, received, schema_violations
+from conformance.checks._stream import EventStream, content_type_violations, framing_violations
+from conformance.checks.evidence import bound_hit, excerpt, received, schema_violations
 from conformance.checks.responses import CORE_KEYS, cut_violations, missing_keys, response_usage_violations
 from conformance.checks.rule import Context, Violation, check, first
 from conformance.exceptions import NotApplicable
-from conformance.exchange import Exchange
-from conformance.sse import SseEvent, parse_events
 
 TERMINAL = {"response.completed": "completed", "response.failed": "failed", "response.incomplete": "incomplete"}
 EVENT_SCHEMA = "response.stream-event"
@@ -46,42 +45,14 @@ class Payload:
         return f"event {self.index}"
 
 
-@dataclass(frozen=True)
-class ResponseStream:
+class ResponseStream(EventStream):
     """A Responses stream as received: its SSE events, framing faults, content type and the request."""
-
-    events: tuple[SseEvent, ...]
-    faults: tuple[str, ...] = ()
-    content_type: str = "text/event-stream"
-    request: dict[str, Any] = field(default_factory=dict)
-    exchange: Exchange | None = None
-    request_known: bool = True  # False: a captured body alone (check-stream without --request)
-
-    @classmethod
-    def from_exchange(cls, exchange: Exchange) -> ResponseStream:
-        response = exchange.response
-        events, faults = parse_events(response.body if response is not None else b"")
-        request = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-        content_type = response.content_type if response is not None else ""
-        return cls(tuple(events), tuple(faults), content_type, request, exchange)
-
-    @classmethod
-    def from_bytes(cls, body: bytes, request: dict[str, Any] | None = None) -> ResponseStream:
-        """A captured stream; without `request`, the rules that depend on what was asked do not judge it."""
-        events, faults = parse_events(body)
-        return cls(tuple(events), tuple(faults), "text/event-stream", request or {}, None, request is not None)
 
     @classmethod
     def from_events(cls, events: Sequence[dict[str, Any]], request: dict[str, Any] | None = None) -> ResponseStream:
         """A stream framed as the real API frames it: `event: <type>` and `data: <json>` per event."""
         body = b"".join(f"event: {e.get('type')}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
         return cls.from_bytes(body, request or {})
-
-    def asked(self) -> dict[str, Any]:
-        """The request that asked for the stream; NotApplicable when it is not known."""
-        if not self.request_known:
-            raise NotApplicable(UNKNOWN_REQUEST)
-        return self.request
 
     def require_stream(self) -> None:
         """Only a 200 holds a stream to judge: any other status is responses.stream.content-type's failure."""
@@ -123,18 +94,13 @@ def _payloads(stream: ResponseStream) -> list[Payload]:
 
 @check("responses.stream.content-type")
 def content_type(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
-    response = stream.exchange.response if stream.exchange is not None else None
-    if stream.exchange is not None and (response is None or response.status != 200):
-        yield Violation(f"{received(stream.exchange)}\nExpected: 200 with a text/event-stream body")
-    elif stream.content_type != "text/event-stream":
-        yield Violation(f"Received: content-type {stream.content_type!r}\nExpected: 'text/event-stream'")
+    yield from content_type_violations(stream)
 
 
 @check("responses.stream.event-json")
 def event_json(stream: ResponseStream, ctx: Context) -> Iterator[Violation]:
     def problems() -> Iterator[Violation]:
-        for fault in stream.faults:
-            yield Violation(f"Received: {fault}\nExpected: events that follow the event-stream format")
+        yield from framing_violations(stream)
         stream.require_stream()
         if not stream.events:
             yield Violation("Received: an empty stream\nExpected: events from response.created to a terminal event")

@@ -103,7 +103,7 @@ def uploaded(life: Lifecycle) -> tuple[str, str, str]:
 def _file_objects(life: Lifecycle) -> Iterator[tuple[Exchange, str, dict[str, Any]]]:
     """Every vector store file object the case read, with the exchange and where in its body it is."""
     for _, exchange in life.steps:
-        body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
+        body = exchange.ok_json
         if not isinstance(body, dict):
             continue
         if body.get("object") == "vector_store.file":
@@ -117,7 +117,7 @@ def _file_objects(life: Lifecycle) -> Iterator[tuple[Exchange, str, dict[str, An
 def _counted(life: Lifecycle) -> Iterator[tuple[Exchange, str, dict[str, Any]]]:
     """Every object with `file_counts` the case read (stores, batches, the stores of a list)."""
     for exchange in life.exchanges:
-        body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
+        body = exchange.ok_json
         if not isinstance(body, dict):
             continue
         if isinstance(body.get("file_counts"), dict):

@@ -41,10 +41,6 @@ class VideoLife(Lifecycle):
     asked: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _json(exchange: Exchange) -> Any:
-    return exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
-
-
 def not_served(exchange: Exchange) -> None:
     """A 404 or 410 to the create: the server does not serve the Videos API (the real one is being shut down)."""
     if exchange.response is not None and exchange.response.status in (404, 410):
@@ -53,7 +49,7 @@ def not_served(exchange: Exchange) -> None:
 
 def created_video(life: Lifecycle) -> dict[str, Any]:
     not_served(life.created)
-    body = _json(life.created)
+    body = life.created.ok_json
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise NotApplicable(f"creating the video failed ({received(life.created)[10:90]})")
     return body
@@ -64,7 +60,7 @@ def observed(life: Lifecycle) -> list[tuple[Exchange, dict[str, Any]]]:
     ident = created_video(life)["id"]
     seen = []
     for exchange in (life.created, *life.all("poll")):
-        body = _json(exchange)
+        body = exchange.ok_json
         if isinstance(body, dict) and body.get("id") == ident:
             seen.append((exchange, body))
     return seen
@@ -86,13 +82,13 @@ def completed(life: Lifecycle) -> dict[str, Any]:
 def object_shape(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     not_served(life.created)
     for exchange in (life.created, *life.all("poll"), *life.all("remix")):
-        body = _json(exchange)
+        body = exchange.ok_json
         if body is None:
             yield Violation(f"{received(exchange)}\nExpected: 200 with a video job", "", exchange.index)
             continue
         yield from on(exchange, schema_violations("video", body))
     for exchange in life.all("list"):
-        yield from on(exchange, schema_violations("video.list", _json(exchange)))
+        yield from on(exchange, schema_violations("video.list", exchange.ok_json))
 
 
 @check("videos.create.echoes")
@@ -151,7 +147,7 @@ def retrieve_same(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     if not polls:
         raise NotApplicable("the case retrieved nothing")
     for exchange in polls:
-        body = _json(exchange)
+        body = exchange.ok_json
         if not isinstance(body, dict):
             yield Violation(f"{received(exchange)}\nExpected: the video job", "", exchange.index)
             continue
@@ -166,10 +162,10 @@ def input_reference(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     if not life.asked.get("input_reference"):
         raise NotApplicable("the case sent no input reference")
     not_served(life.created)
-    if _json(life.created) is None:
+    if life.created.ok_json is None:
         yield Violation(f"{received(life.created)}\nExpected: 200 with a video job made from the reference image")
         return
-    yield from schema_violations("video", _json(life.created))
+    yield from schema_violations("video", life.created.ok_json)
 
 
 def _content(life: Lifecycle, variant: str) -> Exchange:
@@ -221,7 +217,7 @@ def content_spritesheet(life: VideoLife, ctx: Context) -> Iterator[Violation]:
 def remix_shape(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     source = completed(life)
     exchange = life.step("remix")
-    body = _json(exchange)
+    body = exchange.ok_json
     if not isinstance(body, dict):
         yield Violation(f"{received(exchange)}\nExpected: 200 with a new video job", "", exchange.index)
         return
@@ -242,7 +238,7 @@ def delete_deleted(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     ident = created_video(life)["id"]
     deleted = life.step("delete")
     yield from deleted_violations(deleted, "video.deleted", "video")
-    body = _json(deleted)
+    body = deleted.ok_json
     if isinstance(body, dict) and body.get("id") != ident:
         yield Violation(f"Received: id {excerpt(body.get('id'), 60)}\nExpected: {ident!r}, the deleted video", "$.id",
                         deleted.index)  # fmt: skip
@@ -255,7 +251,7 @@ def delete_deleted(life: VideoLife, ctx: Context) -> Iterator[Violation]:
 def list_contains(life: VideoLife, ctx: Context) -> Iterator[Violation]:
     ident = created_video(life)["id"]
     listing = life.step("list")
-    body = _json(listing)
+    body = listing.ok_json
     data = body.get("data") if isinstance(body, dict) else None
     ids = [item.get("id") for item in data if isinstance(item, dict)] if isinstance(data, list) else []
     if ident not in ids:

@@ -138,7 +138,7 @@ class ModelMap:
 def listed_models(client: Client) -> frozenset[str]:
     """The ids GET /models lists (empty when the server lists none or answers anything else)."""
     exchange = client.request("GET", "/models")
-    body = exchange.response.json if exchange.response is not None and exchange.response.status == 200 else None
+    body = exchange.ok_json
     data = body.get("data") if isinstance(body, dict) else None
     return frozenset(m["id"] for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str))
 
