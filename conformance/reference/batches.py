@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._pages import cursor_page, limit_of
 from ._validation import describe_chat, schema_errors, split_unknown, unrecognized
 from .files import FileStore
 
@@ -408,18 +409,7 @@ def answered(batch: Batch, config: ServerConfig, read: bool = True) -> dict[str,
 
 
 def listing(query: dict[str, str], batches: list[Batch], config: ServerConfig) -> dict[str, Any]:
-    raw = query.get("limit", str(DEFAULT_LIMIT))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw[:100]}' instead.", "limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        which, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", f"<= {MAX_LIMIT}")
-        raise invalid(
-            f"Invalid 'limit': integer {which} value. Expected a value {bound}, but got {limit} instead.",
-            "limit",
-            f"integer_{which.split()[0]}_{'min' if limit < 1 else 'max'}_value",
-        )
+    limit = limit_of(query, DEFAULT_LIMIT, MAX_LIMIT)
     items = [answered(b, config, read=False) for b in batches]
     if config.has("batches-not-listed") and items:
         items = items[1:]
@@ -429,14 +419,7 @@ def listing(query: dict[str, str], batches: list[Batch], config: ServerConfig) -
         if position is None:
             raise invalid(f"Invalid 'after': no batch with id '{after[:100]}'.", "after")
         items = items[position + 1 :]
-    data = items[:limit]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": len(items) > limit and not config.has("pages-no-has-more"),
-    }
+    return cursor_page(items, limit, more=not config.has("pages-no-has-more"))
 
 
 # --- routes ------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from . import _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._pages import cursor_page, limit_of
 
 # What a client may upload (upstream CreateFileRequest.purpose); the store also holds what the server writes
 # itself (`batch_output`, `fine-tune-results`, `assistants_output`).
@@ -196,18 +197,7 @@ def validate_upload(fields: dict[str, _multipart.Part], config: ServerConfig) ->
 
 def listing(query: dict[str, str], store: FileStore, config: ServerConfig) -> dict[str, Any]:
     """A page of file objects: `purpose`, `limit` (1..10000, default 10000), `order` (default desc), `after`."""
-    raw = query.get("limit", str(MAX_LIMIT))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw[:100]}' instead.", "limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        which, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", f"<= {MAX_LIMIT}")
-        raise invalid(
-            f"Invalid 'limit': integer {which} value. Expected a value {bound}, but got {limit} instead.",
-            "limit",
-            f"integer_{which.split()[0]}_{'min' if limit < 1 else 'max'}_value",
-        )
+    limit = limit_of(query, MAX_LIMIT, MAX_LIMIT)
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid(f"Invalid value: '{order[:100]}'. Supported values are: 'asc' and 'desc'.", "order")
@@ -222,14 +212,7 @@ def listing(query: dict[str, str], store: FileStore, config: ServerConfig) -> di
         if position is None:
             raise invalid(f"Invalid 'after': no file with id '{after[:100]}'.", "after")
         ordered = ordered[position + 1 :]
-    data = ordered[:limit]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": len(ordered) > limit,
-    }
+    return cursor_page(ordered, limit)
 
 
 def answered(stored: StoredFile, config: ServerConfig) -> dict[str, Any]:

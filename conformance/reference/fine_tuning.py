@@ -40,6 +40,7 @@ from starlette.routing import Route
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._pages import limit_of
 from ._validation import describe_chat, schema_errors, split_unknown, unrecognized
 from .files import FileStore
 
@@ -332,24 +333,10 @@ def resume(job: Job, server: Server) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------------------
 
 
-def _limit(query: dict[str, str], which: str) -> int:
-    default, most = LIMITS[which]
-    raw = query.get("limit", str(default))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw[:100]}' instead.", "limit") from None
-    if not 1 <= limit <= most:
-        which_end, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", f"<= {most}")
-        raise invalid(f"Invalid 'limit': integer {which_end} value. Expected a value {bound}, but got {limit} "
-                      "instead.", "limit", f"integer_{which_end.split()[0]}_{'min' if limit < 1 else 'max'}_value")
-    return limit
-
-
 def page(items: list[dict[str, Any]], query: dict[str, str], which: str, config: ServerConfig,
          cursors: bool = True) -> dict[str, Any]:  # fmt: skip
     """A page of `items` (in the list's order) after `after`, `limit` long."""
-    limit = _limit(query, which)
+    limit = limit_of(query, *LIMITS[which])
     after = query.get("after")
     if after is not None and not (which == "jobs" and config.has("fine-tuning-after-ignored")):
         position = next((n for n, item in enumerate(items) if item["id"] == after), None)

@@ -34,6 +34,7 @@ from ._config import ServerConfig
 from ._errors import ApiError, invalid, model_not_found
 from ._generate import object_for
 from ._ids import Ids
+from ._pages import cursor_page, limit_of
 from ._validation import param_of, schema_errors
 
 TOKEN_RE = __import__("re").compile(r"\S+\s*")
@@ -107,18 +108,7 @@ class Store:
 
 def page(items: list[dict[str, Any]], query: dict[str, str], config: ServerConfig) -> dict[str, Any]:
     """A cursor page: `limit` (1..100, default 20), `order` (asc|desc, default desc), `after` (an item id)."""
-    raw = query.get("limit", "20")
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw}' instead.", "limit") from None
-    if not 1 <= limit <= 100:
-        which, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", "<= 100")
-        raise invalid(
-            f"Invalid 'limit': integer {which} value. Expected a value {bound}, but got {limit} instead.",
-            "limit",
-            f"integer_{which.split()[0]}_{'min' if limit < 1 else 'max'}_value",
-        )
+    limit = limit_of(query, 20, 100)
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid(f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", "order", "invalid_value")
@@ -129,14 +119,7 @@ def page(items: list[dict[str, Any]], query: dict[str, str], config: ServerConfi
         if position is None:
             raise invalid(f"Invalid 'after': no item with id '{after}'.", "after")
         ordered = ordered[position + 1 :]
-    data = ordered[:limit]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": len(ordered) > limit and not config.has("pages-no-has-more"),
-    }
+    return cursor_page(ordered, limit, more=not config.has("pages-no-has-more"))
 
 
 # --- items ----------------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from starlette.routing import Route
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._pages import cursor_page, limit_of
 from ._validation import schema_properties
 from .files import FileStore
 from .responses import schema_checked
@@ -572,18 +573,7 @@ def admits(condition: dict[str, Any], attributes: dict[str, Any]) -> bool:
 
 def page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
     """A cursor page: `limit` (1..100, default 20), `order` (by created_at, default desc), `after`, `before`."""
-    raw = query.get("limit", "20")
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid(f"Invalid 'limit': expected an integer, but got '{raw[:100]}' instead.", "limit") from None
-    if not 1 <= limit <= 100:
-        which, bound = ("below minimum", ">= 1") if limit < 1 else ("above maximum", "<= 100")
-        raise invalid(
-            f"Invalid 'limit': integer {which} value. Expected a value {bound}, but got {limit} instead.",
-            "limit",
-            f"integer_{which.split()[0]}_{'min' if limit < 1 else 'max'}_value",
-        )
+    limit = limit_of(query, 20, 100)
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid(f"Invalid value: '{order[:100]}'. Supported values are: 'asc' and 'desc'.", "order",
@@ -597,14 +587,7 @@ def page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         if position is None:
             raise invalid(f"Invalid '{cursor}': no object with id '{ident[:100]}'.", cursor)
         ordered = ordered[position + 1 :] if cursor == "after" else ordered[:position]
-    data = ordered[:limit]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": len(ordered) > limit,
-    }
+    return cursor_page(ordered, limit)
 
 
 # --- routes -----------------------------------------------------------------------------------------------------
