@@ -30,7 +30,7 @@ import copy
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +39,7 @@ from starlette.routing import Route
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served as Server
 
 EPOCH = 1_730_419_200  # 2024-11-01T00:00:00Z: when the reference organization was made
 DAY = 86_400
@@ -124,17 +125,6 @@ AUDIT_TYPES = (
     "rate_limit.updated",
     "login.succeeded",
 )
-
-
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def error(self, error: ApiError) -> Response: ...
-    def _json(self, body: Any) -> Response: ...
 
 
 def not_found(kind: str, ident: str) -> ApiError:

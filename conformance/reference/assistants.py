@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -35,6 +35,7 @@ from starlette.routing import Route
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served as Server
 from .vector_stores import checked, page
 
 BETA = "assistants=v2"
@@ -543,16 +544,6 @@ class Assistants:
 
 
 # --- routes ---------------------------------------------------------------------------------------------------
-
-
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

@@ -25,7 +25,7 @@ import io
 import json
 import math
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import mutagen
 from starlette.requests import Request
@@ -38,6 +38,7 @@ from . import _multipart
 from ._audio_formats import CONTENT_TYPES, FORMATS, audio
 from ._config import ServerConfig
 from ._errors import ApiError, invalid, model_not_found
+from ._routing import Served as Server
 from ._validation import describe_chat, schema_errors, split_unknown, unrecognized
 
 TRANSCRIPT = "A steady tone sounds for a while, then it stops."
@@ -48,13 +49,6 @@ SUPPORTED_UPLOADS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", 
 # Model kinds (reference._config.ModelInfo.kind).
 TRANSCRIBE, STREAMING, SPEECH, SPEECH_PLAIN = "transcription", "transcription-stream", "speech", "speech-plain"
 CHARACTERS_PER_SECOND = 50
-
-
-class Server(Protocol):
-    config: ServerConfig
-
-    def guarded(self, handler: Any) -> Any: ...
-    def _json(self, body: Any) -> Response: ...
 
 
 # --- transcriptions and translations --------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,8 +31,8 @@ from starlette.types import ASGIApp, Message
 
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
-from ._ids import Ids
 from ._pages import cursor_page, limit_of
+from ._routing import Served
 from ._validation import describe_chat, schema_errors, split_unknown, unrecognized
 from .files import FileStore
 
@@ -91,21 +90,11 @@ class BatchStore:
             return list(self.batches.values())[::-1]
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
-    config: ServerConfig
-    ids: Ids
     files: FileStore
     batches: BatchStore
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def authenticate(self, request: Request) -> None: ...
-    def error(self, error: ApiError) -> Response: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 # --- create ------------------------------------------------------------------------------------------------

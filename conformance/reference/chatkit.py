@@ -30,6 +30,7 @@ from . import _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served
 from .vector_stores import checked, page
 
 # The one workflow the server runs; a run against it is given this id (conformance/plugin.py).
@@ -213,15 +214,10 @@ class ChatKit:
 # --- routes -------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
     chatkit: ChatKit
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

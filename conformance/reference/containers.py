@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ from . import _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served
 from .files import FileStore
 from .files import not_found as file_not_found
 from .vector_stores import checked, page
@@ -260,15 +261,10 @@ class Containers:
 # --- routes -------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
     containers: Containers
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,7 +31,7 @@ from conformance.jsonvalue import copied
 
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
-from ._ids import Ids
+from ._routing import Served
 from .files import FileStore
 from .fine_tuning import _fill, _validated, grade
 
@@ -76,17 +75,9 @@ class Evals:
         return found, run
 
 
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
+class Server(Served, Protocol):
     files: FileStore
     evals: Evals
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 # --- evals -------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
 from ._pages import cursor_page, limit_of
+from ._routing import Served
 
 # What a client may upload (upstream CreateFileRequest.purpose); the store also holds what the server writes
 # itself (`batch_output`, `fine-tune-results`, `assistants_output`).
@@ -233,19 +234,10 @@ def content(stored: StoredFile, config: ServerConfig) -> bytes:
 # --- routes -------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
-    config: ServerConfig
-    ids: Ids
     files: FileStore
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def authenticate(self, request: Request) -> None: ...
-    def error(self, error: ApiError) -> Response: ...
-    def _json(self, body: Any) -> Response: ...
 
 
 def create_file(fields: dict[str, _multipart.Part], store: FileStore, config: ServerConfig) -> dict[str, Any]:

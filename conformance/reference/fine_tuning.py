@@ -39,8 +39,8 @@ from starlette.routing import Route
 
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
-from ._ids import Ids
 from ._pages import limit_of
+from ._routing import Served
 from ._validation import describe_chat, schema_errors, split_unknown, unrecognized
 from .files import FileStore
 
@@ -96,20 +96,12 @@ class FineTuning:
         return name
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
-    config: ServerConfig
-    ids: Ids
     files: FileStore
     fine_tuning: FineTuning
     fine_tuned: set[str]
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def _validated(body: Any, schema: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -25,7 +24,7 @@ from conformance.jsonvalue import copied
 
 from ._config import ServerConfig
 from ._errors import ApiError
-from ._ids import Ids
+from ._routing import Served
 from .fine_tuning import _validated
 
 
@@ -47,16 +46,8 @@ class Graders:
         return found
 
 
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
+class Server(Served, Protocol):
     graders: Graders
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def answered(grader: dict[str, Any], config: ServerConfig) -> dict[str, Any]:

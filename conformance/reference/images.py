@@ -33,6 +33,7 @@ from conformance import media
 from . import _media, _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
+from ._routing import Served
 
 GPT_IMAGE = ("gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5")
 SIZES = {
@@ -286,18 +287,10 @@ def _sse(items: list[dict[str, Any]]) -> Iterator[bytes]:
 # --- routes -------------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
-    config: ServerConfig
     images: ImageStore
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def error(self, error: ApiError) -> Response: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def _seed(raw: bytes) -> str:

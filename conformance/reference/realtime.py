@@ -33,6 +33,7 @@ from . import _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served
 from ._validation import describe_chat, schema_errors
 
 DEFAULT_MODEL = "gpt-realtime"
@@ -43,14 +44,8 @@ EXPIRY_RANGE = (10, 7200)
 SIP_DECLINE = 603
 
 
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
+class Server(Served, Protocol):
     realtime: Calls
-
-    def guarded(self, handler: Any) -> Any: ...
-
-    def _json(self, body: Any) -> Response: ...
 
 
 class Calls:

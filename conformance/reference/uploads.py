@@ -29,6 +29,7 @@ from . import _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served
 from ._validation import param_of, schema_errors
 from .files import JSONL_PURPOSES, FileStore, jsonl_problem
 
@@ -167,19 +168,9 @@ def cancel(upload_id: str, store: UploadStore, config: ServerConfig) -> dict[str
 # --- routes -------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
-    config: ServerConfig
-    ids: Ids
+class Server(Served, Protocol):
     files: FileStore
     uploads: UploadStore
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def authenticate(self, request: Request) -> None: ...
-    def error(self, error: ApiError) -> Response: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

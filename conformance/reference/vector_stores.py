@@ -31,7 +31,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,6 +42,7 @@ from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
 from ._pages import cursor_page, limit_of
+from ._routing import Served
 from ._validation import schema_properties
 from .files import FileStore
 from .responses import schema_checked
@@ -593,17 +593,10 @@ def page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
 # --- routes -----------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
     vector_stores: VectorStores
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def authenticate(self, request: Request) -> None: ...
-    def error(self, error: ApiError) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +31,7 @@ from . import _media, _multipart
 from ._config import ServerConfig
 from ._errors import ApiError, invalid
 from ._ids import Ids
+from ._routing import Served
 from .responses import page
 
 MODELS = ("sora-2", "sora-2-pro")
@@ -173,15 +174,8 @@ def content(body: dict[str, Any], variant: str, config: ServerConfig) -> tuple[b
 # --- routes -------------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
-    config: ServerConfig
+class Server(Served, Protocol):
     videos: VideoStore
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
-    def _json(self, body: Any) -> Response: ...
-    async def json_body(self, request: Request) -> Any: ...
 
 
 def routes(server: Server) -> list[Route]:

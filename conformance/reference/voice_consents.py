@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from ._config import ServerConfig
 from ._errors import ApiError
+from ._routing import Served
 from .vector_stores import page
 
 DEMO_CREATED = 1_734_220_800
@@ -61,14 +62,10 @@ class VoiceConsents:
 # --- routes -------------------------------------------------------------------------------------------------
 
 
-class Server(Protocol):
+class Server(Served, Protocol):
     """What the routes need of the reference server (app.py's `_Server`)."""
 
     voice_consents: VoiceConsents
-
-    def guarded(
-        self, handler: Callable[[Request], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]: ...
 
 
 def routes(server: Server) -> list[Route]:
