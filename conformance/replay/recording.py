@@ -102,21 +102,10 @@ def dumps(recordings: Iterable[Recording], source: str) -> str:
 
 def write_recordings(path: Path, recordings: Sequence[Recording], source: str) -> None:
     """Write a recordings file atomically (gzip when the name ends in .gz)."""
-    import os
-    import tempfile
+    from conformance.reports.writer import write_atomic
 
     text = dumps(recordings, source).encode()
-    data = gzip.compress(text, mtime=0) if path.name.endswith(".gz") else text
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, gzip.compress(text, mtime=0) if path.name.endswith(".gz") else text)
 
 
 # --- reading ------------------------------------------------------------------------------------------------------

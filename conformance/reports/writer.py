@@ -27,12 +27,14 @@ FILES = {
 }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory and os.replace."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write `content` (text is written as UTF-8) to `path` through a temporary file in the same directory and
+    os.replace."""
+    data = content.encode("utf-8", "replace") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
